@@ -1,0 +1,52 @@
+# 对账 — the two commands a new machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+
+.PHONY: run test bench setup messages migrate demo worker clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP) messages
+
+# Catalogues are compiled with Babel so that no system gettext is needed.
+messages: $(STAMP)
+	@for po in locale/*/LC_MESSAGES/*.po; do \
+		[ -f "$$po" ] || continue; \
+		$(BIN)/pybabel compile -q -i "$$po" -o "$${po%.po}.mo" || exit 1; \
+	done
+
+migrate: setup
+	$(BIN)/python manage.py migrate --noinput -v0
+
+demo: migrate
+	$(BIN)/python manage.py seed_demo
+
+# The demo: SQLite and a filesystem broker (no server), a real Celery worker beside the web server.
+run: demo
+	@echo "Starting the Celery worker (log: var/worker.log) and the web server on http://127.0.0.1:$(PORT)/"
+	@$(BIN)/celery -A recon worker --loglevel=INFO --concurrency=2 > var/worker.log 2>&1 & \
+	  WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+worker: setup
+	$(BIN)/celery -A recon worker --loglevel=INFO
+
+test: setup
+	$(BIN)/python manage.py makemigrations --check --dry-run -v0
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks: on PostgreSQL when DATABASE_URL points to one, else on the SQLite default.
+BENCH_LINES ?= 100000
+BENCH_REPEAT ?= 3
+bench: migrate
+	$(BIN)/python manage.py bench_courier_fee --lines $(BENCH_LINES) --repeat $(BENCH_REPEAT)
+
+clean:
+	rm -rf var staticfiles .pytest_cache

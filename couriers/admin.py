@@ -1,0 +1,50 @@
+from django.contrib import admin
+
+from .models import ColumnMapping, Courier, CourierBill, RateCard, RateCardBand, RateCardZone, RejectedRow
+
+
+@admin.register(Courier)
+class CourierAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_en", "active"]
+    search_fields = ["code", "name", "name_en"]
+
+
+class RateCardZoneInline(admin.TabularInline):
+    model = RateCardZone
+    extra = 0
+
+
+class RateCardBandInline(admin.TabularInline):
+    model = RateCardBand
+    extra = 0
+
+
+@admin.register(RateCard)
+class RateCardAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "courier", "name", "effective_from", "effective_to", "volumetric_divisor", "weight_tolerance_g", "fee_tolerance_fen"]
+    list_filter = ["courier"]
+    inlines = [RateCardZoneInline, RateCardBandInline]
+    readonly_fields = ["created_by", "created_at", "source_filename"]
+
+
+@admin.register(ColumnMapping)
+class ColumnMappingAdmin(admin.ModelAdmin):
+    list_display = ["courier", "mapping", "updated_at"]
+
+
+@admin.register(CourierBill)
+class CourierBillAdmin(admin.ModelAdmin):
+    list_display = ["id", "courier", "period_start", "period_end", "original_filename", "line_count", "rejected_count", "billed_total", "uploaded_at"]
+    list_filter = ["courier"]
+    # Bills change only through imports: their lines and results must stay as the run saved them.
+    readonly_fields = [f.name for f in CourierBill._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RejectedRow)
+class RejectedRowAdmin(admin.ModelAdmin):
+    list_display = ["bill", "sheet", "row_no", "reason_code", "reason"]
+    list_filter = ["reason_code"]
+    readonly_fields = [f.name for f in RejectedRow._meta.fields]

@@ -1,0 +1,46 @@
+"""FilterSets for bills, their lines and rejected rows, and rate cards."""
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from .models import CourierBill, CourierBillLine, RateCard, RejectedRow
+
+
+class CourierBillFilter(django_filters.FilterSet):
+    courier = django_filters.CharFilter(field_name="courier__code", lookup_expr="iexact", label=_("courier"))
+    period_from = django_filters.DateFilter(field_name="period_start", lookup_expr="gte", label=_("period from"))
+    period_to = django_filters.DateFilter(field_name="period_end", lookup_expr="lte", label=_("period to"))
+
+    class Meta:
+        model = CourierBill
+        fields = ["courier", "period_from", "period_to"]
+
+
+class CourierBillLineFilter(django_filters.FilterSet):
+    result = django_filters.MultipleChoiceFilter(choices=CourierBillLine.Result.choices, label=_("result"))
+    waybill_no = django_filters.CharFilter(field_name="waybill_no", lookup_expr="startswith", label=_("waybill number"))
+    fee_min = django_filters.NumberFilter(field_name="billed_fee", lookup_expr="gte", label=_("fee from"))
+    fee_max = django_filters.NumberFilter(field_name="billed_fee", lookup_expr="lte", label=_("fee up to"))
+    ordering = django_filters.OrderingFilter(
+        fields=(("line_no", "line_no"), ("billed_fee", "billed_fee"), ("billed_weight_g", "billed_weight_g"), ("waybill_no", "waybill_no")),
+        label=_("sort"),
+    )
+
+    class Meta:
+        model = CourierBillLine
+        fields = ["result", "waybill_no", "fee_min", "fee_max"]
+
+
+class RejectedRowFilter(django_filters.FilterSet):
+    reason_code = django_filters.CharFilter(field_name="reason_code", label=_("reason"))
+
+    class Meta:
+        model = RejectedRow
+        fields = ["reason_code", "sheet"]
+
+
+class RateCardFilter(django_filters.FilterSet):
+    courier = django_filters.CharFilter(field_name="courier__code", lookup_expr="iexact", label=_("courier"))
+
+    class Meta:
+        model = RateCard
+        fields = ["courier"]

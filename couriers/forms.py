@@ -1,0 +1,108 @@
+"""Forms for uploading a courier bill and importing a rate card; the services do the checking that matters."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Courier
+
+ACCEPT_TABLES = ".csv,.xlsx,.xls"
+
+# The bill columns a user may point at by their header text, with the header we expect as an example.
+BILL_FIELD_LABELS = {
+    "waybill_no": _("Waybill number"),
+    "billed_fee": _("Billed fee"),
+    "billed_weight": _("Billed weight"),
+    "province": _("Destination province"),
+    "billed_at": _("Pickup time"),
+}
+BILL_FIELD_EXAMPLES = {
+    "waybill_no": "运单号",
+    "billed_fee": "运费",
+    "billed_weight": "计费重量",
+    "province": "目的省份",
+    "billed_at": "揽收时间",
+}
+
+
+class CourierChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Courier) -> str:
+        return f"{obj.code} {obj.name}"
+
+
+def last_month() -> str:
+    first_of_this_month = timezone.localdate().replace(day=1)
+    return (first_of_this_month - timedelta(days=1)).strftime("%Y-%m")
+
+
+class BillUploadForm(forms.Form):
+    courier = CourierChoiceField(
+        queryset=Courier.objects.filter(active=True).order_by("code"), to_field_name="code", label=_("Courier"),
+        empty_label=_("Choose a courier"),
+    )
+    period = forms.RegexField(
+        regex=r"^\d{4}-\d{2}$", label=_("Billing month"), max_length=7,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+        error_messages={"invalid": _("Use the form YYYY-MM, e.g. 2026-10.")},
+    )
+    # Empty files pass here so that the upload service gives its own, more useful message.
+    file = forms.FileField(
+        label=_("Bill file"), allow_empty_file=True, widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_TABLES}),
+        help_text=_("CSV or Excel (.csv, .xlsx, .xls) exactly as the courier sent it."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].initial = last_month()
+        for name, label in BILL_FIELD_LABELS.items():
+            self.fields[f"map_{name}"] = forms.CharField(
+                label=label, required=False, max_length=64,
+                widget=forms.TextInput(attrs={"placeholder": BILL_FIELD_EXAMPLES[name]}),
+            )
+
+    def mapping_fields(self):
+        return [self[f"map_{name}"] for name in BILL_FIELD_LABELS]
+
+    def mapping(self) -> dict[str, str]:
+        """The header texts the user typed, by field name; empty ones are left to automatic detection."""
+        return {
+            name: self.cleaned_data[f"map_{name}"].strip()
+            for name in BILL_FIELD_LABELS
+            if self.cleaned_data.get(f"map_{name}", "").strip()
+        }
+
+    def mapping_given(self) -> bool:
+        return any(self[f"map_{name}"].value() or self.errors.get(f"map_{name}") for name in BILL_FIELD_LABELS)
+
+
+class RateCardImportForm(forms.Form):
+    courier = CourierChoiceField(
+        queryset=Courier.objects.filter(active=True).order_by("code"), to_field_name="code", label=_("Courier"),
+        empty_label=_("Choose a courier"),
+    )
+    file = forms.FileField(
+        label=_("Rate card file"), allow_empty_file=True, widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_TABLES}),
+        help_text=_("One row per province; one column per weight band (e.g. 0.5kg, 1kg), then 续重单价 and 续重单位kg."),
+    )
+    effective_from = forms.DateField(label=_("Effective from"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    effective_to = forms.DateField(
+        label=_("Effective to"), required=False, help_text=_("Inclusive; leave empty if open-ended."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    volumetric_divisor = forms.IntegerField(
+        label=_("Volumetric divisor"), required=False, initial=8000, min_value=1,
+        help_text=_("Billable weight = max(actual, L×W×H cm³ ÷ divisor). Leave empty to ignore volume."),
+    )
+    weight_tolerance_g = forms.IntegerField(label=_("Weight tolerance (g)"), initial=0, min_value=0)
+    fee_tolerance_fen = forms.IntegerField(label=_("Fee tolerance (fen)"), initial=0, min_value=0, help_text=_("100 fen = ¥1.00"))
+    name = forms.CharField(label=_("Name"), required=False, max_length=128)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("effective_from"), data.get("effective_to")
+        if start and end and end < start:
+            self.add_error("effective_to", _("The card ends before it starts."))
+        return data

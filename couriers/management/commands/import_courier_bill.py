@@ -1,0 +1,90 @@
+import json
+import sys
+import time
+
+from django.core.management.base import CommandError
+
+from couriers.selectors import courier_get
+from couriers.services import courier_bill_submit
+from recon import services as run_services
+from recon.management.base import ServiceCommand
+from recon.models import ReconRun
+
+
+class Command(ServiceCommand):
+    help = "Import a courier bill (CSV/XLSX/XLS) for a period and reconcile it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--courier", required=True, help="courier code, e.g. ZTO")
+        parser.add_argument("--period", required=True, help="YYYY-MM, or YYYY-MM-DD..YYYY-MM-DD")
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--sync", action="store_true", help="reconcile in this process (no worker needed)")
+        mode.add_argument("--wait", action="store_true", help="queue for the worker and wait for it")
+        parser.add_argument("--timeout", type=int, default=1800, help="seconds --wait waits (default 1800)")
+        parser.add_argument("--map", action="append", default=[], metavar="FIELD=HEADER",
+                            help="use this column for a field (waybill_no, billed_fee, billed_weight, province, billed_at)")
+        parser.add_argument("--json", action="store_true", help="print one JSON object and nothing else on stdout")
+
+    def handle(self, *args, **o):
+        mapping = {}
+        for item in o["map"]:
+            if "=" not in item:
+                raise CommandError(f"--map {item!r}: use FIELD=HEADER")
+            k, v = item.split("=", 1)
+            mapping[k.strip()] = v.strip()
+        courier = courier_get(code=o["courier"])
+        try:
+            fh = open(o["file"], "rb")
+        except OSError as exc:
+            raise CommandError(f"cannot open {o['file']}: {exc.strerror}") from exc
+        with fh:
+            submission = courier_bill_submit(
+                file=fh, filename=o["file"], courier=courier, period=o["period"], mapping=mapping, enqueue=not o["sync"],
+            )
+        run = submission.run
+        if submission.duplicate and not o["json"]:
+            self.stderr.write(f"this file was already imported (bill #{submission.bill.id if submission.bill else '?'}, run #{run.id if run else '?'})")
+        if run is not None and not submission.duplicate:
+            if o["sync"]:
+                run_services.run_execute(run_id=run.id)
+            elif o["wait"]:
+                deadline = time.monotonic() + o["timeout"]
+                while True:
+                    run.refresh_from_db()
+                    if run.is_finished:
+                        break
+                    if time.monotonic() > deadline:
+                        raise CommandError(f"run #{run.id} did not finish within {o['timeout']} s (is a worker running?)")
+                    time.sleep(0.3)
+        if run is not None:
+            run.refresh_from_db()
+        self.report(run, submission, o["json"])
+        if run is not None and run.status == ReconRun.Status.FAILED:
+            sys.exit(1)
+
+    def report(self, run, submission, as_json):
+        summary = (run.summary if run else {}) or {}
+        bill = run.courier_bill if run else submission.bill
+        data = {
+            "bill_id": bill.id if bill else None,
+            "run_id": run.id if run else None,
+            "status": run.status if run else "succeeded",
+            "lines": summary.get("lines", bill.line_count if bill else 0),
+            "rejected": summary.get("rejected", bill.rejected_count if bill else 0),
+            "by_type": {t: {"count": v["count"], "amount_at_stake": v["amount_at_stake"]} for t, v in (summary.get("by_type") or {}).items()},
+        }
+        if submission.duplicate:
+            data["duplicate"] = True
+        if run is not None and run.status == ReconRun.Status.FAILED:
+            data["error"] = {"code": run.error_code, "message": run.error, "details": run.error_details}
+        if as_json:
+            self.stdout.write(json.dumps(data, ensure_ascii=False))
+            return
+        if run is not None and run.status == ReconRun.Status.FAILED:
+            self.stderr.write(f"run #{run.id} failed: {run.error_code}: {run.error}" + self.format_details(run.error_details))
+            return
+        self.stdout.write(f"bill #{data['bill_id']} run #{data['run_id']} {data['status']}: {data['lines']} lines, {data['rejected']} rejected")
+        for t, v in data["by_type"].items():
+            if v["count"]:
+                self.stdout.write(f"  {t:<28} {v['count']:>8}  ¥{v['amount_at_stake']}")

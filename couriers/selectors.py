@@ -1,0 +1,112 @@
+"""Reads for couriers, rate cards and bills."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from recon.engine import RateCardSpec
+from recon.errors import UserFacingError
+
+from .models import Courier, CourierBill, RateCard
+
+
+def courier_lookup_table() -> dict[str, int]:
+    """Every way a file may name a courier (code, Chinese name, aliases; case-insensitive) -> courier id."""
+    table: dict[str, int] = {}
+    for c in Courier.objects.all():
+        for name in [c.code, c.name, c.name_en, *(c.aliases or [])]:
+            if name:
+                table[str(name).strip().upper()] = c.id
+    return table
+
+
+def courier_get(*, code: str) -> Courier:
+    """The courier with this code (or name/alias), or a clear error listing the known codes."""
+    key = (code or "").strip().upper()
+    courier_id = courier_lookup_table().get(key)
+    if courier_id is None:
+        known = ", ".join(Courier.objects.order_by("code").values_list("code", flat=True))
+        raise UserFacingError(
+            "unknown_courier",
+            _("Unknown courier code “%(code)s”. Known codes: %(known)s.") % {"code": code, "known": known},
+            {"code": code, "known": known.split(", ") if known else []},
+        )
+    return Courier.objects.get(id=courier_id)
+
+
+def rate_card_specs(*, courier: Courier) -> list[RateCardSpec]:
+    """All of a courier's rate cards in the engine's shape (money in fen)."""
+    specs = []
+    cards = courier.rate_cards.prefetch_related("bands", "zones")
+    for card in cards:
+        bands = pd.DataFrame(
+            [(b.province, b.upper_g, int(b.price * 100)) for b in card.bands.all()],
+            columns=["province", "upper_g", "price_fen"],
+        )
+        zones = pd.DataFrame(
+            [(z.province, z.step_g, None if z.step_price is None else int(z.step_price * 100)) for z in card.zones.all()],
+            columns=["province", "step_g", "step_price_fen"],
+        )
+        zones["step_price_fen"] = pd.array(zones["step_price_fen"], dtype="Int64")
+        specs.append(
+            RateCardSpec(
+                id=card.id,
+                name=card.name,
+                effective_from=card.effective_from,
+                effective_to=card.effective_to,
+                volumetric_divisor=card.volumetric_divisor,
+                weight_tolerance_g=card.weight_tolerance_g,
+                fee_tolerance_fen=card.fee_tolerance_fen,
+                bands=bands,
+                zones=zones,
+            )
+        )
+    return specs
+
+
+def rate_card_fee_table(*, card: RateCard) -> list[dict]:
+    """The card as a clerk reads it: one row per province with its band prices and step price."""
+    bounds = sorted({b.upper_g for b in card.bands.all()})
+    by_province: dict[str, dict] = {}
+    for b in card.bands.all():
+        by_province.setdefault(b.province, {"province": b.province, "prices": {}, "step_g": None, "step_price": None})["prices"][b.upper_g] = b.price
+    for z in card.zones.all():
+        row = by_province.setdefault(z.province, {"province": z.province, "prices": {}, "step_g": None, "step_price": None})
+        row["step_g"], row["step_price"] = z.step_g, z.step_price
+    rows = []
+    for province in sorted(by_province):
+        row = by_province[province]
+        row["cells"] = [row["prices"].get(b) for b in bounds]
+        rows.append(row)
+    return [{"bounds": bounds, "rows": rows}]
+
+
+def bills_for_courier_before(*, courier: Courier, exclude_bill_id: int | None = None) -> QuerySet[CourierBill]:
+    qs = CourierBill.objects.filter(courier=courier)
+    if exclude_bill_id:
+        qs = qs.filter(id__lt=exclude_bill_id)
+    return qs
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """'2026-10' -> (2026-10-01, 2026-10-31); also 'YYYY-MM-DD..YYYY-MM-DD' for other cycles."""
+    text = (period or "").strip()
+    try:
+        if ".." in text:
+            a, b = text.split("..", 1)
+            start, end = date.fromisoformat(a.strip()), date.fromisoformat(b.strip())
+        else:
+            year, month = (int(x) for x in text.split("-"))
+            start = date(year, month, 1)
+            end = (pd.Timestamp(start) + pd.offsets.MonthEnd(0)).date()
+    except (ValueError, TypeError) as exc:
+        raise UserFacingError(
+            "invalid_period",
+            _("Period “%(period)s” is not valid: use YYYY-MM (e.g. 2026-10) or YYYY-MM-DD..YYYY-MM-DD.") % {"period": period},
+        ) from exc
+    if end < start:
+        raise UserFacingError("invalid_period", _("The period ends before it starts."))
+    return start, end

@@ -1,0 +1,447 @@
+"""Writes for couriers: rate-card import, bill submission, and the courier-fee reconciliation a worker runs."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from recon import services as run_services
+from recon.db import (
+    bulk_load, db_to_local_naive, fetch_by_keys, fetch_frame, int_or_null, is_postgres, local_naive_to_db, money, now_db,
+)
+from recon.engine import DEFAULT_REASONS, reconcile_courier_bill
+from recon.engine.text import yuan
+from recon.errors import UserFacingError
+from recon.ingest import IngestError, read_courier_bill, read_rate_card
+from recon.models import INFORMATIONAL_TYPES, DiscrepancyType, ReconRun, RunKind
+from recon.uploads import ingest_error, keep_staged, stage_upload
+
+from .models import ColumnMapping, Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone, RejectedRow
+from .selectors import period_bounds, rate_card_specs
+
+log = logging.getLogger(__name__)
+
+BILL_FIELDS = ["waybill_no", "billed_fee", "billed_weight", "province", "billed_at"]
+
+
+# --------------------------------------------------------------------------- rate cards
+
+def rate_card_import(
+    *,
+    file,
+    filename: str | None = None,
+    courier: Courier,
+    effective_from: date,
+    effective_to: date | None = None,
+    volumetric_divisor: int | None = 8000,
+    weight_tolerance_g: int = 0,
+    fee_tolerance_fen: int = 0,
+    name: str = "",
+    user=None,
+) -> RateCard:
+    """Create a rate card from a spreadsheet of one row per province (bands as columns)."""
+    if effective_to is not None and effective_to < effective_from:
+        raise UserFacingError("invalid_dates", _("The card ends before it starts."))
+    if volumetric_divisor is not None and volumetric_divisor <= 0:
+        raise UserFacingError("invalid_divisor", _("The volumetric divisor must be a positive number."))
+    staged = stage_upload(file=file, filename=filename)
+    try:
+        parsed = read_rate_card(staged.path, staged.filename)
+    except IngestError as exc:
+        raise ingest_error(exc) from exc
+    finally:
+        staged.discard()
+    if len(parsed.rejected):
+        first = parsed.rejected.iloc[0]
+        raise UserFacingError(
+            "rate_card_rows_invalid",
+            _("%(n)d row(s) of the rate card cannot be read; first: row %(row)s, %(reason)s")
+            % {"n": len(parsed.rejected), "row": first["row_no"], "reason": first["reason"]},
+            {"rejected": parsed.rejected.astype(str).to_dict("records")},
+        )
+    bands = parsed.frame
+    if bands.empty:
+        raise UserFacingError("no_data", _("The rate card has no prices."))
+    with transaction.atomic():
+        card = RateCard.objects.create(
+            courier=courier, name=name or f"{courier.name} {effective_from:%Y-%m}", effective_from=effective_from,
+            effective_to=effective_to, volumetric_divisor=volumetric_divisor, weight_tolerance_g=weight_tolerance_g,
+            fee_tolerance_fen=fee_tolerance_fen, source_filename=staged.filename, created_by=user,
+        )
+        dedup = bands.drop_duplicates(["province", "upper_g"], keep="last")
+        RateCardBand.objects.bulk_create(
+            RateCardBand(rate_card=card, province=r.province, upper_g=int(r.upper_g), price=Decimal(int(r.price_fen)) / 100)
+            for r in dedup.itertuples()
+        )
+        zones = bands.drop_duplicates("province", keep="last")
+        RateCardZone.objects.bulk_create(
+            RateCardZone(
+                rate_card=card, province=r.province, step_g=int(r.step_g) if pd.notna(r.step_g) else 1000,
+                step_price=None if pd.isna(r.step_price_fen) else Decimal(int(r.step_price_fen)) / 100,
+            )
+            for r in zones.itertuples()
+        )
+    return card
+
+
+# --------------------------------------------------------------------------- bill submission
+
+@dataclass
+class BillSubmission:
+    run: ReconRun | None
+    bill: CourierBill | None = None
+    duplicate: bool = False
+
+
+def courier_bill_submit(
+    *, file, filename: str | None = None, courier: Courier, period: str, user=None, mapping: dict | None = None, enqueue: bool = True,
+) -> BillSubmission:
+    """Validate and store an uploaded bill, then queue its reconciliation; the same file twice points to the first."""
+    period_start, period_end = period_bounds(period)
+    mapping = {k: str(v).strip() for k, v in (mapping or {}).items() if k in BILL_FIELDS and str(v or "").strip()}
+    staged = stage_upload(file=file, filename=filename)
+    existing = CourierBill.objects.filter(sha256=staged.sha256).first()
+    if existing is not None:
+        staged.discard()
+        return BillSubmission(run=existing.runs.order_by("-id").first(), bill=existing, duplicate=True)
+    in_flight = ReconRun.objects.filter(
+        input_sha256=staged.sha256, status__in=[ReconRun.Status.PENDING, ReconRun.Status.RUNNING]
+    ).first()
+    if in_flight is not None:
+        staged.discard()
+        return BillSubmission(run=in_flight, duplicate=True)
+    stored = keep_staged(staged, f"uploads/{timezone.now():%Y/%m}")
+    with transaction.atomic():
+        run = ReconRun.objects.create(
+            kind=RunKind.COURIER_FEE, courier=courier, period_start=period_start, period_end=period_end,
+            input_file=stored, input_filename=staged.filename, input_sha256=staged.sha256,
+            params={"mapping": mapping, "format": staged.format, "size_bytes": staged.size},
+            created_by=user, progress_total=len(run_services.PHASE_ORDER) - 1,
+        )
+        if enqueue:
+            run_services.run_enqueue(run=run)
+    return BillSubmission(run=run)
+
+
+def courier_bill_rerun(*, bill: CourierBill, user=None, enqueue: bool = True) -> ReconRun:
+    """Reconcile an imported bill again (after a rate-card or shipment fix); earlier runs stay as they were."""
+    with transaction.atomic():
+        run = ReconRun.objects.create(
+            kind=RunKind.COURIER_FEE, courier=bill.courier, period_start=bill.period_start, period_end=bill.period_end,
+            courier_bill=bill, input_filename=bill.original_filename, created_by=user,
+            progress_total=len(run_services.PHASE_ORDER) - 1,
+        )
+        if enqueue:
+            run_services.run_enqueue(run=run)
+    return run
+
+
+# --------------------------------------------------------------------------- the reconciliation
+
+def translated_reasons() -> dict[str, str]:
+    """The engine's reason templates in the product's language (stored reasons are read by the default team)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return {key: _(text) for key, text in DEFAULT_REASONS.items()}
+
+
+def _load_shipments(waybills: list[str], courier: Courier, period_start: date, period_end: date) -> pd.DataFrame:
+    cols = ["shipment_id", "waybill_no", "order_no", "courier_code", "status", "shipped_at", "weight_g", "length_mm", "width_mm", "height_mm", "province"]
+    select = (
+        "SELECT s.id, s.waybill_no, s.order_no, c.code, s.status, s.shipped_at, s.weight_g, s.length_mm, s.width_mm, "
+        "s.height_mm, s.province FROM orders_shipment s JOIN couriers_courier c ON c.id = s.courier_id "
+    )
+    by_waybill = fetch_by_keys(select + "WHERE s.waybill_no {keys}", waybills, cols)
+    tz = timezone.get_default_timezone()
+    start = datetime.combine(period_start, datetime.min.time(), tzinfo=tz)
+    end = datetime.combine(period_end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    in_period = fetch_frame(
+        select + "WHERE s.courier_id = %s AND s.shipped_at >= %s AND s.shipped_at < %s AND s.status = 'shipped'",
+        [courier.id, connection.ops.adapt_datetimefield_value(start), connection.ops.adapt_datetimefield_value(end)], cols,
+    )
+    parts = [f for f in (by_waybill, in_period) if len(f)]
+    frame = pd.concat(parts, ignore_index=True).drop_duplicates("waybill_no") if parts else by_waybill
+    frame["shipped_at"] = db_to_local_naive(frame["shipped_at"]) if len(frame) else pd.Series([], dtype="datetime64[ns]")
+    return frame.reset_index(drop=True)
+
+
+def _load_previous(waybills: list[str], courier: Courier, bill_id: int | None) -> pd.DataFrame:
+    sql = (
+        "SELECT l.waybill_no, l.bill_id FROM couriers_courierbillline l JOIN couriers_courierbill b ON b.id = l.bill_id "
+        "WHERE b.courier_id = %s AND b.id < %s AND l.waybill_no {keys} ORDER BY l.bill_id"
+    )
+    return fetch_by_keys(sql, waybills, ["waybill_no", "bill_id"], [courier.id, bill_id or 2**62])
+
+
+def _lines_from_db(bill: CourierBill) -> pd.DataFrame:
+    frame = fetch_frame(
+        "SELECT id, line_no, waybill_no, billed_fee, billed_weight_g, billed_province, billed_at FROM couriers_courierbillline WHERE bill_id = %s ORDER BY line_no",
+        [bill.id], ["id", "line_no", "waybill_no", "billed_fee", "billed_weight_g", "billed_province", "billed_at"],
+    )
+    frame["billed_fee_fen"] = (frame["billed_fee"].map(Decimal) * 100).astype("int64") if len(frame) else pd.Series([], dtype="int64")
+    frame["billed_at"] = db_to_local_naive(frame["billed_at"]) if len(frame) else pd.Series([], dtype="datetime64[ns]")
+    return frame
+
+
+def _summary(lines: pd.DataFrame, line_results: pd.DataFrame, disc: pd.DataFrame, rejected_count: int, info: dict) -> dict:
+    fee = np.asarray(lines["billed_fee_fen"], dtype=np.int64)
+    expected = pd.array(line_results["expected_fee_fen"], dtype="Int64")
+    has_expected = ~np.asarray(pd.isna(expected))
+    exp = np.asarray(expected.fillna(0), dtype=np.int64)
+    by_type = {}
+    stakes = disc.groupby("type")["amount_at_stake_fen"].agg(["count", "sum"]) if len(disc) else pd.DataFrame(columns=["count", "sum"])
+    claim = 0
+    for t in DiscrepancyType.values:
+        count = int(stakes.loc[t, "count"]) if t in stakes.index else 0
+        amount = int(stakes.loc[t, "sum"]) if t in stakes.index else 0
+        by_type[t] = {"count": count, "amount_at_stake": yuan(pd.Series([amount])).iloc[0]}
+        if t not in INFORMATIONAL_TYPES:
+            claim += amount
+    results = line_results["result"].value_counts()
+    totals_rows = info.get("totals_rows") or []
+    file_total = sum(int(t["fee_fen"]) for t in totals_rows if t.get("fee_fen") is not None) if totals_rows else None
+    fmt = lambda v: yuan(pd.Series([v])).iloc[0]  # noqa: E731
+    return {
+        "lines": int(len(lines)),
+        "rejected": int(rejected_count),
+        "lines_ok": int(results.get("ok", 0)),
+        "lines_with_discrepancy": int(results.get("discrepancy", 0)),
+        "lines_unchecked": int(results.get("unchecked", 0)),
+        "billed_total": fmt(int(fee.sum())),
+        "expected_total": fmt(int(exp[has_expected].sum())),
+        "unchecked_billed_total": fmt(int(fee[~has_expected].sum())),
+        "amount_at_stake": fmt(claim),
+        "discrepancies": int(len(disc)),
+        "by_type": by_type,
+        "file_totals_row": None if file_total is None else fmt(file_total),
+        "file_totals_match": None if file_total is None else file_total == int(fee.sum()) + int(info.get("rejected_fee_fen", 0) or 0),
+    }
+
+
+def courier_fee_run_execute(*, run: ReconRun) -> None:
+    """Read the upload (or the stored bill), match it, and save bill, lines and discrepancies in one transaction."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    courier = run.courier
+    bill = run.courier_bill
+    rejected = pd.DataFrame(columns=["sheet", "row_no", "reason_code", "reason", "raw"])
+    info: dict = {}
+    if bill is None:
+        path = Path(settings.MEDIA_ROOT) / run.input_file.name
+        remembered = ColumnMapping.objects.filter(courier=courier).values_list("mapping", flat=True).first() or {}
+        overrides = {**remembered, **(run.params.get("mapping") or {})}
+        try:
+            parsed = read_courier_bill(path, run.input_filename, overrides=overrides or None)
+        except IngestError as exc:
+            run_services.run_fail(run_id=run.id, code=exc.code, message=str(exc.message), details=exc.details)
+            return
+        lines, rejected, info = parsed.frame.reset_index(drop=True), parsed.rejected, parsed.info
+        timings["read"] = time.perf_counter() - t0
+        run_services.run_progress(run_id=run.id, phase="validating")
+        if lines.empty:
+            detail = {"rejected": int(len(rejected))}
+            message = _("The file has no bill lines that can be read.")
+            if len(rejected):
+                first = rejected.iloc[0]
+                message = _("None of the %(n)d rows can be read; first: sheet %(sheet)s row %(row)s: %(reason)s") % {
+                    "n": len(rejected), "sheet": first["sheet"], "row": first["row_no"], "reason": first["reason"]}
+                detail["rejected_rows"] = rejected.head(50).astype(str).to_dict("records")
+            run_services.run_fail(run_id=run.id, code="no_data", message=message, details=detail)
+            return
+        fee_rejected = info.get("rejected_fee_fen", 0)
+        info["rejected_fee_fen"] = fee_rejected
+    else:
+        lines = _lines_from_db(bill)
+        info = dict(bill.read_info or {})
+        rejected_count_existing = bill.rejected_count
+    t1 = time.perf_counter()
+    timings["validate"] = t1 - t0 - timings.get("read", 0.0)
+
+    run_services.run_progress(run_id=run.id, phase="loading")
+    waybills = lines["waybill_no"].astype(str).unique().tolist()
+    shipments = _load_shipments(waybills, courier, run.period_start, run.period_end)
+    previous = _load_previous(waybills, courier, bill.id if bill else None)
+    cards = rate_card_specs(courier=courier)
+    t2 = time.perf_counter()
+    timings["load"] = t2 - t1
+
+    run_services.run_progress(run_id=run.id, phase="matching")
+    names = dict(Courier.objects.values_list("code", "name"))
+    result = reconcile_courier_bill(
+        lines=lines, shipments=shipments, courier_code=courier.code, cards=cards, previous=previous,
+        period_start=run.period_start, period_end=run.period_end, reasons=translated_reasons(), courier_names=names,
+    )
+    t3 = time.perf_counter()
+    timings["match"] = t3 - t2
+
+    run_services.run_progress(run_id=run.id, phase="saving")
+    rejected_count = len(rejected) if bill is None else rejected_count_existing
+    summary = _summary(lines, result.lines, result.discrepancies, rejected_count, info)
+    try:
+        with transaction.atomic():
+            if bill is None:
+                bill = CourierBill.objects.create(
+                    courier=courier, period_start=run.period_start, period_end=run.period_end, file=run.input_file.name,
+                    original_filename=run.input_filename, sha256=run.input_sha256, size_bytes=run.params.get("size_bytes") or 0,
+                    line_count=len(lines), rejected_count=len(rejected), billed_total=Decimal(summary["billed_total"]),
+                    read_info=info, uploaded_by=run.created_by,
+                )
+                _insert_lines(bill, lines, result.lines)
+                _insert_rejected(bill, rejected)
+                if run.params.get("mapping"):
+                    ColumnMapping.objects.update_or_create(
+                        courier=courier, defaults={"mapping": run.params["mapping"], "updated_by": run.created_by}
+                    )
+            else:
+                _update_line_results(lines, result.lines)
+            line_ids = dict(CourierBillLine.objects.filter(bill=bill).values_list("line_no", "id"))
+            _insert_discrepancies(run, courier, result.discrepancies, line_ids)
+            timings["persist"] = time.perf_counter() - t3
+            timings["total"] = time.perf_counter() - t0
+            ReconRun.objects.filter(id=run.id).update(
+                courier_bill=bill, status=ReconRun.Status.SUCCEEDED, phase=ReconRun.Phase.DONE,
+                progress_current=len(run_services.PHASE_ORDER) - 1, summary=summary, finished_at=timezone.now(),
+                timings={k: round(v, 4) for k, v in timings.items()},
+            )
+    except IntegrityError:
+        # The same file was imported by a concurrent upload: point to that bill.
+        twin = CourierBill.objects.filter(sha256=run.input_sha256).first()
+        if twin is None:
+            raise
+        run_services.run_fail(
+            run_id=run.id, code="duplicate_file",
+            message=_("This file was already imported as bill #%(id)s.") % {"id": twin.id}, details={"bill_id": twin.id},
+        )
+
+
+def _insert_lines(bill: CourierBill, lines: pd.DataFrame, results: pd.DataFrame) -> None:
+    frame = pd.DataFrame(
+        {
+            "bill_id": bill.id,
+            "line_no": lines["line_no"].astype("int64").to_numpy(),
+            "sheet": lines["sheet"].astype(str).str.slice(0, 64).to_numpy(),
+            "row_no": lines["row_no"].astype("int64").to_numpy(),
+            "waybill_no": lines["waybill_no"].astype(str).to_numpy(),
+            "billed_weight_g": int_or_null(lines["billed_weight_g"]).to_numpy(),
+            "billed_fee": money(lines["billed_fee_fen"]).to_numpy(),
+            "billed_province": lines["billed_province"].fillna("").astype(str).to_numpy(),
+            "billed_province_raw": lines["billed_province_raw"].fillna("").astype(str).str.slice(0, 64).to_numpy(),
+            "billed_at": local_naive_to_db(lines["billed_at"]).to_numpy(),
+            "result": results["result"].to_numpy(),
+            "expected_fee": money(results["expected_fee_fen"]).to_numpy(),
+            "our_weight_g": int_or_null(results["our_weight_g"]).to_numpy(),
+            "our_province": results["our_province"].fillna("").astype(str).to_numpy(),
+            "shipment_id": int_or_null(results["shipment_id"]).to_numpy(),
+        }
+    )
+    bulk_load(CourierBillLine._meta.db_table, frame)
+
+
+def _update_line_results(lines: pd.DataFrame, results: pd.DataFrame) -> None:
+    frame = pd.DataFrame(
+        {
+            "id": lines["id"].astype("int64").to_numpy(),
+            "result": results["result"].to_numpy(),
+            "expected_fee": money(results["expected_fee_fen"]).to_numpy(),
+            "our_weight_g": int_or_null(results["our_weight_g"]).to_numpy(),
+            "our_province": results["our_province"].fillna("").astype(str).to_numpy(),
+            "shipment_id": int_or_null(results["shipment_id"]).to_numpy(),
+        }
+    )
+    table = CourierBillLine._meta.db_table
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(
+                "CREATE TEMP TABLE line_results (id bigint, result varchar(16), expected_fee numeric(12,2), "
+                "our_weight_g integer, our_province varchar(16), shipment_id bigint) ON COMMIT DROP"
+            )
+            bulk_load("line_results", frame)
+            cursor.execute(
+                f"UPDATE {table} t SET result = r.result, expected_fee = r.expected_fee, our_weight_g = r.our_weight_g, "
+                "our_province = r.our_province, shipment_id = r.shipment_id FROM line_results r WHERE t.id = r.id"
+            )
+        else:
+            values = frame[["result", "expected_fee", "our_weight_g", "our_province", "shipment_id", "id"]]
+            values = values.astype(object).where(values.notna(), None)
+            cursor.executemany(
+                f"UPDATE {table} SET result = %s, expected_fee = %s, our_weight_g = %s, our_province = %s, shipment_id = %s WHERE id = %s",
+                values.itertuples(index=False, name=None),
+            )
+
+
+def _insert_rejected(bill: CourierBill, rejected: pd.DataFrame) -> None:
+    if rejected.empty:
+        return
+    frame = pd.DataFrame(
+        {
+            "bill_id": bill.id,
+            "sheet": rejected["sheet"].astype(str).str.slice(0, 64).to_numpy(),
+            "row_no": rejected["row_no"].astype("int64").to_numpy(),
+            "reason_code": rejected["reason_code"].astype(str).to_numpy(),
+            "reason": rejected["reason"].astype(str).to_numpy(),
+            "raw": rejected["raw"].astype(str).to_numpy(),
+        }
+    )
+    bulk_load(RejectedRow._meta.db_table, frame)
+
+
+def _json_details(disc: pd.DataFrame) -> pd.Series:
+    """The rate-card arithmetic behind each discrepancy, as JSON text built column-wise."""
+    def num(col):
+        s = pd.Series(pd.array(disc[col], dtype="Int64"))
+        return s.astype(str).where(s.notna(), "null")
+
+    return (
+        '{"card_id": ' + num("card_id") + ', "fee_billed_fen": ' + num("fee_billed_fen")
+        + ', "fee_zone_fen": ' + num("fee_zone_fen") + ', "fee_ours_fen": ' + num("fee_ours_fen") + "}"
+    )
+
+
+def _insert_discrepancies(run: ReconRun, courier: Courier, disc: pd.DataFrame, line_ids: dict[int, int]) -> None:
+    if disc.empty:
+        return
+    line_no = pd.Series(pd.array(disc["line_no"], dtype="Int64"))
+    bill_line = line_no.map(line_ids)
+    frame = pd.DataFrame(
+        {
+            "run_id": run.id,
+            "kind": run.kind,
+            "type": disc["type"].to_numpy(),
+            "status": "open",
+            "courier_id": courier.id,
+            "bill_line_id": int_or_null(bill_line).to_numpy(),
+            "shipment_id": int_or_null(disc["shipment_id"]).to_numpy(),
+            "waybill_no": disc["waybill_no"].astype(str).to_numpy(),
+            "order_no": disc["order_no"].fillna("").astype(str).to_numpy(),
+            "line_no": int_or_null(line_no).to_numpy(),
+            "billed_fee": money(disc["billed_fee_fen"]).to_numpy(),
+            "expected_fee": money(disc["expected_fee_fen"]).to_numpy(),
+            "billed_weight_g": int_or_null(disc["billed_weight_g"]).to_numpy(),
+            "expected_weight_g": int_or_null(disc["expected_weight_g"]).to_numpy(),
+            "billed_province": disc["billed_province"].fillna("").astype(str).to_numpy(),
+            "expected_province": disc["expected_province"].fillna("").astype(str).to_numpy(),
+            "amount_at_stake": money(disc["amount_at_stake_fen"]).to_numpy(),
+            "reason": disc["reason"].astype(str).to_numpy(),
+            "details": _json_details(disc).to_numpy(),
+            "created_at": now_db(),
+        }
+    )
+    from recon.models import Discrepancy
+
+    bulk_load(Discrepancy._meta.db_table, frame)
+
+
+def json_dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

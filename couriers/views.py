@@ -1,0 +1,200 @@
+"""Browser pages for courier bills (upload, lines, rejected rows) and rate cards."""
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Count, Max
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from recon.errors import UserFacingError
+from recon.views import Column, kg, paginate, sort_headers, style_filter_form
+
+from .filters import CourierBillFilter, CourierBillLineFilter, RateCardFilter, RejectedRowFilter
+from .forms import BillUploadForm, RateCardImportForm
+from .models import CourierBill, CourierBillLine, RateCard
+from .selectors import rate_card_fee_table
+from .services import courier_bill_rerun, courier_bill_submit, rate_card_import
+
+# Service errors that belong next to a particular field; all others are about the file.
+ERROR_FIELDS = {"invalid_period": "period", "unknown_courier": "courier", "invalid_dates": "effective_to", "invalid_divisor": "volumetric_divisor"}
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _add_service_error(form, exc: UserFacingError) -> None:
+    field = ERROR_FIELDS.get(exc.code, "file")
+    form.add_error(field if field in form.fields else None, exc.message)
+
+
+# --------------------------------------------------------------------------- bills
+
+
+def bill_upload(request):
+    """Store the upload and queue its run; answers JSON to the page's XHR upload, redirects otherwise."""
+    if request.method == "POST":
+        form = BillUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                submission = courier_bill_submit(
+                    file=upload, filename=upload.name, courier=form.cleaned_data["courier"],
+                    period=form.cleaned_data["period"], user=request.user, mapping=form.mapping(),
+                )
+            except UserFacingError as exc:
+                _add_service_error(form, exc)
+            else:
+                if submission.duplicate:
+                    messages.info(request, _("This file was uploaded before; here is what it gave."))
+                if submission.run is not None:
+                    url = reverse("run-detail", args=[submission.run.pk])
+                else:
+                    url = reverse("bill-detail", args=[submission.bill.pk])
+                if _wants_json(request):
+                    return JsonResponse({"redirect": url})
+                return redirect(url)
+        if _wants_json(request):
+            return JsonResponse({"errors": {k: [str(m) for m in v] for k, v in form.errors.items()}}, status=400)
+    else:
+        form = BillUploadForm(initial={k: request.GET[k] for k in ("courier", "period") if request.GET.get(k)})
+    advanced_open = request.GET.get("advanced") == "1" or form.mapping_given()
+    return render(request, "couriers/bill_upload.html", {"form": form, "advanced_open": advanced_open})
+
+
+def bill_list(request):
+    bills = CourierBill.objects.select_related("courier", "uploaded_by").annotate(last_run_id=Max("runs__id"))
+    filterset = CourierBillFilter(request.GET, queryset=bills)
+    style_filter_form(filterset.form, courier="courier", dates=["period_from", "period_to"])
+    page = paginate(request, filterset.qs, 50)
+    return render(request, "couriers/bill_list.html", {"filter": filterset, "page_obj": page})
+
+
+def bill_detail(request, pk: int):
+    bill = get_object_or_404(CourierBill.objects.select_related("courier", "uploaded_by"), pk=pk)
+    runs = bill.runs.select_related("created_by").order_by("-id")
+    info = bill.read_info or {}
+    return render(request, "couriers/bill_detail.html", {
+        "bill": bill, "runs": runs, "info": info, "sheets": info.get("sheets") or [],
+        "totals_rows": info.get("totals_rows") or [], "skipped": info.get("skipped_sheets") or [],
+    })
+
+
+@require_POST
+def bill_rerun(request, pk: int):
+    bill = get_object_or_404(CourierBill, pk=pk)
+    try:
+        run = courier_bill_rerun(bill=bill, user=request.user)
+    except UserFacingError as exc:
+        messages.error(request, exc.message)
+        return redirect("bill-detail", pk=bill.pk)
+    messages.success(request, _("Bill #%(id)s is being reconciled again.") % {"id": bill.pk})
+    return redirect("run-detail", pk=run.pk)
+
+
+LINE_COLUMNS = [
+    Column(gettext_lazy("Line"), "line_no", num=True),
+    Column(gettext_lazy("Sheet / row")),
+    Column(gettext_lazy("Waybill"), "waybill_no"),
+    Column(gettext_lazy("Pickup time")),
+    Column(gettext_lazy("Province billed / ours")),
+    Column(gettext_lazy("Billed weight (kg)"), "billed_weight_g", num=True, desc_first=True),
+    Column(gettext_lazy("Our weight (kg)"), num=True),
+    Column(gettext_lazy("Billed fee"), "billed_fee", num=True, desc_first=True),
+    Column(gettext_lazy("Expected fee"), num=True),
+    Column(gettext_lazy("Result")),
+]
+
+
+def bill_lines(request, pk: int):
+    bill = get_object_or_404(CourierBill.objects.select_related("courier"), pk=pk)
+    filterset = CourierBillLineFilter(request.GET, queryset=CourierBillLine.objects.filter(bill=bill))
+    style_filter_form(filterset.form, checkboxes=["result"])
+    page = paginate(request, filterset.qs, 100)
+    rows = list(page)
+    for line in rows:
+        line.billed_kg, line.our_kg = kg(line.billed_weight_g), kg(line.our_weight_g)
+    return render(request, "couriers/bill_lines.html", {
+        "bill": bill, "filter": filterset, "page_obj": page, "rows": rows,
+        "headers": sort_headers(request, LINE_COLUMNS, "line_no"),
+    })
+
+
+def bill_rejected(request, pk: int):
+    bill = get_object_or_404(CourierBill.objects.select_related("courier"), pk=pk)
+    rejected = bill.rejected_rows.all()
+    filterset = RejectedRowFilter(request.GET, queryset=rejected)
+    reasons = list(rejected.values_list("reason_code").annotate(n=Count("id")).order_by("reason_code"))
+    filterset.form.fields["reason_code"].widget = forms.Select(
+        choices=[("", _("All reasons"))] + [(code, f"{code} ({n})") for code, n in reasons]
+    )
+    page = paginate(request, filterset.qs, 100)
+    return render(request, "couriers/bill_rejected.html", {"bill": bill, "filter": filterset, "page_obj": page})
+
+
+def bill_rejected_download(request, pk: int):
+    """The rejected rows as CSV, so the clerk can fix them in Excel and ask the courier."""
+    bill = get_object_or_404(CourierBill, pk=pk)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["sheet", "row_no", "reason_code", "reason", "raw"])
+    writer.writerows(bill.rejected_rows.order_by("sheet", "row_no").values_list("sheet", "row_no", "reason_code", "reason", "raw"))
+    # The BOM makes Excel on Windows read the file as UTF-8 instead of GBK.
+    response = HttpResponse(out.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="bill-{bill.pk}-rejected.csv"'
+    return response
+
+
+# --------------------------------------------------------------------------- rate cards
+
+
+def ratecard_list(request):
+    cards = RateCard.objects.select_related("courier").annotate(provinces=Count("zones"))
+    filterset = RateCardFilter(request.GET, queryset=cards)
+    style_filter_form(filterset.form, courier="courier")
+    page = paginate(request, filterset.qs, 50)
+    return render(request, "couriers/ratecard_list.html", {"filter": filterset, "page_obj": page})
+
+
+def ratecard_detail(request, pk: int):
+    card = get_object_or_404(RateCard.objects.select_related("courier", "created_by").prefetch_related("bands", "zones"), pk=pk)
+    tables = rate_card_fee_table(card=card)
+    for table in tables:
+        table["bounds_kg"] = [kg(b) for b in table["bounds"]]
+        for row in table["rows"]:
+            row["step_kg"] = kg(row["step_g"])
+    return render(request, "couriers/ratecard_detail.html", {
+        "card": card, "tables": tables, "fee_tolerance": Decimal(card.fee_tolerance_fen) / 100,
+        "weight_tolerance_kg": kg(card.weight_tolerance_g),
+    })
+
+
+def ratecard_import(request):
+    if request.method == "POST":
+        form = RateCardImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                card = rate_card_import(
+                    file=data["file"], filename=data["file"].name, courier=data["courier"],
+                    effective_from=data["effective_from"], effective_to=data["effective_to"],
+                    volumetric_divisor=data["volumetric_divisor"], weight_tolerance_g=data["weight_tolerance_g"],
+                    fee_tolerance_fen=data["fee_tolerance_fen"], name=data["name"], user=request.user,
+                )
+            except UserFacingError as exc:
+                _add_service_error(form, exc)
+            else:
+                messages.success(request, _("Rate card imported: %(n)d provinces.") % {"n": card.zones.count()})
+                return redirect("ratecard-detail", pk=card.pk)
+    else:
+        form = RateCardImportForm(initial={"courier": request.GET.get("courier")})
+    return render(request, "couriers/ratecard_import.html", {"form": form})

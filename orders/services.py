@@ -1,0 +1,151 @@
+"""Writes for our shipments: one upsert used by the file import, the REST API and the demo seeder."""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from couriers.selectors import courier_lookup_table
+from recon.db import bulk_load, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db
+from recon.errors import UserFacingError
+from recon.ingest import IngestError, read_shipments
+from recon.uploads import ingest_error, stage_upload
+
+from .models import Shipment
+
+REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
+UPSERT_COLUMNS = [
+    "order_no", "waybill_no", "courier_id", "shipped_at", "weight_g", "length_mm", "width_mm", "height_mm",
+    "province", "city", "status", "declared_value", "created_at", "updated_at",
+]
+
+
+@dataclass
+class ShipmentImportResult:
+    created: int = 0
+    updated: int = 0
+    rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "rejected": int(len(self.rejected)),
+            "rejected_rows": self.rejected.head(1000).to_dict("records") if len(self.rejected) else [],
+        }
+
+
+def shipments_upsert(*, frame: pd.DataFrame) -> ShipmentImportResult:
+    """Insert new waybills and update known ones, set-based; rows naming an unknown courier are rejected."""
+    result = ShipmentImportResult()
+    if frame.empty:
+        return result
+    lookup = courier_lookup_table()
+    courier_id = frame["courier"].astype(str).str.strip().str.upper().map(lookup)
+    unknown = courier_id.isna()
+    if unknown.any():
+        bad = frame[unknown]
+        result.rejected = pd.DataFrame(
+            {
+                "sheet": bad["sheet"].astype(str) if "sheet" in bad else "",
+                "row_no": bad["row_no"].astype("int64") if "row_no" in bad else range(1, len(bad) + 1),
+                "reason_code": "courier_unknown",
+                "reason": _("Unknown courier") + " “" + bad["courier"].astype(str) + "”",
+                "raw": bad["waybill_no"].astype(str) + " | " + bad["courier"].astype(str),
+            }
+        )
+    good = frame[~unknown].drop_duplicates("waybill_no", keep="last")
+    if good.empty:
+        return result
+    stamp = now_db()
+    rows = pd.DataFrame(
+        {
+            "order_no": good["order_no"].astype(str).to_numpy(),
+            "waybill_no": good["waybill_no"].astype(str).to_numpy(),
+            "courier_id": courier_id[~unknown].loc[good.index].astype("int64").to_numpy(),
+            "shipped_at": local_naive_to_db(good["shipped_at"]).to_numpy(),
+            "weight_g": int_or_null(good["weight_g"]).to_numpy(),
+            "length_mm": int_or_null(good["length_mm"]).to_numpy(),
+            "width_mm": int_or_null(good["width_mm"]).to_numpy(),
+            "height_mm": int_or_null(good["height_mm"]).to_numpy(),
+            "province": good["province"].fillna("").astype(str).to_numpy(),
+            "city": good["city"].fillna("").astype(str).str.slice(0, 64).to_numpy(),
+            "status": good["status"].astype(str).to_numpy(),
+            "declared_value": money(good["declared_value_fen"]).to_numpy(),
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+    )
+    waybills = rows["waybill_no"].tolist()
+    table = Shipment._meta.db_table
+    with transaction.atomic():
+        known = fetch_by_keys(f"SELECT waybill_no FROM {table} WHERE waybill_no {{keys}}", waybills, ["waybill_no"])
+        result.updated = int(len(known))
+        result.created = int(len(rows) - len(known))
+        cols = ", ".join(UPSERT_COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in UPSERT_COLUMNS if c not in {"waybill_no", "created_at"})
+        with connection.cursor() as cursor:
+            if is_postgres():
+                cursor.execute(f"CREATE TEMP TABLE shipment_in (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
+                cursor.execute("ALTER TABLE shipment_in ALTER COLUMN id DROP NOT NULL")
+                bulk_load("shipment_in", rows)
+                cursor.execute(
+                    f"INSERT INTO {table} ({cols}) SELECT {cols} FROM shipment_in "
+                    f"ON CONFLICT (waybill_no) DO UPDATE SET {updates}"
+                )
+            else:
+                marks = ", ".join(["%s"] * len(UPSERT_COLUMNS))
+                values = rows[UPSERT_COLUMNS].astype(object).where(rows[UPSERT_COLUMNS].notna(), None)
+                cursor.executemany(
+                    f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT (waybill_no) DO UPDATE SET {updates}",
+                    values.itertuples(index=False, name=None),
+                )
+    return result
+
+
+def shipment_import(*, file, filename: str | None = None) -> ShipmentImportResult:
+    """Import a CSV/XLSX of shipments; the same waybill again updates it."""
+    staged = stage_upload(file=file, filename=filename)
+    try:
+        parsed = read_shipments(staged.path, staged.filename)
+    except IngestError as exc:
+        raise ingest_error(exc) from exc
+    finally:
+        staged.discard()
+    result = shipments_upsert(frame=parsed.frame)
+    result.rejected = pd.concat([parsed.rejected[REJECTED_COLUMNS], result.rejected], ignore_index=True)
+    return result
+
+
+def shipments_bulk_create(*, records: list[dict]) -> ShipmentImportResult:
+    """The API's bulk post: the same field names as the file import, the same cleaning and the same upsert."""
+    if not isinstance(records, list) or not records:
+        raise UserFacingError("no_data", _("Send a non-empty JSON list of shipments."))
+    if len(records) > 100_000:
+        raise UserFacingError("too_many", _("At most 100,000 shipments per request."))
+    raw = pd.DataFrame.from_records([r if isinstance(r, dict) else {} for r in records])
+    # The records go through the file reader itself, so the API accepts exactly what an upload accepts.
+    staging = Path(settings.MEDIA_ROOT) / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
+        raw.to_csv(fh, index=False)
+        path = fh.name
+    try:
+        parsed = read_shipments(path, "shipments.json")
+    except IngestError as exc:
+        raise ingest_error(exc) from exc
+    finally:
+        os.unlink(path)
+    result = shipments_upsert(frame=parsed.frame)
+    rejected = pd.concat([parsed.rejected[REJECTED_COLUMNS], result.rejected], ignore_index=True)
+    # Row 1 of the intermediate file is its header: report the position in the posted list instead.
+    rejected["row_no"] = rejected["row_no"].astype("int64") - 2
+    rejected["sheet"] = ""
+    result.rejected = rejected.rename(columns={"row_no": "index"})
+    return result

@@ -1,0 +1,5 @@
+"""The matching engine: pure pandas, data frames in, classified rows out, each with a readable reason."""
+from .courier_fee import DEFAULT_REASONS, DISCREPANCY_COLUMNS, CourierFeeResult, reconcile_courier_bill
+from .rates import RateBook, RateCardSpec
+
+__all__ = ["DEFAULT_REASONS", "DISCREPANCY_COLUMNS", "CourierFeeResult", "RateBook", "RateCardSpec", "reconcile_courier_bill"]

@@ -1,0 +1,45 @@
+"""Reading messy uploaded tables (courier bills, shipment lists, rate cards) into clean pandas frames.
+
+The generic pieces (sniff_format, read_tables, find_header, the clean.* parsers) serve every importer;
+read_courier_bill, read_shipments and read_rate_card are the three readers built on them.
+"""
+from .bills import read_courier_bill
+from .clean import (
+    cell_text,
+    normalize_waybill,
+    parse_datetime,
+    parse_length_mm,
+    parse_money_fen,
+    parse_scaled,
+    parse_weight_g,
+)
+from .errors import IngestError
+from .header import Field, TableSpec, find_header, header_key
+from .rate_cards import read_rate_card
+from .readers import decode_text, read_tables, sniff_format
+from .regions import normalize_province
+from .shipments import read_shipments
+from .table import ParsedTable
+
+__all__ = [
+    "Field",
+    "IngestError",
+    "ParsedTable",
+    "TableSpec",
+    "cell_text",
+    "decode_text",
+    "find_header",
+    "header_key",
+    "normalize_province",
+    "normalize_waybill",
+    "parse_datetime",
+    "parse_length_mm",
+    "parse_money_fen",
+    "parse_scaled",
+    "parse_weight_g",
+    "read_courier_bill",
+    "read_rate_card",
+    "read_shipments",
+    "read_tables",
+    "sniff_format",
+]

@@ -1,0 +1,92 @@
+"""Checks every upload gets before anything is stored: size, emptiness, type, encryption, integrity."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+from recon.errors import UserFacingError
+from recon.ingest import IngestError, sniff_format
+
+
+@dataclass
+class StagedUpload:
+    """An upload copied to a local temporary file, hashed and sniffed."""
+
+    path: Path
+    filename: str
+    sha256: str
+    size: int
+    format: str
+
+    def discard(self) -> None:
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+def ingest_error(exc: IngestError) -> UserFacingError:
+    return UserFacingError(exc.code, str(exc.message), exc.details)
+
+
+def stage_upload(*, file, filename: str | None = None) -> StagedUpload:
+    """Copy an uploaded file (Django UploadedFile, open binary file or path) aside and validate it."""
+    VAR = Path(settings.MEDIA_ROOT) / "staging"
+    VAR.mkdir(parents=True, exist_ok=True)
+    name = filename or getattr(file, "name", None) or "upload"
+    name = os.path.basename(str(name))
+    fd, tmp = tempfile.mkstemp(dir=VAR, suffix=Path(name).suffix.lower()[:10])
+    digest = hashlib.sha256()
+    size = 0
+    limit = settings.UPLOAD_MAX_BYTES
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if isinstance(file, (str, os.PathLike)):
+                source = open(file, "rb")  # noqa: SIM115 - closed below
+            elif isinstance(file, UploadedFile):
+                file.seek(0)
+                source = file
+            else:
+                source = file
+            try:
+                chunks = source.chunks() if isinstance(source, UploadedFile) else iter(lambda: source.read(1024 * 1024), b"")
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise UserFacingError(
+                            "file_too_large",
+                            _("The file is larger than the limit of %(mb)d MB.") % {"mb": limit // (1024 * 1024)},
+                            {"limit_bytes": limit},
+                            http_status=413,
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+            finally:
+                if isinstance(file, (str, os.PathLike)):
+                    source.close()
+        try:
+            fmt = sniff_format(tmp, name)
+        except IngestError as exc:
+            raise ingest_error(exc) from exc
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return StagedUpload(path=Path(tmp), filename=name, sha256=digest.hexdigest(), size=size, format=fmt)
+
+
+def keep_staged(staged: StagedUpload, subdir: str) -> str:
+    """Move a staged file under MEDIA_ROOT/subdir and return its storage name (relative path)."""
+    target_dir = Path(settings.MEDIA_ROOT) / subdir
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{staged.sha256[:16]}{Path(staged.filename).suffix.lower()[:10]}"
+    shutil.move(str(staged.path), target)
+    staged.path = target
+    return str(target.relative_to(settings.MEDIA_ROOT))

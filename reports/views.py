@@ -1,0 +1,41 @@
+"""Downloads of discrepancies: the list page's current filter, as Excel or CSV."""
+from __future__ import annotations
+
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from recon.filters import DiscrepancyFilter
+from recon.models import Discrepancy
+
+from .exports import discrepancies_csv, discrepancies_xlsx
+
+FORMATS = {
+    "xlsx": (discrepancies_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "csv": (discrepancies_csv, "text/csv; charset=utf-8"),
+}
+
+
+def _filename(filterset, ext: str) -> str:
+    data = filterset.form.cleaned_data
+    if data.get("run"):
+        scope = f"run-{int(data['run'])}"
+    elif data.get("bill"):
+        scope = f"bill-{int(data['bill'])}"
+    else:
+        scope = timezone.localdate().isoformat()
+    return f"discrepancies-{scope}.{ext}"
+
+
+def discrepancy_export(request):
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in FORMATS:
+        return HttpResponseBadRequest(_("Unknown format; use xlsx or csv."))
+    filterset = DiscrepancyFilter(request.GET, queryset=Discrepancy.objects.all())
+    # An invalid filter must not silently widen the export to everything.
+    if not filterset.is_valid():
+        return HttpResponseBadRequest(_("The filter is not valid: %(errors)s") % {"errors": filterset.errors.as_text()})
+    build, content_type = FORMATS[fmt]
+    response = HttpResponse(build(filterset.qs), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{_filename(filterset, fmt)}"'
+    return response
