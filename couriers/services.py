@@ -25,7 +25,8 @@ from recon.engine.text import yuan
 from recon.errors import UserFacingError
 from recon.ingest import IngestError, read_courier_bill, read_rate_card
 from recon.models import INFORMATIONAL_TYPES, DiscrepancyType, ReconRun, RunKind
-from recon.uploads import ingest_error, keep_staged, stage_upload
+from recon.ingest.specs import BILL_SPEC
+from recon.uploads import check_header, ingest_error, keep_staged, stage_upload
 
 from .models import ColumnMapping, Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone, RejectedRow
 from .selectors import period_bounds, rate_card_specs
@@ -121,6 +122,12 @@ def courier_bill_submit(
     if in_flight is not None:
         staged.discard()
         return BillSubmission(run=in_flight, duplicate=True)
+    remembered = ColumnMapping.objects.filter(courier=courier).values_list("mapping", flat=True).first() or {}
+    try:
+        check_header(staged, BILL_SPEC, {**remembered, **mapping})
+    except UserFacingError:
+        staged.discard()
+        raise
     stored = keep_staged(staged, f"uploads/{timezone.now():%Y/%m}")
     with transaction.atomic():
         run = ReconRun.objects.create(

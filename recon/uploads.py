@@ -90,3 +90,36 @@ def keep_staged(staged: StagedUpload, subdir: str) -> str:
     shutil.move(str(staged.path), target)
     staged.path = target
     return str(target.relative_to(settings.MEDIA_ROOT))
+
+
+PREVIEW_CSV_BYTES = 256 * 1024
+PREVIEW_WORKBOOK_MAX_BYTES = 8 * 1024 * 1024
+
+
+def check_header(staged: StagedUpload, spec, overrides: dict | None = None) -> None:
+    """Find the header now, so that a file nobody can read is refused in the request, not later by the worker.
+
+    CSV: the head of the file is enough. Workbooks are parsed whole by calamine, so only small ones are
+    checked here; a large workbook's header is checked by the worker (the run then fails with the same error).
+    """
+    from recon.ingest import read_tables
+
+    if staged.format == "csv":
+        with open(staged.path, "rb") as fh:
+            head = fh.read(PREVIEW_CSV_BYTES)
+        if len(head) == PREVIEW_CSV_BYTES and b"\n" in head:
+            head = head[: head.rfind(b"\n") + 1]  # 0x0A is never inside a GBK or UTF-8 character
+        fd, tmp = tempfile.mkstemp(dir=staged.path.parent, suffix=".csv")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(head)
+            read_tables(tmp, staged.filename, spec, overrides or None)
+        except IngestError as exc:
+            raise ingest_error(exc) from exc
+        finally:
+            os.unlink(tmp)
+    elif staged.size <= PREVIEW_WORKBOOK_MAX_BYTES:
+        try:
+            read_tables(staged.path, staged.filename, spec, overrides or None)
+        except IngestError as exc:
+            raise ingest_error(exc) from exc

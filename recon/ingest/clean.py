@@ -72,24 +72,43 @@ def _int_array(values: np.ndarray, na: np.ndarray) -> pd.arrays.IntegerArray:
 
 # --- decimal numbers -------------------------------------------------------------------------
 
-_NUMBER_RE = (
-    r"^(?P<sign>[+-]?)(?P<int>\d{1,3}(?:,\d{3})+|\d*)(?:\.(?P<frac>\d*))?(?P<unit>[^\d.,+-]*)$"
-)
+_PLAIN_DECIMAL_RE = r"(?=.{1,40}$)[+-]?(?:\d+\.?\d*|\.\d+)"  # bounded: digits become a byte matrix
+_THOUSANDS_RE = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
 _MONEY_NOISE = r"[¥$]|rmb|cny|人民币|元"
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
 
 
-def _scale_digits(int_part: pd.Series, frac: pd.Series, places: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer value of '<int>.<frac>' * 10**places, rounded half up, from the digits (no float)."""
-    digits = int_part.str.replace(",", "", regex=False).str.lstrip("0")
-    too_long = (digits.str.len() > _MAX_INT_DIGITS).to_numpy()
-    digits = digits.mask(too_long | (digits == "").to_numpy(), "0")
-    value = digits.astype(np.int64).to_numpy() * 10**places
-    if places:
-        kept = (frac + "0" * places).str[:places]
-        value = value + kept.astype(np.int64).to_numpy()
-    # Half up: only the first dropped digit decides (3.0049 -> 300, 3.005 -> 301).
-    value = value + (frac.str[places : places + 1] >= "5").to_numpy()
-    return value, too_long
+def _scale_decimal_strings(t: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:
+    """round_half_up(value * 10**places) of strings matching _PLAIN_DECIMAL_RE; (values, too long).
+
+    Works on the digits as a byte matrix, one numpy step per character position, so that text
+    amounts never pass through float.
+    """
+    n = len(t)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    b = np.asarray(t, dtype=str).astype(np.bytes_)  # validated ASCII
+    width = b.dtype.itemsize
+    m = b.view(np.uint8).reshape(n, width)
+    digit = (m >= 48) & (m <= 57)
+    d = m.astype(np.int64) - 48
+    is_dot = m == 46
+    length = (m != 0).sum(axis=1)
+    dot = np.where(is_dot.any(axis=1), is_dot.argmax(axis=1), length)
+    first_significant = np.where((digit & (m != 48)).any(axis=1), (digit & (m != 48)).argmax(axis=1), dot)
+    too_long = (dot - first_significant) > _MAX_INT_DIGITS
+    value = np.zeros(n, dtype=np.int64)
+    round_up = np.zeros(n, dtype=bool)
+    for j in range(width):
+        # Power of ten this character contributes once scaled: digits left of the dot count down
+        # from dot-1, digits right of it from -1.
+        exp = np.where(j < dot, dot - j - 1, dot - j) + places
+        use = digit[:, j] & (exp >= 0) & ~too_long
+        value += np.where(use, d[:, j] * _POW10[np.clip(exp, 0, 18)], 0)
+        # Half up: only the first dropped digit decides (3.0049 -> 300, 3.005 -> 301).
+        round_up |= digit[:, j] & (exp == -1) & (d[:, j] >= 5)
+    value += round_up
+    return np.where(m[:, 0] == 45, -value, value), too_long
 
 
 def _scale_float(x: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:
@@ -163,31 +182,41 @@ def parse_scaled(
 
 
 def _parse_decimal_text(u: pd.Series, places, unit_places, noise, allow_negative):
-    t = u.str.normalize("NFKC").str.lower().str.replace(r"\s+", "", regex=True)
+    t = u.str.normalize("NFKC").str.lower()
+    t = t.str.replace(r"\s+" + (f"|{noise}" if noise else ""), "", regex=True)
     t = t.str.replace("\u2212", "-", regex=False)
-    if noise:
-        t = t.str.replace(noise, "", regex=True)
-    # Accountants write negatives as (3.00).
-    t = t.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
     empty = t.isin(_EMPTY_TOKENS).to_numpy()
-    parts = t.str.extract(_NUMBER_RE)
-    matched = parts["sign"].notna().to_numpy()
-    parts = parts.fillna("")
-    has_digits = ((parts["int"] != "") | (parts["frac"] != "")).to_numpy()
-    unit = parts["unit"]
-    known_unit = (unit == "").to_numpy() | unit.isin(list(unit_places)).to_numpy()
-    bad = ~empty & ~(matched & has_digits & known_unit)
-    if not allow_negative:
-        bad |= ~empty & (parts["sign"] == "-").to_numpy()
+    # Accountants write negatives as (3.00).
+    parens = t.str.startswith("(").to_numpy(dtype=bool)
+    if parens.any():
+        t[parens] = t[parens].str.replace(r"^\((.*)\)$", r"-\1", regex=True)
 
-    row_places = unit.map(unit_places).fillna(places).astype(int).to_numpy()
-    values = np.zeros(len(u), dtype=np.int64)
-    for p in np.unique(row_places):
-        sel = row_places == p
-        v, too_long = _scale_digits(parts["int"][sel], parts["frac"][sel], int(p))
+    row_places = np.full(len(t), places, dtype=np.int64)
+    if unit_places:
+        # Only cells ending in a letter can carry a unit: '1.5kg', '800g', '1.2公斤'.
+        tail = ~t.str[-1:].isin(list("0123456789.")).to_numpy() & ~empty
+        for unit in sorted(unit_places, key=len, reverse=True):
+            sel = tail & t.str.endswith(unit).to_numpy(dtype=bool)
+            if sel.any():
+                t[sel] = t[sel].str[: -len(unit)]
+                row_places[sel] = unit_places[unit]
+                tail &= ~sel
+
+    grouped = t.str.contains(",", regex=False).to_numpy(dtype=bool)
+    if grouped.any():
+        ok_groups = t[grouped].str.fullmatch(_THOUSANDS_RE).to_numpy(dtype=bool)
+        t[grouped] = t[grouped].where(~ok_groups, t[grouped].str.replace(",", "", regex=False))
+
+    valid = t.str.fullmatch(_PLAIN_DECIMAL_RE).to_numpy(dtype=bool)
+    if not allow_negative:
+        valid &= ~t.str.startswith("-").to_numpy(dtype=bool)
+    values = np.zeros(len(t), dtype=np.int64)
+    bad = ~empty & ~valid
+    for p in np.unique(row_places[valid]):
+        sel = valid & (row_places == p)
+        v, too_long = _scale_decimal_strings(t[sel].to_numpy(dtype=object), int(p))
         values[sel] = v
-        bad[sel] |= too_long & ~empty[sel]
-    values = np.where((parts["sign"] == "-").to_numpy(), -values, values)
+        bad[sel] = too_long
     return values, empty, bad
 
 
@@ -260,23 +289,29 @@ def normalize_waybill(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _normalize_waybill_text(t: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    t = t.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
-    # Text-forcing wrappers from Excel and CSV exports: '123, ="123", "123".
-    t = t.str.replace(r"^[='\"]+", "", regex=True).str.replace(r"[\"']+$", "", regex=True)
-    t = t.str.upper()
-    # A number cell saved to CSV by some tools: '75312345678901.0'.
-    t = t.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    t = t.mask(t.str.lower().isin(_EMPTY_TOKENS), "")
-    reason = np.select(
-        [
-            (t == "").to_numpy(),
-            t.str.fullmatch(WAYBILL_RE).to_numpy(dtype=bool),
-            t.str.fullmatch(_SCIENTIFIC_RE).to_numpy(dtype=bool),
-        ],
-        ["waybill_missing", "", "waybill_scientific"],
-        "waybill_invalid",
-    )
-    return t.to_numpy(dtype=object), reason.astype(object)
+    # Cheap steps first; the regex-heavy ones only for what is still not a waybill number.
+    t = t.str.normalize("NFKC").str.strip().str.upper()
+    clean = t.str.fullmatch(WAYBILL_RE).to_numpy(dtype=bool)
+    values = t.to_numpy(dtype=object).copy()
+    reason = np.full(len(t), "", dtype=object)
+    if not clean.all():
+        rest = t[~clean].str.replace(r"\s+", "", regex=True)
+        # Text-forcing wrappers from Excel and CSV exports: '123, ="123", "123".
+        rest = rest.str.replace(r"^[='\"]+", "", regex=True).str.replace(r"[\"']+$", "", regex=True)
+        # A number cell saved to CSV by some tools: '75312345678901.0'.
+        rest = rest.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+        rest = rest.mask(rest.str.lower().isin(_EMPTY_TOKENS), "")
+        values[~clean] = rest.to_numpy(dtype=object)
+        reason[~clean] = np.select(
+            [
+                (rest == "").to_numpy(),
+                rest.str.fullmatch(WAYBILL_RE).to_numpy(dtype=bool),
+                rest.str.fullmatch(_SCIENTIFIC_RE).to_numpy(dtype=bool),
+            ],
+            ["waybill_missing", "", "waybill_scientific"],
+            "waybill_invalid",
+        )
+    return values, reason
 
 
 def clean_text(s: pd.Series) -> pd.Series:
@@ -367,14 +402,21 @@ _DATE_FORMATS = (
 
 
 def _parse_datetime_text(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    values = pd.to_datetime(u, format=_DATE_FORMATS[0], errors="coerce").to_numpy(dtype="datetime64[ns]")
+    values = np.full(len(u), np.datetime64("NaT"), dtype="datetime64[ns]")
+    # A file uses one format throughout: find it on a sample, so that the whole column is not
+    # tried (and failed) once per candidate format.
+    sample = u.iloc[:50]
+    hits = [pd.to_datetime(sample, format=f, errors="coerce").notna().sum() for f in _DATE_FORMATS]
+    best = _DATE_FORMATS[int(np.argmax(hits))]
+    if max(hits):
+        values = pd.to_datetime(u, format=best, errors="coerce").to_numpy(dtype="datetime64[ns]")
     todo = np.isnat(values)
     if not todo.any():
         return values, todo
     t = u[todo].str.normalize("NFKC").str.strip().str.replace(r"\s+", " ", regex=True)
     empty = t.str.lower().isin(_EMPTY_TOKENS).to_numpy()
     rest = values[todo]
-    for fmt in _DATE_FORMATS[1:]:
+    for fmt in _DATE_FORMATS:
         left = np.isnat(rest) & ~empty
         if not left.any():
             break

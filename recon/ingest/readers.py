@@ -90,7 +90,8 @@ def sniff_format(path, filename: str) -> str:
         raise _unsupported(found, filename)
     if start.startswith(b"<?xml"):
         if b"urn:schemas-microsoft-com:office:spreadsheet" in head:
-            raise _unsupported(gettext_noop("an Excel 2003 XML spreadsheet; open it in Excel and save as xlsx"), filename)
+            found = gettext_noop("an Excel 2003 XML spreadsheet; open it in Excel and save as xlsx")
+            raise _unsupported(found, filename)
         raise _unsupported(gettext_noop("an XML document"), filename)
     return "csv"
 
@@ -270,19 +271,20 @@ def _read_workbook(path, filename, fmt, spec, overrides) -> Tables:
         except Exception as exc:
             raise _corrupt(filename, f"sheet {meta.name}: {str(exc)[:200]}")
         head_text = [cell_text(pd.Series(row, dtype=object)).tolist() for row in head]
-        any_cells = any_cells or any(c for row in head_text for c in row)
+        has_cells = any(c for row in head_text for c in row)
+        any_cells = any_cells or has_cells
         match = find_header(head_text, spec, overrides)
         if not match.complete:
             found[meta.name] = _candidate_cells(match)
-            skipped.append({"name": meta.name, "reason": "header_not_found", "hidden": hidden})
+            reason = "header_not_found" if has_cells else "empty"
+            skipped.append({"name": meta.name, "reason": reason, "hidden": hidden})
             continue
         try:
             rows = sheet.to_python(skip_empty_area=False)
         except Exception as exc:
             raise _corrupt(filename, f"sheet {meta.name}: {str(exc)[:200]}")
         body = rows[match.row + 1 :]
-        width = max(len(head_text[match.row]), max((len(r) for r in body[:1]), default=0))
-        data = pd.DataFrame(body, dtype=object) if body else pd.DataFrame(columns=range(width), dtype=object)
+        data = pd.DataFrame(body, dtype=object, columns=range(len(head[match.row])))
         tables.append(SheetTable(meta.name, match, match.row + 1, data, hidden))
     if not tables:
         if not any_cells:

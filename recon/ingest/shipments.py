@@ -124,9 +124,9 @@ def _read_sheet(table: SheetTable):
     shipped_at, shipped_bad = parse_datetime(column_or_blank(table, "shipped_at"))
     unit, _source = weight_unit_of(table, "weight_kg")
     weight, weight_bad = parse_weight_g(column_or_blank(table, "weight_kg"), unit)
-    dims = {
-        d: parse_length_mm(column_or_blank(table, f"{d}_cm"), _length_unit(table, f"{d}_cm")) for d in _DIMENSIONS
-    }
+    dims = {}
+    for d in _DIMENSIONS:
+        dims[d] = parse_length_mm(column_or_blank(table, f"{d}_cm"), _length_unit(table, f"{d}_cm"))
     declared, declared_bad = parse_money_fen(column_or_blank(table, "declared_value"))
     status_text = cell_text(column_or_blank(table, "status")).str.normalize("NFKC").str.lower()
     status = status_text.str.replace(r"\s+", "", regex=True).map(STATUSES)
@@ -148,6 +148,7 @@ def _read_sheet(table: SheetTable):
     )
     keep = kinds.data & (codes == "")
     reject = kinds.data & (codes != "")
+    province = normalize_province(cell_text(column_or_blank(table, "province"))[keep])
     frame = pd.DataFrame(
         {
             "order_no": order_no[keep].to_numpy(dtype=object),
@@ -156,7 +157,7 @@ def _read_sheet(table: SheetTable):
             "shipped_at": shipped_at[keep].to_numpy(dtype="datetime64[ns]"),
             "weight_g": weight[keep].array,
             **{f"{d}_mm": dims[d][0][keep].array for d in _DIMENSIONS},
-            "province": normalize_province(cell_text(column_or_blank(table, "province"))[keep]).to_numpy(dtype=object),
+            "province": province.to_numpy(dtype=object),
             "city": cell_text(column_or_blank(table, "city"))[keep].to_numpy(dtype=object),
             "status": status[keep].to_numpy(dtype=object),
             "declared_value_fen": declared[keep].array,

@@ -132,12 +132,24 @@ def test_bad_files_are_refused_before_anything_is_stored(content, filename, code
     assert ReconRun.objects.count() == 0 and CourierBill.objects.count() == 0
 
 
-def test_header_not_found_fails_the_run_and_leaves_no_bill(zto, no_enqueue, tmp_path):
+def test_header_not_found_is_refused_at_upload_and_leaves_nothing(zto, no_enqueue, tmp_path):
     path = tmp_path / "nonsense.csv"
     path.write_text("名称,数量,备注\n苹果,3,无\n香蕉,5,无\n", encoding="utf-8")
+    with open(path, "rb") as fh, pytest.raises(UserFacingError) as err:
+        courier_bill_submit(file=fh, filename=path.name, courier=zto, period="2026-10")
+    assert err.value.code == "header_not_found"
+    assert "名称" in str(err.value.details["headers_found"])
+    assert "waybill_no" in err.value.details["expected"]
+    assert ReconRun.objects.count() == 0 and CourierBill.objects.count() == 0
+
+
+def test_header_not_found_in_the_worker_fails_the_run_and_leaves_no_bill(zto, no_enqueue, tmp_path, monkeypatch):
+    """A large workbook is only read by the worker: the same refusal arrives as a failed run."""
+    monkeypatch.setattr("recon.uploads.PREVIEW_WORKBOOK_MAX_BYTES", 0)
+    path = tmp_path / "nonsense.xlsx"
+    pd.DataFrame({"名称": ["苹果"], "数量": [3]}).to_excel(path, index=False)
     run = submit_and_run(path, zto)
     assert run.status == "failed" and run.error_code == "header_not_found"
-    assert "名称" in str(run.error_details["headers_found"])
     assert "waybill_no" in run.error_details["expected"]
     assert CourierBill.objects.count() == 0 and CourierBillLine.objects.count() == 0 and Discrepancy.objects.count() == 0
 

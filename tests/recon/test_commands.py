@@ -77,3 +77,10 @@ def test_header_not_found_exits_1_and_lists_headers(tmp_path, zto, capsys):
 def test_export_of_unknown_run_fails(tmp_path, db):
     with pytest.raises(CommandError, match="does not exist"):
         call_command("export_discrepancies", "999", "--format", "csv", "-o", str(tmp_path / "x.csv"))
+
+
+def test_refused_file_without_json_is_a_command_error_naming_the_headers(tmp_path, zto):
+    path = tmp_path / "x.csv"
+    path.write_text("名称,数量\n苹果,3\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="header_not_found(.|\n)*名称"):
+        call_command("import_courier_bill", str(path), "--courier", "ZTO", "--period", "2026-10", "--sync")

@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 from couriers.selectors import courier_get
 from couriers.services import courier_bill_submit
 from recon import services as run_services
+from recon.errors import UserFacingError
 from recon.management.base import ServiceCommand
 from recon.models import ReconRun
 
@@ -33,15 +34,23 @@ class Command(ServiceCommand):
                 raise CommandError(f"--map {item!r}: use FIELD=HEADER")
             k, v = item.split("=", 1)
             mapping[k.strip()] = v.strip()
-        courier = courier_get(code=o["courier"])
         try:
             fh = open(o["file"], "rb")
         except OSError as exc:
             raise CommandError(f"cannot open {o['file']}: {exc.strerror}") from exc
-        with fh:
-            submission = courier_bill_submit(
-                file=fh, filename=o["file"], courier=courier, period=o["period"], mapping=mapping, enqueue=not o["sync"],
-            )
+        try:
+            with fh:
+                submission = courier_bill_submit(
+                    file=fh, filename=o["file"], courier=courier_get(code=o["courier"]), period=o["period"],
+                    mapping=mapping, enqueue=not o["sync"],
+                )
+        except UserFacingError as exc:
+            if not o["json"]:
+                raise
+            # A tool reading --json gets its one object even when the file is refused.
+            self.stdout.write(json.dumps({"bill_id": None, "run_id": None, "status": "failed", "lines": 0, "rejected": 0,
+                                          "by_type": {}, "error": exc.as_dict()}, ensure_ascii=False, default=str))
+            sys.exit(1)
         run = submission.run
         if submission.duplicate and not o["json"]:
             self.stderr.write(f"this file was already imported (bill #{submission.bill.id if submission.bill else '?'}, run #{run.id if run else '?'})")
