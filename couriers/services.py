@@ -370,6 +370,7 @@ def _update_line_results(lines: pd.DataFrame, results: pd.DataFrame) -> None:
 
     with connection.cursor() as cursor:
         if is_postgres():
+            cursor.execute("DROP TABLE IF EXISTS line_results")
             cursor.execute(
                 "CREATE TEMP TABLE line_results (id bigint, result varchar(16), expected_fee numeric(12,2), "
                 "our_weight_g integer, our_province varchar(16), shipment_id bigint) ON COMMIT DROP"
@@ -379,6 +380,7 @@ def _update_line_results(lines: pd.DataFrame, results: pd.DataFrame) -> None:
                 f"UPDATE {table} t SET result = r.result, expected_fee = r.expected_fee, our_weight_g = r.our_weight_g, "
                 "our_province = r.our_province, shipment_id = r.shipment_id FROM line_results r WHERE t.id = r.id"
             )
+            cursor.execute("DROP TABLE line_results")
         else:
             values = frame[["result", "expected_fee", "our_weight_g", "our_province", "shipment_id", "id"]]
             values = values.astype(object).where(values.notna(), None)

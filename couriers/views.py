@@ -72,7 +72,7 @@ def bill_upload(request):
 
 
 def bill_list(request):
-    bills = CourierBill.objects.select_related("courier", "uploaded_by").annotate(last_run_id=Max("runs__id"))
+    bills = CourierBill.objects.select_related("courier", "uploaded_by").annotate(last_run_id=Max("runs__id")).order_by("-uploaded_at", "-id")
     filterset = CourierBillFilter(request.GET, queryset=bills)
     style_filter_form(filterset.form, courier="courier", dates=["period_from", "period_to"])
     page = paginate(request, filterset.qs, 50)
@@ -158,7 +158,7 @@ def bill_rejected_download(request, pk: int):
 
 
 def ratecard_list(request):
-    cards = RateCard.objects.select_related("courier").annotate(provinces=Count("zones"))
+    cards = RateCard.objects.select_related("courier").annotate(provinces=Count("zones")).order_by("courier__code", "-effective_from", "-id")
     filterset = RateCardFilter(request.GET, queryset=cards)
     style_filter_form(filterset.form, courier="courier")
     page = paginate(request, filterset.qs, 50)

@@ -92,6 +92,8 @@ def shipments_upsert(*, frame: pd.DataFrame) -> ShipmentImportResult:
         updates = ", ".join(f"{c} = excluded.{c}" for c in UPSERT_COLUMNS if c not in {"waybill_no", "created_at"})
         with connection.cursor() as cursor:
             if is_postgres():
+                # Dropped explicitly too: inside an outer transaction ON COMMIT comes too late for a second call.
+                cursor.execute("DROP TABLE IF EXISTS shipment_in")
                 cursor.execute(f"CREATE TEMP TABLE shipment_in (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
                 cursor.execute("ALTER TABLE shipment_in ALTER COLUMN id DROP NOT NULL")
                 bulk_load("shipment_in", rows)
@@ -99,6 +101,7 @@ def shipments_upsert(*, frame: pd.DataFrame) -> ShipmentImportResult:
                     f"INSERT INTO {table} ({cols}) SELECT {cols} FROM shipment_in "
                     f"ON CONFLICT (waybill_no) DO UPDATE SET {updates}"
                 )
+                cursor.execute("DROP TABLE shipment_in")
             else:
                 marks = ", ".join(["%s"] * len(UPSERT_COLUMNS))
                 values = rows[UPSERT_COLUMNS].astype(object).where(rows[UPSERT_COLUMNS].notna(), None)

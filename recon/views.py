@@ -58,7 +58,7 @@ def style_filter_form(form, *, checkboxes=(), courier: str = "", dates=(), hidde
     """Swap the FilterSet's default widgets for ones a clerk can use quickly (same field names, same parsing)."""
     for name in checkboxes:
         field = form.fields[name]
-        field.widget = forms.CheckboxSelectMultiple(choices=field.choices, attrs={"class": "checks"})
+        field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
     if courier:
         choices = [("", _("All couriers"))] + [
             (code, f"{code} {name}") for code, name in Courier.objects.order_by("code").values_list("code", "name")

@@ -43,7 +43,7 @@ def read_courier_bill(path, filename: str, overrides: dict[str, str] | None = No
     """Read a courier bill (csv/xlsx/xls, any number of sheets) into clean lines and rejected rows."""
     tables = read_tables(path, filename, BILL_SPEC, overrides)
     frames, rejected, sheets, totals = [], [], [], []
-    blank_rows = repeated_headers = invalid_dates = 0
+    blank_rows = repeated_headers = invalid_dates = rejected_fee_fen = 0
     units = []
     for table in tables.tables:
         parsed = _read_sheet(table)
@@ -54,6 +54,7 @@ def read_courier_bill(path, filename: str, overrides: dict[str, str] | None = No
         blank_rows += parsed["blank_rows"]
         repeated_headers += parsed["repeated_headers"]
         invalid_dates += parsed["invalid_dates"]
+        rejected_fee_fen += parsed["rejected_fee_fen"]
         if table.column("billed_weight") is not None:
             units.append(weight_unit_of(table, "billed_weight"))
 
@@ -79,6 +80,8 @@ def read_courier_bill(path, filename: str, overrides: dict[str, str] | None = No
             "weight_unit": unit,
             "weight_unit_source": source,
             "invalid_dates": invalid_dates,
+            # Fees of rejected rows that could be read, so that a totals row can still be checked.
+            "rejected_fee_fen": rejected_fee_fen,
             "duplicate_waybills": int(frame["waybill_no"].duplicated().sum()),
         }
     )
@@ -141,4 +144,5 @@ def _read_sheet(table: SheetTable) -> dict:
         "blank_rows": int(kinds.blank.sum()),
         "repeated_headers": int(kinds.repeated_header.sum()),
         "invalid_dates": int(date_bad.sum()),
+        "rejected_fee_fen": int(fee[reject].sum()),
     }

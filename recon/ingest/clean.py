@@ -4,7 +4,6 @@ Every parser takes a Series of raw cells (str from CSV; str, float, datetime or 
 returns values plus a mask of cells that were not empty but could not be read. Text is parsed once
 per distinct value (bills repeat the same fees, dates and provinces thousands of times).
 """
-import re
 
 import numpy as np
 import pandas as pd
@@ -275,6 +274,8 @@ def normalize_waybill(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         shown = np.empty(len(x), dtype=object)
         shown[exact] = x[exact].astype(np.int64).astype(str)
         shown[~exact] = x[~exact].astype(str)
+        # Show lost digits the way Excel does (1.23456789012346E+15), never as a plausible number.
+        shown[whole & ~exact] = np.char.mod("%.14E", x[whole & ~exact]).astype(object)
         ok = x >= 100_000  # six digits at least, like WAYBILL_RE
         out[number] = shown
         reason[number] = np.where(

@@ -3,7 +3,6 @@ import codecs
 import csv
 import io
 import os
-import re
 import zipfile
 from dataclasses import dataclass, field
 
@@ -11,7 +10,7 @@ import numpy as np
 import olefile
 import pandas as pd
 from django.utils.translation import gettext_noop
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from . import errors
 from .clean import cell_text
@@ -261,9 +260,9 @@ def _read_workbook(path, filename, fmt, spec, overrides) -> Tables:
     tables, skipped, found = [], [], {}
     any_cells = False
     for meta in book.sheets_metadata:
-        if "WorkSheet" not in str(meta.typ):
-            continue
-        hidden = "Visible" not in str(meta.visible)
+        if meta.typ != SheetTypeEnum.WorkSheet:
+            continue  # chart and dialog sheets hold no cells
+        hidden = meta.visible != SheetVisibleEnum.Visible
         try:
             sheet = book.get_sheet_by_name(meta.name)
             # Keep empty leading rows and columns so that row numbers match what Excel shows.
@@ -299,7 +298,8 @@ def _read_csv(path, filename, spec, overrides) -> Tables:
     text, encoding = decode_text(raw)
     if "\n" not in text[:_SNIFF_BYTES] and "\r" in text[:_SNIFF_BYTES]:
         text = text.replace("\r", "\n")  # classic Mac line ends
-    head_text = _head_lines(text, HEADER_SEARCH_ROWS * 4)
+    # Enough lines for the header search even when preamble records span several lines.
+    head_text = text[: _offset_after_lines(text, HEADER_SEARCH_ROWS * 4)]
 
     best = None
     for delimiter in _DELIMITERS:
@@ -321,16 +321,6 @@ def _read_csv(path, filename, spec, overrides) -> Tables:
     return Tables("csv", [table], encoding=encoding, delimiter=delimiter)
 
 
-def _head_lines(text: str, n_lines: int) -> str:
-    pos = 0
-    for _i in range(n_lines):
-        nxt = text.find("\n", pos)
-        if nxt < 0:
-            return text
-        pos = nxt + 1
-    return text[:pos]
-
-
 def _head_records(head: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
     """Records of the first lines and, for each, how many physical lines have been read after it."""
     reader = csv.reader(io.StringIO(head), delimiter=delimiter)
@@ -347,6 +337,7 @@ def _head_records(head: str, delimiter: str) -> tuple[list[list[str]], list[int]
 
 
 def _offset_after_lines(text: str, n_lines: int) -> int:
+    """Position in `text` just after its first `n_lines` lines."""
     pos = 0
     for _i in range(n_lines):
         nxt = text.find("\n", pos)

@@ -164,6 +164,7 @@ def test_rejected_rows_say_why_and_show_the_row(xlsx_file):
         "waybill_invalid",
         "waybill_missing",
     ]
+    assert result.info["rejected_fee_fen"] == 1500  # the readable fees of rejected rows
     assert "abc" in rejected["reason"][1]
     assert "heavy" in rejected["reason"][2]
     assert "7531-?" in rejected["reason"][3]
@@ -306,3 +307,29 @@ def test_csv_of_only_separators_is_empty(text_file):
     with pytest.raises(IngestError) as exc:
         read(path)
     assert exc.value.code == "empty_file"
+
+
+def test_csv_utf16_tab_separated_excel_unicode_text(text_file):
+    # Excel's "Unicode Text" export: UTF-16 with a BOM, tab separated.
+    path = text_file("运单号\t运费\r\n75312345678901\t5.5\r\n", encoding="utf-16")
+    result = read(path)
+    assert result.frame["billed_fee_fen"].tolist() == [550]
+    assert result.info["encoding"] == "utf-16"
+
+
+def test_workbook_with_only_empty_sheets_is_empty(xlsx_file):
+    path = xlsx_file({"Sheet1": [], "Sheet2": []})
+    with pytest.raises(IngestError) as exc:
+        read(path)
+    assert exc.value.code == "empty_file"
+
+
+def test_hidden_and_empty_sheets_are_reported(xlsx_file):
+    header = ["运单号", "运费"]
+    path = xlsx_file(
+        {"空白": [], "明细": [header, ["75312345678901", "5"]], "旧": [header, ["75312345678902", "6"]]},
+        hidden=("旧",),
+    )
+    result = read(path)
+    assert [(s["name"], s["hidden"]) for s in result.info["sheets"]] == [("明细", False), ("旧", True)]
+    assert result.info["skipped_sheets"] == [{"name": "空白", "reason": "empty", "hidden": False}]
