@@ -216,7 +216,9 @@ def _summary(lines: pd.DataFrame, line_results: pd.DataFrame, disc: pd.DataFrame
             claim += amount
     results = line_results["result"].value_counts()
     totals_rows = info.get("totals_rows") or []
-    file_total = sum(int(t["fee_fen"]) for t in totals_rows if t.get("fee_fen") is not None) if totals_rows else None
+    # A sheet may carry 小计 rows above its 合计: its last totals row is the sheet's total.
+    last_per_sheet = {t.get("sheet", ""): t for t in totals_rows if t.get("fee_fen") is not None}
+    file_total = sum(int(t["fee_fen"]) for t in last_per_sheet.values()) if last_per_sheet else None
     fmt = lambda v: yuan(pd.Series([v])).iloc[0]  # noqa: E731
     return {
         "lines": int(len(lines)),

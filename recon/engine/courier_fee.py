@@ -29,22 +29,27 @@ PREVIOUS_COLUMNS = ["waybill_no", "bill_id"]
 
 WHOLE_LINE_TYPES = ("duplicate_charge", "unknown_waybill", "courier_mismatch", "cancelled_shipment_charged")
 
+def gettext_noop(text: str) -> str:
+    """Marks a text for the translation catalogue without importing Django (the engine stays pure)."""
+    return text
+
+
 # English source texts; callers pass translated ones. Fields in braces are filled per row.
 DEFAULT_REASONS: dict[str, str] = {
-    "duplicate_charge_same_bill": "Waybill {waybill_no} is already billed on line {first_line} of this bill; this line charges ¥{billed_fee} again.",
-    "duplicate_charge_earlier_bill": "Waybill {waybill_no} was already billed in bill #{previous_bill}; this line charges ¥{billed_fee} again.",
-    "unknown_waybill": "Waybill {waybill_no} is not one of our shipments; billed ¥{billed_fee}.",
-    "courier_mismatch": "We shipped waybill {waybill_no} with {our_courier}, not with this courier; billed ¥{billed_fee}.",
-    "cancelled_shipment_charged": "Order {order_no} (waybill {waybill_no}) was cancelled; nothing is owed, billed ¥{billed_fee}.",
-    "rate_overcharge": "Billed ¥{billed_fee}; the rate card gives ¥{fee_billed} for {billed_weight} kg to {billed_province}: ¥{stake} over.",
-    "rate_undercharge": "Billed ¥{billed_fee}; the rate card gives ¥{fee_billed} for {billed_weight} kg to {billed_province}: ¥{stake_abs} under.",
-    "zone_mismatch": "Billed to {billed_province}, we shipped to {our_province}: ¥{fee_billed} instead of ¥{fee_zone} for {billed_weight} kg.",
-    "weight_overcharge": "Billed weight {billed_weight} kg, our billable weight {our_weight} kg: ¥{fee_zone} instead of ¥{fee_ours} to {our_province}.",
-    "no_rate_card": "No rate card of this courier is in force on {date}; the line cannot be checked.",
-    "no_rate_province": "The rate card has no price for {province} at {weight} kg; the line cannot be checked.",
-    "no_rate_weight": "Neither the bill nor our record gives a weight; the line cannot be checked.",
-    "no_rate_destination": "Neither the bill nor our record gives a destination province; the line cannot be checked.",
-    "not_billed": "Shipped on {shipped_date} to {our_province} with this courier, but not in this bill.",
+    "duplicate_charge_same_bill": gettext_noop("Waybill {waybill_no} is already billed on line {first_line} of this bill; this line charges ¥{billed_fee} again."),
+    "duplicate_charge_earlier_bill": gettext_noop("Waybill {waybill_no} was already billed in bill #{previous_bill}; this line charges ¥{billed_fee} again."),
+    "unknown_waybill": gettext_noop("Waybill {waybill_no} is not one of our shipments; billed ¥{billed_fee}."),
+    "courier_mismatch": gettext_noop("We shipped waybill {waybill_no} with {our_courier}, not with this courier; billed ¥{billed_fee}."),
+    "cancelled_shipment_charged": gettext_noop("Order {order_no} (waybill {waybill_no}) was cancelled; nothing is owed, billed ¥{billed_fee}."),
+    "rate_overcharge": gettext_noop("Billed ¥{billed_fee}; the rate card gives ¥{fee_billed} for {billed_weight} kg to {billed_province}: ¥{stake} over."),
+    "rate_undercharge": gettext_noop("Billed ¥{billed_fee}; the rate card gives ¥{fee_billed} for {billed_weight} kg to {billed_province}: ¥{stake_abs} under."),
+    "zone_mismatch": gettext_noop("Billed to {billed_province}, we shipped to {our_province}: ¥{fee_billed} instead of ¥{fee_zone} for {billed_weight} kg."),
+    "weight_overcharge": gettext_noop("Billed weight {billed_weight} kg, our billable weight {our_weight} kg: ¥{fee_zone} instead of ¥{fee_ours} to {our_province}."),
+    "no_rate_card": gettext_noop("No rate card of this courier is in force on {date}; the line cannot be checked."),
+    "no_rate_province": gettext_noop("The rate card has no price for {province} at {weight} kg; the line cannot be checked."),
+    "no_rate_weight": gettext_noop("Neither the bill nor our record gives a weight; the line cannot be checked."),
+    "no_rate_destination": gettext_noop("Neither the bill nor our record gives a destination province; the line cannot be checked."),
+    "not_billed": gettext_noop("Shipped on {shipped_date} to {our_province} with this courier, but not in this bill."),
 }
 
 DISCREPANCY_COLUMNS = [
