@@ -19,7 +19,7 @@ setup: $(STAMP) messages
 messages: $(STAMP)
 	@for po in locale/*/LC_MESSAGES/*.po; do \
 		[ -f "$$po" ] || continue; \
-		$(BIN)/pybabel compile -q -i "$$po" -o "$${po%.po}.mo" || exit 1; \
+		$(BIN)/pybabel -q compile -i "$$po" -o "$${po%.po}.mo" || exit 1; \
 	done
 
 migrate: setup

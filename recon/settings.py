@@ -12,7 +12,6 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("RECON_VAR_DIR", BASE_DIR / "var"))
@@ -243,6 +242,3 @@ if not DEBUG:
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-
-# Names shown in the UI and translated; kept here so the .po file carries them.
-PRODUCT_NAME = _("对账 · Reconciliation")
