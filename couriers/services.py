@@ -1,7 +1,6 @@
 """Writes for couriers: rate-card import, bill submission, and the courier-fee reconciliation a worker runs."""
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -267,8 +266,6 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
                 detail["rejected_rows"] = rejected.head(50).astype(str).to_dict("records")
             run_services.run_fail(run_id=run.id, code="no_data", message=message, details=detail)
             return
-        fee_rejected = info.get("rejected_fee_fen", 0)
-        info["rejected_fee_fen"] = fee_rejected
     else:
         lines = _lines_from_db(bill)
         info = dict(bill.read_info or {})
@@ -453,6 +450,3 @@ def _insert_discrepancies(run: ReconRun, courier: Courier, disc: pd.DataFrame, l
 
     bulk_load(Discrepancy._meta.db_table, frame)
 
-
-def json_dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)

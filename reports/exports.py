@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 
 import pandas as pd
 from django.db.models import QuerySet
@@ -29,7 +28,8 @@ def discrepancies_frame(queryset: QuerySet[Discrepancy]) -> pd.DataFrame:
 def discrepancies_csv(queryset: QuerySet[Discrepancy]) -> bytes:
     frame = discrepancies_frame(queryset)
     for col in MONEY:
-        frame[col] = frame[col].map(lambda v: "" if v is None else f"{v:.2f}", na_action="ignore")
+        # Decimals from a 2-place column print as '12.34'; missing values stay empty.
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
     # UTF-8 with BOM so that Excel on Windows opens the Chinese text correctly.
     return frame.to_csv(index=False).encode("utf-8-sig")
 
@@ -37,7 +37,7 @@ def discrepancies_csv(queryset: QuerySet[Discrepancy]) -> bytes:
 def discrepancies_xlsx(queryset: QuerySet[Discrepancy], title: str = "") -> bytes:
     frame = discrepancies_frame(queryset)
     for col in MONEY:
-        frame[col] = pd.to_numeric(frame[col].map(lambda v: None if v is None else Decimal(v)), errors="coerce")
+        frame[col] = pd.to_numeric(frame[col].astype(object).where(frame[col].notna(), None).astype(str), errors="coerce")
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": {"constant_memory": False}}) as writer:
         frame.to_excel(writer, sheet_name=_("Discrepancies")[:31], index=False, freeze_panes=(1, 0))

@@ -1,4 +1,3 @@
-import io
 from datetime import date
 from pathlib import Path
 
@@ -74,4 +73,3 @@ class Command(BaseCommand):
         write_messy_csv(nov.bill, out_dir / "zto-2026-11-bill-gbk.csv", period="2026-11")
         write_messy_xlsx(nov.bill, out_dir / "zto-2026-11-bill.xlsx", period="2026-11")
         pd.DataFrame([{"type": t, **v} for t, v in nov.expected.items()]).to_csv(out_dir / "zto-2026-11-expected.csv", index=False)
-        io.StringIO()
