@@ -12,6 +12,11 @@ class Courier(models.Model):
     name_en = models.CharField(_("English name"), max_length=64, blank=True)
     aliases = models.JSONField(_("other names"), default=list, blank=True, help_text=_("Other spellings found in files, e.g. 中通快递"))
     active = models.BooleanField(_("active"), default=True)
+    billing_cycle = models.CharField(
+        _("billing cycle"), max_length=8, default="monthly",
+        choices=[("daily", _("Daily")), ("weekly", _("Weekly")), ("monthly", _("Monthly"))],
+        help_text=_("How often this courier bills us: the reconciliation periods follow it"),
+    )
 
     class Meta:
         verbose_name = _("courier")
@@ -120,11 +125,19 @@ class CourierBill(models.Model):
     read_info = models.JSONField(_("read details"), default=dict, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("uploaded by"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    period = models.ForeignKey("recon.ReconPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="bills", verbose_name=_("reconciliation period"))
+    # Deleting a bill hides it (and its discrepancies) and can be undone by a manager.
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("deleted by"))
 
     class Meta:
         verbose_name = _("courier bill")
         verbose_name_plural = _("courier bills")
         ordering = ["-uploaded_at", "-id"]
+        permissions = [
+            ("upload_bill", _("Can upload bills and run reconciliations")),
+            ("restore_bill", _("Can restore a deleted bill")),
+        ]
         indexes = [models.Index(fields=["courier", "period_start"], name="bill_courier_period")]
 
     def __str__(self) -> str:

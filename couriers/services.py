@@ -23,7 +23,10 @@ from recon.engine import DEFAULT_REASONS, reconcile_courier_bill
 from recon.engine.text import yuan
 from recon.errors import UserFacingError
 from recon.ingest import IngestError, read_courier_bill, read_rate_card
-from recon.models import INFORMATIONAL_TYPES, DiscrepancyType, ReconRun, RunKind
+from recon.audit import audit_record, current_ip
+from recon.models import INFORMATIONAL_TYPES, Discrepancy, DiscrepancyType, ReconRun, RunKind
+from recon.periods import period_check_open, period_get_or_create
+from recon.review import discrepancies_carry_over
 from recon.ingest.specs import BILL_SPEC
 from recon.uploads import check_header, ingest_error, keep_staged, stage_upload
 
@@ -109,6 +112,7 @@ def courier_bill_submit(
 ) -> BillSubmission:
     """Validate and store an uploaded bill, then queue its reconciliation; the same file twice points to the first."""
     period_start, period_end = period_bounds(period)
+    period_check_open(period_get_or_create(courier=courier, start=period_start, end=period_end))
     mapping = {k: str(v).strip() for k, v in (mapping or {}).items() if k in BILL_FIELDS and str(v or "").strip()}
     staged = stage_upload(file=file, filename=filename)
     existing = CourierBill.objects.filter(sha256=staged.sha256).first()
@@ -132,7 +136,7 @@ def courier_bill_submit(
         run = ReconRun.objects.create(
             kind=RunKind.COURIER_FEE, courier=courier, period_start=period_start, period_end=period_end,
             input_file=stored, input_filename=staged.filename, input_sha256=staged.sha256,
-            params={"mapping": mapping, "format": staged.format, "size_bytes": staged.size},
+            params={"mapping": mapping, "format": staged.format, "size_bytes": staged.size, "ip": current_ip.get()},
             created_by=user, progress_total=len(run_services.PHASE_ORDER) - 1,
         )
         if enqueue:
@@ -141,16 +145,55 @@ def courier_bill_submit(
 
 
 def courier_bill_rerun(*, bill: CourierBill, user=None, enqueue: bool = True) -> ReconRun:
-    """Reconcile an imported bill again (after a rate-card or shipment fix); earlier runs stay as they were."""
+    """Reconcile an imported bill again (after a rate-card or shipment fix); the work done on its discrepancies carries over."""
+    if bill.deleted_at is not None:
+        raise UserFacingError("bill_deleted", _("This bill was deleted; restore it before reconciling it again."), http_status=409)
+    period_check_open(bill.period)
     with transaction.atomic():
         run = ReconRun.objects.create(
             kind=RunKind.COURIER_FEE, courier=bill.courier, period_start=bill.period_start, period_end=bill.period_end,
             courier_bill=bill, input_filename=bill.original_filename, created_by=user,
             progress_total=len(run_services.PHASE_ORDER) - 1,
         )
+        audit_record(user=user, object_type="courier_bill", object_id=bill.id, action="rerun", changes={"run": [None, run.id]})
         if enqueue:
             run_services.run_enqueue(run=run)
     return run
+
+
+def courier_bill_delete(*, bill: CourierBill, user) -> CourierBill:
+    """Delete a bill softly: it and its discrepancies leave the lists and the queue; a manager can restore it."""
+    with transaction.atomic():
+        bill = CourierBill.objects.select_for_update().select_related("period__courier").get(pk=bill.pk)
+        if bill.deleted_at is not None:
+            raise UserFacingError("bill_deleted", _("This bill is already deleted."), http_status=409)
+        period_check_open(bill.period)
+        bill.deleted_at, bill.deleted_by = timezone.now(), user
+        bill.save(update_fields=["deleted_at", "deleted_by"])
+        Discrepancy.objects.filter(bill=bill, is_current=True).update(is_current=False)
+        audit_record(user=user, object_type="courier_bill", object_id=bill.id, action="delete",
+                     changes={"deleted_at": [None, bill.deleted_at.isoformat()]})
+    return bill
+
+
+def courier_bill_restore(*, bill: CourierBill, user) -> CourierBill:
+    """Undo a deletion (managers): the bill's newest run is back in the queue with the work done on it."""
+    if not user.has_perm("couriers.restore_bill"):
+        raise UserFacingError("forbidden", _("Only a manager can restore a deleted bill."), http_status=403)
+    with transaction.atomic():
+        bill = CourierBill.objects.select_for_update().select_related("period__courier").get(pk=bill.pk)
+        if bill.deleted_at is None:
+            raise UserFacingError("bill_not_deleted", _("This bill is not deleted."), http_status=409)
+        period_check_open(bill.period)
+        before = bill.deleted_at.isoformat()
+        bill.deleted_at, bill.deleted_by = None, None
+        bill.save(update_fields=["deleted_at", "deleted_by"])
+        latest = bill.runs.filter(status=ReconRun.Status.SUCCEEDED).order_by("-id").values_list("id", flat=True).first()
+        if latest:
+            Discrepancy.objects.filter(run_id=latest).update(is_current=True)
+        audit_record(user=user, object_type="courier_bill", object_id=bill.id, action="restore",
+                     changes={"deleted_at": [before, None]})
+    return bill
 
 
 # --------------------------------------------------------------------------- the reconciliation
@@ -293,6 +336,13 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
     run_services.run_progress(run_id=run.id, phase="saving")
     rejected_count = len(rejected) if bill is None else rejected_count_existing
     summary = _summary(lines, result.lines, result.discrepancies, rejected_count, info)
+    period = bill.period if bill is not None and bill.period_id else period_get_or_create(
+        courier=courier, start=run.period_start, end=run.period_end)
+    if period.is_closed:
+        # Closed while the run waited in the queue: nothing may change in it now.
+        run_services.run_fail(run_id=run.id, code="period_closed", message=_(
+            "Period %(period)s was closed before this run finished; a manager can reopen it.") % {"period": period.label})
+        return
     try:
         with transaction.atomic():
             if bill is None:
@@ -300,8 +350,11 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
                     courier=courier, period_start=run.period_start, period_end=run.period_end, file=run.input_file.name,
                     original_filename=run.input_filename, sha256=run.input_sha256, size_bytes=run.params.get("size_bytes") or 0,
                     line_count=len(lines), rejected_count=len(rejected), billed_total=Decimal(summary["billed_total"]),
-                    read_info=info, uploaded_by=run.created_by,
+                    read_info=info, uploaded_by=run.created_by, period=period,
                 )
+                audit_record(user=run.created_by, object_type="courier_bill", object_id=bill.id, action="create",
+                             changes={"file": [None, run.input_filename], "lines": [None, len(lines)],
+                                      "billed_total": [None, summary["billed_total"]]})
                 _insert_lines(bill, lines, result.lines)
                 _insert_rejected(bill, rejected)
                 if run.params.get("mapping"):
@@ -311,7 +364,8 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
             else:
                 _update_line_results(lines, result.lines)
             line_ids = dict(CourierBillLine.objects.filter(bill=bill).values_list("line_no", "id"))
-            _insert_discrepancies(run, courier, result.discrepancies, line_ids)
+            _insert_discrepancies(run, courier, result.discrepancies, line_ids, bill=bill, period=period)
+            discrepancies_carry_over(bill_id=bill.id, run_id=run.id, user=run.created_by)
             timings["persist"] = time.perf_counter() - t3
             timings["total"] = time.perf_counter() - t0
             ReconRun.objects.filter(id=run.id).update(
@@ -417,7 +471,7 @@ def _json_details(disc: pd.DataFrame) -> pd.Series:
     )
 
 
-def _insert_discrepancies(run: ReconRun, courier: Courier, disc: pd.DataFrame, line_ids: dict[int, int]) -> None:
+def _insert_discrepancies(run: ReconRun, courier: Courier, disc: pd.DataFrame, line_ids: dict[int, int], *, bill, period) -> None:
     if disc.empty:
         return
     line_no = pd.Series(pd.array(disc["line_no"], dtype="Int64"))
@@ -429,6 +483,8 @@ def _insert_discrepancies(run: ReconRun, courier: Courier, disc: pd.DataFrame, l
             "type": disc["type"].to_numpy(),
             "status": "open",
             "courier_id": courier.id,
+            "bill_id": bill.id,
+            "period_id": period.id,
             "bill_line_id": int_or_null(bill_line).to_numpy(),
             "shipment_id": int_or_null(disc["shipment_id"]).to_numpy(),
             "waybill_no": disc["waybill_no"].astype(str).to_numpy(),

@@ -24,6 +24,10 @@ class Shipment(models.Model):
     city = models.CharField(_("destination city"), max_length=64, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SHIPPED)
     declared_value = models.DecimalField(_("declared value"), max_digits=12, decimal_places=2, null=True, blank=True)
+    # Personal data: masked for every user without orders.view_personal_data.
+    recipient_name = models.CharField(_("recipient"), max_length=64, blank=True, default="", db_default="")
+    recipient_phone = models.CharField(_("recipient phone"), max_length=32, blank=True, default="", db_default="")
+    recipient_address = models.CharField(_("recipient address"), max_length=255, blank=True, default="", db_default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -32,6 +36,7 @@ class Shipment(models.Model):
         verbose_name_plural = _("shipments")
         ordering = ["-shipped_at", "id"]
         indexes = [models.Index(fields=["courier", "shipped_at"], name="shipment_courier_shipped")]
+        permissions = [("view_personal_data", _("Can see recipients' names, phones and addresses"))]
 
     def __str__(self) -> str:
         return self.waybill_no

@@ -76,6 +76,7 @@ class ReconRun(models.Model):
         verbose_name = _("reconciliation run")
         verbose_name_plural = _("reconciliation runs")
         ordering = ["-created_at", "-id"]
+        permissions = [("use_web", _("Can use the browser pages"))]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()} {self.get_status_display()}"
@@ -102,6 +103,11 @@ class Discrepancy(models.Model):
         DISPUTED = "disputed", _("Disputed")
         RESOLVED = "resolved", _("Resolved")
 
+    class Outcome(models.TextChoices):
+        RECOVERED = "recovered", _("Recovered")
+        ACCEPTED = "accepted", _("Accepted (charge was right)")
+        WRITTEN_OFF = "written_off", _("Written off")
+
     run = models.ForeignKey(ReconRun, on_delete=models.CASCADE, related_name="discrepancies", verbose_name=_("run"))
     kind = models.CharField(_("kind"), max_length=32, choices=RunKind.choices, default=RunKind.COURIER_FEE)
     type = models.CharField(_("type"), max_length=32, choices=DiscrepancyType.choices)
@@ -122,18 +128,296 @@ class Discrepancy(models.Model):
     reason = models.TextField(_("reason"))
     details = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The workflow. Columns the engine's bulk insert does not write carry database defaults.
+    bill = models.ForeignKey("couriers.CourierBill", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("bill"), db_constraint=False)
+    period = models.ForeignKey("recon.ReconPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="discrepancies", verbose_name=_("period"), db_constraint=False)
+    # False once a later run of the same bill replaced this row, or its bill was deleted: out of the queue.
+    is_current = models.BooleanField(_("current"), default=True, db_default=True)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_discrepancies", verbose_name=_("assignee"), db_constraint=False)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True, default="", db_default="")
+    outcome_reason = models.TextField(_("outcome reason"), blank=True, default="", db_default="")
+    recovered_amount = models.DecimalField(_("recovered"), max_digits=12, decimal_places=2, null=True, blank=True)
+    dispute = models.ForeignKey("recon.Dispute", null=True, blank=True, on_delete=models.SET_NULL, related_name="discrepancies", verbose_name=_("dispute"), db_constraint=False)
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("discrepancy")
         verbose_name_plural = _("discrepancies")
         ordering = ["-amount_at_stake", "id"]
+        permissions = [
+            ("work_discrepancy", _("Can work discrepancies in the review queue")),
+            ("manage_dispute", _("Can send disputes and record couriers' replies")),
+            ("work_any_discrepancy", _("Can work discrepancies assigned to others")),
+        ]
         indexes = [
             models.Index(fields=["run", "type"], name="disc_run_type"),
             models.Index(fields=["run", "-amount_at_stake"], name="disc_run_amount"),
             models.Index(fields=["type", "status"], name="disc_type_status"),
             models.Index(fields=["waybill_no"], name="disc_waybill"),
             models.Index(fields=["-amount_at_stake", "id"], name="disc_amount"),
+            # The queue: every filter leads an index that also serves the default sort (money first).
+            models.Index(fields=["-amount_at_stake", "id"], name="queue_amount", condition=models.Q(is_current=True)),
+            models.Index(fields=["status", "-amount_at_stake", "id"], name="queue_status", condition=models.Q(is_current=True)),
+            models.Index(fields=["assignee", "-amount_at_stake", "id"], name="queue_assignee", condition=models.Q(is_current=True)),
+            models.Index(fields=["courier", "-amount_at_stake", "id"], name="queue_courier", condition=models.Q(is_current=True)),
+            models.Index(fields=["type", "-amount_at_stake", "id"], name="queue_type", condition=models.Q(is_current=True)),
+            models.Index(fields=["kind", "-amount_at_stake", "id"], name="queue_kind", condition=models.Q(is_current=True)),
+            models.Index(fields=["period", "-amount_at_stake", "id"], name="queue_period", condition=models.Q(is_current=True)),
+            models.Index(fields=["bill", "type"], name="disc_bill_type"),
+            models.Index(fields=["dispute"], name="disc_dispute"),
+            models.Index(fields=["waybill_no"], name="disc_waybill_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["order_no"], name="disc_order_prefix", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.waybill_no} {self.type} ¥{self.amount_at_stake}"
+
+
+class ReconPeriod(models.Model):
+    """A courier's billing period (day, week or month); once closed, its bills and discrepancies are locked."""
+
+    class Cycle(models.TextChoices):
+        DAILY = "daily", _("Daily")
+        WEEKLY = "weekly", _("Weekly")
+        MONTHLY = "monthly", _("Monthly")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    courier = models.ForeignKey("couriers.Courier", on_delete=models.PROTECT, related_name="periods", verbose_name=_("courier"))
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))
+    cycle = models.CharField(_("cycle"), max_length=8, choices=Cycle.choices, default=Cycle.MONTHLY)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("closed by"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reconciliation period")
+        verbose_name_plural = _("reconciliation periods")
+        ordering = ["-start", "courier__code"]
+        permissions = [
+            ("close_period", _("Can close reconciliation periods")),
+            ("reopen_period", _("Can reopen closed periods")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["courier", "start", "end"], name="period_unique_range"),
+            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="period_dates_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.courier.code} {self.label}"
+
+    @property
+    def label(self) -> str:
+        if self.cycle == self.Cycle.MONTHLY:
+            return self.start.strftime("%Y-%m")
+        if self.cycle == self.Cycle.WEEKLY:
+            year, week, _day = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        if self.start == self.end:
+            return self.start.isoformat()
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+
+class Dispute(models.Model):
+    """A dispute file (对账差异单) sent to a courier for a selection of discrepancies, and its answer."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("Sent, waiting for the answer")
+        ANSWERED = "answered", _("Answered")
+
+    number = models.CharField(_("number"), max_length=40, unique=True)
+    courier = models.ForeignKey("couriers.Courier", on_delete=models.PROTECT, related_name="disputes", verbose_name=_("courier"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SENT)
+    file = models.FileField(_("dispute file"), upload_to="disputes/%Y/%m/", blank=True)
+    item_count = models.PositiveIntegerField(_("items"), default=0)
+    amount_claimed = models.DecimalField(_("claimed"), max_digits=14, decimal_places=2, default=0)
+    amount_credited = models.DecimalField(_("credited"), max_digits=14, decimal_places=2, default=0)
+    note = models.TextField(_("note"), blank=True)
+    reply_file = models.FileField(_("courier's reply"), upload_to="disputes/replies/%Y/%m/", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class DisputeItem(models.Model):
+    """One discrepancy as it went out in a dispute, and what the courier answered for it."""
+
+    class Answer(models.TextChoices):
+        PENDING = "pending", _("No answer yet")
+        CREDITED = "credited", _("Credited in full")
+        PARTIAL = "partial", _("Partly credited")
+        REFUSED = "refused", _("Refused")
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="items", verbose_name=_("dispute"))
+    discrepancy = models.ForeignKey(Discrepancy, on_delete=models.CASCADE, related_name="dispute_items", verbose_name=_("discrepancy"))
+    amount_claimed = models.DecimalField(_("claimed"), max_digits=12, decimal_places=2)
+    amount_credited = models.DecimalField(_("credited"), max_digits=12, decimal_places=2, null=True, blank=True)
+    answer = models.CharField(_("answer"), max_length=16, choices=Answer.choices, default=Answer.PENDING)
+    courier_note = models.TextField(_("courier's note"), blank=True)
+
+    class Meta:
+        verbose_name = _("dispute item")
+        verbose_name_plural = _("dispute items")
+        ordering = ["dispute", "-amount_claimed", "id"]
+        constraints = [models.UniqueConstraint(fields=["dispute", "discrepancy"], name="dispute_item_unique")]
+
+
+class DiscrepancyComment(models.Model):
+    discrepancy = models.ForeignKey(Discrepancy, on_delete=models.CASCADE, related_name="comments", verbose_name=_("discrepancy"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("author"))
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "id"]
+
+
+class DiscrepancyAttachment(models.Model):
+    """Evidence kept with a discrepancy: a photo of the scale, a courier's reply."""
+
+    discrepancy = models.ForeignKey(Discrepancy, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("discrepancy"))
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
+    original_filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    size_bytes = models.BigIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("uploaded by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "id"]
+
+
+class SavedFilter(models.Model):
+    """A queue filter a user named to come back to."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filter"), max_length=2000)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_filter_unique_name")]
+
+
+class BulkAction(models.Model):
+    """An action on many discrepancies at once (assign, change status, comment), run by a worker when large."""
+
+    class Action(models.TextChoices):
+        ASSIGN = "assign", _("Assign")
+        STATUS = "status", _("Change status")
+        COMMENT = "comment", _("Add comment")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    params = models.JSONField(_("parameters"), default=dict)
+    # Either explicit ids or the queue filter (a query string) that selects the rows.
+    ids = models.JSONField(_("selected ids"), default=list, blank=True)
+    query = models.CharField(_("filter"), max_length=2000, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    progress_current = models.PositiveIntegerField(_("done"), default=0)
+    progress_total = models.PositiveIntegerField(_("total"), default=0)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("started by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk action")
+        verbose_name_plural = _("bulk actions")
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, int(self.progress_current * 100 / self.progress_total))
+
+
+class Setting(models.Model):
+    """A product setting a manager may change in the browser; every change is audited."""
+
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    value = models.JSONField(_("value"))
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("updated by"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("setting")
+        verbose_name_plural = _("settings")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class AuditEvent(models.Model):
+    """One recorded change: who, when, from where, what, old and new values. Append-only (a trigger refuses changes)."""
+
+    at = models.DateTimeField(_("when"), db_default=models.functions.Now())
+    # No foreign key: the trail outlives users and objects, and nothing may rewrite it.
+    actor_id = models.BigIntegerField(_("user id"), null=True, blank=True)
+    actor_name = models.CharField(_("user"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    object_type = models.CharField(_("object type"), max_length=32)
+    object_id = models.BigIntegerField(_("object id"))
+    action = models.CharField(_("action"), max_length=32)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "at"], name="audit_object"),
+            models.Index(fields=["-at"], name="audit_at"),
+            models.Index(fields=["actor_id", "-at"], name="audit_actor"),
+        ]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("the audit trail is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("the audit trail is append-only")

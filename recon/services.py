@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from .audit import current_ip
 from .models import ReconRun
 
 log = logging.getLogger(__name__)
@@ -52,12 +53,16 @@ def run_execute(*, run_id: int) -> None:
         return
     run = ReconRun.objects.get(id=run_id)
     handlers = {"courier_fee": courier_fee_run_execute}
+    # The trail records the address of whoever queued the run.
+    token = current_ip.set((run.params or {}).get("ip"))
     try:
         handlers[run.kind](run=run)
     except Exception as exc:  # the run must never stay 'running' because of a bug
         log.exception("run %s failed", run_id)
         run_fail(run_id=run_id, code="internal_error", message=f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        current_ip.reset(token)
 
 
 def run_recover_stale() -> int:

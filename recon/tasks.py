@@ -12,3 +12,10 @@ def run_execute_task(run_id: int) -> None:
 @shared_task(name="recon.tasks.run_recover_stale")
 def run_recover_stale() -> int:
     return services.run_recover_stale()
+
+
+@shared_task(name="recon.tasks.bulk_action_execute_task")
+def bulk_action_execute_task(bulk_action_id: int) -> None:
+    from . import review
+
+    review.bulk_action_execute(bulk_action_id=bulk_action_id)

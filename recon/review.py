@@ -1,0 +1,395 @@
+"""Working discrepancies: status, outcome, assignment, comments, attachments, one at a time or in bulk."""
+from __future__ import annotations
+
+import logging
+import mimetypes
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .audit import audit_record, audit_record_many, changes_of, current_ip
+from .errors import UserFacingError
+from .models import (
+    INFORMATIONAL_TYPES, BulkAction, Discrepancy, DiscrepancyAttachment, DiscrepancyComment, DisputeItem, ReconPeriod,
+)
+from .periods import period_check_open
+from .permissions import may_work, setting_value
+
+log = logging.getLogger(__name__)
+
+S = Discrepancy.Status
+O = Discrepancy.Outcome
+
+# Where each status may go. Leaving `resolved` is a reopen and is recorded as one.
+TRANSITIONS: dict[str, set[str]] = {
+    S.OPEN: {S.INVESTIGATING, S.DISPUTED, S.RESOLVED},
+    S.INVESTIGATING: {S.OPEN, S.DISPUTED, S.RESOLVED},
+    S.DISPUTED: {S.OPEN, S.INVESTIGATING, S.RESOLVED},
+    S.RESOLVED: {S.OPEN, S.INVESTIGATING},
+}
+BULK_SYNC_LIMIT = 500
+BULK_CHUNK = 2000
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+WORKFLOW_FIELDS = ["status", "outcome", "outcome_reason", "recovered_amount", "assignee_id"]
+
+
+def _state(d: Discrepancy) -> dict:
+    return {f: getattr(d, f) for f in WORKFLOW_FIELDS}
+
+
+def parse_amount(value) -> Decimal | None:
+    """A yuan amount typed by a clerk ('12.5', '¥1,234.00'), exact to the fen, or None when empty."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip().replace("¥", "").replace("￥", "").replace(",", "").replace("元", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as exc:
+        raise UserFacingError("invalid_amount", _("“%(value)s” is not an amount of money.") % {"value": value}) from exc
+    if amount != amount.quantize(Decimal("0.01")):
+        raise UserFacingError("invalid_amount", _("Amounts have at most two decimals (fen)."))
+    return amount.quantize(Decimal("0.01"))
+
+
+def check_change(*, current: str, target: str, outcome: str, amount: Decimal | None, reason: str, ceiling: Decimal | None) -> None:
+    """The rules of the workflow, shared by single and bulk changes; raises a clear error when one is broken."""
+    if target not in TRANSITIONS:
+        raise UserFacingError("invalid_status", _("Unknown status “%(status)s”.") % {"status": target})
+    if target == current:
+        raise UserFacingError("no_change", _("The discrepancy is already %(status)s.") % {"status": S(target).label})
+    if target not in TRANSITIONS[current]:
+        raise UserFacingError(
+            "invalid_transition",
+            _("A discrepancy cannot go from %(old)s to %(new)s.") % {"old": S(current).label, "new": S(target).label},
+        )
+    if target != S.RESOLVED:
+        return
+    if outcome not in O.values:
+        raise UserFacingError("outcome_required", _("Choose the outcome: recovered, accepted or written off."))
+    if outcome == O.RECOVERED:
+        if amount is None or amount <= 0:
+            raise UserFacingError("amount_required", _("Enter the amount the courier actually credited."))
+        if ceiling is not None and amount > ceiling:
+            raise UserFacingError(
+                "amount_too_large", _("The credited amount ¥%(amount)s is more than the ¥%(ceiling)s in question.")
+                % {"amount": f"{amount:.2f}", "ceiling": f"{ceiling:.2f}"},
+            )
+    elif not (reason or "").strip():
+        raise UserFacingError("reason_required", _("Say why: a reason is required to accept or write off a charge."))
+
+
+def _ceiling(d: Discrepancy) -> Decimal:
+    return max(d.amount_at_stake or Decimal(0), d.billed_fee or Decimal(0))
+
+
+def _lock_and_check(*, discrepancy: Discrepancy, user) -> Discrepancy:
+    d = Discrepancy.objects.select_for_update().select_related("period__courier").get(pk=discrepancy.pk)
+    period_check_open(d.period)
+    if not may_work(user, d):
+        raise UserFacingError(
+            "forbidden", _("You may only work discrepancies assigned to you or to nobody."), http_status=403,
+        )
+    return d
+
+
+def discrepancy_set_status(
+    *, discrepancy: Discrepancy, status: str, user, outcome: str = "", amount=None, reason: str = "", comment: str = "",
+) -> Discrepancy:
+    """Move a discrepancy through the workflow; resolving records the outcome, leaving `resolved` is a reopen."""
+    amount = parse_amount(amount)
+    with transaction.atomic():
+        d = _lock_and_check(discrepancy=discrepancy, user=user)
+        check_change(current=d.status, target=status, outcome=outcome, amount=amount, reason=reason, ceiling=_ceiling(d))
+        before = _state(d)
+        reopening = d.status == S.RESOLVED
+        d.status = status
+        if status == S.RESOLVED:
+            d.outcome, d.outcome_reason = outcome, (reason or "").strip()
+            d.recovered_amount = amount if outcome == O.RECOVERED else None
+        elif reopening:
+            d.outcome, d.outcome_reason, d.recovered_amount = "", "", None
+        d.updated_at = timezone.now()
+        d.save(update_fields=WORKFLOW_FIELDS[:-1] + ["updated_at"])
+        action = "reopen" if reopening else ("resolve" if status == S.RESOLVED else "status")
+        audit_record(user=user, object_type="discrepancy", object_id=d.id, action=action,
+                     changes=changes_of(before, _state(d)), note=(reason or "").strip() if reopening else "")
+        if (comment or "").strip():
+            _comment(d, comment, user)
+    return d
+
+
+def discrepancy_resolve(*, discrepancy: Discrepancy, outcome: str, amount=None, reason: str = "", user) -> Discrepancy:
+    """Resolve with an outcome: recovered (the amount credited), accepted or written off (a reason each)."""
+    return discrepancy_set_status(discrepancy=discrepancy, status=S.RESOLVED, outcome=outcome, amount=amount, reason=reason, user=user)
+
+
+def discrepancy_assign(*, discrepancy: Discrepancy, assignee, user) -> Discrepancy:
+    """Give a discrepancy to a person (or to nobody)."""
+    if assignee is not None and not assignee.has_perm("recon.work_discrepancy"):
+        raise UserFacingError("invalid_assignee", _("%(name)s cannot work discrepancies.") % {"name": assignee.get_username()})
+    with transaction.atomic():
+        d = _lock_and_check(discrepancy=discrepancy, user=user)
+        new_id = assignee.pk if assignee else None
+        if d.assignee_id == new_id:
+            return d
+        before = d.assignee_id
+        d.assignee_id, d.updated_at = new_id, timezone.now()
+        d.save(update_fields=["assignee", "updated_at"])
+        audit_record(user=user, object_type="discrepancy", object_id=d.id, action="assign",
+                     changes={"assignee_id": [before, new_id]})
+    return d
+
+
+def _comment(d: Discrepancy, text: str, user) -> DiscrepancyComment:
+    c = DiscrepancyComment.objects.create(discrepancy=d, author=user, text=text.strip())
+    audit_record(user=user, object_type="discrepancy", object_id=d.id, action="comment", changes={"comment": [None, c.text]})
+    return c
+
+
+def discrepancy_comment_add(*, discrepancy: Discrepancy, text: str, user) -> DiscrepancyComment:
+    """Add a comment to a discrepancy's history."""
+    if not (text or "").strip():
+        raise UserFacingError("empty_comment", _("The comment is empty."))
+    if not user.has_perm("recon.add_discrepancycomment"):
+        raise UserFacingError("forbidden", _("You may not comment on discrepancies."), http_status=403)
+    with transaction.atomic():
+        d = Discrepancy.objects.select_for_update().select_related("period__courier").get(pk=discrepancy.pk)
+        period_check_open(d.period)
+        return _comment(d, text, user)
+
+
+def discrepancy_attachment_add(*, discrepancy: Discrepancy, file, user) -> DiscrepancyAttachment:
+    """Keep a file as evidence with a discrepancy (a photo of the scale, a courier's reply)."""
+    if not user.has_perm("recon.add_discrepancyattachment"):
+        raise UserFacingError("forbidden", _("You may not attach files to discrepancies."), http_status=403)
+    size = getattr(file, "size", None) or 0
+    if size <= 0:
+        raise UserFacingError("empty_file", _("The file is empty."))
+    if size > ATTACHMENT_MAX_BYTES:
+        raise UserFacingError("file_too_large", _("Attachments may be at most %(mb)d MB.") % {"mb": ATTACHMENT_MAX_BYTES // 2**20}, http_status=413)
+    name = Path(getattr(file, "name", "") or "attachment").name[:255]
+    with transaction.atomic():
+        d = Discrepancy.objects.select_for_update().select_related("period__courier").get(pk=discrepancy.pk)
+        period_check_open(d.period)
+        a = DiscrepancyAttachment(
+            discrepancy=d, original_filename=name, size_bytes=size, uploaded_by=user,
+            content_type=getattr(file, "content_type", "") or mimetypes.guess_type(name)[0] or "",
+        )
+        a.file.save(name, file, save=False)
+        a.save()
+        audit_record(user=user, object_type="discrepancy", object_id=d.id, action="attach",
+                     changes={"attachment": [None, name]})
+    return a
+
+
+# --------------------------------------------------------------------------- bulk
+
+
+def _selection(*, ids: list[int] | None, query: str, user):
+    from .filters import DiscrepancyFilter
+
+    if ids:
+        return Discrepancy.objects.filter(id__in=ids)
+    request = type("FilterRequest", (), {"user": user, "GET": QueryDict(query)})()
+    return DiscrepancyFilter(QueryDict(query), queryset=Discrepancy.objects.all(), request=request).qs
+
+
+def bulk_action_submit(*, action: str, params: dict, user, ids: list[int] | None = None, query: str = "") -> BulkAction:
+    """Check a bulk action and run it: at once when small, by a worker (with progress) when large."""
+    if action not in BulkAction.Action.values:
+        raise UserFacingError("invalid_action", _("Unknown bulk action “%(action)s”.") % {"action": action})
+    ids = [int(i) for i in (ids or [])]
+    if not ids and not query.strip("?& "):
+        # Everything in every queue is never what a clerk meant: a filter or a selection is required.
+        raise UserFacingError("empty_selection", _("Select some discrepancies or filter the queue first."))
+    params = _bulk_params(action, params or {})
+    total = _selection(ids=ids, query=query, user=user).count()
+    if total == 0:
+        raise UserFacingError("empty_selection", _("Nothing matches the selection."))
+    job = BulkAction.objects.create(
+        action=action, params=params, ids=ids, query=query if not ids else "", created_by=user,
+        ip=current_ip.get(), progress_total=total,
+    )
+    if total <= BULK_SYNC_LIMIT:
+        bulk_action_execute(bulk_action_id=job.id)
+        job.refresh_from_db()
+    else:
+        from .tasks import bulk_action_execute_task
+
+        transaction.on_commit(lambda: bulk_action_execute_task.delay(job.id))
+    return job
+
+
+def _bulk_params(action: str, params: dict) -> dict:
+    if action == BulkAction.Action.ASSIGN:
+        raw = params.get("assignee")
+        if raw in (None, "", "none"):
+            return {"assignee": None}
+        user = get_user_model().objects.filter(pk=int(raw) if str(raw).isdigit() else None).first() or \
+            get_user_model().objects.filter(username=str(raw)).first()
+        if user is None:
+            raise UserFacingError("invalid_assignee", _("Unknown user “%(user)s”.") % {"user": raw})
+        if not user.has_perm("recon.work_discrepancy"):
+            raise UserFacingError("invalid_assignee", _("%(name)s cannot work discrepancies.") % {"name": user.get_username()})
+        return {"assignee": user.pk}
+    if action == BulkAction.Action.COMMENT:
+        text = str(params.get("text") or "").strip()
+        if not text:
+            raise UserFacingError("empty_comment", _("The comment is empty."))
+        return {"text": text}
+    status = str(params.get("status") or "")
+    outcome = str(params.get("outcome") or "")
+    reason = str(params.get("reason") or "").strip()
+    if status not in TRANSITIONS:
+        raise UserFacingError("invalid_status", _("Unknown status “%(status)s”.") % {"status": status})
+    if status == S.RESOLVED:
+        if outcome not in O.values:
+            raise UserFacingError("outcome_required", _("Choose the outcome: recovered, accepted or written off."))
+        if outcome != O.RECOVERED and not reason:
+            raise UserFacingError("reason_required", _("Say why: a reason is required to accept or write off a charge."))
+    # In bulk, `recovered` means recovered in full: each row's own amount at stake.
+    return {"status": status, "outcome": outcome if status == S.RESOLVED else "", "reason": reason}
+
+
+def bulk_action_execute(*, bulk_action_id: int) -> None:
+    """Apply a bulk action chunk by chunk, set-based; rows the user may not change are counted, not changed."""
+    claimed = BulkAction.objects.filter(id=bulk_action_id, status=BulkAction.Status.PENDING).update(status=BulkAction.Status.RUNNING)
+    if not claimed:
+        return
+    job = BulkAction.objects.select_related("created_by").get(id=bulk_action_id)
+    user = job.created_by
+    token = current_ip.set(job.ip)
+    result = {"changed": 0, "skipped": {}}
+    try:
+        ids = list(_selection(ids=job.ids, query=job.query, user=user).order_by("id").values_list("id", flat=True))
+        BulkAction.objects.filter(id=job.id).update(progress_total=len(ids))
+        for start in range(0, len(ids), BULK_CHUNK):
+            chunk = ids[start : start + BULK_CHUNK]
+            with transaction.atomic():
+                _bulk_chunk(job, user, chunk, result)
+            BulkAction.objects.filter(id=job.id).update(progress_current=min(start + BULK_CHUNK, len(ids)), result=result)
+        BulkAction.objects.filter(id=job.id).update(
+            status=BulkAction.Status.SUCCEEDED, result=result, progress_current=len(ids), finished_at=timezone.now(),
+        )
+    except Exception as exc:
+        log.exception("bulk action %s failed", bulk_action_id)
+        BulkAction.objects.filter(id=job.id).update(
+            status=BulkAction.Status.FAILED, error=f"{type(exc).__name__}: {exc}", result=result, finished_at=timezone.now(),
+        )
+        raise
+    finally:
+        current_ip.reset(token)
+
+
+def _skip(result: dict, reason: str, n: int) -> None:
+    if n:
+        result["skipped"][reason] = result["skipped"].get(reason, 0) + n
+
+
+def _bulk_chunk(job: BulkAction, user, chunk: list[int], result: dict) -> None:
+    """One chunk: lock the rows, sort out those the user may not change (counted by reason), update the rest at once."""
+    fields = ["id", "type", "amount_at_stake", "period_id", "is_current", *WORKFLOW_FIELDS]
+    rows = list(Discrepancy.objects.select_for_update().filter(id__in=chunk).only(*fields))
+    closed = set(ReconPeriod.objects.filter(id__in={d.period_id for d in rows if d.period_id}, status=ReconPeriod.Status.CLOSED)
+                 .values_list("id", flat=True))
+    own_only = not user.has_perm("recon.work_any_discrepancy") and setting_value("ops_edit_own_only", True)
+    p = job.params
+    target = p.get("status")
+    allowed_from = {s for s, goes in TRANSITIONS.items() if target in goes} if target else set()
+    todo: list[Discrepancy] = []
+    for d in rows:
+        if d.period_id in closed:
+            _skip(result, "period_closed", 1)
+        elif job.action != BulkAction.Action.COMMENT and not user.has_perm("recon.work_discrepancy"):
+            _skip(result, "forbidden", 1)
+        elif own_only and job.action != BulkAction.Action.COMMENT and d.assignee_id not in (None, user.pk):
+            _skip(result, "not_yours", 1)
+        elif job.action == BulkAction.Action.ASSIGN and d.assignee_id == p["assignee"]:
+            _skip(result, "unchanged", 1)
+        elif job.action == BulkAction.Action.STATUS and d.status not in allowed_from:
+            _skip(result, "invalid_transition", 1)
+        elif job.action == BulkAction.Action.STATUS and p["outcome"] == O.RECOVERED and (
+            d.type in INFORMATIONAL_TYPES or d.amount_at_stake <= 0
+        ):
+            _skip(result, "nothing_to_recover", 1)
+        else:
+            todo.append(d)
+    if not todo:
+        return
+    ids = [d.id for d in todo]
+    now = timezone.now()
+    note = f"bulk #{job.id}"
+    if job.action == BulkAction.Action.COMMENT:
+        DiscrepancyComment.objects.bulk_create([DiscrepancyComment(discrepancy_id=i, author=user, text=p["text"]) for i in ids], batch_size=2000)
+        audit_record_many(user=user, object_type="discrepancy", action="comment",
+                          rows=((i, {"comment": [None, p["text"]]}) for i in ids), note=note)
+    elif job.action == BulkAction.Action.ASSIGN:
+        Discrepancy.objects.filter(id__in=ids).update(assignee_id=p["assignee"], updated_at=now)
+        audit_record_many(user=user, object_type="discrepancy", action="assign",
+                          rows=((d.id, {"assignee_id": [d.assignee_id, p["assignee"]]}) for d in todo), note=note)
+    else:
+        resolved = target == S.RESOLVED
+        recovered = resolved and p["outcome"] == O.RECOVERED
+        Discrepancy.objects.filter(id__in=ids).update(
+            status=target, outcome=p["outcome"] if resolved else "", outcome_reason=p["reason"] if resolved else "",
+            recovered_amount=F("amount_at_stake") if recovered else None, updated_at=now,
+        )
+
+        def after(d: Discrepancy) -> dict:
+            return {"status": target, "outcome": p["outcome"] if resolved else "", "outcome_reason": p["reason"] if resolved else "",
+                    "recovered_amount": d.amount_at_stake if recovered else None, "assignee_id": d.assignee_id}
+
+        for action, group in (("resolve", [d for d in todo if resolved]), ("reopen", [d for d in todo if not resolved and d.status == S.RESOLVED]),
+                              ("status", [d for d in todo if not resolved and d.status != S.RESOLVED])):
+            audit_record_many(user=user, object_type="discrepancy", action=action,
+                              rows=((d.id, changes_of(_state(d), after(d))) for d in group), note=note)
+    result["changed"] += len(ids)
+
+
+# --------------------------------------------------------------------------- a bill reconciled again
+
+
+def discrepancies_carry_over(*, bill_id: int, run_id: int, user=None) -> int:
+    """A new run of a bill replaces the old one in the queue, keeping the work done: status, outcome, assignee,
+    dispute, comments and attachments move to the new row with the same type, waybill and line."""
+    from django.db import connection
+
+    table = Discrepancy._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT n.id, o.id FROM {table} n JOIN {table} o ON o.bill_id = n.bill_id AND o.type = n.type "
+            "AND o.waybill_no = n.waybill_no AND COALESCE(o.line_no, 0) = COALESCE(n.line_no, 0) "
+            "WHERE n.run_id = %s AND o.bill_id = %s AND o.run_id <> %s AND o.is_current",
+            [run_id, bill_id, run_id],
+        )
+        pairs = cursor.fetchall()
+        if pairs:
+            cursor.execute(
+                f"UPDATE {table} SET status = o.status, outcome = o.outcome, outcome_reason = o.outcome_reason, "
+                "recovered_amount = o.recovered_amount, assignee_id = o.assignee_id, dispute_id = o.dispute_id, "
+                f"updated_at = o.updated_at FROM {table} o WHERE {table}.run_id = %s AND o.bill_id = %s AND o.run_id <> %s "
+                f"AND o.is_current AND o.type = {table}.type AND o.waybill_no = {table}.waybill_no "
+                f"AND COALESCE(o.line_no, 0) = COALESCE({table}.line_no, 0)",
+                [run_id, bill_id, run_id],
+            )
+            for model in (DiscrepancyComment, DiscrepancyAttachment, DisputeItem):
+                t = model._meta.db_table
+                cursor.execute(
+                    f"UPDATE {t} SET discrepancy_id = m.n FROM (SELECT n.id AS n, o.id AS o FROM {table} n JOIN {table} o "
+                    "ON o.bill_id = n.bill_id AND o.type = n.type AND o.waybill_no = n.waybill_no "
+                    "AND COALESCE(o.line_no, 0) = COALESCE(n.line_no, 0) WHERE n.run_id = %s AND o.bill_id = %s "
+                    f"AND o.run_id <> %s AND o.is_current) m WHERE {t}.discrepancy_id = m.o",
+                    [run_id, bill_id, run_id],
+                )
+        cursor.execute(f"UPDATE {table} SET is_current = %s WHERE bill_id = %s AND run_id <> %s AND is_current", [False, bill_id, run_id])
+    # The trail of the new row starts by naming the row it replaces, so its page can show the whole history.
+    audit_record_many(user=user, object_type="discrepancy", action="carry_over",
+                      rows=((new, {"replaces": [None, old]}) for new, old in pairs), note=f"run #{run_id}")
+    return len(pairs)
