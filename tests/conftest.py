@@ -97,45 +97,74 @@ def _database_url() -> str:
     return f"sqlite:///{s['NAME']}"
 
 
-@pytest.fixture
-def live_worker(tmp_path):
-    """A real `celery worker` process on the test database and the configured broker, on a private queue."""
-    from recon.celery import app
+class CeleryWorker:
+    """A real `celery worker` process on the test database and the configured broker, on a private queue.
 
-    queue = f"recon-test-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
-    if settings.CELERY_BROKER_URL.startswith("filesystem"):
-        env["CELERY_BROKER_DIR"] = str(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]).parent)
-    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "recon", "worker", "-Q", queue, "--pool", "solo", "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    old_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    deadline = time.monotonic() + 60
-    try:
+    Tasks go to the private queue from creation on, so a test may queue work first and start the worker later.
+    """
+
+    def __init__(self, log_path: Path):
+        from recon.celery import app
+
+        self.app, self.log_path, self.proc = app, log_path, None
+        self.queue = f"recon-test-{uuid.uuid4().hex[:8]}"
+        self.old_queue = app.conf.task_default_queue
+        app.conf.task_default_queue = self.queue
+
+    def start(self) -> subprocess.Popen:
+        env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        if settings.CELERY_BROKER_URL.startswith("filesystem"):
+            env["CELERY_BROKER_DIR"] = str(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]).parent)
+        self.log = open(self.log_path, "w+")  # noqa: SIM115 - closed by stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "recon", "worker", "-Q", self.queue, "--pool", "solo", "--loglevel", "INFO",
+             "--without-heartbeat", "--without-mingle", "--without-gossip"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            log.seek(0)
-            text = log.read()
+            self.log.seek(0)
+            text = self.log.read()
             if " ready." in text:
-                break
-            if proc.poll() is not None:
+                return self.proc
+            if self.proc.poll() is not None:
                 pytest.fail(f"the Celery worker exited at start:\n{text[-3000:]}")
             time.sleep(0.2)
-        else:
-            pytest.fail("the Celery worker did not start within 60 s")
-        yield proc
-    finally:
-        app.conf.task_default_queue = old_queue
-        proc.terminate()
+        pytest.fail("the Celery worker did not start within 60 s")
+
+    def stop(self) -> None:
+        self.app.conf.task_default_queue = self.old_queue
+        if self.proc is None:
+            return
+        self.proc.terminate()
         try:
-            proc.wait(timeout=20)
+            self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            proc.kill()
-        log.seek(0)
-        sys.stderr.write(log.read()[-2000:])
-        log.close()
+            self.proc.kill()
+        self.log.seek(0)
+        sys.stderr.write(self.log.read()[-2000:])
+        self.log.close()
+
+
+@pytest.fixture
+def live_worker(tmp_path):
+    """A running Celery worker process (see CeleryWorker)."""
+    worker = CeleryWorker(tmp_path / "worker.log")
+    try:
+        yield worker.start()
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def queued_worker(tmp_path):
+    """Tasks queue for a worker that the test starts itself with `.start()`, to watch what happens meanwhile."""
+    worker = CeleryWorker(tmp_path / "worker.log")
+    try:
+        yield worker
+    finally:
+        worker.stop()
 
 
 def wait_for_run(run_id: int, timeout: float = 120):
