@@ -1,4 +1,7 @@
 """Courier rate cards: one row per province, one column per weight band, plus the additional-weight price."""
+import dataclasses
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -26,18 +29,33 @@ _DEFAULT_STEP_G = 1000
 _CODE_FIELDS = {"step_price_invalid": "step_price", "step_invalid": "step_kg"}
 
 
+# Many cards head a band with the bare number of kilograms ('0.5', '1', '2', or a range '0.5-1'); in an
+# xlsx such a header is a number cell, read as 0.5 or 1.0. A bound of zero is no band.
+BAND_HEADER_RE = re.compile(
+    rf"(?:{BAND_RE.pattern})"
+    r"|(?:首重)?(?:≤|<=|<)?(?:\d+(?:\.\d+)?[-~～至到])?(?P<bare_bound>(?!0+(?:\.0+)?(?:以内|以下|内)?$)\d+(?:\.\d+)?)(?:以内|以下|内)?"
+)
+RATE_CARD_HEADERS = dataclasses.replace(RATE_CARD_SPEC, groups={"bands": BAND_HEADER_RE})
+
+
 def band_upper_g(header_cell: str) -> int | None:
-    """Upper bound in grams named by a band header ('0.5kg' -> 500, '0-500g' -> 500)."""
-    match = BAND_RE.fullmatch(header_key(header_cell)[0])
+    """Upper bound in grams named by a band header ('0.5kg' -> 500, '0-500g' -> 500, '1' -> 1000, '500(g)' -> 500)."""
+    key, header_unit = header_key(header_cell)
+    match = BAND_HEADER_RE.fullmatch(key)
     if not match:
         return None
-    grams, bad = parse_weight_g(pd.Series([match["bound"] + match["unit"]], dtype=object))
+    if match["bound"]:
+        bound, unit = match["bound"], match["unit"]
+    else:
+        # A bare number is in kg unless the header names grams in brackets, as in '500(g)'.
+        bound, unit = match["bare_bound"], header_unit if header_unit in ("g", "kg") else "kg"
+    grams, bad = parse_weight_g(pd.Series([bound + unit], dtype=object))
     return None if bad[0] or pd.isna(grams[0]) else int(grams[0])
 
 
 def read_rate_card(path, filename: str) -> ParsedTable:
     """Read a rate card into one row per (province, weight band), sorted by province then band."""
-    tables = read_tables(path, filename, RATE_CARD_SPEC)
+    tables = read_tables(path, filename, RATE_CARD_HEADERS)
     rows, rejected, sheets = [], [], []
     blank_rows = repeated_headers = 0
     for table in tables.tables:

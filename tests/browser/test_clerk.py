@@ -29,11 +29,6 @@ FINISHED = ".cards, .error-card"  # the run page shows one of these once the wor
 
 
 @pytest.fixture
-def clerk(django_user_model):
-    return django_user_model.objects.create_user("lin", password="lin-pass-123", first_name="林")
-
-
-@pytest.fixture
 def october(tmp_path):
     """The demo card, a month of our shipments, and the matching bill with errors of every type injected."""
     from couriers.models import Courier
@@ -108,7 +103,7 @@ def log_in(page, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.locator("form.stack button[type=submit]").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    assert page.locator(".username").inner_text() == "林"
+    assert page.locator(".username").inner_text() == "Alice"
 
 
 def fill_upload_form(page) -> None:
@@ -128,12 +123,12 @@ def wait_for_summary(page) -> int:
 # --------------------------------------------------------------------------- the clerk's day
 
 
-def test_clerk_uploads_a_messy_xlsx_and_works_the_discrepancies(page, queued_worker, clerk, october, tmp_path):
+def test_clerk_uploads_a_messy_xlsx_and_works_the_discrepancies(page, queued_worker, finance_user, october, tmp_path):
     data = october
     path = tmp_path / "中通2026年10月对账单.xlsx"
     write_messy_xlsx(data.bill, path)  # cover sheet, title rows, numeric waybills, two weeks, totals rows
 
-    log_in(page, "lin", "lin-pass-123")
+    log_in(page, "alice", "alice-pass-123")
     fill_upload_form(page)
     page.set_input_files("[data-dropzone] input[type=file]", path)
     assert page.locator("[data-file-name]").inner_text().startswith("中通2026年10月对账单.xlsx · ")
@@ -214,7 +209,7 @@ def test_clerk_uploads_a_messy_xlsx_and_works_the_discrepancies(page, queued_wor
     assert page.js_errors == []
 
 
-def test_clerk_drops_a_gbk_csv_with_a_broken_row(page, live_worker, clerk, october, tmp_path):
+def test_clerk_drops_a_gbk_csv_with_a_broken_row(page, live_worker, finance_user, october, tmp_path):
     data = october
     # Excel turned one waybill into 7.5E+13: the row must be rejected with its row number, never guessed.
     broken = pd.DataFrame([{"运单号": "7.53E+13", "揽收时间": "2026-10-09 09:00:00", "目的省份": "广东省", "计费重量(kg)": "1", "运费(元)": "3.50"}])
@@ -222,7 +217,7 @@ def test_clerk_drops_a_gbk_csv_with_a_broken_row(page, live_worker, clerk, octob
     path = tmp_path / "zto-oct.csv"
     write_messy_csv(bill, path)  # GBK, title rows above the header, ￥ amounts, a 合计 row that includes the broken row
 
-    log_in(page, "lin", "lin-pass-123")
+    log_in(page, "alice", "alice-pass-123")
     fill_upload_form(page)
     payload = base64.b64encode(path.read_bytes()).decode()
     dropped = page.evaluate_handle("""([b64, name]) => {
