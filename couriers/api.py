@@ -15,13 +15,14 @@ from .serializers import (
     BillSubmissionSerializer, CourierBillLineSerializer, CourierBillSerializer, CourierBillUploadSerializer,
     CourierSerializer, RateCardSerializer, RateCardUploadSerializer, RejectedRowSerializer,
 )
-from .services import courier_bill_submit, rate_card_import
+from .services import courier_bill_delete, courier_bill_restore, courier_bill_submit, rate_card_import
 
 
 class CourierViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Courier.objects.order_by("code")
     serializer_class = CourierSerializer
     pagination_class = None
+    required_perms = {"list": ("couriers.view_courier",), "retrieve": ("couriers.view_courier",)}
 
 
 class RateCardViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -31,6 +32,7 @@ class RateCardViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = RateCardSerializer
     filterset_class = RateCardFilter
     parser_classes = [MultiPartParser, FormParser]
+    required_perms = {"list": ("couriers.view_ratecard",), "retrieve": ("couriers.view_ratecard",), "create": ("couriers.add_ratecard",)}
 
     @extend_schema(request=RateCardUploadSerializer, responses={201: RateCardSerializer})
     def create(self, request, *args, **kwargs):
@@ -46,16 +48,34 @@ class RateCardViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(RateCardSerializer(card, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
-class CourierBillViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Courier bills. POST (multipart: file, courier, period[, mapping]) answers 202 with the run to poll."""
+class CourierBillViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Courier bills. POST (multipart: file, courier, period[, mapping]) answers 202 with the run to poll.
+    DELETE is a soft delete (a manager can restore); `?deleted=1` lists deleted bills."""
 
     serializer_class = CourierBillSerializer
     filterset_class = CourierBillFilter
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    required_perms = {
+        "list": ("couriers.view_courierbill",), "retrieve": ("couriers.view_courierbill",),
+        "lines": ("couriers.view_courierbillline",), "rejected_rows": ("couriers.view_rejectedrow",),
+        "create": ("couriers.upload_bill",), "destroy": ("couriers.delete_courierbill",), "restore": ("couriers.restore_bill",),
+    }
 
     def get_queryset(self):
         runs = Prefetch("runs", queryset=ReconRun.objects.order_by("-id"), to_attr="prefetched_runs")
-        return CourierBill.objects.select_related("courier").prefetch_related(runs).order_by("-id")
+        qs = CourierBill.objects.select_related("courier").prefetch_related(runs).order_by("-id")
+        if self.action in ("restore", "retrieve"):
+            return qs
+        return qs.filter(deleted_at__isnull=self.request.query_params.get("deleted") != "1")
+
+    def perform_destroy(self, instance):
+        courier_bill_delete(bill=instance, user=self.request.user)
+
+    @extend_schema(request=None, responses=CourierBillSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        bill = courier_bill_restore(bill=self.get_object(), user=request.user)
+        return Response(CourierBillSerializer(bill, context={"request": request}).data)
 
     @extend_schema(request=CourierBillUploadSerializer, responses={202: BillSubmissionSerializer, 200: BillSubmissionSerializer})
     def create(self, request, *args, **kwargs):

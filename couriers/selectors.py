@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from recon.engine import RateCardSpec
 from recon.errors import UserFacingError
 
-from .models import Courier, CourierBill, RateCard
+from .models import Courier, CourierBill, RateCard, RateCardBand, RateCardZone
 
 
 def courier_lookup_table() -> dict[str, int]:
@@ -110,3 +110,31 @@ def period_bounds(period: str) -> tuple[date, date]:
     if end < start:
         raise UserFacingError("invalid_period", _("The period ends before it starts."))
     return start, end
+
+
+def rate_card_explain(*, card_id: int, weight_g: int, province: str) -> dict:
+    """How the card prices one weight to one province, step by step, for a clerk checking the engine's figure."""
+    from decimal import ROUND_CEILING, Decimal
+
+    bands = list(RateCardBand.objects.filter(rate_card_id=card_id, province=province).order_by("upper_g"))
+    zone = RateCardZone.objects.filter(rate_card_id=card_id, province=province).first()
+    kg = lambda g: format((Decimal(g) / 1000).normalize(), "f")  # noqa: E731
+    if not bands:
+        return {"fee": None, "steps": [_("The card has no prices for %(province)s.") % {"province": province}]}
+    for band in bands:
+        if weight_g <= band.upper_g:
+            return {"fee": band.price, "steps": [
+                _("%(w)s kg is within the band up to %(upper)s kg: ¥%(price)s") % {"w": kg(weight_g), "upper": kg(band.upper_g), "price": band.price},
+            ]}
+    last = bands[-1]
+    steps = [_("%(w)s kg is above the last band (up to %(upper)s kg, ¥%(price)s)") % {"w": kg(weight_g), "upper": kg(last.upper_g), "price": last.price}]
+    if zone is None or zone.step_price is None:
+        steps.append(_("The card prices nothing above %(upper)s kg to %(province)s.") % {"upper": kg(last.upper_g), "province": province})
+        return {"fee": None, "steps": steps}
+    extra_g = weight_g - last.upper_g
+    n = int((Decimal(extra_g) / Decimal(zone.step_g)).to_integral_value(rounding=ROUND_CEILING))
+    fee = last.price + n * zone.step_price
+    steps.append(_("%(extra)s kg more, in started steps of %(step)s kg: %(n)d × ¥%(sp)s = ¥%(add)s")
+                 % {"extra": kg(extra_g), "step": kg(zone.step_g), "n": n, "sp": zone.step_price, "add": n * zone.step_price})
+    steps.append(_("Total: ¥%(base)s + ¥%(add)s = ¥%(fee)s") % {"base": last.price, "add": n * zone.step_price, "fee": fee})
+    return {"fee": fee, "steps": steps}

@@ -59,6 +59,7 @@ class CourierBillSerializer(serializers.ModelSerializer):
         fields = [
             "id", "courier", "period", "period_start", "period_end", "original_filename", "sha256", "size_bytes",
             "line_count", "rejected_count", "billed_total", "read_info", "uploaded_at", "latest_run",
+            "period_id", "deleted_at",
         ]
 
     def get_latest_run(self, bill) -> int | None:

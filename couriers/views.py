@@ -16,13 +16,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from recon.errors import UserFacingError
+from recon.models import AuditEvent
 from recon.views import Column, kg, paginate, sort_headers, style_filter_form
 
 from .filters import CourierBillFilter, CourierBillLineFilter, RateCardFilter, RejectedRowFilter
 from .forms import BillUploadForm, RateCardImportForm
 from .models import CourierBill, CourierBillLine, RateCard
 from .selectors import rate_card_fee_table
-from .services import courier_bill_rerun, courier_bill_submit, rate_card_import
+from .services import courier_bill_delete, courier_bill_rerun, courier_bill_restore, courier_bill_submit, rate_card_import
+from recon.permissions import requires
 
 # Service errors that belong next to a particular field; all others are about the file.
 ERROR_FIELDS = {"invalid_period": "period", "unknown_courier": "courier", "invalid_dates": "effective_to", "invalid_divisor": "volumetric_divisor"}
@@ -40,6 +42,7 @@ def _add_service_error(form, exc: UserFacingError) -> None:
 # --------------------------------------------------------------------------- bills
 
 
+@requires("couriers.upload_bill")
 def bill_upload(request):
     """Store the upload and queue its run; answers JSON to the page's XHR upload, redirects otherwise."""
     if request.method == "POST":
@@ -71,25 +74,32 @@ def bill_upload(request):
     return render(request, "couriers/bill_upload.html", {"form": form, "advanced_open": advanced_open})
 
 
+@requires("couriers.view_courierbill")
 def bill_list(request):
     bills = CourierBill.objects.select_related("courier", "uploaded_by").annotate(last_run_id=Max("runs__id")).order_by("-uploaded_at", "-id")
+    show_deleted = request.GET.get("deleted") == "1"
+    bills = bills.filter(deleted_at__isnull=not show_deleted)
     filterset = CourierBillFilter(request.GET, queryset=bills)
     style_filter_form(filterset.form, courier="courier", dates=["period_from", "period_to"])
     page = paginate(request, filterset.qs, 50)
-    return render(request, "couriers/bill_list.html", {"filter": filterset, "page_obj": page})
+    return render(request, "couriers/bill_list.html", {"filter": filterset, "page_obj": page, "show_deleted": show_deleted})
 
 
+@requires("couriers.view_courierbill")
 def bill_detail(request, pk: int):
-    bill = get_object_or_404(CourierBill.objects.select_related("courier", "uploaded_by"), pk=pk)
+    bill = get_object_or_404(CourierBill.objects.select_related("courier", "uploaded_by", "deleted_by", "period"), pk=pk)
     runs = bill.runs.select_related("created_by").order_by("-id")
     info = bill.read_info or {}
     return render(request, "couriers/bill_detail.html", {
+        "history": AuditEvent.objects.filter(object_type="courier_bill", object_id=bill.id).order_by("-at", "-id"),
+        "locked": bill.period is not None and bill.period.is_closed,
         "bill": bill, "runs": runs, "info": info, "sheets": info.get("sheets") or [],
         "totals_rows": info.get("totals_rows") or [], "skipped": info.get("skipped_sheets") or [],
     })
 
 
 @require_POST
+@requires("couriers.upload_bill")
 def bill_rerun(request, pk: int):
     bill = get_object_or_404(CourierBill, pk=pk)
     try:
@@ -99,6 +109,32 @@ def bill_rerun(request, pk: int):
         return redirect("bill-detail", pk=bill.pk)
     messages.success(request, _("Bill #%(id)s is being reconciled again.") % {"id": bill.pk})
     return redirect("run-detail", pk=run.pk)
+
+
+@require_POST
+@requires("couriers.delete_courierbill")
+def bill_delete(request, pk: int):
+    bill = get_object_or_404(CourierBill, pk=pk)
+    try:
+        courier_bill_delete(bill=bill, user=request.user)
+    except UserFacingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Bill #%(id)s deleted; a manager can restore it.") % {"id": bill.pk})
+    return redirect("bill-detail", pk=bill.pk)
+
+
+@require_POST
+@requires("couriers.restore_bill")
+def bill_restore(request, pk: int):
+    bill = get_object_or_404(CourierBill, pk=pk)
+    try:
+        courier_bill_restore(bill=bill, user=request.user)
+    except UserFacingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Bill #%(id)s restored.") % {"id": bill.pk})
+    return redirect("bill-detail", pk=bill.pk)
 
 
 LINE_COLUMNS = [
@@ -115,6 +151,7 @@ LINE_COLUMNS = [
 ]
 
 
+@requires("couriers.view_courierbillline")
 def bill_lines(request, pk: int):
     bill = get_object_or_404(CourierBill.objects.select_related("courier"), pk=pk)
     filterset = CourierBillLineFilter(request.GET, queryset=CourierBillLine.objects.filter(bill=bill))
@@ -129,6 +166,7 @@ def bill_lines(request, pk: int):
     })
 
 
+@requires("couriers.view_rejectedrow")
 def bill_rejected(request, pk: int):
     bill = get_object_or_404(CourierBill.objects.select_related("courier"), pk=pk)
     rejected = bill.rejected_rows.all()
@@ -141,6 +179,7 @@ def bill_rejected(request, pk: int):
     return render(request, "couriers/bill_rejected.html", {"bill": bill, "filter": filterset, "page_obj": page})
 
 
+@requires("couriers.view_rejectedrow")
 def bill_rejected_download(request, pk: int):
     """The rejected rows as CSV, so the clerk can fix them in Excel and ask the courier."""
     bill = get_object_or_404(CourierBill, pk=pk)
@@ -157,6 +196,7 @@ def bill_rejected_download(request, pk: int):
 # --------------------------------------------------------------------------- rate cards
 
 
+@requires("couriers.view_ratecard")
 def ratecard_list(request):
     cards = RateCard.objects.select_related("courier").annotate(provinces=Count("zones")).order_by("courier__code", "-effective_from", "-id")
     filterset = RateCardFilter(request.GET, queryset=cards)
@@ -165,6 +205,7 @@ def ratecard_list(request):
     return render(request, "couriers/ratecard_list.html", {"filter": filterset, "page_obj": page})
 
 
+@requires("couriers.view_ratecard")
 def ratecard_detail(request, pk: int):
     card = get_object_or_404(RateCard.objects.select_related("courier", "created_by").prefetch_related("bands", "zones"), pk=pk)
     tables = rate_card_fee_table(card=card)
@@ -178,6 +219,7 @@ def ratecard_detail(request, pk: int):
     })
 
 
+@requires("couriers.add_ratecard")
 def ratecard_import(request):
     if request.method == "POST":
         form = RateCardImportForm(request.POST, request.FILES)

@@ -1,9 +1,67 @@
-"""Read endpoints for runs and discrepancies."""
-from rest_framework import viewsets
+"""Endpoints for runs, the review queue (discrepancies and the work on them), periods, the audit trail."""
+from django.contrib.auth import get_user_model
+from django.http import QueryDict
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
 
+from .errors import UserFacingError
 from .filters import DiscrepancyFilter, ReconRunFilter
-from .models import Discrepancy, ReconRun
-from .serializers import DiscrepancySerializer, ReconRunSerializer
+from .models import AuditEvent, BulkAction, Discrepancy, ReconPeriod, ReconRun, SavedFilter
+from .periods import period_close, period_reopen
+from .review import (
+    bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
+)
+from .selectors import discrepancy_history, keyset_page, queue_totals
+from .serializers import (
+    AssignSerializer, AttachmentSerializer, AttachmentUploadSerializer, AuditEventSerializer, BulkActionRequestSerializer,
+    BulkActionSerializer, CommentSerializer, DiscrepancySerializer, ReconPeriodSerializer, ReconRunSerializer, ReopenSerializer,
+    SavedFilterSerializer, StatusChangeSerializer,
+)
+
+READ_QUEUE = ("recon.view_discrepancy",)
+WORK = ("recon.work_discrepancy",)
+
+
+class KeysetPagination(BasePagination):
+    """Cursor pages in (sort key, id) order: `next`/`previous` links, no COUNT over millions of rows."""
+
+    page_size = 50
+    max_page_size = 1000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            size = min(int(request.query_params.get("page_size", self.page_size)), self.max_page_size)
+        except ValueError:
+            size = self.page_size
+        self.request = request
+        ordering = request.query_params.get("ordering") or getattr(view, "default_ordering", "-amount_at_stake")
+        self.page = keyset_page(queryset, ordering=ordering, cursor=request.query_params.get("cursor"), size=max(size, 1))
+        return self.page.rows
+
+    def _link(self, cursor):
+        if not cursor:
+            return None
+        url = self.request.build_absolute_uri()
+        from rest_framework.utils.urls import replace_query_param
+
+        return replace_query_param(url, "cursor", cursor)
+
+    def get_paginated_response(self, data):
+        return Response({"next": self._link(self.page.next_cursor), "previous": self._link(self.page.prev_cursor), "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        return {"type": "object", "properties": {
+            "next": {"type": "string", "nullable": True, "format": "uri"},
+            "previous": {"type": "string", "nullable": True, "format": "uri"},
+            "results": schema,
+        }}
 
 
 class ReconRunViewSet(viewsets.ReadOnlyModelViewSet):
@@ -13,12 +71,197 @@ class ReconRunViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ReconRunSerializer
     filterset_class = ReconRunFilter
     ordering_fields = ["id", "created_at"]
+    required_perms = {"list": ("recon.view_reconrun",), "retrieve": ("recon.view_reconrun",)}
 
 
 class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
-    """Discrepancies, filterable by type, status, courier, run, bill and amount range; money at stake first."""
+    """The review queue: current discrepancies (all rows of a run with `run=`), money at stake first, cursor-paged."""
 
-    queryset = Discrepancy.objects.select_related("courier").order_by("-amount_at_stake", "id")
+    queryset = Discrepancy.objects.select_related("courier", "assignee").all()
     serializer_class = DiscrepancySerializer
     filterset_class = DiscrepancyFilter
-    ordering_fields = ["amount_at_stake", "waybill_no", "type", "id"]
+    pagination_class = KeysetPagination
+    filter_backends = [DjangoFilterBackend]  # ordering is the pagination's (a keyset needs it)
+    default_ordering = "-amount_at_stake"
+    required_perms = {
+        "list": READ_QUEUE, "retrieve": READ_QUEUE, "totals": READ_QUEUE, "history": ("recon.view_discrepancy",),
+        "comments": READ_QUEUE, "attachments": READ_QUEUE, "bulk": READ_QUEUE,
+        "set_status": WORK, "assign": WORK,
+    }
+
+    def get_queryset(self):
+        if self.action in ("list", "totals"):
+            return self.queryset
+        return Discrepancy.objects.select_related("courier", "assignee", "period")
+
+    @extend_schema(request=StatusChangeSerializer, responses=DiscrepancySerializer)
+    @action(detail=True, methods=["post"], url_path="status")
+    def set_status(self, request, pk=None):
+        form = StatusChangeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        d = discrepancy_set_status(discrepancy=self.get_object(), user=request.user, **form.validated_data)
+        return Response(DiscrepancySerializer(d).data)
+
+    @extend_schema(request=AssignSerializer, responses=DiscrepancySerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        form = AssignSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        raw = form.validated_data.get("assignee") or ""
+        assignee = None
+        if raw:
+            User = get_user_model()
+            assignee = (User.objects.filter(pk=int(raw)).first() if raw.isdigit() else None) or User.objects.filter(username=raw).first()
+            if assignee is None:
+                raise UserFacingError("invalid_assignee", f"Unknown user “{raw}”.")
+        d = discrepancy_assign(discrepancy=self.get_object(), assignee=assignee, user=request.user)
+        return Response(DiscrepancySerializer(d).data)
+
+    @extend_schema(methods=["get"], responses=CommentSerializer(many=True))
+    @extend_schema(methods=["post"], request=CommentSerializer, responses={201: CommentSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request, pk=None):
+        d = self.get_object()
+        if request.method == "POST":
+            form = CommentSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            c = discrepancy_comment_add(discrepancy=d, text=form.validated_data["text"], user=request.user)
+            return Response(CommentSerializer(c).data, status=status.HTTP_201_CREATED)
+        return Response(CommentSerializer(d.comments.select_related("author"), many=True).data)
+
+    @extend_schema(methods=["get"], responses=AttachmentSerializer(many=True))
+    @extend_schema(methods=["post"], request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
+    def attachments(self, request, pk=None):
+        d = self.get_object()
+        if request.method == "POST":
+            form = AttachmentUploadSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            a = discrepancy_attachment_add(discrepancy=d, file=form.validated_data["file"], user=request.user)
+            return Response(AttachmentSerializer(a).data, status=status.HTTP_201_CREATED)
+        return Response(AttachmentSerializer(d.attachments.select_related("uploaded_by"), many=True).data)
+
+    @extend_schema(responses=AuditEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        return Response(AuditEventSerializer(discrepancy_history(self.get_object()), many=True).data)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, filters=True)
+    @action(detail=False, methods=["get"])
+    def totals(self, request):
+        """Money at stake, still open, disputed, recovered, accepted, written off: in all and per period and courier."""
+        filterset = DiscrepancyFilter(request.query_params, queryset=Discrepancy.objects.all(), request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        data = queue_totals(filterset.qs)
+        money = lambda row: {k: (f"{v:.2f}" if hasattr(v, "quantize") else v) for k, v in row.items()}  # noqa: E731
+        groups = [
+            {"period_id": g["period_id"], "period_start": g["period__start"], "period_end": g["period__end"],
+             "period_status": g["period__status"], "courier": g["courier__code"],
+             **money({k: g[k] for k in ("count", "at_stake", "open", "disputed", "recovered", "accepted", "written_off", "informational")})}
+            for g in data["groups"]
+        ]
+        return Response({"total": money(data["total"]), "groups": groups})
+
+    @extend_schema(request=BulkActionRequestSerializer, responses={200: BulkActionSerializer, 202: BulkActionSerializer})
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """Assign, change status or comment on `ids`, or on every row matching `filter`; large ones run on a worker (202)."""
+        form = BulkActionRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        d = form.validated_data
+        params = {k: d.get(k) for k in ("assignee", "status", "outcome", "reason", "text") if d.get(k) is not None}
+        query = d.get("filter", "")
+        QueryDict(query)  # a malformed query string fails here, before anything is queued
+        job = bulk_action_submit(action=d["action"], params=params, ids=d.get("ids") or [], query=query, user=request.user)
+        body = BulkActionSerializer(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_200_OK if job.is_finished else status.HTTP_202_ACCEPTED)
+
+
+class BulkActionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Bulk actions; poll one until `status` is `succeeded` or `failed`."""
+
+    queryset = BulkAction.objects.order_by("-id")
+    serializer_class = BulkActionSerializer
+    required_perms = {"list": ("recon.view_bulkaction",), "retrieve": ("recon.view_bulkaction",)}
+
+
+class ReconPeriodViewSet(viewsets.ReadOnlyModelViewSet):
+    """Reconciliation periods per courier; close when nothing is open (locks them), reopen as a manager."""
+
+    queryset = ReconPeriod.objects.select_related("courier", "closed_by").order_by("-start", "courier__code")
+    serializer_class = ReconPeriodSerializer
+    required_perms = {
+        "list": ("recon.view_reconperiod",), "retrieve": ("recon.view_reconperiod",),
+        "close": ("recon.close_period",), "reopen": ("recon.reopen_period",),
+    }
+
+    def get_queryset(self):
+        qs = self.queryset
+        courier = self.request.query_params.get("courier")
+        if courier:
+            qs = qs.filter(courier__code__iexact=courier)
+        state = self.request.query_params.get("status")
+        if state:
+            qs = qs.filter(status=state)
+        return qs
+
+    @extend_schema(request=None, responses=ReconPeriodSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return Response(ReconPeriodSerializer(period_close(period=self.get_object(), user=request.user)).data)
+
+    @extend_schema(request=ReopenSerializer, responses=ReconPeriodSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        form = ReopenSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        period = period_reopen(period=self.get_object(), user=request.user, reason=form.validated_data["reason"])
+        return Response(ReconPeriodSerializer(period).data)
+
+
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """The audit trail, newest first; filter by object_type, object_id, actor, action."""
+
+    serializer_class = AuditEventSerializer
+    pagination_class = KeysetPagination
+    filter_backends = []
+    default_ordering = "-id"
+    required_perms = {"list": ("recon.view_auditevent",), "retrieve": ("recon.view_auditevent",)}
+
+    @extend_schema(parameters=[
+        OpenApiParameter("object_type", str), OpenApiParameter("object_id", int), OpenApiParameter("actor", str),
+        OpenApiParameter("action", str), OpenApiParameter("cursor", str),
+    ])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = AuditEvent.objects.all()
+        p = self.request.query_params
+        if p.get("object_type"):
+            qs = qs.filter(object_type=p["object_type"])
+        if p.get("object_id", "").isdigit():
+            qs = qs.filter(object_id=int(p["object_id"]))
+        if p.get("actor"):
+            qs = qs.filter(actor_name=p["actor"])
+        if p.get("action"):
+            qs = qs.filter(action=p["action"])
+        return qs
+
+
+class SavedFilterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The caller's own saved queue filters."""
+
+    serializer_class = SavedFilterSerializer
+    parser_classes = [JSONParser, FormParser]
+    pagination_class = None
+    required_perms = {"*": READ_QUEUE}
+
+    def get_queryset(self):
+        return SavedFilter.objects.filter(user=self.request.user)
+
+    def perform_create(self, serializer):
+        if SavedFilter.objects.filter(user=self.request.user, name=serializer.validated_data["name"]).exists():
+            raise UserFacingError("duplicate_name", "You already have a filter with this name.", http_status=409)
+        serializer.save(user=self.request.user)

@@ -2,27 +2,60 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from .models import Discrepancy, DiscrepancyType, ReconRun
+from django.db.models import Q
+
+from .models import Discrepancy, DiscrepancyType, ReconRun, RunKind
+
+# Sort keys of the queue: never null, so that keyset pagination (recon.selectors.keyset_page) can use them.
+QUEUE_SORTS = ["amount_at_stake", "waybill_no", "type", "status", "created_at", "id"]
 
 
 class DiscrepancyFilter(django_filters.FilterSet):
+    """The review queue's filter. Without `run` it shows current rows only (the newest run of each live bill)."""
+
+    q = django_filters.CharFilter(method="filter_q", label=_("waybill or order number"))
+    kind = django_filters.MultipleChoiceFilter(choices=RunKind.choices, label=_("kind"))
     type = django_filters.MultipleChoiceFilter(choices=DiscrepancyType.choices, label=_("type"))
     status = django_filters.MultipleChoiceFilter(choices=Discrepancy.Status.choices, label=_("status"))
+    outcome = django_filters.MultipleChoiceFilter(choices=Discrepancy.Outcome.choices, label=_("outcome"))
     courier = django_filters.CharFilter(field_name="courier__code", lookup_expr="iexact", label=_("courier"))
+    assignee = django_filters.CharFilter(method="filter_assignee", label=_("assignee"))
+    period = django_filters.NumberFilter(field_name="period_id", label=_("period"))
     run = django_filters.NumberFilter(field_name="run_id", label=_("run"))
-    bill = django_filters.NumberFilter(field_name="run__courier_bill_id", label=_("bill"))
+    bill = django_filters.NumberFilter(field_name="bill_id", label=_("bill"))
+    dispute = django_filters.NumberFilter(field_name="dispute_id", label=_("dispute"))
     amount_min = django_filters.NumberFilter(field_name="amount_at_stake", lookup_expr="gte", label=_("at stake from"))
     amount_max = django_filters.NumberFilter(field_name="amount_at_stake", lookup_expr="lte", label=_("at stake up to"))
     waybill_no = django_filters.CharFilter(field_name="waybill_no", lookup_expr="startswith", label=_("waybill number"))
-    ordering = django_filters.OrderingFilter(
-        fields=(("amount_at_stake", "amount_at_stake"), ("waybill_no", "waybill_no"), ("type", "type"),
-                ("billed_fee", "billed_fee"), ("line_no", "line_no"), ("id", "id")),
-        label=_("sort"),
-    )
+    ordering = django_filters.OrderingFilter(fields=[(f, f) for f in QUEUE_SORTS], label=_("sort"))
 
     class Meta:
         model = Discrepancy
-        fields = ["type", "status", "courier", "run", "bill", "amount_min", "amount_max", "waybill_no"]
+        fields = ["q", "kind", "type", "status", "outcome", "courier", "assignee", "period", "run", "bill", "dispute",
+                  "amount_min", "amount_max", "waybill_no"]
+
+    def filter_queryset(self, queryset):
+        if not self.form.cleaned_data.get("run"):
+            queryset = queryset.filter(is_current=True)
+        return super().filter_queryset(queryset)
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        # Prefix matches use the varchar_pattern_ops indexes on both columns.
+        return queryset.filter(Q(waybill_no__startswith=value) | Q(order_no__startswith=value))
+
+    def filter_assignee(self, queryset, name, value):
+        value = value.strip()
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        if value == "me":
+            user = getattr(self.request, "user", None)
+            return queryset.filter(assignee_id=getattr(user, "pk", None) or -1)
+        if value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset.filter(assignee__username=value)
 
 
 class ReconRunFilter(django_filters.FilterSet):

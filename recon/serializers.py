@@ -1,7 +1,9 @@
 """API shapes for runs and discrepancies."""
 from rest_framework import serializers
 
-from .models import Discrepancy, ReconRun
+from .models import (
+    AuditEvent, BulkAction, Discrepancy, DiscrepancyAttachment, DiscrepancyComment, ReconPeriod, ReconRun, SavedFilter,
+)
 
 
 class ReconRunSerializer(serializers.ModelSerializer):
@@ -23,6 +25,7 @@ class ReconRunSerializer(serializers.ModelSerializer):
 class DiscrepancySerializer(serializers.ModelSerializer):
     courier = serializers.SlugRelatedField(slug_field="code", read_only=True)
     type_label = serializers.CharField(source="get_type_display", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Discrepancy
@@ -30,5 +33,91 @@ class DiscrepancySerializer(serializers.ModelSerializer):
             "id", "run", "kind", "type", "type_label", "status", "courier", "waybill_no", "order_no", "line_no",
             "bill_line", "shipment", "amount_at_stake", "billed_fee", "expected_fee", "billed_weight_g",
             "expected_weight_g", "billed_province", "expected_province", "reason", "details", "created_at",
+            "bill", "period", "is_current", "assignee", "outcome", "outcome_reason", "recovered_amount", "dispute", "updated_at",
         ]
         read_only_fields = fields
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Discrepancy.Status.choices)
+    outcome = serializers.ChoiceField(choices=Discrepancy.Outcome.choices, required=False, allow_blank=True, default="")
+    amount = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None, help_text="credited yuan, e.g. '12.50'")
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.CharField(allow_null=True, allow_blank=True, help_text="username or id; empty or null for nobody")
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = DiscrepancyComment
+        fields = ["id", "author", "text", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = DiscrepancyAttachment
+        fields = ["id", "original_filename", "content_type", "size_bytes", "uploaded_by", "created_at"]
+        read_only_fields = fields
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "at", "actor_id", "actor_name", "ip", "object_type", "object_id", "action", "changes", "note"]
+        read_only_fields = fields
+
+
+class BulkActionRequestSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=BulkAction.Action.choices)
+    ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    filter = serializers.CharField(required=False, allow_blank=True, default="", help_text="the queue's query string, e.g. 'status=open&courier=ZTO'")
+    assignee = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    status = serializers.CharField(required=False, allow_blank=True)
+    outcome = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(required=False, allow_blank=True)
+    text = serializers.CharField(required=False, allow_blank=True)
+
+
+class BulkActionSerializer(serializers.ModelSerializer):
+    progress_percent = serializers.IntegerField(read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api-bulk-action-detail")
+
+    class Meta:
+        model = BulkAction
+        fields = ["id", "url", "action", "params", "ids", "query", "status", "progress_current", "progress_total",
+                  "progress_percent", "result", "error", "created_at", "finished_at"]
+        read_only_fields = fields
+
+
+class ReconPeriodSerializer(serializers.ModelSerializer):
+    courier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    label = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ReconPeriod
+        fields = ["id", "courier", "label", "start", "end", "cycle", "status", "closed_by", "closed_at"]
+        read_only_fields = fields
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class SavedFilterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SavedFilter
+        fields = ["id", "name", "query", "created_at"]
+        read_only_fields = ["id", "created_at"]

@@ -7,9 +7,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from .audit import current_ip
-from .models import ReconRun
+from .audit import audit_record, changes_of, current_ip
+from .errors import UserFacingError
+from .models import ReconRun, Setting
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +76,29 @@ def run_recover_stale() -> int:
         status=ReconRun.Status.FAILED, phase=ReconRun.Phase.FAILED, error_code="worker_lost",
         error="The worker stopped before finishing this run; start it again.", finished_at=timezone.now(),
     )
+
+
+# --------------------------------------------------------------------------- settings
+
+KNOWN_SETTINGS = {
+    "ops_edit_own_only": (True, gettext_lazy("Ops users may only work discrepancies assigned to them or to nobody")),
+}
+
+
+def setting_change(*, key: str, value, user) -> Setting:
+    """Change a product setting; the old and new values go to the trail."""
+    if key not in KNOWN_SETTINGS:
+        raise UserFacingError("unknown_setting", _("Unknown setting “%(key)s”.") % {"key": key})
+    default = KNOWN_SETTINGS[key][0]
+    if isinstance(default, bool) and not isinstance(value, bool):
+        raise UserFacingError("invalid_setting", _("“%(key)s” is true or false.") % {"key": key})
+    with transaction.atomic():
+        row = Setting.objects.select_for_update().filter(key=key).first()
+        before = default if row is None else row.value
+        if row is None:
+            row = Setting(key=key, value=value, updated_by=user)
+        row.value, row.updated_by = value, user
+        row.save()
+        if before != value:
+            audit_record(user=user, object_type="setting", object_id=row.id, action="change", changes=changes_of({key: before}, {key: value}))
+    return row

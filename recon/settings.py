@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "recon.middleware.LoginRequiredMiddleware",
+    "recon.audit.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = "recon.urls"
@@ -174,10 +175,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every endpoint lists the permissions of each action (recon.permissions); an undeclared action is refused.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "recon.permissions.DeclaredPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "recon.ordering.OrderingFilter",  # steps aside where the FilterSet sorts
     ],
     "DEFAULT_PAGINATION_CLASS": "recon.api_pagination.Pagination",
     "PAGE_SIZE": 50,
@@ -190,6 +192,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Courier bills, shipments, reconciliation runs and discrepancies.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

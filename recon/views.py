@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -17,8 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from couriers.forms import BILL_FIELD_LABELS
 from couriers.models import Courier
 
-from .filters import DiscrepancyFilter, ReconRunFilter
+from .filters import ReconRunFilter
 from .models import INFORMATIONAL_TYPES, Discrepancy, DiscrepancyType, ReconRun
+from .permissions import requires
+from .selectors import queue_totals
 
 # --------------------------------------------------------------------------- list helpers (used by every app's views)
 
@@ -88,20 +90,15 @@ def kg(grams: int | None) -> str:
 
 
 def stakes_by_courier(*, days: int = 90) -> list[dict]:
-    """Claimable money per courier over the latest run of each bill reconciled in the last `days` days."""
+    """Claimable money per courier in the queue (current rows of live bills) found in the last `days` days."""
     since = timezone.now() - timedelta(days=days)
-    # A bill reconciled twice counts once: only its newest successful run.
-    latest = (
-        ReconRun.objects.filter(status=ReconRun.Status.SUCCEEDED, courier_bill__isnull=False, finished_at__gte=since)
-        .values("courier_bill")
-        .annotate(last=Max("id"))
-        .values("last")
-    )
     return list(
-        Discrepancy.objects.filter(run_id__in=latest)
+        Discrepancy.objects.filter(is_current=True, created_at__gte=since)
         .exclude(type__in=INFORMATIONAL_TYPES)
         .values("courier__code", "courier__name")
-        .annotate(count=Count("id"), amount=Sum("amount_at_stake"), runs=Count("run_id", distinct=True))
+        .annotate(count=Count("id"), amount=Sum("amount_at_stake"), runs=Count("run_id", distinct=True),
+                  open=Sum("amount_at_stake", filter=Q(status__in=["open", "investigating"])),
+                  recovered=Sum("recovered_amount"))
         .order_by("-amount")
     )
 
@@ -109,11 +106,13 @@ def stakes_by_courier(*, days: int = 90) -> list[dict]:
 # --------------------------------------------------------------------------- pages
 
 
+@requires("recon.view_reconrun")
 def home(request):
     runs = ReconRun.objects.select_related("courier", "courier_bill").order_by("-created_at", "-id")[:12]
     return render(request, "recon/home.html", {"runs": runs, "stakes": stakes_by_courier(), "stake_days": 90})
 
 
+@requires("recon.view_reconrun")
 def run_list(request):
     filterset = ReconRunFilter(request.GET, queryset=ReconRun.objects.select_related("courier", "created_by"))
     style_filter_form(filterset.form, checkboxes=["status"], courier="courier", hidden=["kind"])
@@ -149,16 +148,20 @@ def _header_problem(run: ReconRun) -> dict | None:
     return {"found": details.get("headers_found") or {}, "expected": expected}
 
 
+@requires("recon.view_reconrun")
 def run_detail(request, pk: int):
     run = get_object_or_404(ReconRun.objects.select_related("courier", "courier_bill", "created_by"), pk=pk)
     context = {"run": run, "summary": run.summary or {}}
     if run.status == ReconRun.Status.SUCCEEDED:
         context["by_type"] = _by_type_rows(run)
+        context["workflow"] = queue_totals(Discrepancy.objects.filter(run=run), by=("courier",))["total"]
+        context["superseded"] = not Discrepancy.objects.filter(run=run, is_current=True).exists() and Discrepancy.objects.filter(run=run).exists()
     elif run.status == ReconRun.Status.FAILED:
         context["header_problem"] = _header_problem(run)
     return render(request, "recon/run_detail.html", context)
 
 
+@requires("recon.view_reconrun")
 def run_status(request, pk: int):
     """What the run page polls every second while a worker runs it."""
     run = get_object_or_404(ReconRun, pk=pk)
@@ -169,64 +172,4 @@ def run_status(request, pk: int):
         "percent": run.progress_percent,
         "finished": run.is_finished,
         "url": reverse("run-detail", args=[run.pk]),
-    })
-
-
-DISCREPANCY_COLUMNS = [
-    Column(_("Waybill"), "waybill_no"),
-    Column(_("Type"), "type"),
-    Column(_("At stake"), "amount_at_stake", num=True, desc_first=True),
-    Column(_("Billed fee"), "billed_fee", num=True, desc_first=True),
-    Column(_("Expected fee"), num=True),
-    Column(_("Weight billed / ours (kg)"), num=True),
-    Column(_("Province billed / ours")),
-    Column(_("Reason")),
-    Column(_("Line"), "line_no", num=True),
-    Column(_("Courier")),
-    Column(_("Run"), num=True),
-]
-
-
-def discrepancy_list(request):
-    filterset = DiscrepancyFilter(request.GET, queryset=Discrepancy.objects.select_related("courier"))
-    style_filter_form(filterset.form, checkboxes=["type", "status"], courier="courier")
-    qs = filterset.qs
-    totals = qs.aggregate(
-        count=Count("id"),
-        claim=Sum("amount_at_stake", filter=~Q(type__in=INFORMATIONAL_TYPES)),
-        informational=Sum("amount_at_stake", filter=Q(type__in=INFORMATIONAL_TYPES)),
-    )
-    page = paginate(request, qs, 50, count=totals["count"])
-    rows = list(page)
-    for d in rows:
-        d.billed_kg, d.expected_kg = kg(d.billed_weight_g), kg(d.expected_weight_g)
-        d.informational = d.type in INFORMATIONAL_TYPES
-    return render(request, "recon/discrepancy_list.html", {
-        "filter": filterset, "page_obj": page, "rows": rows, "totals": totals,
-        "headers": sort_headers(request, DISCREPANCY_COLUMNS, "-amount_at_stake"),
-        "export_query": request.GET.urlencode(),
-    })
-
-
-def discrepancy_detail(request, pk: int):
-    d = get_object_or_404(
-        Discrepancy.objects.select_related("run", "courier", "bill_line__bill", "shipment__courier"), pk=pk
-    )
-    details = d.details or {}
-
-    def fen(key):
-        value = details.get(key)
-        return None if value is None else Decimal(int(value)) / 100
-
-    arithmetic = [
-        (_("Card price for the billed weight to the billed province"), fen("fee_billed_fen")),
-        (_("Card price for the billed weight to our province"), fen("fee_zone_fen")),
-        (_("Card price for our weight to our province"), fen("fee_ours_fen")),
-    ]
-    return render(request, "recon/discrepancy_detail.html", {
-        "d": d, "line": d.bill_line, "shipment": d.shipment,
-        "billed_kg": kg(d.billed_weight_g), "expected_kg": kg(d.expected_weight_g),
-        "our_weight_kg": kg(d.shipment.weight_g) if d.shipment else "",
-        "arithmetic": [row for row in arithmetic if row[1] is not None],
-        "card_id": details.get("card_id"), "informational": d.type in INFORMATIONAL_TYPES,
     })

@@ -5,16 +5,33 @@ from couriers import views as couriers
 from orders import views as orders
 from reports import views as reports
 
-from . import views
+from . import manage_views, queue_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("runs/", views.run_list, name="run-list"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),
     path("runs/<int:pk>/status/", views.run_status, name="run-status"),
-    path("discrepancies/", views.discrepancy_list, name="discrepancy-list"),
+    path("discrepancies/", queue_views.discrepancy_list, name="discrepancy-list"),
+    path("discrepancies/totals/", queue_views.discrepancy_totals, name="discrepancy-totals"),
     path("discrepancies/export/", reports.discrepancy_export, name="discrepancy-export"),
-    path("discrepancies/<int:pk>/", views.discrepancy_detail, name="discrepancy-detail"),
+    path("discrepancies/bulk/", queue_views.bulk_submit, name="discrepancy-bulk"),
+    path("discrepancies/saved-filters/", queue_views.saved_filter_create, name="saved-filter-create"),
+    path("discrepancies/saved-filters/<int:pk>/delete/", queue_views.saved_filter_delete, name="saved-filter-delete"),
+    path("discrepancies/<int:pk>/", queue_views.discrepancy_detail, name="discrepancy-detail"),
+    path("discrepancies/<int:pk>/status/", queue_views.discrepancy_status, name="discrepancy-status"),
+    path("discrepancies/<int:pk>/assign/", queue_views.discrepancy_assign_view, name="discrepancy-assign"),
+    path("discrepancies/<int:pk>/comments/", queue_views.discrepancy_comment, name="discrepancy-comment"),
+    path("discrepancies/<int:pk>/attachments/", queue_views.discrepancy_attach, name="discrepancy-attach"),
+    path("discrepancies/<int:pk>/attachments/<int:attachment_id>/", queue_views.attachment_download, name="discrepancy-attachment"),
+    path("bulk-actions/<int:pk>/", queue_views.bulk_action_detail, name="bulk-action-detail"),
+    path("periods/", manage_views.period_list, name="period-list"),
+    path("periods/<int:pk>/", manage_views.period_detail, name="period-detail"),
+    path("periods/<int:pk>/close/", manage_views.period_close_view, name="period-close"),
+    path("periods/<int:pk>/reopen/", manage_views.period_reopen_view, name="period-reopen"),
+    path("audit/", manage_views.audit_list, name="audit-list"),
+    path("audit/export/", manage_views.audit_export, name="audit-export"),
+    path("settings/", manage_views.settings_page, name="settings"),
     path("bills/", couriers.bill_list, name="bill-list"),
     path("bills/upload/", couriers.bill_upload, name="bill-upload"),
     path("bills/<int:pk>/", couriers.bill_detail, name="bill-detail"),
@@ -22,8 +39,11 @@ urlpatterns = [
     path("bills/<int:pk>/rejected/", couriers.bill_rejected, name="bill-rejected"),
     path("bills/<int:pk>/rejected.csv", couriers.bill_rejected_download, name="bill-rejected-download"),
     path("bills/<int:pk>/rerun/", couriers.bill_rerun, name="bill-rerun"),
+    path("bills/<int:pk>/delete/", couriers.bill_delete, name="bill-delete"),
+    path("bills/<int:pk>/restore/", couriers.bill_restore, name="bill-restore"),
     path("shipments/", orders.shipment_list, name="shipment-list"),
     path("shipments/import/", orders.shipment_import_view, name="shipment-import"),
+    path("shipments/export/", reports.shipment_export, name="shipment-export"),
     path("rate-cards/", couriers.ratecard_list, name="ratecard-list"),
     path("rate-cards/import/", couriers.ratecard_import, name="ratecard-import"),
     path("rate-cards/<int:pk>/", couriers.ratecard_detail, name="ratecard-detail"),

@@ -29,14 +29,45 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); runs in CI"))
 
 
+def make_user(django_user_model, username: str, role: str | None = None, **extra):
+    """A user in one of the product's roles (groups made by the migration), or in none."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(username, password=f"{username}-pass-123", **extra)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
 @pytest.fixture
 def finance_user(django_user_model):
-    return django_user_model.objects.create_user("alice", password="alice-pass-123", first_name="Alice")
+    return make_user(django_user_model, "alice", "finance", first_name="Alice")
+
+
+@pytest.fixture
+def ops_user(django_user_model):
+    return make_user(django_user_model, "olivia", "ops", first_name="Olivia")
+
+
+@pytest.fixture
+def ops_user_2(django_user_model):
+    return make_user(django_user_model, "oscar", "ops", first_name="Oscar")
 
 
 @pytest.fixture
 def manager_user(django_user_model):
-    return django_user_model.objects.create_user("carol", password="carol-pass-123", is_staff=True)
+    return make_user(django_user_model, "carol", "manager", is_staff=True)
+
+
+@pytest.fixture
+def auditor_user(django_user_model):
+    return make_user(django_user_model, "audrey", "auditor")
+
+
+@pytest.fixture
+def outsider_user(django_user_model):
+    """Signed in, but in no role: may see nothing."""
+    return make_user(django_user_model, "mallory")
 
 
 @pytest.fixture
@@ -53,7 +84,7 @@ def token_client(django_user_model):
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
-    user = django_user_model.objects.create_user("integration-bot")
+    user = make_user(django_user_model, "integration-bot", "integration")
     token = Token.objects.create(user=user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")

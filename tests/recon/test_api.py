@@ -65,12 +65,15 @@ def test_upload_returns_202_then_the_run_can_be_polled_and_filtered(token_client
     expected = data.expected["rate_overcharge"]
     assert run["summary"]["by_type"]["rate_overcharge"] == {"count": expected["count"], "amount_at_stake": f"{Decimal(expected['amount_fen']) / 100:.2f}"}
     page = token_client.get(f"/api/v1/discrepancies/?run={run_id}&type=rate_overcharge&page_size=500").json()
-    assert page["count"] == expected["count"]
+    assert len(page["results"]) == expected["count"] and page["next"] is None
+    totals = token_client.get(f"/api/v1/discrepancies/totals/?run={run_id}&type=rate_overcharge").json()["total"]
+    assert totals["count"] == expected["count"]
+    assert totals["at_stake"] == f"{Decimal(expected['amount_fen']) / 100:.2f}" == totals["open"]
     amounts = [Decimal(d["amount_at_stake"]) for d in page["results"]]
     assert sum(amounts) == Decimal(expected["amount_fen"]) / 100
     assert amounts == sorted(amounts, reverse=True)
     big = token_client.get(f"/api/v1/discrepancies/?run={run_id}&amount_min=2.00&type=rate_overcharge").json()
-    assert big["count"] == sum(1 for a in amounts if a >= Decimal("2.00"))
+    assert len(big["results"]) == sum(1 for a in amounts if a >= Decimal("2.00"))
     bill_id = run["courier_bill"]
     lines = token_client.get(f"/api/v1/courier-bills/{bill_id}/lines/?result=discrepancy").json()
     assert lines["count"] == run["summary"]["lines_with_discrepancy"]

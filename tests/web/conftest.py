@@ -22,8 +22,10 @@ def shipped_at(day: int) -> datetime:
 
 def make_bill(courier, user, *, sha="a" * 64, lines=3, rejected=1):
     from couriers.models import CourierBill, CourierBillLine, RejectedRow
+    from recon.periods import period_get_or_create
 
     bill = CourierBill.objects.create(
+        period=period_get_or_create(courier=courier, start=OCT_START, end=OCT_END),
         courier=courier, period_start=OCT_START, period_end=OCT_END, file="bills/2026/10/x.csv",
         original_filename="中通10月账单.csv", sha256=sha, size_bytes=2048, line_count=lines, rejected_count=rejected,
         billed_total=Decimal("15.10"), uploaded_by=user,
@@ -86,6 +88,9 @@ def make_run(courier, user, bill, **fields):
 def make_discrepancy(run, waybill, type_, stake, billed, expected, **extra):
     from recon.models import Discrepancy
 
+    bill = run.courier_bill
+    extra.setdefault("bill", bill)
+    extra.setdefault("period", bill.period if bill is not None else None)
     return Discrepancy.objects.create(
         run=run, courier=run.courier, type=type_, waybill_no=waybill, line_no=extra.pop("line_no", None),
         amount_at_stake=Decimal(stake), billed_fee=Decimal(billed), expected_fee=None if expected is None else Decimal(expected),

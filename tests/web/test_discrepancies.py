@@ -25,8 +25,9 @@ def test_default_order_is_biggest_amount_first(clerk_client, reconciled):
 def test_filter_by_types_shows_exactly_those(clerk_client, reconciled):
     response = clerk_client.get(reverse("discrepancy-list"), {"type": ["weight_overcharge", "unknown_waybill"]})
     assert waybills(response) == ["ZT99999999", "ZT00000002"]
-    assert response.context["totals"]["count"] == 2
-    assert response.context["totals"]["claim"] == Decimal("4.00")
+    totals = clerk_client.get(reverse("discrepancy-totals"), {"type": ["weight_overcharge", "unknown_waybill"]}).context["totals"]["total"]
+    assert totals["count"] == 2
+    assert totals["at_stake"] == Decimal("4.00")
     html = response.content.decode()
     assert re.search(r'value="weight_overcharge"[^>]* checked', html)  # the checkbox stays ticked
     assert not re.search(r'value="rate_overcharge"[^>]* checked', html)
@@ -52,11 +53,13 @@ def test_sort_by_amount_ascending_then_toggle(clerk_client, reconciled):
 
 def test_totals_separate_informational_money(clerk_client, reconciled):
     response = clerk_client.get(reverse("discrepancy-list"), HTTP_ACCEPT_LANGUAGE="en")
-    totals = response.context["totals"]
-    assert totals == {"count": 4, "claim": Decimal("6.00"), "informational": Decimal("0.50")}
-    html = response.content.decode()
-    assert "4 discrepancies" in html
-    assert '<td class="num nowrap">2 / 1.25</td>' in html  # kg, not grams
+    assert '<td class="num nowrap">2 / 1.25</td>' in response.content.decode()  # kg, not grams
+    # The money panel is loaded by the page after the list.
+    assert reverse("discrepancy-totals") in response.content.decode()
+    panel = clerk_client.get(reverse("discrepancy-totals"), HTTP_ACCEPT_LANGUAGE="en")
+    totals = panel.context["totals"]["total"]
+    assert (totals["count"], totals["at_stake"], totals["informational"], totals["open"]) == (4, Decimal("6.00"), Decimal("0.50"), Decimal("6.00"))
+    assert "4 discrepancies" in panel.content.decode()
 
 
 def test_pagination_keeps_the_filter(clerk_client, zto, finance_user):
@@ -65,9 +68,16 @@ def test_pagination_keeps_the_filter(clerk_client, zto, finance_user):
         make_discrepancy(run, f"ZT4{i:07d}", "rate_overcharge", "1.00", "4.00", "3.00")
     response = clerk_client.get(reverse("discrepancy-list"), {"type": "rate_overcharge"})
     assert len(response.context["rows"]) == 50
-    assert "?type=rate_overcharge&amp;page=2" in response.content.decode()
-    page2 = clerk_client.get(reverse("discrepancy-list"), {"type": "rate_overcharge", "page": 2})
+    cursor = response.context["page"].next_cursor
+    assert f"?type=rate_overcharge&amp;cursor={cursor}" in response.content.decode()
+    page2 = clerk_client.get(reverse("discrepancy-list"), {"type": "rate_overcharge", "cursor": cursor})
     assert len(page2.context["rows"]) == 5
+    # Same amounts everywhere: the pages follow the id order, nothing repeated, nothing skipped.
+    seen = waybills(response) + waybills(page2)
+    assert sorted(seen) == [f"ZT4{i:07d}" for i in range(55)] and len(set(seen)) == 55
+    assert not page2.context["page"].has_next
+    back = clerk_client.get(reverse("discrepancy-list"), {"type": "rate_overcharge", "cursor": page2.context["page"].prev_cursor})
+    assert waybills(back) == waybills(response)
 
 
 def test_export_links_carry_the_current_filter(clerk_client, reconciled):

@@ -1,0 +1,170 @@
+"""Browser pages for periods (close and reopen), the audit trail (view and export) and product settings."""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from .errors import UserFacingError
+from .models import AuditEvent, Discrepancy, ReconPeriod, Setting
+from .periods import period_close, period_reopen
+from .services import KNOWN_SETTINGS, setting_change
+from .permissions import requires
+from .selectors import keyset_page, queue_totals
+from .views import paginate
+
+
+@requires("recon.view_reconperiod")
+def period_list(request):
+    periods = ReconPeriod.objects.select_related("courier", "closed_by").order_by("-start", "courier__code")
+    courier = request.GET.get("courier", "")
+    if courier:
+        periods = periods.filter(courier__code__iexact=courier)
+    page = paginate(request, periods, 50)
+    rows = list(page)
+    totals = queue_totals(Discrepancy.objects.filter(is_current=True, period__in=rows), by=("period",))
+    by_period = {g["period_id"]: g for g in totals["groups"]}
+    for p in rows:
+        p.totals = by_period.get(p.id)
+    return render(request, "recon/period_list.html", {"page_obj": page, "rows": rows, "courier": courier})
+
+
+@requires("recon.view_reconperiod")
+def period_detail(request, pk: int):
+    period = get_object_or_404(ReconPeriod.objects.select_related("courier", "closed_by"), pk=pk)
+    totals = queue_totals(Discrepancy.objects.filter(is_current=True, period=period), by=("period",))
+    history = AuditEvent.objects.filter(object_type="period", object_id=period.id).order_by("-at", "-id")
+    return render(request, "recon/period_detail.html", {
+        "period": period, "totals": totals["total"], "bills": period.bills.filter(deleted_at__isnull=True).order_by("-uploaded_at"),
+        "history": history, "can_close": request.user.has_perm("recon.close_period"),
+        "can_reopen": request.user.has_perm("recon.reopen_period"),
+    })
+
+
+@require_POST
+@requires("recon.close_period")
+def period_close_view(request, pk: int):
+    period = get_object_or_404(ReconPeriod, pk=pk)
+    try:
+        period_close(period=period, user=request.user)
+    except UserFacingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Period closed: its bills and discrepancies are locked."))
+    return redirect("period-detail", pk=pk)
+
+
+@require_POST
+@requires("recon.reopen_period")
+def period_reopen_view(request, pk: int):
+    period = get_object_or_404(ReconPeriod, pk=pk)
+    try:
+        period_reopen(period=period, user=request.user, reason=request.POST.get("reason", ""))
+    except UserFacingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Period reopened."))
+    return redirect("period-detail", pk=pk)
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+class AuditFilterForm(forms.Form):
+    object_type = forms.ChoiceField(label=gettext_lazy("Object"), required=False, choices=[
+        ("", gettext_lazy("All")), ("discrepancy", gettext_lazy("Discrepancy")), ("courier_bill", gettext_lazy("Bill")),
+        ("rate_card", gettext_lazy("Rate card")), ("period", gettext_lazy("Period")), ("dispute", gettext_lazy("Dispute")),
+        ("setting", gettext_lazy("Setting")),
+    ])
+    object_id = forms.IntegerField(label=gettext_lazy("Object id"), required=False)
+    actor = forms.CharField(label=gettext_lazy("User"), required=False)
+    action = forms.CharField(label=gettext_lazy("Action"), required=False)
+    since = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=gettext_lazy("Up to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def audit_events(data) -> tuple[AuditFilterForm, object]:
+    """The trail under a filter (shared by the page and the export)."""
+    form = AuditFilterForm(data)
+    qs = AuditEvent.objects.all()
+    if form.is_valid():
+        c = form.cleaned_data
+        if c["object_type"]:
+            qs = qs.filter(object_type=c["object_type"])
+        if c["object_id"] is not None:
+            qs = qs.filter(object_id=c["object_id"])
+        if c["actor"]:
+            qs = qs.filter(actor_name=c["actor"].strip())
+        if c["action"]:
+            qs = qs.filter(action=c["action"].strip())
+        tz = timezone.get_current_timezone()
+        if c["since"]:
+            qs = qs.filter(at__gte=timezone.datetime.combine(c["since"], timezone.datetime.min.time(), tzinfo=tz))
+        if c["until"]:
+            qs = qs.filter(at__lt=timezone.datetime.combine(c["until"], timezone.datetime.min.time(), tzinfo=tz) + timezone.timedelta(days=1))
+    else:
+        qs = qs.none()
+    return form, qs
+
+
+@requires("recon.view_auditevent")
+def audit_list(request):
+    form, qs = audit_events(request.GET)
+    # Newest first by id (ids grow with time), cursor-paged like the queue.
+    page = keyset_page(qs, ordering="-id", cursor=request.GET.get("cursor"), size=100)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return render(request, "recon/audit_list.html", {"form": form, "page": page, "rows": page.rows, "export_query": query.urlencode()})
+
+
+@requires("recon.view_auditevent")
+def audit_export(request):
+    """The filtered trail as CSV or Excel, column-wise."""
+    form, qs = audit_events(request.GET)
+    fmt = request.GET.get("format", "csv")
+    rows = list(qs.order_by("id").values_list("id", "at", "actor_name", "ip", "object_type", "object_id", "action", "changes", "note"))
+    frame = pd.DataFrame.from_records(rows, columns=["id", "at", "user", "ip", "object_type", "object_id", "action", "changes", "note"])
+    if len(frame):
+        frame["at"] = pd.to_datetime(frame["at"], utc=True).dt.tz_convert(timezone.get_current_timezone_name()).dt.strftime("%Y-%m-%d %H:%M:%S")
+        import json
+
+        frame["changes"] = frame["changes"].map(lambda c: json.dumps(c, ensure_ascii=False, sort_keys=True))
+    stamp = timezone.localdate().isoformat()
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        frame.to_excel(buffer, index=False, sheet_name="audit", engine="xlsxwriter")
+        response = HttpResponse(buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.xlsx"'
+        return response
+    response = HttpResponse(frame.to_csv(index=False).encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    return response
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@requires("recon.view_setting")
+def settings_page(request):
+    if request.method == "POST":
+        if not request.user.has_perm("recon.change_setting"):
+            messages.error(request, _("Only a manager can change settings."))
+            return redirect("settings")
+        for key, (default, _label) in KNOWN_SETTINGS.items():
+            if isinstance(default, bool):
+                setting_change(key=key, value=request.POST.get(key) == "on", user=request.user)
+        messages.success(request, _("Settings saved."))
+        return redirect("settings")
+    stored = dict(Setting.objects.values_list("key", "value"))
+    rows = [{"key": k, "label": label, "value": stored.get(k, default), "bool": isinstance(default, bool)} for k, (default, label) in KNOWN_SETTINGS.items()]
+    history = AuditEvent.objects.filter(object_type="setting").order_by("-at", "-id")[:50]
+    return render(request, "recon/settings.html", {"rows": rows, "history": history, "can_change": request.user.has_perm("recon.change_setting")})
+

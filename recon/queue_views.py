@@ -1,0 +1,388 @@
+"""The review queue in the browser: the list, its totals, one discrepancy's page and the actions on it, bulk work."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from couriers.selectors import rate_card_explain
+
+from .errors import UserFacingError
+from .filters import DiscrepancyFilter
+from .models import INFORMATIONAL_TYPES, BulkAction, Discrepancy, ReconPeriod, SavedFilter
+from .permissions import may_work, requires
+from .review import (
+    bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
+)
+from .selectors import discrepancy_history, keyset_page, queue_totals
+from .views import Column, kg, sort_headers, style_filter_form
+
+QUEUE_COLUMNS = [
+    Column(""),
+    Column(gettext_lazy("Waybill"), "waybill_no"),
+    Column(gettext_lazy("Type"), "type"),
+    Column(gettext_lazy("Status"), "status"),
+    Column(gettext_lazy("At stake"), "amount_at_stake", num=True, desc_first=True),
+    Column(gettext_lazy("Billed fee"), num=True),
+    Column(gettext_lazy("Expected fee"), num=True),
+    Column(gettext_lazy("Weight billed / ours (kg)"), num=True),
+    Column(gettext_lazy("Province billed / ours")),
+    Column(gettext_lazy("Reason")),
+    Column(gettext_lazy("Assignee")),
+    Column(gettext_lazy("Courier")),
+    Column(gettext_lazy("Period")),
+    Column(gettext_lazy("Found"), "created_at", desc_first=True),
+]
+FILTER_KEYS = [f for f in DiscrepancyFilter.base_filters if f != "ordering"]
+
+
+def workers():
+    """People who can be given discrepancies to work."""
+    User = get_user_model()
+    return User.objects.filter(is_active=True).filter(
+        models_q_perm("recon", "work_discrepancy")
+    ).distinct().order_by("username")
+
+
+def models_q_perm(app_label: str, codename: str):
+    from django.db.models import Q
+
+    return (
+        Q(is_superuser=True)
+        | Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
+        | Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
+    )
+
+
+def queue_filter(request, data=None) -> DiscrepancyFilter:
+    filterset = DiscrepancyFilter(
+        data if data is not None else request.GET,
+        queryset=Discrepancy.objects.select_related("courier", "assignee", "period"),
+        request=request,
+    )
+    style_filter_form(filterset.form, checkboxes=["kind", "type", "status", "outcome"], courier="courier",
+                      hidden=["run", "bill", "dispute", "waybill_no"])
+    people = [("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))] + [
+        (str(u.pk), u.get_full_name() or u.get_username()) for u in workers()
+    ]
+    filterset.form.fields["assignee"].widget = forms.Select(choices=people)
+    periods = [("", _("All periods"))] + [
+        (str(p.pk), f"{p.courier.code} {p.label}{' 🔒' if p.is_closed else ''}")
+        for p in ReconPeriod.objects.select_related("courier").order_by("-start", "courier__code")[:200]
+    ]
+    filterset.form.fields["period"].widget = forms.Select(choices=periods)
+    filterset.form.fields["q"].widget.attrs.update({"placeholder": _("waybill or order number"), "autofocus": True})
+    return filterset
+
+
+def filter_query(request) -> str:
+    """The current filter as a query string, without paging and sorting."""
+    query = request.GET.copy()
+    for key in ("cursor", "ordering", "page"):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+@requires("recon.view_discrepancy")
+def discrepancy_list(request):
+    filterset = queue_filter(request)
+    if not filterset.is_valid():
+        page = keyset_page(Discrepancy.objects.none(), ordering=None, cursor=None)
+    else:
+        page = keyset_page(filterset.qs, ordering=request.GET.get("ordering"), cursor=request.GET.get("cursor"))
+    for d in page.rows:
+        d.billed_kg, d.expected_kg = kg(d.billed_weight_g), kg(d.expected_weight_g)
+        d.informational = d.type in INFORMATIONAL_TYPES
+    query = filter_query(request)
+    return render(request, "recon/discrepancy_list.html", {
+        "filter": filterset, "page": page, "rows": page.rows,
+        "headers": sort_headers(request, QUEUE_COLUMNS, "-amount_at_stake"),
+        "export_query": query, "filter_query": query,
+        "saved_filters": SavedFilter.objects.filter(user=request.user),
+        "workers": workers(), "status_choices": Discrepancy.Status.choices, "outcome_choices": Discrepancy.Outcome.choices,
+        "can_work": request.user.has_perm("recon.work_discrepancy"),
+        "can_dispute": request.user.has_perm("recon.manage_dispute"),
+        "cursor_next": _with(request, cursor=page.next_cursor) if page.has_next else "",
+        "cursor_prev": _with(request, cursor=page.prev_cursor) if page.has_previous else "",
+        "cursor_first": _with(request, cursor=None) if not page.is_first else "",
+    })
+
+
+def _with(request, **changes) -> str:
+    query = request.GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return f"?{query.urlencode()}"
+
+
+@requires("recon.view_discrepancy")
+def discrepancy_totals(request):
+    """The money panel of the queue, loaded after the list so that the list never waits for a full aggregate."""
+    filterset = queue_filter(request)
+    if not filterset.is_valid():
+        return render(request, "recon/_queue_totals.html", {"invalid": True})
+    return render(request, "recon/_queue_totals.html", {"totals": queue_totals(filterset.qs)})
+
+
+# --------------------------------------------------------------------------- one discrepancy
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=gettext_lazy("New status"), choices=Discrepancy.Status.choices)
+    outcome = forms.ChoiceField(label=gettext_lazy("Outcome"), choices=[("", "—")] + list(Discrepancy.Outcome.choices), required=False)
+    amount = forms.CharField(label=gettext_lazy("Amount credited (¥)"), required=False)
+    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("File"))
+
+
+def _detail_context(request, d: Discrepancy, **forms_) -> dict:
+    details = d.details or {}
+
+    def fen(key):
+        value = details.get(key)
+        return None if value is None else Decimal(int(value)) / 100
+
+    arithmetic = [
+        (_("Card price for the billed weight to the billed province"), fen("fee_billed_fen")),
+        (_("Card price for the billed weight to our province"), fen("fee_zone_fen")),
+        (_("Card price for our weight to our province"), fen("fee_ours_fen")),
+    ]
+    card_id = details.get("card_id")
+    steps = []
+    if card_id:
+        if d.billed_weight_g is not None and d.billed_province:
+            steps.append((_("Billed weight to the billed province"), rate_card_explain(card_id=card_id, weight_g=d.billed_weight_g, province=d.billed_province)))
+        if d.billed_weight_g is not None and d.expected_province and d.expected_province != d.billed_province:
+            steps.append((_("Billed weight to our province"), rate_card_explain(card_id=card_id, weight_g=d.billed_weight_g, province=d.expected_province)))
+        if d.expected_weight_g is not None and d.expected_province and d.expected_weight_g != d.billed_weight_g:
+            steps.append((_("Our weight to our province"), rate_card_explain(card_id=card_id, weight_g=d.expected_weight_g, province=d.expected_province)))
+    shipment = d.shipment
+    from orders.masking import can_see_personal_data, mask_address, mask_name, mask_phone
+
+    recipient = None
+    if shipment is not None and (shipment.recipient_name or shipment.recipient_phone or shipment.recipient_address):
+        if can_see_personal_data(request.user):
+            recipient = (shipment.recipient_name, shipment.recipient_phone, shipment.recipient_address)
+        else:
+            recipient = (mask_name(shipment.recipient_name), mask_phone(shipment.recipient_phone), mask_address(shipment.recipient_address))
+    history = discrepancy_history(d)
+    mentioned = {e.actor_id for e in history} | {x for e in history for x in (e.changes.get("assignee_id") or [])}
+    names = dict(get_user_model().objects.filter(pk__in=[x for x in mentioned if x]).values_list("pk", "username"))
+    for e in history:
+        if "assignee_id" in e.changes:
+            old, new = e.changes["assignee_id"][:2]
+            e.assignee_change = (names.get(old, "—"), names.get(new, "—"))
+    locked = d.period is not None and d.period.is_closed
+    editable = not locked and d.is_current and may_work(request.user, d)
+    next_status = [(s, label) for s, label in Discrepancy.Status.choices if s != d.status]
+    status_form = forms_.get("status_form") or StatusForm(initial={"status": next_status[0][0] if next_status else ""})
+    status_form.fields["status"].choices = next_status
+    return {
+        "d": d, "line": d.bill_line, "shipment": shipment, "recipient": recipient,
+        "billed_kg": kg(d.billed_weight_g), "expected_kg": kg(d.expected_weight_g),
+        "our_weight_kg": kg(shipment.weight_g) if shipment else "",
+        "arithmetic": [row for row in arithmetic if row[1] is not None], "steps": steps,
+        "card_id": card_id, "informational": d.type in INFORMATIONAL_TYPES,
+        "history": history, "comments": d.comments.select_related("author"), "attachments": d.attachments.select_related("uploaded_by"),
+        "dispute_items": d.dispute_items.select_related("dispute"),
+        "locked": locked, "editable": editable,
+        "can_comment": not locked and request.user.has_perm("recon.add_discrepancycomment"),
+        "can_attach": not locked and request.user.has_perm("recon.add_discrepancyattachment"),
+        "status_form": status_form, "comment_form": forms_.get("comment_form") or CommentForm(),
+        "attachment_form": forms_.get("attachment_form") or AttachmentForm(), "workers": workers(),
+    }
+
+
+def _get(pk: int) -> Discrepancy:
+    return get_object_or_404(
+        Discrepancy.objects.select_related("run", "courier", "bill_line__bill", "shipment__courier", "assignee", "period__courier", "dispute"),
+        pk=pk,
+    )
+
+
+@requires("recon.view_discrepancy")
+def discrepancy_detail(request, pk: int):
+    return render(request, "recon/discrepancy_detail.html", _detail_context(request, _get(pk)))
+
+
+def _service_error(request, d, exc: UserFacingError, **forms_):
+    messages.error(request, exc.message)
+    return render(request, "recon/discrepancy_detail.html", _detail_context(request, d, **forms_), status=exc.http_status)
+
+
+@require_POST
+@requires("recon.work_discrepancy")
+def discrepancy_status(request, pk: int):
+    d = _get(pk)
+    form = StatusForm(request.POST)
+    form.fields["status"].choices = Discrepancy.Status.choices
+    if not form.is_valid():
+        return render(request, "recon/discrepancy_detail.html", _detail_context(request, d, status_form=form), status=400)
+    try:
+        discrepancy_set_status(
+            discrepancy=d, status=form.cleaned_data["status"], outcome=form.cleaned_data["outcome"],
+            amount=form.cleaned_data["amount"], reason=form.cleaned_data["reason"], user=request.user,
+        )
+    except UserFacingError as exc:
+        field = {"outcome_required": "outcome", "amount_required": "amount", "invalid_amount": "amount",
+                 "amount_too_large": "amount", "reason_required": "reason"}.get(exc.code)
+        if field:
+            form.add_error(field, exc.message)
+            return render(request, "recon/discrepancy_detail.html", _detail_context(request, d, status_form=form), status=400)
+        return _service_error(request, d, exc, status_form=form)
+    messages.success(request, _("Status changed."))
+    return redirect("discrepancy-detail", pk=pk)
+
+
+@require_POST
+@requires("recon.work_discrepancy")
+def discrepancy_assign_view(request, pk: int):
+    d = _get(pk)
+    raw = request.POST.get("assignee", "")
+    assignee = None
+    if raw == "me":
+        assignee = request.user
+    elif raw:
+        assignee = get_user_model().objects.filter(pk=raw).first() if raw.isdigit() else None
+        if assignee is None:
+            return _service_error(request, d, UserFacingError("invalid_assignee", _("Unknown user.")))
+    try:
+        discrepancy_assign(discrepancy=d, assignee=assignee, user=request.user)
+    except UserFacingError as exc:
+        return _service_error(request, d, exc)
+    messages.success(request, _("Assigned."))
+    return redirect("discrepancy-detail", pk=pk)
+
+
+@require_POST
+@requires("recon.add_discrepancycomment")
+def discrepancy_comment(request, pk: int):
+    d = _get(pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return render(request, "recon/discrepancy_detail.html", _detail_context(request, d, comment_form=form), status=400)
+    try:
+        discrepancy_comment_add(discrepancy=d, text=form.cleaned_data["text"], user=request.user)
+    except UserFacingError as exc:
+        return _service_error(request, d, exc, comment_form=form)
+    return redirect(reverse("discrepancy-detail", args=[pk]) + "#comments")
+
+
+@require_POST
+@requires("recon.add_discrepancyattachment")
+def discrepancy_attach(request, pk: int):
+    d = _get(pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "recon/discrepancy_detail.html", _detail_context(request, d, attachment_form=form), status=400)
+    try:
+        discrepancy_attachment_add(discrepancy=d, file=form.cleaned_data["file"], user=request.user)
+    except UserFacingError as exc:
+        return _service_error(request, d, exc, attachment_form=form)
+    return redirect(reverse("discrepancy-detail", args=[pk]) + "#attachments")
+
+
+@requires("recon.view_discrepancyattachment")
+def attachment_download(request, pk: int, attachment_id: int):
+    from django.http import FileResponse
+
+    d = _get(pk)
+    a = get_object_or_404(d.attachments, pk=attachment_id)
+    try:
+        handle = a.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(handle, as_attachment=True, filename=a.original_filename)
+
+
+# --------------------------------------------------------------------------- bulk
+
+
+@require_POST
+@requires("recon.view_discrepancy")
+def bulk_submit(request):
+    """Apply an action to the ticked rows, or to every row matching the filter the page shows."""
+    back = request.POST.get("next") or reverse("discrepancy-list")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("discrepancy-list")
+    action = request.POST.get("action", "")
+    params = {k: request.POST.get(k, "") for k in ("assignee", "status", "outcome", "reason", "text")}
+    if params["assignee"] == "me":
+        params["assignee"] = str(request.user.pk)
+    scope_all = request.POST.get("scope") == "filter"
+    ids = [] if scope_all else [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    try:
+        job = bulk_action_submit(action=action, params=params, ids=ids, query=request.POST.get("query", "") if scope_all else "", user=request.user)
+    except UserFacingError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    if job.is_finished:
+        _bulk_message(request, job)
+        return redirect(back)
+    return redirect("bulk-action-detail", pk=job.pk)
+
+
+def _bulk_message(request, job: BulkAction) -> None:
+    skipped = job.result.get("skipped") or {}
+    labels = {
+        "period_closed": _("in a closed period"), "not_yours": _("assigned to someone else"),
+        "invalid_transition": _("not allowed from their status"), "unchanged": _("already so"),
+        "nothing_to_recover": _("nothing to recover"), "forbidden": _("not permitted"),
+    }
+    text = _("%(n)d discrepancies changed.") % {"n": job.result.get("changed", 0)}
+    if skipped:
+        text += " " + _("Left unchanged: %(list)s.") % {"list": ", ".join(f"{n} {labels.get(k, k)}" for k, n in skipped.items())}
+    (messages.success if job.status == BulkAction.Status.SUCCEEDED else messages.error)(request, text)
+
+
+@requires("recon.view_bulkaction")
+def bulk_action_detail(request, pk: int):
+    job = get_object_or_404(BulkAction, pk=pk)
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse({
+            "status": job.status, "percent": job.progress_percent, "done": job.progress_current, "total": job.progress_total,
+            "finished": job.is_finished, "result": job.result, "error": job.error,
+        })
+    return render(request, "recon/bulk_action.html", {"job": job})
+
+
+# --------------------------------------------------------------------------- saved filters
+
+
+@require_POST
+@requires("recon.view_discrepancy")
+def saved_filter_create(request):
+    name = (request.POST.get("name") or "").strip()[:80]
+    query = (request.POST.get("query") or "").strip()[:2000]
+    if not name:
+        messages.error(request, _("Give the filter a name."))
+    else:
+        SavedFilter.objects.update_or_create(user=request.user, name=name, defaults={"query": query})
+        messages.success(request, _("Filter “%(name)s” saved.") % {"name": name})
+    return redirect(f"{reverse('discrepancy-list')}?{query}")
+
+
+@require_POST
+@requires("recon.view_discrepancy")
+def saved_filter_delete(request, pk: int):
+    SavedFilter.objects.filter(user=request.user, pk=pk).delete()
+    return redirect("discrepancy-list")

@@ -1,0 +1,168 @@
+"""Reads of the review queue: keyset pages that stay fast at millions of rows, and the money totals."""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.dateparse import parse_datetime
+
+from .filters import QUEUE_SORTS
+from .models import INFORMATIONAL_TYPES, Discrepancy
+
+DEFAULT_SORT = "-amount_at_stake"
+
+
+@dataclass
+class KeysetPage:
+    """One page of rows and the cursors around it; no COUNT over the filtered set."""
+
+    rows: list
+    ordering: str
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+    is_first: bool = True
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.prev_cursor is not None
+
+
+def _encode(values: list, direction: str) -> str:
+    raw = json.dumps({"v": values, "d": direction}, default=str, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[list, str] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        values, direction = data["v"], data["d"]
+        if direction not in ("next", "prev") or not isinstance(values, list) or len(values) != 2:
+            return None
+        return values, direction
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def clean_ordering(ordering: str | None) -> str:
+    key = (ordering or "").strip().split(",")[0]
+    return key if key.lstrip("-") in QUEUE_SORTS else DEFAULT_SORT
+
+
+def _typed(key: str, value):
+    if key == "amount_at_stake":
+        return Decimal(str(value))
+    if key == "created_at":
+        return parse_datetime(value) if isinstance(value, str) else value
+    if key == "id":
+        return int(value)
+    return str(value)
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def keyset_page(queryset: QuerySet, *, ordering: str | None, cursor: str | None, size: int = 50) -> KeysetPage:
+    """Rows after (or before) the cursor in (sort key, id) order: an index range scan, whatever the page."""
+    ordering = clean_ordering(ordering)
+    key, desc = ordering.lstrip("-"), ordering.startswith("-")
+    decoded = _decode(cursor) if cursor else None
+    direction = decoded[1] if decoded else "next"
+    # Reading backwards for the previous page flips both the key's direction and the id tie-break.
+    forward = direction == "next"
+    key_desc = desc if forward else not desc
+    id_desc = not forward
+    order = [f"-{key}" if key_desc else key]
+    if key != "id":
+        order.append("-id" if id_desc else "id")
+    qs = queryset
+    if decoded:
+        value, last_id = _typed(key, decoded[0][0]), int(decoded[0][1])
+        after_key = Q(**{f"{key}__lt" if key_desc else f"{key}__gt": value})
+        if key == "id":
+            qs = qs.filter(after_key)
+        else:
+            tie = Q(**{key: value}) & Q(**{"id__lt" if id_desc else "id__gt": last_id})
+            qs = qs.filter(after_key | tie)
+    rows = list(qs.order_by(*order)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if not forward:
+        rows.reverse()
+    page = KeysetPage(rows=rows, ordering=ordering, is_first=decoded is None or (not forward and not more))
+
+    def mark(row) -> list:
+        return [_plain(getattr(row, key)), row.id]
+
+    if rows:
+        if forward:
+            page.next_cursor = _encode(mark(rows[-1]), "next") if more else None
+            page.prev_cursor = _encode(mark(rows[0]), "prev") if decoded else None
+        else:
+            page.next_cursor = _encode(mark(rows[-1]), "next")
+            page.prev_cursor = _encode(mark(rows[0]), "prev") if more else None
+    return page
+
+
+MONEY_COLUMNS = ("at_stake", "open", "disputed", "recovered", "accepted", "written_off")
+
+
+def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("period", "courier")) -> dict:
+    """Money at stake, still open, disputed, recovered, accepted and written off, per period and courier and in all."""
+    claims = ~Q(type__in=INFORMATIONAL_TYPES)
+    aggregates = {
+        "count": Count("id"),
+        "at_stake": Sum("amount_at_stake", filter=claims),
+        "open": Sum("amount_at_stake", filter=claims & Q(status__in=["open", "investigating"])),
+        "disputed": Sum("amount_at_stake", filter=claims & Q(status="disputed")),
+        "recovered": Sum("recovered_amount", filter=Q(outcome="recovered")),
+        "accepted": Sum("amount_at_stake", filter=claims & Q(outcome="accepted")),
+        "written_off": Sum("amount_at_stake", filter=claims & Q(outcome="written_off")),
+        "informational": Sum("amount_at_stake", filter=~claims),
+    }
+    names = {"period": ("period_id", "period__start", "period__end", "period__cycle", "period__status"),
+             "courier": ("courier__code", "courier__name")}
+    group = [f for b in by for f in names[b]]
+    rows = list(queryset.order_by().values(*group).annotate(**aggregates).order_by(*(["-period__start"] if "period" in by else []), *(["courier__code"] if "courier" in by else [])))
+    zero = Decimal("0.00")
+    for row in rows:
+        for k in (*MONEY_COLUMNS, "informational"):
+            row[k] = row[k] or zero
+    total = queryset.order_by().aggregate(**aggregates)
+    for k in (*MONEY_COLUMNS, "informational"):
+        total[k] = total[k] or zero
+    return {"groups": rows, "total": total}
+
+
+def discrepancy_history(d: Discrepancy) -> list:
+    """The trail of a discrepancy and of the rows it replaced when its bill was reconciled again, newest first."""
+    from .models import AuditEvent
+
+    ids, frontier = [d.id], [d.id]
+    for _depth in range(20):
+        previous = [
+            e.changes["replaces"][1]
+            for e in AuditEvent.objects.filter(object_type="discrepancy", object_id__in=frontier, action="carry_over")
+            if isinstance(e.changes.get("replaces"), list)
+        ]
+        if not previous:
+            break
+        ids.extend(previous)
+        frontier = previous
+    return list(AuditEvent.objects.filter(object_type="discrepancy", object_id__in=ids).order_by("-at", "-id"))
+
+
