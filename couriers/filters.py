@@ -2,6 +2,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from recon.ordering import StableOrderingFilter
+
 from .models import CourierBill, CourierBillLine, RateCard, RejectedRow
 
 
@@ -9,6 +11,11 @@ class CourierBillFilter(django_filters.FilterSet):
     courier = django_filters.CharFilter(field_name="courier__code", lookup_expr="iexact", label=_("courier"))
     period_from = django_filters.DateFilter(field_name="period_start", lookup_expr="gte", label=_("period from"))
     period_to = django_filters.DateFilter(field_name="period_end", lookup_expr="lte", label=_("period to"))
+    ordering = StableOrderingFilter(
+        fields=(("uploaded_at", "uploaded_at"), ("period_start", "period_start"), ("line_count", "line_count"),
+                ("billed_total", "billed_total")),
+        label=_("sort"),
+    )
 
     class Meta:
         model = CourierBill
@@ -40,6 +47,7 @@ class RejectedRowFilter(django_filters.FilterSet):
 
 class RateCardFilter(django_filters.FilterSet):
     courier = django_filters.CharFilter(field_name="courier__code", lookup_expr="iexact", label=_("courier"))
+    ordering = StableOrderingFilter(fields=(("effective_from", "effective_from"),), label=_("sort"))
 
     class Meta:
         model = RateCard

@@ -2,6 +2,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from recon.ordering import StableOrderingFilter
+
 from .models import Shipment
 
 
@@ -13,6 +15,9 @@ class ShipmentFilter(django_filters.FilterSet):
     shipped_from = django_filters.DateFilter(field_name="shipped_at", lookup_expr="date__gte", label=_("shipped from"))
     shipped_to = django_filters.DateFilter(field_name="shipped_at", lookup_expr="date__lte", label=_("shipped to"))
     province = django_filters.CharFilter(field_name="province", label=_("province"))
+    ordering = StableOrderingFilter(
+        fields=(("shipped_at", "shipped_at"), ("waybill_no", "waybill_no"), ("weight_g", "weight_g")), label=_("sort"),
+    )
 
     class Meta:
         model = Shipment
