@@ -146,6 +146,7 @@ def courier_bill_submit(
 
 def courier_bill_rerun(*, bill: CourierBill, user=None, enqueue: bool = True) -> ReconRun:
     """Reconcile an imported bill again (after a rate-card or shipment fix); the work done on its discrepancies carries over."""
+    bill = CourierBill.objects.select_related("courier", "period__courier").get(pk=bill.pk)
     if bill.deleted_at is not None:
         raise UserFacingError("bill_deleted", _("This bill was deleted; restore it before reconciling it again."), http_status=409)
     period_check_open(bill.period)
@@ -164,7 +165,7 @@ def courier_bill_rerun(*, bill: CourierBill, user=None, enqueue: bool = True) ->
 def courier_bill_delete(*, bill: CourierBill, user) -> CourierBill:
     """Delete a bill softly: it and its discrepancies leave the lists and the queue; a manager can restore it."""
     with transaction.atomic():
-        bill = CourierBill.objects.select_for_update().select_related("period__courier").get(pk=bill.pk)
+        bill = CourierBill.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=bill.pk)
         if bill.deleted_at is not None:
             raise UserFacingError("bill_deleted", _("This bill is already deleted."), http_status=409)
         period_check_open(bill.period)
@@ -181,7 +182,7 @@ def courier_bill_restore(*, bill: CourierBill, user) -> CourierBill:
     if not user.has_perm("couriers.restore_bill"):
         raise UserFacingError("forbidden", _("Only a manager can restore a deleted bill."), http_status=403)
     with transaction.atomic():
-        bill = CourierBill.objects.select_for_update().select_related("period__courier").get(pk=bill.pk)
+        bill = CourierBill.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=bill.pk)
         if bill.deleted_at is None:
             raise UserFacingError("bill_not_deleted", _("This bill is not deleted."), http_status=409)
         period_check_open(bill.period)

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from .masking import RECIPIENT_FIELDS, can_see_personal_data, mask_address, mask_name, mask_phone
 from .models import Shipment
 
 
@@ -10,3 +12,16 @@ class ShipmentAdmin(admin.ModelAdmin):
     search_fields = ["waybill_no", "order_no"]
     list_select_related = ["courier"]
     show_full_result_count = False
+
+    def get_fields(self, request, obj=None):
+        fields = [f for f in super().get_fields(request, obj) if f not in RECIPIENT_FIELDS and f != "recipient_masked"]
+        return fields + (list(RECIPIENT_FIELDS) if can_see_personal_data(request.user) else ["recipient_masked"])
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if can_see_personal_data(request.user) else [*readonly, "recipient_masked"]
+
+    @admin.display(description=_("recipient"))
+    def recipient_masked(self, obj):
+        # Without the permission the admin shows what the pages show, and the form cannot overwrite it.
+        return " ".join(p for p in (mask_name(obj.recipient_name), mask_phone(obj.recipient_phone), mask_address(obj.recipient_address)) if p)

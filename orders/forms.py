@@ -8,5 +8,8 @@ class ShipmentImportForm(forms.Form):
     file = forms.FileField(
         label=_("Shipments file"), allow_empty_file=True,
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.xls"}),
-        help_text=_("Columns: 订单号, 运单号, 快递公司, 发货时间, and optionally 重量, 长, 宽, 高, 省份, 城市, 状态. A known waybill is updated."),
+        help_text=_(
+            "Columns: 订单号, 运单号, 快递公司, 发货时间, and optionally 重量, 长, 宽, 高, 省份, 城市, 状态, 收件人, 收件人电话, 收件地址. "
+            "A known waybill is updated; an empty recipient cell keeps the recipient already stored."
+        ),
     )

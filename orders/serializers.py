@@ -1,17 +1,37 @@
 from rest_framework import serializers
 
+from .masking import can_see_personal_data, mask_address, mask_name, mask_phone
 from .models import Shipment
+
+MASKS = {"recipient_name": mask_name, "recipient_phone": mask_phone, "recipient_address": mask_address}
 
 
 class ShipmentSerializer(serializers.ModelSerializer):
+    """Recipients' personal data comes masked unless the requesting user has orders.view_personal_data."""
+
     courier = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = Shipment
         fields = [
             "id", "order_no", "waybill_no", "courier", "shipped_at", "weight_g", "length_mm", "width_mm", "height_mm",
-            "province", "city", "status", "declared_value", "updated_at",
+            "province", "city", "status", "declared_value", "recipient_name", "recipient_phone", "recipient_address",
+            "updated_at",
         ]
+
+    def _reveal(self) -> bool:
+        # Asked once per response: a list shares this serializer across its rows.
+        if not hasattr(self, "_reveal_cached"):
+            request = self.context.get("request")
+            self._reveal_cached = can_see_personal_data(getattr(request, "user", None))
+        return self._reveal_cached
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self._reveal():
+            for field, mask in MASKS.items():
+                data[field] = mask(data[field])
+        return data
 
 
 class ShipmentBulkResultSerializer(serializers.Serializer):

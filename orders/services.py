@@ -17,12 +17,13 @@ from recon.errors import UserFacingError
 from recon.ingest import IngestError, read_shipments
 from recon.uploads import ingest_error, stage_upload
 
+from .masking import RECIPIENT_FIELDS, looks_masked
 from .models import Shipment
 
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
 UPSERT_COLUMNS = [
     "order_no", "waybill_no", "courier_id", "shipped_at", "weight_g", "length_mm", "width_mm", "height_mm",
-    "province", "city", "status", "declared_value", "created_at", "updated_at",
+    "province", "city", "status", "declared_value", *RECIPIENT_FIELDS, "created_at", "updated_at",
 ]
 
 
@@ -78,6 +79,7 @@ def shipments_upsert(*, frame: pd.DataFrame) -> ShipmentImportResult:
             "city": good["city"].fillna("").astype(str).str.slice(0, 64).to_numpy(),
             "status": good["status"].astype(str).to_numpy(),
             "declared_value": money(good["declared_value_fen"]).to_numpy(),
+            **{f: _recipient_values(good, f) for f in RECIPIENT_FIELDS},
             "created_at": stamp,
             "updated_at": stamp,
         }
@@ -89,7 +91,12 @@ def shipments_upsert(*, frame: pd.DataFrame) -> ShipmentImportResult:
         result.updated = int(len(known))
         result.created = int(len(rows) - len(known))
         cols = ", ".join(UPSERT_COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in UPSERT_COLUMNS if c not in {"waybill_no", "created_at"})
+        updates = ", ".join(
+            # An empty recipient cell (column absent, or masked in the file) keeps what we know rather than erase it.
+            f"{c} = COALESCE(NULLIF(excluded.{c}, ''), {table}.{c})" if c in RECIPIENT_FIELDS else f"{c} = excluded.{c}"
+            for c in UPSERT_COLUMNS
+            if c not in {"waybill_no", "created_at"}
+        )
         with connection.cursor() as cursor:
             if is_postgres():
                 # Dropped explicitly too: inside an outer transaction ON COMMIT comes too late for a second call.
@@ -110,6 +117,15 @@ def shipments_upsert(*, frame: pd.DataFrame) -> ShipmentImportResult:
                     values.itertuples(index=False, name=None),
                 )
     return result
+
+
+def _recipient_values(frame: pd.DataFrame, column: str):
+    """Recipient text cut to the column's length; masked values (138****1234 from an export) count as empty."""
+    if column not in frame:
+        return ""
+    text = frame[column].astype(object).where(frame[column].notna(), "").astype(str)
+    text = text.where(~looks_masked(text), "")
+    return text.str.slice(0, Shipment._meta.get_field(column).max_length).to_numpy()
 
 
 def shipment_import(*, file, filename: str | None = None) -> ShipmentImportResult:

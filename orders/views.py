@@ -29,7 +29,9 @@ def shipment_list(request):
         s.weight_kg = kg(s.weight_g)
         dims = [s.length_mm, s.width_mm, s.height_mm]
         s.dims_cm = " × ".join(_cm(v) for v in dims) if all(v is not None for v in dims) else ""
-    return render(request, "orders/shipment_list.html", {"filter": filterset, "page_obj": page, "rows": rows})
+    return render(request, "orders/shipment_list.html", {
+        "filter": filterset, "page_obj": page, "rows": rows, "export_query": request.GET.urlencode(),
+    })
 
 
 def shipment_import_view(request):

@@ -182,6 +182,7 @@ def generate(n_lines: int = 2000, *, courier: str = "ZTO", period: str = "2026-1
 
     ships["weight_kg"] = ships["weight_g"] / 1000
     ships = ships.drop(columns=["weight_g"])
+    ships = ships.assign(**recipients(ships["province"].to_numpy(dtype=str), seed=seed))
     out_bill = pd.DataFrame(
         {
             "运单号": bill["waybill_no"],
@@ -192,6 +193,68 @@ def generate(n_lines: int = 2000, *, courier: str = "ZTO", period: str = "2026-1
         }
     )
     return DemoData(shipments=ships, bill=out_bill, expected=expected)
+
+
+SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤") + ["欧阳", "司马", "诸葛"]
+GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国文斌宇浩凯晨欣怡梓涵子轩雨婷思彤佳琪俊峰志强海燕丹")
+MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "157", "158", "159",
+                   "166", "176", "177", "180", "181", "182", "185", "186", "187", "188", "189", "191", "198", "199"]
+# Each province's capital, its landline area code and a few of its districts (a municipality is its own city).
+CITIES = {
+    "北京": ("", "010", "朝阳区 海淀区 丰台区 东城区"), "天津": ("", "022", "和平区 南开区 河西区"),
+    "上海": ("", "021", "浦东新区 徐汇区 静安区 闵行区"), "重庆": ("", "023", "渝中区 江北区 南岸区"),
+    "河北": ("石家庄市", "0311", "长安区 桥西区 裕华区"), "山西": ("太原市", "0351", "小店区 迎泽区 杏花岭区"),
+    "辽宁": ("沈阳市", "024", "和平区 沈河区 皇姑区"), "吉林": ("长春市", "0431", "朝阳区 南关区 绿园区"),
+    "黑龙江": ("哈尔滨市", "0451", "南岗区 道里区 香坊区"), "江苏": ("南京市", "025", "玄武区 鼓楼区 建邺区 江宁区"),
+    "浙江": ("杭州市", "0571", "西湖区 上城区 拱墅区 滨江区"), "安徽": ("合肥市", "0551", "蜀山区 包河区 庐阳区"),
+    "福建": ("福州市", "0591", "鼓楼区 台江区 仓山区"), "江西": ("南昌市", "0791", "东湖区 西湖区 红谷滩区"),
+    "山东": ("济南市", "0531", "历下区 市中区 槐荫区"), "河南": ("郑州市", "0371", "金水区 中原区 二七区"),
+    "湖北": ("武汉市", "027", "江汉区 武昌区 洪山区"), "湖南": ("长沙市", "0731", "岳麓区 芙蓉区 天心区"),
+    "广东": ("广州市", "020", "天河区 越秀区 海珠区 白云区"), "广西": ("南宁市", "0771", "青秀区 兴宁区 西乡塘区"),
+    "海南": ("海口市", "0898", "龙华区 美兰区 秀英区"), "四川": ("成都市", "028", "锦江区 武侯区 青羊区 成华区"),
+    "贵州": ("贵阳市", "0851", "南明区 云岩区 观山湖区"), "云南": ("昆明市", "0871", "五华区 盘龙区 官渡区"),
+    "陕西": ("西安市", "029", "雁塔区 碑林区 未央区"), "内蒙古": ("呼和浩特市", "0471", "新城区 回民区 赛罕区"),
+    "甘肃": ("兰州市", "0931", "城关区 七里河区 安宁区"), "青海": ("西宁市", "0971", "城东区 城中区 城西区"),
+    "宁夏": ("银川市", "0951", "兴庆区 金凤区 西夏区"), "新疆": ("乌鲁木齐市", "0991", "天山区 沙依巴克区 新市区"),
+    "西藏": ("拉萨市", "0891", "城关区 堆龙德庆区"), "香港": ("", "", "九龙城区 油尖旺区 中西区"),
+}
+ROADS = list("人民解放中山建设和平新华文化学府长江黄河东风朝阳光明胜利团结幸福")
+
+
+def recipients(provinces: np.ndarray, *, seed: int = 7) -> dict[str, np.ndarray]:
+    """Made-up recipients for parcels going to `provinces`: names, phones (mostly mobile), street addresses."""
+    # A generator of its own, so that adding recipients left every other demo value as it was.
+    rng = np.random.default_rng([seed, 1])
+    n = len(provinces)
+
+    def pick(options) -> np.ndarray:
+        return np.asarray(options, dtype=object)[rng.integers(0, len(options), size=n)]
+
+    def digits(k: int) -> np.ndarray:
+        return np.char.zfill(rng.integers(0, 10**k, size=n).astype(str), k).astype(object)
+
+    keys = list(CITIES)
+    where = pd.Index(keys).get_indexer(provinces)
+    if (where < 0).any():
+        raise ValueError(f"no demo city for {sorted(set(provinces[where < 0]))}")
+    prefix = np.array([full_name(p) + CITIES[p][0] for p in keys], dtype=object)[where]
+    area = np.array([CITIES[p][1] for p in keys], dtype=object)[where]
+    district_lists = [CITIES[p][2].split() for p in keys]
+    sizes = np.array([len(d) for d in district_lists])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    district = np.array(sum(district_lists, []), dtype=object)[starts[where] + rng.integers(0, 1 << 30, size=n) % sizes[where]]
+
+    names = pick(SURNAMES) + pick(GIVEN) + np.where(rng.random(n) < 0.6, pick(GIVEN), "")
+    mobile = pick(MOBILE_PREFIXES) + digits(8)
+    style = rng.random(n)
+    # One in twenty gives a landline; a few mobiles come the way some shops' exports write them.
+    phones = np.where((style < 0.05) & (area != ""), area + "-8" + digits(7), mobile)
+    phones = np.where((style >= 0.05) & (style < 0.08), "+86 " + mobile, phones)
+    flat = np.where(rng.random(n) < 0.7, rng.integers(1, 30, size=n).astype(str).astype(object) + "栋"
+                    + rng.integers(101, 2999, size=n).astype(str).astype(object) + "室", "")
+    addresses = (prefix + district + pick(ROADS) + pick(ROADS) + np.where(rng.random(n) < 0.5, "路", "街")
+                 + rng.integers(1, 999, size=n).astype(str).astype(object) + "号" + flat)
+    return {"recipient_name": names, "recipient_phone": phones, "recipient_address": addresses}
 
 
 def _province_weights(provinces: np.ndarray) -> np.ndarray:

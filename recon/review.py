@@ -90,7 +90,7 @@ def _ceiling(d: Discrepancy) -> Decimal:
 
 
 def _lock_and_check(*, discrepancy: Discrepancy, user) -> Discrepancy:
-    d = Discrepancy.objects.select_for_update().select_related("period__courier").get(pk=discrepancy.pk)
+    d = Discrepancy.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=discrepancy.pk)
     period_check_open(d.period)
     if not may_work(user, d):
         raise UserFacingError(
@@ -160,7 +160,7 @@ def discrepancy_comment_add(*, discrepancy: Discrepancy, text: str, user) -> Dis
     if not user.has_perm("recon.add_discrepancycomment"):
         raise UserFacingError("forbidden", _("You may not comment on discrepancies."), http_status=403)
     with transaction.atomic():
-        d = Discrepancy.objects.select_for_update().select_related("period__courier").get(pk=discrepancy.pk)
+        d = Discrepancy.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=discrepancy.pk)
         period_check_open(d.period)
         return _comment(d, text, user)
 
@@ -176,7 +176,7 @@ def discrepancy_attachment_add(*, discrepancy: Discrepancy, file, user) -> Discr
         raise UserFacingError("file_too_large", _("Attachments may be at most %(mb)d MB.") % {"mb": ATTACHMENT_MAX_BYTES // 2**20}, http_status=413)
     name = Path(getattr(file, "name", "") or "attachment").name[:255]
     with transaction.atomic():
-        d = Discrepancy.objects.select_for_update().select_related("period__courier").get(pk=discrepancy.pk)
+        d = Discrepancy.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=discrepancy.pk)
         period_check_open(d.period)
         a = DiscrepancyAttachment(
             discrepancy=d, original_filename=name, size_bytes=size, uploaded_by=user,

@@ -1,12 +1,17 @@
-"""Discrepancy exports (CSV and Excel), column-wise from one query, never row by row."""
+"""Discrepancy and shipment exports (CSV and Excel), column-wise from one query, never row by row."""
 from __future__ import annotations
 
 import io
 
+import numpy as np
 import pandas as pd
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from orders.masking import RECIPIENT_FIELDS, mask_recipients
+from orders.models import Shipment
+from recon.db import db_to_local_naive
+from recon.engine.text import kg
 from recon.models import Discrepancy, DiscrepancyType
 
 EXPORT_COLUMNS = [
@@ -51,4 +56,71 @@ def discrepancies_xlsx(queryset: QuerySet[Discrepancy], title: str = "") -> byte
         summary.insert(1, "type_label", summary["type"].map({v: str(lbl) for v, lbl in DiscrepancyType.choices}))
         summary.to_excel(writer, sheet_name=_("Summary")[:31], index=False)
         writer.sheets[_("Summary")[:31]].set_column(0, 3, 22, None)
+    return buffer.getvalue()
+
+
+# Named as the shipment import reads them, so that an export can be corrected and imported again
+# (masked recipients in it are ignored by the import and keep the stored values).
+SHIPMENT_EXPORT_COLUMNS = [
+    "order_no", "waybill_no", "courier", "shipped_at", "weight_kg", "length_cm", "width_cm", "height_cm",
+    "province", "city", "status", "declared_value", *RECIPIENT_FIELDS,
+]
+_SHIPMENT_FIELDS = [
+    "order_no", "waybill_no", "courier__code", "shipped_at", "weight_g", "length_mm", "width_mm", "height_mm",
+    "province", "city", "status", "declared_value", *RECIPIENT_FIELDS,
+]
+
+
+def _cm(mm: pd.Series) -> np.ndarray:
+    values = pd.array(mm, dtype="Int64")
+    whole = pd.Series(np.asarray(values.fillna(0), dtype=np.int64))
+    text = (whole // 10).astype(str) + np.where(whole % 10 == 0, "", "." + (whole % 10).astype(str))
+    return np.where(np.asarray(pd.isna(values)), "", text)
+
+
+def shipments_frame(queryset: QuerySet[Shipment], *, reveal: bool) -> pd.DataFrame:
+    """Shipments as text columns; recipients masked unless `reveal` (the user's orders.view_personal_data)."""
+    rows = list(queryset.order_by("-shipped_at", "id").values_list(*_SHIPMENT_FIELDS))
+    raw = pd.DataFrame.from_records(rows, columns=_SHIPMENT_FIELDS)
+    shipped = db_to_local_naive(raw["shipped_at"])
+    declared = raw["declared_value"].astype(object)
+    frame = pd.DataFrame(
+        {
+            "order_no": raw["order_no"].astype(object),
+            "waybill_no": raw["waybill_no"].astype(object),
+            "courier": raw["courier__code"].astype(object),
+            "shipped_at": shipped.dt.strftime("%Y-%m-%d %H:%M:%S").astype(object),
+            "weight_kg": kg(raw["weight_g"]).to_numpy(dtype=object),
+            **{f"{d}_cm": _cm(raw[f"{d}_mm"]) for d in ("length", "width", "height")},
+            "province": raw["province"].astype(object),
+            "city": raw["city"].astype(object),
+            "status": raw["status"].astype(object),
+            "declared_value": declared.where(declared.notna(), "").astype(str),
+            **{f: raw[f].astype(object) for f in RECIPIENT_FIELDS},
+        },
+        columns=SHIPMENT_EXPORT_COLUMNS,
+    )
+    return frame if reveal else mask_recipients(frame)
+
+
+def shipments_csv(queryset: QuerySet[Shipment], *, reveal: bool) -> bytes:
+    # UTF-8 with BOM, as for discrepancies: Excel on Windows reads the Chinese text right.
+    return shipments_frame(queryset, reveal=reveal).to_csv(index=False).encode("utf-8-sig")
+
+
+def shipments_xlsx(queryset: QuerySet[Shipment], *, reveal: bool) -> bytes:
+    frame = shipments_frame(queryset, reveal=reveal)
+    for col in ("declared_value", "weight_kg", "length_cm", "width_cm", "height_cm"):
+        frame[col] = pd.to_numeric(frame[col].where(frame[col] != ""), errors="coerce")
+    buffer = io.BytesIO()
+    sheet_name = _("Shipments")[:31]
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+        # Waybills, order numbers and phones stay text: as numbers Excel would show 7.53E+13 and drop leading zeros.
+        frame.to_excel(writer, sheet_name=sheet_name, index=False, freeze_panes=(1, 0))
+        book, sheet = writer.book, writer.sheets[sheet_name]
+        money_fmt = book.add_format({"num_format": "#,##0.00"})
+        for i, col in enumerate(SHIPMENT_EXPORT_COLUMNS):
+            width = 40 if col == "recipient_address" else 18 if col in {"waybill_no", "order_no", "shipped_at", "recipient_phone"} else 11
+            sheet.set_column(i, i, width, money_fmt if col == "declared_value" else None)
+        sheet.autofilter(0, 0, len(frame), len(SHIPMENT_EXPORT_COLUMNS) - 1)
     return buffer.getvalue()

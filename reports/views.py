@@ -1,14 +1,18 @@
-"""Downloads of discrepancies: the list page's current filter, as Excel or CSV."""
+"""Downloads of discrepancies and shipments: the list page's current filter, as Excel or CSV."""
 from __future__ import annotations
 
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orders.filters import ShipmentFilter
+from orders.masking import can_see_personal_data
+from orders.models import Shipment
 from recon.filters import DiscrepancyFilter
 from recon.models import Discrepancy
+from recon.permissions import requires
 
-from .exports import discrepancies_csv, discrepancies_xlsx
+from .exports import discrepancies_csv, discrepancies_xlsx, shipments_csv, shipments_xlsx
 
 FORMATS = {
     "xlsx": (discrepancies_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -38,4 +42,22 @@ def discrepancy_export(request):
     build, content_type = FORMATS[fmt]
     response = HttpResponse(build(filterset.qs), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{_filename(filterset, fmt)}"'
+    return response
+
+
+SHIPMENT_FORMATS = {"xlsx": (shipments_xlsx, FORMATS["xlsx"][1]), "csv": (shipments_csv, FORMATS["csv"][1])}
+
+
+@requires("orders.view_shipment")
+def shipment_export(request):
+    """The shipment list under its current filter; recipients masked unless the user may see personal data."""
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in SHIPMENT_FORMATS:
+        return HttpResponseBadRequest(_("Unknown format; use xlsx or csv."))
+    filterset = ShipmentFilter(request.GET, queryset=Shipment.objects.all())
+    if not filterset.is_valid():
+        return HttpResponseBadRequest(_("The filter is not valid: %(errors)s") % {"errors": filterset.errors.as_text()})
+    build, content_type = SHIPMENT_FORMATS[fmt]
+    response = HttpResponse(build(filterset.qs, reveal=can_see_personal_data(request.user)), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="shipments-{timezone.localdate().isoformat()}.{fmt}"'
     return response

@@ -1,4 +1,6 @@
 """Shipment lists from our own shop or warehouse system: what we actually sent."""
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -30,8 +32,10 @@ from .table import (
 
 SHIPMENT_COLUMNS = [
     "order_no", "waybill_no", "courier", "shipped_at", "weight_g", "length_mm", "width_mm", "height_mm",
-    "province", "city", "status", "declared_value_fen", "sheet", "row_no",
+    "province", "city", "status", "declared_value_fen", "recipient_name", "recipient_phone", "recipient_address",
+    "sheet", "row_no",
 ]
+RECIPIENT_FIELDS = ("recipient_name", "recipient_phone", "recipient_address")
 STATUSES = {
     "": "shipped",
     "shipped": "shipped",
@@ -161,8 +165,27 @@ def _read_sheet(table: SheetTable):
             "city": cell_text(column_or_blank(table, "city"))[keep].to_numpy(dtype=object),
             "status": status[keep].to_numpy(dtype=object),
             "declared_value_fen": declared[keep].array,
+            **{f: _recipient_text(column_or_blank(table, f))[keep].to_numpy(dtype=object) for f in RECIPIENT_FIELDS},
             "sheet": np.full(int(keep.sum()), table.name, dtype=object),
             "row_no": table.row_nos()[keep],
         }
     )
-    return frame, rejected_frame(table, reject, codes, _CODE_FIELDS), kinds, int(keep.sum() + reject.sum())
+    rejected = rejected_frame(_without_personal_data(table), reject, codes, _CODE_FIELDS)
+    return frame, rejected, kinds, int(keep.sum() + reject.sum())
+
+
+def _recipient_text(s: pd.Series) -> pd.Series:
+    # Phones come as Excel numbers too; cell_text shows them without '.0'.
+    return cell_text(s).str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def _without_personal_data(table: SheetTable) -> SheetTable:
+    """The sheet with recipients' cells blanked out, for the rejected rows' raw text shown to the importer."""
+    columns = [table.header.columns[f] for f in RECIPIENT_FIELDS if table.column(f) is not None]
+    if not columns:
+        return table
+    data = table.data.copy()
+    for col in columns:
+        text = cell_text(data[col])
+        data[col] = text.where(text == "", "***")
+    return replace(table, data=data)

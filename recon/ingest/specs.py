@@ -42,6 +42,17 @@ SHIPMENT_SPEC = TableSpec(
         Field("city", ("城市", "收件城市", "收货城市", "市", "city")),
         Field("status", ("状态", "发货状态", "订单状态", "status")),
         Field("declared_value", ("保价金额", "声明价值", "declared value")),
+        Field("recipient_name", ("收件人", "收货人", "收件人姓名", "收货人姓名", "收件人名称", "recipient", "recipient name", "consignee")),
+        Field(
+            "recipient_phone",
+            ("收件人电话", "收件人手机", "联系电话", "手机号", "收货人电话", "收货人手机", "收件电话", "收货电话", "收件人手机号",
+             "收货人手机号", "手机号码", "手机", "电话", "recipient phone", "phone", "mobile"),
+        ),
+        Field(
+            "recipient_address",
+            ("收件地址", "收货地址", "详细地址", "收件人地址", "收货人地址", "收件详细地址", "收货详细地址", "地址",
+             "recipient address", "address"),
+        ),
     )
 )
 

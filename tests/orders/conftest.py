@@ -1,0 +1,24 @@
+"""A shipment with a recipient, and users of any role (the named role users are in tests/conftest.py)."""
+from datetime import datetime
+
+import pytest
+from django.utils import timezone
+
+from tests.conftest import make_user
+
+RECIPIENT = {"recipient_name": "张三丰", "recipient_phone": "+86 138 1234 1234", "recipient_address": "广东省深圳市南山区科技园路1号"}
+
+
+@pytest.fixture
+def user_in_role(django_user_model):
+    return lambda role: make_user(django_user_model, f"{role}-user", role)
+
+
+@pytest.fixture
+def shipment(zto):
+    from orders.models import Shipment
+
+    return Shipment.objects.create(
+        order_no="SO-1", waybill_no="75312345678901", courier=zto, shipped_at=timezone.make_aware(datetime(2026, 10, 3, 10, 0)),
+        weight_g=1250, province="广东", city="深圳", **RECIPIENT,
+    )
