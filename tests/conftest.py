@@ -29,6 +29,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); runs in CI"))
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Test users are made by the dozen; the real hasher's deliberate slowness only slows the suite."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(django_user_model, username: str, role: str | None = None, **extra):
     """A user in one of the product's roles (groups made by the migration), or in none."""
     from django.contrib.auth.models import Group
