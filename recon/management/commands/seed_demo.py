@@ -4,8 +4,10 @@ from pathlib import Path
 import pandas as pd
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from couriers.models import Courier, CourierBill, RateCard
 from couriers.selectors import courier_get
@@ -15,9 +17,12 @@ from recon import services as run_services
 from recon.demo import generate, rate_card_frame, write_messy_csv, write_messy_xlsx
 
 DEMO_USERS = [
-    # username, password, staff/superuser, description
-    ("admin", "admin", True, "manager, admin site"),
-    ("finance", "finance", False, "finance clerk"),
+    # username, password, role (group), staff/superuser, description
+    ("admin", "admin", "manager", True, "manager: everything, closes periods, admin site"),
+    ("finance", "finance", "finance", False, "finance clerk: uploads bills, rate cards, shipments"),
+    ("ops", "ops", "ops", False, "operations: works the review queue and disputes"),
+    ("auditor", "auditor", "auditor", False, "auditor: reads everything, the audit trail"),
+    ("integration", "integration", "integration", False, "API only: posts shipments and bills with its token"),
 ]
 
 
@@ -30,9 +35,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         User = get_user_model()
-        for username, password, staff, _desc in DEMO_USERS:
-            if not User.objects.filter(username=username).exists():
-                User.objects.create_user(username, password=password, is_staff=staff, is_superuser=staff)
+        tokens = {}
+        for username, password, role, staff, _desc in DEMO_USERS:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User.objects.create_user(username, password=password, is_staff=staff, is_superuser=staff)
+            user.groups.add(Group.objects.get(name=role))
+            if role == "integration":
+                tokens[username] = Token.objects.get_or_create(user=user)[0].key
         out_dir = Path(settings.VAR_DIR) / "demo"
         out_dir.mkdir(parents=True, exist_ok=True)
         zto = courier_get(code="ZTO")
@@ -42,8 +52,10 @@ class Command(BaseCommand):
             self.stdout.write("demo data already present")
         self.stdout.write("")
         self.stdout.write("Demo logins:")
-        for username, password, _staff, desc in DEMO_USERS:
+        for username, password, _role, _staff, desc in DEMO_USERS:
             self.stdout.write(f"  {username} / {password}   ({desc})")
+        for username, key in tokens.items():
+            self.stdout.write(f"API token of {username}: {key}   (Authorization: Token {key})")
         self.stdout.write(f"Sample files to upload (another month's bill, messy shapes): {out_dir}")
 
     def seed(self, zto: Courier, lines: int, period: str, out_dir: Path) -> None:

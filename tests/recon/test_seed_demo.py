@@ -1,0 +1,28 @@
+"""The demo a new user meets after `make run`: every role can log in, the bill is reconciled and waiting in the queue."""
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_gives_each_role_a_login_and_an_open_queue(tmp_path, settings, capsys):
+    from django.contrib.auth import authenticate
+
+    from recon.models import Discrepancy, ReconRun
+
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", lines=200)
+    out = capsys.readouterr().out
+    for username, role in [("admin", "manager"), ("finance", "finance"), ("ops", "ops"), ("auditor", "auditor"), ("integration", "integration")]:
+        user = authenticate(username=username, password=username)
+        assert user is not None and list(user.groups.values_list("name", flat=True)) == [role], username
+        assert f"{username} / {username}" in out
+    assert "Authorization: Token " in out
+    run = ReconRun.objects.get()
+    assert run.status == "succeeded"
+    queue = Discrepancy.objects.filter(is_current=True)
+    assert queue.count() == run.summary["discrepancies"] > 0
+    assert set(queue.values_list("status", flat=True)) == {"open"}
+    assert (tmp_path / "demo" / "zto-2026-11-bill.xlsx").exists()
+    call_command("seed_demo", lines=200)  # a second time changes nothing
+    assert ReconRun.objects.count() == 1
