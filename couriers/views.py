@@ -74,6 +74,20 @@ def bill_upload(request):
     return render(request, "couriers/bill_upload.html", {"form": form, "advanced_open": advanced_open})
 
 
+BILL_COLUMNS = [
+    Column("#", num=True),
+    Column(gettext_lazy("Courier")),
+    Column(gettext_lazy("Period"), "period_start", desc_first=True),
+    Column(gettext_lazy("File")),
+    Column(gettext_lazy("Lines"), "line_count", num=True, desc_first=True),
+    Column(gettext_lazy("Rejected"), num=True),
+    Column(gettext_lazy("Billed total"), "billed_total", num=True, desc_first=True),
+    Column(gettext_lazy("Uploaded"), "uploaded_at", desc_first=True),
+    Column(gettext_lazy("By")),
+    Column(gettext_lazy("Latest run")),
+]
+
+
 @requires("couriers.view_courierbill")
 def bill_list(request):
     bills = CourierBill.objects.select_related("courier", "uploaded_by").annotate(last_run_id=Max("runs__id")).order_by("-uploaded_at", "-id")
@@ -82,7 +96,10 @@ def bill_list(request):
     filterset = CourierBillFilter(request.GET, queryset=bills)
     style_filter_form(filterset.form, courier="courier", dates=["period_from", "period_to"])
     page = paginate(request, filterset.qs, 50)
-    return render(request, "couriers/bill_list.html", {"filter": filterset, "page_obj": page, "show_deleted": show_deleted})
+    return render(request, "couriers/bill_list.html", {
+        "filter": filterset, "page_obj": page, "show_deleted": show_deleted,
+        "headers": sort_headers(request, BILL_COLUMNS, "-uploaded_at"),
+    })
 
 
 @requires("couriers.view_courierbill")
@@ -196,13 +213,30 @@ def bill_rejected_download(request, pk: int):
 # --------------------------------------------------------------------------- rate cards
 
 
+RATE_CARD_COLUMNS = [
+    Column("#", num=True),
+    Column(gettext_lazy("Courier")),
+    Column(gettext_lazy("Name")),
+    Column(gettext_lazy("Effective from"), "effective_from", desc_first=True),
+    Column(gettext_lazy("Effective to")),
+    Column(gettext_lazy("Provinces"), num=True),
+    Column(gettext_lazy("Volumetric divisor"), num=True),
+    Column(gettext_lazy("Weight tolerance (g)"), num=True),
+    Column(gettext_lazy("Fee tolerance (fen)"), num=True),
+    Column(gettext_lazy("Source file")),
+]
+
+
 @requires("couriers.view_ratecard")
 def ratecard_list(request):
     cards = RateCard.objects.select_related("courier").annotate(provinces=Count("zones")).order_by("courier__code", "-effective_from", "-id")
     filterset = RateCardFilter(request.GET, queryset=cards)
     style_filter_form(filterset.form, courier="courier")
     page = paginate(request, filterset.qs, 50)
-    return render(request, "couriers/ratecard_list.html", {"filter": filterset, "page_obj": page})
+    # Unsorted, the list goes by courier then newest card first: no single column is the sort.
+    return render(request, "couriers/ratecard_list.html", {
+        "filter": filterset, "page_obj": page, "headers": sort_headers(request, RATE_CARD_COLUMNS, ""),
+    })
 
 
 @requires("couriers.view_ratecard")

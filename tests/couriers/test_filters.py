@@ -100,3 +100,31 @@ def test_rate_card_ordering(api_client, client, finance_user, cards, ordering, e
     client.force_login(finance_user)
     page = client.get("/rate-cards/", {"ordering": ordering}).context["page_obj"]
     assert [cards[c.pk] for c in page] == expected
+
+
+def test_bill_list_headers_sort_and_keep_the_filter(client, finance_user, bills):
+    client.force_login(finance_user)
+    response = client.get("/bills/", {"courier": "ZTO", "ordering": "period_start", "page": "1"}, HTTP_ACCEPT_LANGUAGE="en")
+    headers = {h["label"]: h for h in response.context["headers"]}
+    assert headers["Period"]["state"] == "asc"
+    assert headers["Period"]["url"] == "?courier=ZTO&ordering=-period_start"  # again: the other way; back to page 1
+    assert headers["Lines"]["url"] == "?courier=ZTO&ordering=-line_count"  # counts and money: biggest first
+    assert headers["Billed total"]["url"] == "?courier=ZTO&ordering=-billed_total"
+    assert headers["Uploaded"]["url"] == "?courier=ZTO&ordering=-uploaded_at"
+    assert headers["File"]["url"] == ""
+    assert 'aria-sort="ascending"' in response.content.decode()
+    assert "".join(bills[b.pk] for b in response.context["page_obj"]) == "ac"
+
+    unsorted = client.get("/bills/", HTTP_ACCEPT_LANGUAGE="en")
+    assert {h["label"]: h["state"] for h in unsorted.context["headers"]}["Uploaded"] == "desc"  # newest upload first
+    assert "".join(bills[b.pk] for b in unsorted.context["page_obj"]) == "cabd"
+
+
+def test_rate_card_list_header_sorts_by_effective_date(client, finance_user, cards):
+    client.force_login(finance_user)
+    response = client.get("/rate-cards/", HTTP_ACCEPT_LANGUAGE="en")
+    headers = {h["label"]: h for h in response.context["headers"]}
+    assert (headers["Effective from"]["state"], headers["Effective from"]["url"]) == ("", "?ordering=-effective_from")
+    # Unsorted: by courier code, newest card first.
+    assert [cards[c.pk] for c in response.context["page_obj"]] == ["yto-2026", "zto-2026", "zto-2025"]
+    assert headers["Courier"]["url"] == ""
