@@ -1,11 +1,13 @@
 from django.contrib import admin
 
+from recon.audit import AuditedAdminMixin
+
 from .models import ColumnMapping, Courier, CourierBill, RateCard, RateCardBand, RateCardZone, RejectedRow
 
 
 @admin.register(Courier)
-class CourierAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "name_en", "active"]
+class CourierAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "name_en", "billing_cycle", "active"]
     search_fields = ["code", "name", "name_en"]
 
 
@@ -20,7 +22,8 @@ class RateCardBandInline(admin.TabularInline):
 
 
 @admin.register(RateCard)
-class RateCardAdmin(admin.ModelAdmin):
+class RateCardAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_object_type = "rate_card"
     list_display = ["__str__", "courier", "name", "effective_from", "effective_to", "volumetric_divisor", "weight_tolerance_g", "fee_tolerance_fen"]
     list_filter = ["courier"]
     inlines = [RateCardZoneInline, RateCardBandInline]
@@ -28,7 +31,7 @@ class RateCardAdmin(admin.ModelAdmin):
 
 
 @admin.register(ColumnMapping)
-class ColumnMappingAdmin(admin.ModelAdmin):
+class ColumnMappingAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["courier", "mapping", "updated_at"]
 
 
@@ -40,6 +43,10 @@ class CourierBillAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in CourierBill._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a bill is a soft delete in the application, recorded and reversible; never a hard delete here.
         return False
 
 

@@ -95,6 +95,12 @@ def rate_card_import(
             )
             for r in zones.itertuples()
         )
+        audit_record(user=user, object_type="rate_card", object_id=card.id, action="create", changes={
+            "file": [None, staged.filename], "effective_from": [None, effective_from.isoformat()],
+            "effective_to": [None, effective_to.isoformat() if effective_to else None], "provinces": [None, int(zones.shape[0])],
+            "bands": [None, int(dedup.shape[0])], "volumetric_divisor": [None, volumetric_divisor],
+            "weight_tolerance_g": [None, weight_tolerance_g], "fee_tolerance_fen": [None, fee_tolerance_fen],
+        })
     return card
 
 

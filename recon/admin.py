@@ -1,20 +1,63 @@
 from django.contrib import admin
 
-from .models import Discrepancy, ReconRun
+from .audit import AuditedAdminMixin
+from .models import AuditEvent, BulkAction, Discrepancy, Dispute, ReconPeriod, ReconRun, Setting
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that change only through the application's services (which keep the rules and the trail)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ReconRun)
-class ReconRunAdmin(admin.ModelAdmin):
+class ReconRunAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "status", "phase", "courier", "period_start", "input_filename", "created_at", "finished_at"]
     list_filter = ["status", "kind", "courier"]
-    readonly_fields = [f.name for f in ReconRun._meta.fields]
 
 
 @admin.register(Discrepancy)
-class DiscrepancyAdmin(admin.ModelAdmin):
-    list_display = ["waybill_no", "type", "amount_at_stake", "status", "run"]
-    list_filter = ["type", "status"]
+class DiscrepancyAdmin(ReadOnlyAdmin):
+    list_display = ["waybill_no", "type", "amount_at_stake", "status", "outcome", "assignee", "run", "is_current"]
+    list_filter = ["type", "status", "outcome", "is_current"]
     search_fields = ["waybill_no", "order_no"]
-    list_select_related = ["run"]
+    list_select_related = ["run", "assignee"]
     show_full_result_count = False
-    readonly_fields = [f.name for f in Discrepancy._meta.fields if f.name != "status"]
+
+
+@admin.register(ReconPeriod)
+class ReconPeriodAdmin(ReadOnlyAdmin):
+    list_display = ["courier", "start", "end", "cycle", "status", "closed_by", "closed_at"]
+    list_filter = ["courier", "status", "cycle"]
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    list_display = ["number", "courier", "status", "item_count", "amount_claimed", "amount_credited", "created_at"]
+    list_filter = ["courier", "status"]
+
+
+@admin.register(BulkAction)
+class BulkActionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "action", "status", "progress_current", "progress_total", "created_by", "created_at"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_name", "ip", "object_type", "object_id", "action", "note"]
+    list_filter = ["object_type", "action"]
+    search_fields = ["actor_name", "=object_id"]
+    show_full_result_count = False
+
+
+@admin.register(Setting)
+class SettingAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["key", "value", "updated_by", "updated_at"]
+    audit_object_type = "setting"

@@ -81,3 +81,47 @@ def audit_record_many(*, user, object_type: str, action: str, rows: Iterable[tup
     ]
     AuditEvent.objects.bulk_create(events, batch_size=2000)
     return len(events)
+
+
+def model_values(obj) -> dict:
+    """An instance's concrete field values, as the trail stores them."""
+    return {f.attname: jsonable(getattr(obj, f.attname)) for f in obj._meta.concrete_fields}
+
+
+class AuditedAdminMixin:
+    """Admin edits go to the trail like every other change: old and new values of each saved object."""
+
+    audit_object_type = ""
+
+    def _type(self, obj) -> str:
+        return self.audit_object_type or obj._meta.model_name
+
+    def save_model(self, request, obj, form, change):
+        before = model_values(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}
+        super().save_model(request, obj, form, change)
+        after = model_values(obj)
+        diff = changes_of(before, after)
+        if diff or not change:
+            audit_record(user=request.user, object_type=self._type(obj), object_id=obj.pk,
+                         action="change" if change else "create", changes=diff, note="admin")
+
+    def save_formset(self, request, form, formset, change):
+        # Inline rows (a card's bands and zones) are part of the parent's history.
+        parent = form.instance
+        before = {o.pk: model_values(o) for o in formset.get_queryset()} if change else {}
+        super().save_formset(request, form, formset, change)
+        rows = []
+        for o in formset.new_objects:
+            rows.append({"added": [None, str(o)]})
+        for o, _fields in formset.changed_objects:
+            rows.append({f"{o._meta.model_name} {o}": [before.get(o.pk, {}), model_values(o)]})
+        for o in formset.deleted_objects:
+            rows.append({"removed": [str(o), None]})
+        for diff in rows:
+            audit_record(user=request.user, object_type=self._type(parent), object_id=parent.pk, action="change", changes=diff, note="admin")
+
+    def delete_model(self, request, obj):
+        pk, values = obj.pk, model_values(obj)
+        super().delete_model(request, obj)
+        audit_record(user=request.user, object_type=self._type(obj), object_id=pk, action="delete",
+                     changes={k: [v, None] for k, v in values.items()}, note="admin")

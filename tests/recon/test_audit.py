@@ -1,0 +1,82 @@
+"""The trail of everything but discrepancies: bills, rate cards (import and admin edits), settings; its page and export."""
+import csv
+import io
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from recon.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rate_card_import_and_admin_edits_are_recorded(demo_rate_card, manager_user, client):
+    card = demo_rate_card
+    created = AuditEvent.objects.get(object_type="rate_card", object_id=card.id, action="create")
+    assert created.changes["effective_from"] == [None, "2026-01-01"] and created.changes["file"] == [None, "zto-报价单.xlsx"]
+    client.force_login(manager_user)
+    url = reverse("admin:couriers_ratecard_change", args=[card.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if k in form.fields}
+    data.update({"courier": card.courier_id, "effective_from": "2026-01-01", "fee_tolerance_fen": 5, "weight_tolerance_g": 0,
+                 "volumetric_divisor": 8000, "name": card.name, "effective_to": ""})
+    for prefix, rel in (("zones", card.zones), ("bands", card.bands)):
+        rows = list(rel.all())
+        data.update({f"{prefix}-TOTAL_FORMS": len(rows), f"{prefix}-INITIAL_FORMS": len(rows), f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000})
+        for i, row in enumerate(rows):
+            data[f"{prefix}-{i}-id"] = row.pk
+            data[f"{prefix}-{i}-rate_card"] = card.pk
+            for f in ("province", "step_g", "step_price", "upper_g", "price"):
+                if hasattr(row, f):
+                    value = getattr(row, f)
+                    data[f"{prefix}-{i}-{f}"] = "" if value is None else value
+    response = client.post(url, data, REMOTE_ADDR="198.51.100.9")
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    change = AuditEvent.objects.get(object_type="rate_card", object_id=card.id, action="change")
+    assert change.changes == {"fee_tolerance_fen": [0, 5]}
+    assert (change.actor_name, change.ip, change.note) == ("carol", "198.51.100.9", "admin")
+
+
+def test_settings_page_changes_are_recorded_and_managers_only(client, manager_user, ops_user):
+    client.force_login(ops_user)
+    client.post(reverse("settings"), {})
+    assert not AuditEvent.objects.filter(object_type="setting").exists()
+    client.force_login(manager_user)
+    client.post(reverse("settings"), {})  # the box unticked: ops may work everything
+    event = AuditEvent.objects.get(object_type="setting")
+    assert (event.changes, event.actor_name) == ({"ops_edit_own_only": [True, False]}, "carol")
+
+
+def test_the_trail_page_filters_and_exports(reconciled, ops_user, manager_user, auditor_user, client):
+    from recon.review import discrepancy_set_status
+
+    d = reconciled["discrepancies"][0]
+    discrepancy_set_status(discrepancy=d, status="investigating", user=ops_user)
+    discrepancy_set_status(discrepancy=d, status="open", user=ops_user)
+    client.force_login(auditor_user)
+    page = client.get(reverse("audit-list"), {"object_type": "discrepancy", "object_id": d.pk})
+    assert [(e.action, e.changes["status"]) for e in page.context["rows"]] == [("status", ["investigating", "open"]), ("status", ["open", "investigating"])]
+    text = client.get(reverse("audit-export"), {"object_type": "discrepancy", "format": "csv"}).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["user"], r["action"], r["object_id"]) for r in rows] == [("olivia", "status", str(d.pk))] * 2
+    assert rows[0]["changes"] == '{"status": ["open", "investigating"]}'
+    book = openpyxl.load_workbook(io.BytesIO(client.get(reverse("audit-export"), {"format": "xlsx", "actor": "olivia"}).content))
+    assert book.active.max_row == 3  # header and two events
+    client.force_login(ops_user)
+    assert client.get(reverse("audit-list")).status_code == 403
+
+
+def test_bill_upload_is_recorded_with_the_uploaders_address(demo_rate_card, zto, finance_user, tmp_path, client, no_enqueue):
+    from recon import services as run_services
+    from recon.demo import generate, write_messy_csv
+
+    data = generate(50, seed=5)
+    path = tmp_path / "bill.csv"
+    write_messy_csv(data.bill, path)
+    client.force_login(finance_user)
+    with open(path, "rb") as fh:
+        response = client.post(reverse("bill-upload"), {"file": fh, "courier": "ZTO", "period": "2026-10"}, REMOTE_ADDR="192.0.2.44")
+    assert response.status_code == 302
+    run_services.run_execute(run_id=no_enqueue[0])
+    event = AuditEvent.objects.get(object_type="courier_bill", action="create")
+    assert (event.actor_name, event.ip, event.changes["file"]) == ("alice", "192.0.2.44", [None, "bill.csv"])
