@@ -85,8 +85,9 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
     default_ordering = "-amount_at_stake"
     required_perms = {
         "list": READ_QUEUE, "retrieve": READ_QUEUE, "totals": READ_QUEUE, "history": ("recon.view_discrepancy",),
-        "comments": READ_QUEUE, "attachments": READ_QUEUE, "bulk": READ_QUEUE,
-        "set_status": WORK, "assign": WORK,
+        "comments": READ_QUEUE, "attachments": READ_QUEUE,
+        "comment_add": ("recon.add_discrepancycomment",), "attachment_add": ("recon.add_discrepancyattachment",),
+        "set_status": WORK, "assign": WORK, "bulk": WORK,
     }
 
     def get_queryset(self):
@@ -117,29 +118,32 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
         d = discrepancy_assign(discrepancy=self.get_object(), assignee=assignee, user=request.user)
         return Response(DiscrepancySerializer(d).data)
 
-    @extend_schema(methods=["get"], responses=CommentSerializer(many=True))
-    @extend_schema(methods=["post"], request=CommentSerializer, responses={201: CommentSerializer})
-    @action(detail=True, methods=["get", "post"])
+    # Reading and adding are separate actions so that each declares its own permission.
+    @extend_schema(responses=CommentSerializer(many=True))
+    @action(detail=True, methods=["get"])
     def comments(self, request, pk=None):
-        d = self.get_object()
-        if request.method == "POST":
-            form = CommentSerializer(data=request.data)
-            form.is_valid(raise_exception=True)
-            c = discrepancy_comment_add(discrepancy=d, text=form.validated_data["text"], user=request.user)
-            return Response(CommentSerializer(c).data, status=status.HTTP_201_CREATED)
-        return Response(CommentSerializer(d.comments.select_related("author"), many=True).data)
+        return Response(CommentSerializer(self.get_object().comments.select_related("author"), many=True).data)
 
-    @extend_schema(methods=["get"], responses=AttachmentSerializer(many=True))
-    @extend_schema(methods=["post"], request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser])
+    @extend_schema(request=CommentSerializer, responses={201: CommentSerializer})
+    @comments.mapping.post
+    def comment_add(self, request, pk=None):
+        form = CommentSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        c = discrepancy_comment_add(discrepancy=self.get_object(), text=form.validated_data["text"], user=request.user)
+        return Response(CommentSerializer(c).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=AttachmentSerializer(many=True))
+    @action(detail=True, methods=["get"], parser_classes=[MultiPartParser, FormParser])
     def attachments(self, request, pk=None):
-        d = self.get_object()
-        if request.method == "POST":
-            form = AttachmentUploadSerializer(data=request.data)
-            form.is_valid(raise_exception=True)
-            a = discrepancy_attachment_add(discrepancy=d, file=form.validated_data["file"], user=request.user)
-            return Response(AttachmentSerializer(a).data, status=status.HTTP_201_CREATED)
-        return Response(AttachmentSerializer(d.attachments.select_related("uploaded_by"), many=True).data)
+        return Response(AttachmentSerializer(self.get_object().attachments.select_related("uploaded_by"), many=True).data)
+
+    @extend_schema(request={"multipart/form-data": AttachmentUploadSerializer}, responses={201: AttachmentSerializer})
+    @attachments.mapping.post
+    def attachment_add(self, request, pk=None):
+        form = AttachmentUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        a = discrepancy_attachment_add(discrepancy=self.get_object(), file=form.validated_data["file"], user=request.user)
+        return Response(AttachmentSerializer(a).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=AuditEventSerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -4,13 +4,14 @@ from couriers.api import CourierBillViewSet, CourierViewSet, RateCardViewSet
 from orders.api import ShipmentViewSet
 
 from .api import AuditEventViewSet, BulkActionViewSet, DiscrepancyViewSet, ReconPeriodViewSet, ReconRunViewSet, SavedFilterViewSet
+from .permissions import API_INDEX
 
 
 
 class RootView(APIRootView):
-    """The API's index of endpoints: any signed-in client may read it."""
+    """The API's index of endpoints: any role may read it."""
 
-    required_perms = {"get": ()}
+    required_perms = {"get": API_INDEX}
 
 
 router = DefaultRouter()

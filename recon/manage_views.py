@@ -6,6 +6,7 @@ import io
 import pandas as pd
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -156,8 +157,7 @@ def audit_export(request):
 def settings_page(request):
     if request.method == "POST":
         if not request.user.has_perm("recon.change_setting"):
-            messages.error(request, _("Only a manager can change settings."))
-            return redirect("settings")
+            raise PermissionDenied(_("Only a manager can change settings."))
         for key, (default, _label) in KNOWN_SETTINGS.items():
             if isinstance(default, bool):
                 setting_change(key=key, value=request.POST.get(key) == "on", user=request.user)

@@ -12,6 +12,8 @@ from rest_framework.permissions import BasePermission
 
 ROLES = ("finance", "ops", "manager", "integration", "auditor")
 WEB = "recon.use_web"
+# The API's index and schema are for the product's roles (every one of them reads runs), not for any account that signs in.
+API_INDEX = ("recon.view_reconrun",)
 
 
 def requires(*perms: str, web: bool = True):

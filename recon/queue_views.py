@@ -318,7 +318,7 @@ def attachment_download(request, pk: int, attachment_id: int):
 
 
 @require_POST
-@requires("recon.view_discrepancy")
+@requires("recon.work_discrepancy")
 def bulk_submit(request):
     """Apply an action to the ticked rows, or to every row matching the filter the page shows."""
     back = request.POST.get("next") or reverse("discrepancy-list")

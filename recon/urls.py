@@ -2,6 +2,20 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import IsAuthenticated
+
+from recon.permissions import API_INDEX, DeclaredPermissions
+
+
+class SchemaView(SpectacularAPIView):
+    permission_classes = [IsAuthenticated, DeclaredPermissions]
+    required_perms = {"get": API_INDEX}
+
+
+class DocsView(SpectacularSwaggerView):
+    permission_classes = [IsAuthenticated, DeclaredPermissions]
+    required_perms = {"get": API_INDEX}
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -9,7 +23,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("recon.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("recon.web_urls")),
 ]
