@@ -4,6 +4,7 @@ from couriers.api import CourierBillViewSet, CourierViewSet, RateCardViewSet
 from orders.api import ShipmentViewSet
 
 from .api import AuditEventViewSet, BulkActionViewSet, DiscrepancyViewSet, ReconPeriodViewSet, ReconRunViewSet, SavedFilterViewSet
+from .dispute_api import DisputeViewSet
 from .permissions import API_INDEX
 
 
@@ -22,6 +23,7 @@ router.register("courier-bills", CourierBillViewSet, basename="api-bill")
 router.register("shipments", ShipmentViewSet, basename="api-shipment")
 router.register("runs", ReconRunViewSet, basename="api-run")
 router.register("discrepancies", DiscrepancyViewSet, basename="api-discrepancy")
+router.register("disputes", DisputeViewSet, basename="api-dispute")
 router.register("bulk-actions", BulkActionViewSet, basename="api-bulk-action")
 router.register("periods", ReconPeriodViewSet, basename="api-period")
 router.register("audit-events", AuditEventViewSet, basename="api-audit")

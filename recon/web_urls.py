@@ -5,7 +5,7 @@ from couriers import views as couriers
 from orders import views as orders
 from reports import views as reports
 
-from . import manage_views, queue_views, views
+from . import dispute_views, manage_views, queue_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -32,6 +32,12 @@ urlpatterns = [
     path("audit/", manage_views.audit_list, name="audit-list"),
     path("audit/export/", manage_views.audit_export, name="audit-export"),
     path("settings/", manage_views.settings_page, name="settings"),
+    path("disputes/", dispute_views.dispute_list, name="dispute-list"),
+    path("disputes/new/", dispute_views.dispute_new, name="dispute-new"),
+    path("disputes/<int:pk>/", dispute_views.dispute_detail, name="dispute-detail"),
+    path("disputes/<int:pk>/file/", dispute_views.dispute_file, name="dispute-file"),
+    path("disputes/<int:pk>/answers/", dispute_views.dispute_answers, name="dispute-answers"),
+    path("disputes/<int:pk>/reply/", dispute_views.dispute_reply, name="dispute-reply"),
     path("bills/", couriers.bill_list, name="bill-list"),
     path("bills/upload/", couriers.bill_upload, name="bill-upload"),
     path("bills/<int:pk>/", couriers.bill_detail, name="bill-detail"),
