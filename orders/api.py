@@ -17,6 +17,8 @@ class ShipmentViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Shipment.objects.select_related("courier").order_by("-shipped_at", "id")
     serializer_class = ShipmentSerializer
     filterset_class = ShipmentFilter
+    required_perms = {"list": ("orders.view_shipment",), "retrieve": ("orders.view_shipment",),
+                      "bulk": ("orders.add_shipment", "orders.change_shipment")}
     ordering_fields = ["shipped_at", "waybill_no", "weight_g"]
 
     @extend_schema(

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.shortcuts import render
 
 from recon.errors import UserFacingError
+from recon.permissions import requires
 from recon.views import kg, paginate, style_filter_form
 
 from .filters import ShipmentFilter
@@ -20,6 +21,7 @@ def _cm(mm: int) -> str:
     return format((Decimal(mm) / 10).normalize(), "f")
 
 
+@requires("orders.view_shipment")
 def shipment_list(request):
     filterset = ShipmentFilter(request.GET, queryset=Shipment.objects.select_related("courier"))
     style_filter_form(filterset.form, courier="courier", dates=["shipped_from", "shipped_to"])
@@ -34,6 +36,7 @@ def shipment_list(request):
     })
 
 
+@requires("orders.add_shipment")
 def shipment_import_view(request):
     """Import a file and show what happened on the same page: counts, then every rejected row with its reason."""
     result = None

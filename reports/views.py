@@ -31,6 +31,7 @@ def _filename(filterset, ext: str) -> str:
     return f"discrepancies-{scope}.{ext}"
 
 
+@requires("recon.view_discrepancy")
 def discrepancy_export(request):
     fmt = request.GET.get("format", "xlsx")
     if fmt not in FORMATS:
