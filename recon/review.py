@@ -205,6 +205,9 @@ def bulk_action_submit(*, action: str, params: dict, user, ids: list[int] | None
     """Check a bulk action and run it: at once when small, by a worker (with progress) when large."""
     if action not in BulkAction.Action.values:
         raise UserFacingError("invalid_action", _("Unknown bulk action “%(action)s”.") % {"action": action})
+    needed = "recon.add_discrepancycomment" if action == BulkAction.Action.COMMENT else "recon.work_discrepancy"
+    if not user.has_perm(needed):
+        raise UserFacingError("forbidden", _("You may not do this to discrepancies."), http_status=403)
     ids = [int(i) for i in (ids or [])]
     if not ids and not query.strip("?& "):
         # Everything in every queue is never what a clerk meant: a filter or a selection is required.
@@ -307,7 +310,8 @@ def _bulk_chunk(job: BulkAction, user, chunk: list[int], result: dict) -> None:
     for d in rows:
         if d.period_id in closed:
             _skip(result, "period_closed", 1)
-        elif job.action != BulkAction.Action.COMMENT and not user.has_perm("recon.work_discrepancy"):
+        elif not user.has_perm("recon.add_discrepancycomment" if job.action == BulkAction.Action.COMMENT else "recon.work_discrepancy"):
+            # Checked again here: the job may run long after a role changed.
             _skip(result, "forbidden", 1)
         elif own_only and job.action != BulkAction.Action.COMMENT and d.assignee_id not in (None, user.pk):
             _skip(result, "not_yours", 1)

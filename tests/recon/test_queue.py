@@ -247,3 +247,21 @@ def test_the_api_works_a_discrepancy_end_to_end(reconciled, ops_user, manager_us
     assert ReconPeriod.objects.get(pk=period.pk).status == "closed"
     r = manager.post(f"/api/v1/periods/{period.pk}/reopen/", {"reason": "corrected bill"}, format="json")
     assert r.json()["status"] == "open"
+
+
+def test_bulk_needs_the_permission_of_its_action(reconciled, auditor_user, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    from tests.conftest import make_user
+
+    ids = [reconciled["discrepancies"][0].pk]
+    with pytest.raises(UserFacingError) as err:
+        bulk_action_submit(action="comment", params={"text": "x"}, ids=ids, user=auditor_user)
+    assert err.value.http_status == 403
+    # A custom role that works the queue but may not comment.
+    worker = make_user(django_user_model, "wendy")
+    worker.user_permissions.add(*Permission.objects.filter(codename__in=["work_discrepancy", "view_discrepancy"]))
+    with pytest.raises(UserFacingError):
+        bulk_action_submit(action="comment", params={"text": "x"}, ids=ids, user=worker)
+    assert bulk_action_submit(action="assign", params={"assignee": "none"}, ids=ids, user=worker).result == {"changed": 0, "skipped": {"unchanged": 1}}
+    assert not DiscrepancyComment.objects.exists()
