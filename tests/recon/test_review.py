@@ -193,3 +193,16 @@ def test_a_missing_outcome_is_shown_next_to_its_field(reconciled, ops_client):
     assert response.status_code == 400
     assert response.context["status_form"].errors == {"reason": ["Say why: a reason is required to accept or write off a charge."]}
     assert Discrepancy.objects.get(pk=d.pk).status == "open"
+
+
+def test_the_run_summary_shows_where_the_money_stands(reconciled, ops_user, client):
+    d1, d2, d3, _info = reconciled["discrepancies"]
+    discrepancy_resolve(discrepancy=d1, outcome="recovered", amount="1.50", user=ops_user)
+    discrepancy_resolve(discrepancy=d2, outcome="written_off", reason="too small", user=ops_user)
+    discrepancy_set_status(discrepancy=d3, status="disputed", user=ops_user)
+    client.force_login(ops_user)
+    workflow = client.get(reverse("run-detail", args=[reconciled["run"].pk])).context["workflow"]
+    assert {k: workflow[k] for k in ("at_stake", "open", "disputed", "recovered", "accepted", "written_off")} == {
+        "at_stake": Decimal("6.00"), "open": Decimal("0.00"), "disputed": Decimal("3.00"), "recovered": Decimal("1.50"),
+        "accepted": Decimal("0.00"), "written_off": Decimal("1.00"),
+    }
