@@ -43,10 +43,13 @@ class BillUploadForm(forms.Form):
         queryset=Courier.objects.filter(active=True).order_by("code"), to_field_name="code", label=_("Courier"),
         empty_label=_("Choose a courier"),
     )
+    # Couriers bill by month, week or day: the period is typed the way the bill names it.
     period = forms.RegexField(
-        regex=r"^\d{4}-\d{2}$", label=_("Billing month"), max_length=7,
-        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
-        error_messages={"invalid": _("Use the form YYYY-MM, e.g. 2026-10.")},
+        regex=r"^\s*(\d{4}-\d{2}|\d{4}-[Ww]\d{2}|\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?)\s*$",
+        label=_("Billing period"), max_length=22,
+        widget=forms.TextInput(attrs={"placeholder": "2026-10", "list": "period-hints", "autocomplete": "off"}),
+        help_text=_("A month (2026-10), an ISO week (2026-W44), a day (2026-10-05) or a range (2026-10-01..2026-10-15)."),
+        error_messages={"invalid": _("Use a month (2026-10), a week (2026-W44), a day (2026-10-05) or a range (2026-10-01..2026-10-15).")},
     )
     # Empty files pass here so that the upload service gives its own, more useful message.
     file = forms.FileField(
@@ -62,6 +65,21 @@ class BillUploadForm(forms.Form):
                 label=label, required=False, max_length=64,
                 widget=forms.TextInput(attrs={"placeholder": BILL_FIELD_EXAMPLES[name]}),
             )
+
+    @staticmethod
+    def period_hints() -> list[str]:
+        """Suggestions for the period box: recent months, last week, yesterday."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        months, first = [], today.replace(day=1)
+        for _i in range(3):
+            first = (first - timedelta(days=1)).replace(day=1)
+            months.append(first.strftime("%Y-%m"))
+        year, week, _day = (today - timedelta(days=7)).isocalendar()
+        return [today.strftime("%Y-%m"), *months, f"{year}-W{week:02d}", (today - timedelta(days=1)).isoformat()]
 
     def mapping_fields(self):
         return [self[f"map_{name}"] for name in BILL_FIELD_LABELS]

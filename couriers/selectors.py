@@ -92,12 +92,19 @@ def bills_for_courier_before(*, courier: Courier, exclude_bill_id: int | None = 
 
 
 def period_bounds(period: str) -> tuple[date, date]:
-    """'2026-10' -> (2026-10-01, 2026-10-31); also 'YYYY-MM-DD..YYYY-MM-DD' for other cycles."""
+    """A bill's period as couriers cycle: '2026-10' (month), '2026-W44' (ISO week), '2026-10-05' (day),
+    or 'YYYY-MM-DD..YYYY-MM-DD'."""
     text = (period or "").strip()
     try:
         if ".." in text:
             a, b = text.split("..", 1)
             start, end = date.fromisoformat(a.strip()), date.fromisoformat(b.strip())
+        elif "-W" in text.upper():
+            year, week = text.upper().split("-W", 1)
+            start = date.fromisocalendar(int(year), int(week), 1)
+            end = date.fromisocalendar(int(year), int(week), 7)
+        elif text.count("-") == 2:
+            start = end = date.fromisoformat(text)
         else:
             year, month = (int(x) for x in text.split("-"))
             start = date(year, month, 1)
@@ -105,7 +112,8 @@ def period_bounds(period: str) -> tuple[date, date]:
     except (ValueError, TypeError) as exc:
         raise UserFacingError(
             "invalid_period",
-            _("Period “%(period)s” is not valid: use YYYY-MM (e.g. 2026-10) or YYYY-MM-DD..YYYY-MM-DD.") % {"period": period},
+            _("Period “%(period)s” is not valid: use YYYY-MM (a month, e.g. 2026-10), YYYY-Www (an ISO week, e.g. "
+              "2026-W44), YYYY-MM-DD (a day) or YYYY-MM-DD..YYYY-MM-DD.") % {"period": period},
         ) from exc
     if end < start:
         raise UserFacingError("invalid_period", _("The period ends before it starts."))

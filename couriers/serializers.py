@@ -73,7 +73,7 @@ class CourierBillSerializer(serializers.ModelSerializer):
 class CourierBillUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)  # emptiness is reported by the service, with its own code
     courier = serializers.CharField(help_text="courier code, e.g. ZTO")
-    period = serializers.CharField(help_text="YYYY-MM, or YYYY-MM-DD..YYYY-MM-DD")
+    period = serializers.CharField(help_text="YYYY-MM (month), YYYY-Www (ISO week), YYYY-MM-DD (day) or YYYY-MM-DD..YYYY-MM-DD")
     mapping = serializers.JSONField(required=False, help_text=f"optional {{field: header}} overrides; fields: {', '.join(BILL_FIELDS)}")
 
     def validate_mapping(self, value):

@@ -41,7 +41,7 @@ def test_upload_page_defaults_to_last_month_and_lists_active_couriers(clerk_clie
     from couriers.forms import last_month
 
     html = clerk_client.get(reverse("bill-upload")).content.decode()
-    assert f'value="{last_month()}"' in html and 'type="month"' in html
+    assert f'value="{last_month()}"' in html and 'list="period-hints"' in html
     assert '<option value="ZTO">ZTO 中通</option>' in html
     assert 'accept=".csv,.xlsx,.xls"' in html
     assert '<details class="advanced">' in html  # closed unless asked for
