@@ -1,6 +1,8 @@
 """Disputes in the browser: the list, one dispute with its answers, and a new dispute from the queue's filter."""
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from django import forms
 from django.contrib import messages
 from django.db.models import Sum
@@ -49,8 +51,10 @@ def _answer_summary(result: dict) -> str:
         "n": result["answered"], "full": result["credited"], "partial": result["partial"], "refused": result["refused"],
         "recovered": result["recovered"],
     }
-    if result.get("skipped"):
-        text += " " + _("%(n)d rows had no amount and were left unanswered.") % {"n": len(result["skipped"])}
+    # Skipped rows also list each sheet's totals row (no waybill): those are not items left unanswered.
+    unanswered = sum(1 for row in result.get("skipped") or [] if row.get("waybill_no"))
+    if unanswered:
+        text += " " + _("%(n)d rows had no amount and were left unanswered.") % {"n": unanswered}
     return text
 
 
@@ -118,6 +122,7 @@ def _detail(request, dispute: Dispute, *, reply_form=None, answer_errors=None, e
         "reply_form": reply_form or ReplyUploadForm(), "answer_errors": answer_errors or [],
         "pending": sum(1 for i in rows if i.answer == DisputeItem.Answer.PENDING),
         "can_manage": request.user.has_perm(MANAGE), "refused_to": request.POST.get("refused_to") or "queue",
+        "reply_name": PurePath(dispute.reply_file.name).name if dispute.reply_file else "",
     }, status=status)
 
 
