@@ -19,7 +19,7 @@ from .models import AuditEvent, Discrepancy, ReconPeriod, Setting
 from .periods import period_close, period_reopen
 from .services import KNOWN_SETTINGS, setting_change
 from .permissions import requires
-from .selectors import keyset_page, queue_totals
+from .selectors import keyset_page, name_assignees, queue_totals
 from .views import paginate
 
 
@@ -121,6 +121,7 @@ def audit_list(request):
     form, qs = audit_events(request.GET)
     # Newest first by id (ids grow with time), cursor-paged like the queue.
     page = keyset_page(qs, ordering="-id", cursor=request.GET.get("cursor"), size=100)
+    name_assignees(page.rows)
     query = request.GET.copy()
     query.pop("cursor", None)
     return render(request, "recon/audit_list.html", {"form": form, "page": page, "rows": page.rows, "export_query": query.urlencode()})

@@ -29,7 +29,23 @@ class DiscrepancyType(models.TextChoices):
 INFORMATIONAL_TYPES = frozenset({"rate_undercharge", "no_rate", "not_billed"})
 
 
-class ReconRun(models.Model):
+class JobProgress:
+    """What the pages poll on a job row (a run, a bulk action): finished yet, and how far."""
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, int(self.progress_current * 100 / self.progress_total))
+
+
+class ReconRun(JobProgress, models.Model):
     """One reconciliation: its input, its progress while a worker runs it, and its summary."""
 
     class Status(models.TextChoices):
@@ -80,18 +96,6 @@ class ReconRun(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()} {self.get_status_display()}"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
-
-    @property
-    def progress_percent(self) -> int:
-        if self.status == self.Status.SUCCEEDED:
-            return 100
-        if not self.progress_total:
-            return 0
-        return min(100, int(self.progress_current * 100 / self.progress_total))
 
 
 class Discrepancy(models.Model):
@@ -322,7 +326,7 @@ class SavedFilter(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_filter_unique_name")]
 
 
-class BulkAction(models.Model):
+class BulkAction(JobProgress, models.Model):
     """An action on many discrepancies at once (assign, change status, comment), run by a worker when large."""
 
     class Action(models.TextChoices):
@@ -355,18 +359,6 @@ class BulkAction(models.Model):
         verbose_name = _("bulk action")
         verbose_name_plural = _("bulk actions")
         ordering = ["-created_at", "-id"]
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
-
-    @property
-    def progress_percent(self) -> int:
-        if self.status == self.Status.SUCCEEDED:
-            return 100
-        if not self.progress_total:
-            return 0
-        return min(100, int(self.progress_current * 100 / self.progress_total))
 
 
 class Setting(models.Model):

@@ -21,9 +21,9 @@ from .filters import DiscrepancyFilter
 from .models import INFORMATIONAL_TYPES, BulkAction, Discrepancy, ReconPeriod, SavedFilter
 from .permissions import may_work, requires
 from .review import (
-    bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
+    SKIP_REASONS, bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
 )
-from .selectors import discrepancy_history, keyset_page, queue_totals
+from .selectors import discrepancy_history, keyset_page, name_assignees, queue_totals
 from .views import Column, kg, sort_headers, style_filter_form
 
 QUEUE_COLUMNS = [
@@ -184,13 +184,7 @@ def _detail_context(request, d: Discrepancy, **forms_) -> dict:
             recipient = (shipment.recipient_name, shipment.recipient_phone, shipment.recipient_address)
         else:
             recipient = (mask_name(shipment.recipient_name), mask_phone(shipment.recipient_phone), mask_address(shipment.recipient_address))
-    history = discrepancy_history(d)
-    mentioned = {e.actor_id for e in history} | {x for e in history for x in (e.changes.get("assignee_id") or [])}
-    names = dict(get_user_model().objects.filter(pk__in=[x for x in mentioned if x]).values_list("pk", "username"))
-    for e in history:
-        if "assignee_id" in e.changes:
-            old, new = e.changes["assignee_id"][:2]
-            e.assignee_change = (names.get(old, "—"), names.get(new, "—"))
+    history = name_assignees(discrepancy_history(d))
     locked = d.period is not None and d.period.is_closed
     editable = not locked and d.is_current and may_work(request.user, d)
     next_status = [(s, label) for s, label in Discrepancy.Status.choices if s != d.status]
@@ -343,14 +337,9 @@ def bulk_submit(request):
 
 def _bulk_message(request, job: BulkAction) -> None:
     skipped = job.result.get("skipped") or {}
-    labels = {
-        "period_closed": _("in a closed period"), "not_yours": _("assigned to someone else"),
-        "invalid_transition": _("not allowed from their status"), "unchanged": _("already so"),
-        "nothing_to_recover": _("nothing to recover"), "forbidden": _("not permitted"),
-    }
     text = _("%(n)d discrepancies changed.") % {"n": job.result.get("changed", 0)}
     if skipped:
-        text += " " + _("Left unchanged: %(list)s.") % {"list": ", ".join(f"{n} {labels.get(k, k)}" for k, n in skipped.items())}
+        text += " " + _("Left unchanged: %(list)s.") % {"list": "; ".join(f"{SKIP_REASONS.get(k, k)}: {n}" for k, n in skipped.items())}
     (messages.success if job.status == BulkAction.Status.SUCCEEDED else messages.error)(request, text)
 
 
@@ -362,7 +351,8 @@ def bulk_action_detail(request, pk: int):
             "status": job.status, "percent": job.progress_percent, "done": job.progress_current, "total": job.progress_total,
             "finished": job.is_finished, "result": job.result, "error": job.error,
         })
-    return render(request, "recon/bulk_action.html", {"job": job})
+    skipped = [(SKIP_REASONS.get(k, k), n) for k, n in (job.result.get("skipped") or {}).items()]
+    return render(request, "recon/bulk_action.html", {"job": job, "skipped": skipped})
 
 
 # --------------------------------------------------------------------------- saved filters

@@ -6,13 +6,13 @@ import mimetypes
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .audit import audit_record, audit_record_many, changes_of, current_ip
 from .errors import UserFacingError
@@ -33,6 +33,12 @@ TRANSITIONS: dict[str, set[str]] = {
     S.INVESTIGATING: {S.OPEN, S.DISPUTED, S.RESOLVED},
     S.DISPUTED: {S.OPEN, S.INVESTIGATING, S.RESOLVED},
     S.RESOLVED: {S.OPEN, S.INVESTIGATING},
+}
+# Why a bulk action left a row alone, as the result counts it (codes) and the pages say it.
+SKIP_REASONS = {
+    "period_closed": gettext_lazy("in a closed period"), "not_yours": gettext_lazy("assigned to someone else"),
+    "invalid_transition": gettext_lazy("not allowed from their status"), "unchanged": gettext_lazy("already so"),
+    "nothing_to_recover": gettext_lazy("nothing to recover"), "forbidden": gettext_lazy("not permitted"),
 }
 BULK_SYNC_LIMIT = 500
 BULK_CHUNK = 2000

@@ -166,3 +166,14 @@ def discrepancy_history(d: Discrepancy) -> list:
     return list(AuditEvent.objects.filter(object_type="discrepancy", object_id__in=ids).order_by("-at", "-id"))
 
 
+def name_assignees(events: list) -> list:
+    """Give history rows that changed the assignee the people's names (one query for the whole page)."""
+    from django.contrib.auth import get_user_model
+
+    ids = {x for e in events for x in (e.changes.get("assignee_id") or []) if x}
+    names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
+    for e in events:
+        if "assignee_id" in e.changes:
+            old, new = e.changes["assignee_id"][:2]
+            e.assignee_change = (names.get(old, "—"), names.get(new, "—"))
+    return events

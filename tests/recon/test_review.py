@@ -206,3 +206,15 @@ def test_the_run_summary_shows_where_the_money_stands(reconciled, ops_user, clie
         "at_stake": Decimal("6.00"), "open": Decimal("0.00"), "disputed": Decimal("3.00"), "recovered": Decimal("1.50"),
         "accepted": Decimal("0.00"), "written_off": Decimal("1.00"),
     }
+
+
+def test_the_history_speaks_the_readers_language(reconciled, ops_user, ops_user_2, manager_user, client):
+    d = reconciled["discrepancies"][0]
+    discrepancy_assign(discrepancy=d, assignee=ops_user_2, user=manager_user)
+    discrepancy_set_status(discrepancy=d, status="investigating", user=manager_user)
+    client.force_login(ops_user)
+    html = client.get(reverse("discrepancy-detail", args=[d.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">status changed<" in html and "Open → Investigating" in html and "— → oscar" in html
+    client.cookies.load({"django_language": "zh-hans"})
+    html = client.get(reverse("discrepancy-detail", args=[d.pk])).content.decode()
+    assert "status changed" not in html and "Investigating" not in html
