@@ -250,6 +250,7 @@ def ratecard_detail(request, pk: int):
     return render(request, "couriers/ratecard_detail.html", {
         "card": card, "tables": tables, "fee_tolerance": Decimal(card.fee_tolerance_fen) / 100,
         "weight_tolerance_kg": kg(card.weight_tolerance_g),
+        "history": AuditEvent.objects.filter(object_type="rate_card", object_id=card.id).order_by("-at", "-id"),
     })
 
 

@@ -18,7 +18,7 @@ from .disputes import (
     dispute_selection, dispute_totals_by_type, left_out_message,
 )
 from .errors import UserFacingError
-from .models import Dispute, DisputeItem
+from .models import AuditEvent, Dispute, DisputeItem
 from .permissions import requires
 from .views import kg, paginate, style_filter_form
 
@@ -123,6 +123,7 @@ def _detail(request, dispute: Dispute, *, reply_form=None, answer_errors=None, e
         "pending": sum(1 for i in rows if i.answer == DisputeItem.Answer.PENDING),
         "can_manage": request.user.has_perm(MANAGE), "refused_to": request.POST.get("refused_to") or "queue",
         "reply_name": PurePath(dispute.reply_file.name).name if dispute.reply_file else "",
+        "history": AuditEvent.objects.filter(object_type="dispute", object_id=dispute.id).order_by("-at", "-id"),
     }, status=status)
 
 

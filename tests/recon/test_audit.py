@@ -80,3 +80,18 @@ def test_bill_upload_is_recorded_with_the_uploaders_address(demo_rate_card, zto,
     run_services.run_execute(run_id=no_enqueue[0])
     event = AuditEvent.objects.get(object_type="courier_bill", action="create")
     assert (event.actor_name, event.ip, event.changes["file"]) == ("alice", "192.0.2.44", [None, "bill.csv"])
+
+
+def test_each_object_page_shows_its_history(demo_rate_card, reconciled, manager_user, client):
+    from couriers.services import courier_bill_delete, courier_bill_restore
+
+    courier_bill_delete(bill=reconciled["bill"], user=manager_user)
+    courier_bill_restore(bill=reconciled["bill"], user=manager_user)
+    client.force_login(manager_user)
+    pages = {
+        reverse("ratecard-detail", args=[demo_rate_card.pk]): ["create"],
+        reverse("bill-detail", args=[reconciled["bill"].pk]): ["restore", "delete"],
+    }
+    for url, actions in pages.items():
+        history = client.get(url).context["history"]
+        assert [e.action for e in history] == actions, url
