@@ -1,8 +1,7 @@
 """Set-based writes and reads that the ORM would do row by row: COPY on PostgreSQL, executemany on SQLite."""
 from __future__ import annotations
 
-import csv
-import io
+import re
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -27,12 +26,9 @@ def bulk_load(table: str, frame: pd.DataFrame) -> int:
     columns = list(frame.columns)
     with connection.cursor() as cursor:
         if is_postgres():
-            buffer = io.StringIO()
-            frame.to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-            buffer.seek(0)
             cols = ", ".join(connection.ops.quote_name(c) for c in columns)
-            sql = f"COPY {connection.ops.quote_name(table)} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-            cursor.copy_expert(sql, buffer)  # psycopg2's cursor under Django's wrapper
+            sql = f"COPY {connection.ops.quote_name(table)} ({cols}) FROM STDIN"
+            cursor.copy_expert(sql, _CopyStream(frame))  # psycopg2's cursor under Django's wrapper
         else:
             placeholders = ", ".join(["%s"] * len(columns))
             cols = ", ".join(connection.ops.quote_name(c) for c in columns)
@@ -41,6 +37,55 @@ def bulk_load(table: str, frame: pd.DataFrame) -> int:
             for start in range(0, len(values), SQLITE_CHUNK):
                 cursor.executemany(sql, values.iloc[start : start + SQLITE_CHUNK].itertuples(index=False, name=None))
     return len(frame)
+
+
+# COPY's text format: one line per row, columns separated by tabs, \N for NULL, backslash escapes.
+COPY_BLOCK_ROWS = 20_000
+_COPY_SPECIAL_CHARS = "\\\t\n\r"
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(frame: pd.DataFrame) -> str:
+    """The frame in COPY text format, built column by column (pandas' to_csv formats cell by cell)."""
+    columns = [_copy_column(frame[c]) for c in frame.columns]
+    return "\n".join(map("\t".join, zip(*columns))) + "\n"
+
+
+class _CopyStream:
+    """What psycopg2's copy_expert reads from: the frame's COPY text, one block of rows per read.
+
+    The server parses and indexes one block while the next is built, so the two processes work side by side.
+    """
+
+    def __init__(self, frame: pd.DataFrame):
+        self._blocks = (frame.iloc[i : i + COPY_BLOCK_ROWS] for i in range(0, len(frame), COPY_BLOCK_ROWS))
+
+    def read(self, size: int = -1) -> str:
+        block = next(self._blocks, None)
+        return "" if block is None else copy_text(block)
+
+
+def _copy_column(s: pd.Series) -> list[str]:
+    """One column as COPY text cells: NULL as \\N, tabs, newlines and backslashes escaped."""
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iub":  # numpy ints and bools: no NULL, nothing to escape
+        return s.astype(str).tolist()
+    values = s.to_numpy(dtype=object)
+    present = ~pd.isna(values)
+    kind = pd.api.types.infer_dtype(values[present], skipna=False)
+    if kind == "integer":
+        cells = pd.Series(values[present].astype(np.int64)).astype(str).tolist()
+    else:
+        # Text as it is; Decimals, dates and the rest as str() writes them, which is what COPY reads.
+        cells = values[present].tolist() if kind == "string" else [str(v) for v in values[present]]
+        joined = "".join(cells)  # one scan in C instead of a pattern match per cell
+        if any(c in joined for c in _COPY_SPECIAL_CHARS):
+            cells = [v.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(v) else v for v in cells]
+    if present.all():
+        return cells
+    text = np.full(len(values), "\\N", dtype=object)
+    text[present] = cells
+    return text.tolist()
 
 
 def chunked(values: Iterable, size: int) -> Iterator[list]:
@@ -88,11 +133,12 @@ def local_naive_to_db(values: pd.Series) -> pd.Series:
     """Naive local datetimes (as read from files) -> the text each backend stores for an aware DateTimeField."""
     s = pd.to_datetime(values)
     aware = s.dt.tz_localize(settings.TIME_ZONE, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
+    # numpy writes ISO text in C; strftime formats one timestamp at a time, twenty times slower.
+    utc = aware.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").astype("datetime64[s]")
+    text = np.char.replace(np.datetime_as_string(utc, unit="s"), "T", " ").astype(object)
     if is_postgres():
-        text = aware.dt.strftime("%Y-%m-%d %H:%M:%S+00:00")
-    else:
-        text = aware.dt.strftime("%Y-%m-%d %H:%M:%S")
-    return text.where(s.notna(), None).astype(object)
+        text = text + "+00:00"
+    return pd.Series(text, index=s.index, dtype=object).where(aware.notna(), None)
 
 
 def db_to_local_naive(values: pd.Series) -> pd.Series:

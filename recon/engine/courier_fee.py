@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .rates import RateBook, RateCardSpec
-from .text import fill, kg, yuan
+from .text import fields_of, fill, kg, yuan
 
 LINE_COLUMNS = ["line_no", "waybill_no", "billed_fee_fen", "billed_weight_g", "billed_province", "billed_at"]
 SHIPMENT_COLUMNS = [
@@ -199,26 +199,32 @@ def reconcile_courier_bill(
             "fee_ours_fen": f_ours,
         }
     )
-    values = {
-        "waybill_no": wb,
-        "order_no": order_no,
-        "billed_fee": yuan(fee),
-        "first_line": first_line.astype(str),
-        "previous_bill": prev_bill.astype(str),
-        "our_courier": ship_courier.map(names).fillna(ship_courier) if names else ship_courier,
-        "fee_billed": yuan(f_billed),
-        "fee_zone": yuan(f_zone),
-        "fee_ours": yuan(f_ours),
-        "billed_weight": kg(wb_eff),
-        "our_weight": kg(wo_eff),
-        "billed_province": pb_eff,
-        "our_province": po_eff,
-        "stake": yuan(pd.Series(rate_part)),
-        "stake_abs": yuan(pd.Series(-rate_part)),
-        "date": line_date.dt.strftime("%Y-%m-%d"),
-        "province": pb_eff.where(f_billed.isna(), po_eff),
-        "weight": kg(wb_eff.where(f_billed.isna() | f_zone.isna(), wo_eff)),
+    # Reason fields, each made only for the rows that get a reason (a few percent of a bill), from their positions.
+    fields = {
+        "waybill_no": lambda p: wb.iloc[p],
+        "order_no": lambda p: order_no.iloc[p],
+        "billed_fee": lambda p: yuan(fee.iloc[p]),
+        "first_line": lambda p: first_line.iloc[p].astype(str),
+        "previous_bill": lambda p: prev_bill.iloc[p].astype(str),
+        "our_courier": lambda p: ship_courier.iloc[p].map(names).fillna(ship_courier.iloc[p]) if names else ship_courier.iloc[p],
+        "fee_billed": lambda p: yuan(f_billed.iloc[p]),
+        "fee_zone": lambda p: yuan(f_zone.iloc[p]),
+        "fee_ours": lambda p: yuan(f_ours.iloc[p]),
+        "billed_weight": lambda p: kg(wb_eff.iloc[p]),
+        "our_weight": lambda p: kg(wo_eff.iloc[p]),
+        "billed_province": lambda p: pb_eff.iloc[p],
+        "our_province": lambda p: po_eff.iloc[p],
+        "stake": lambda p: yuan(pd.Series(rate_part[p])),
+        "stake_abs": lambda p: yuan(pd.Series(-rate_part[p])),
+        "date": lambda p: line_date.iloc[p].dt.strftime("%Y-%m-%d"),
+        "province": lambda p: pb_eff.iloc[p].where(f_billed.iloc[p].isna(), po_eff.iloc[p]),
+        "weight": lambda p: kg(wb_eff.iloc[p].where(f_billed.iloc[p].isna() | f_zone.iloc[p].isna(), wo_eff.iloc[p])),
     }
+
+    def reasons(template: str, rows: np.ndarray) -> np.ndarray:
+        pos = np.flatnonzero(rows)
+        values = {name: fields[name](pos).reset_index(drop=True) for name in set(fields_of(template))}
+        return fill(template, values, len(pos)).to_numpy()
 
     parts: list[pd.DataFrame] = []
 
@@ -229,15 +235,13 @@ def reconcile_courier_bill(
         rows["type"] = kind
         rows["amount_at_stake_fen"] = np.asarray(stake, dtype=np.int64)[mask]
         if isinstance(template_key, str):
-            rows["reason"] = fill(texts[template_key], {k: v[mask].reset_index(drop=True) for k, v in values.items()}, int(mask.sum())).to_numpy()
+            rows["reason"] = reasons(texts[template_key], mask)
         else:
             reason = pd.Series("", index=rows.index, dtype=object)
             keys = template_key[mask]
             for key in keys.unique():
                 sub = (template_key == key).to_numpy() & mask
-                reason[keys.index[keys == key]] = fill(
-                    texts[key], {k: v[sub].reset_index(drop=True) for k, v in values.items()}, int(sub.sum())
-                ).to_numpy()
+                reason[keys.index[keys == key]] = reasons(texts[key], sub)
             rows["reason"] = reason
         parts.append(rows)
 

@@ -1,0 +1,75 @@
+"""Set-based writes: what goes in through COPY (PostgreSQL) or executemany (SQLite) comes back exactly."""
+from datetime import datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.db import connection
+
+from recon.db import bulk_load, copy_text, int_or_null, local_naive_to_db, money
+
+pytestmark = pytest.mark.django_db
+
+TEXTS = ["plain", "", "tab\there", "two\nlines", "carriage\rreturn", "back\\slash", "\\N", "广东省 深圳", "ends with \\"]
+
+
+@pytest.fixture
+def scratch():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE scratch (n bigint NOT NULL, maybe integer NULL, label text NULL, fee numeric(12, 2) NULL, at timestamp with time zone NULL)"
+        )
+    yield "scratch"
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE scratch")
+
+
+def read_back(table):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT n, maybe, label, fee, at FROM {table} ORDER BY n")
+        return cursor.fetchall()
+
+
+def test_text_ints_nulls_and_money_come_back_exactly(scratch):
+    n = len(TEXTS) + 2
+    fen = pd.Series([12345, -5, None, 0, 100, 99999999, 7, None, 1, 250, 3][:n], dtype="Int64")
+    frame = pd.DataFrame({
+        "n": np.arange(n, dtype=np.int64),
+        "maybe": int_or_null(pd.Series([1, None, 3, None, 0, 2**31 - 1, 5, 6, 7, 8, 9][:n], dtype="Int64")).to_numpy(),
+        "label": pd.Series([*TEXTS, None, "last"], dtype=object).to_numpy(),
+        "fee": money(fen).to_numpy(),
+        "at": local_naive_to_db(pd.Series([datetime(2026, 10, 3, 10, 0, 5)] * (n - 1) + [None])).to_numpy(),
+    })
+    assert bulk_load(scratch, frame) == n
+    rows = read_back(scratch)
+    assert [r[0] for r in rows] == list(range(n))
+    assert [r[1] for r in rows] == [1, None, 3, None, 0, 2**31 - 1, 5, 6, 7, 8, 9][:n]
+    assert [r[2] for r in rows] == [*TEXTS, None, "last"]  # '' stays '' and NULL stays NULL
+    expected_fee = [None if pd.isna(v) else Decimal(int(v)) / 100 for v in fen]
+    assert [None if r[3] is None else Decimal(str(r[3])) for r in rows] == expected_fee
+    if connection.vendor == "postgresql":
+        # 10:00:05 in Shanghai is 02:00:05 UTC.
+        assert {r[4].isoformat() for r in rows[:-1]} == {"2026-10-03T02:00:05+00:00"}
+        assert rows[-1][4] is None
+
+
+def test_large_frames_go_in_blocks_in_order(scratch, monkeypatch):
+    monkeypatch.setattr("recon.db.COPY_BLOCK_ROWS", 4)
+    frame = pd.DataFrame({"n": np.arange(11, dtype=np.int64), "label": [f"行{i}\t" if i % 3 else None for i in range(11)]})
+    assert bulk_load(scratch, frame) == 11
+    assert [(r[0], r[2]) for r in read_back(scratch)] == [(i, f"行{i}\t" if i % 3 else None) for i in range(11)]
+
+
+def test_copy_text_escapes_each_cell_and_writes_nulls():
+    frame = pd.DataFrame({
+        "i": np.array([1, -2]), "I": pd.array([None, 3], dtype="Int64"), "t": ["a\tb\\c", None],
+        "d": [Decimal("1.50"), None], "u": ["上海", "line\nbreak\r"],
+    })
+    assert copy_text(frame) == "1\t\\N\ta\\tb\\\\c\t1.50\t上海\n-2\t3\t\\N\t\\N\tline\\nbreak\\r\n"
+
+
+def test_local_times_become_utc_text_for_the_backend():
+    text = local_naive_to_db(pd.Series([datetime(2026, 1, 1, 0, 0, 59), None, datetime(2026, 10, 31, 23, 59, 59, 999999)]))
+    suffix = "+00:00" if connection.vendor == "postgresql" else ""
+    assert text.tolist() == [f"2025-12-31 16:00:59{suffix}", None, f"2026-10-31 15:59:59{suffix}"]
