@@ -4,10 +4,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 
 from recon.errors import UserFacingError
 from recon.permissions import requires
-from recon.views import kg, paginate, style_filter_form
+from recon.views import Column, kg, paginate, sort_headers, style_filter_form
 
 from .filters import ShipmentFilter
 from .forms import ShipmentImportForm
@@ -19,6 +20,20 @@ REJECTED_SHOWN = 1000
 
 def _cm(mm: int) -> str:
     return format((Decimal(mm) / 10).normalize(), "f")
+
+
+SHIPMENT_COLUMNS = [
+    Column(gettext_lazy("Waybill"), "waybill_no"),
+    Column(gettext_lazy("Order")),
+    Column(gettext_lazy("Courier")),
+    Column(gettext_lazy("Shipped at"), "shipped_at", desc_first=True),
+    Column(gettext_lazy("Weight (kg)"), "weight_g", num=True, desc_first=True),
+    Column(gettext_lazy("Size (cm)"), num=True),
+    Column(gettext_lazy("Destination")),
+    Column(gettext_lazy("Recipient")),
+    Column(gettext_lazy("Status")),
+    Column(gettext_lazy("Declared value"), num=True),
+]
 
 
 @requires("orders.view_shipment")
@@ -33,6 +48,7 @@ def shipment_list(request):
         s.dims_cm = " × ".join(_cm(v) for v in dims) if all(v is not None for v in dims) else ""
     return render(request, "orders/shipment_list.html", {
         "filter": filterset, "page_obj": page, "rows": rows, "export_query": request.GET.urlencode(),
+        "headers": sort_headers(request, SHIPMENT_COLUMNS, "-shipped_at"),
     })
 
 

@@ -57,3 +57,19 @@ def test_shipment_html_list_sorts_by_the_filterset(client, finance_user, parcels
     response = client.get("/shipments/", {"ordering": ordering})
     assert response.status_code == 200
     assert [s.waybill_no for s in response.context["page_obj"]] == expected
+
+
+def test_shipment_list_headers_sort_and_keep_the_filter(client, finance_user, parcels):
+    client.force_login(finance_user)
+    response = client.get("/shipments/", {"province": "广东", "ordering": "-weight_g"}, HTTP_ACCEPT_LANGUAGE="en")
+    headers = {h["label"]: h for h in response.context["headers"]}
+    assert headers["Weight (kg)"]["state"] == "desc"
+    assert headers["Weight (kg)"]["url"] == "?province=%E5%B9%BF%E4%B8%9C&ordering=weight_g"
+    assert headers["Shipped at"]["url"] == "?province=%E5%B9%BF%E4%B8%9C&ordering=-shipped_at"  # newest first
+    assert headers["Waybill"]["url"] == "?province=%E5%B9%BF%E4%B8%9C&ordering=waybill_no"
+    assert headers["Recipient"]["url"] == ""
+    assert 'aria-sort="descending"' in response.content.decode()
+
+    unsorted = client.get("/shipments/", HTTP_ACCEPT_LANGUAGE="en")
+    assert {h["label"]: h["state"] for h in unsorted.context["headers"]}["Shipped at"] == "desc"
+    assert [s.waybill_no for s in unsorted.context["page_obj"]] == ["ZT003", "ZT004", "ZT002", "ZT001"]
