@@ -167,6 +167,10 @@ class Discrepancy(models.Model):
             models.Index(fields=["type", "-amount_at_stake", "id"], name="queue_type", condition=models.Q(is_current=True)),
             models.Index(fields=["kind", "-amount_at_stake", "id"], name="queue_kind", condition=models.Q(is_current=True)),
             models.Index(fields=["period", "-amount_at_stake", "id"], name="queue_period", condition=models.Q(is_current=True)),
+            # The queue's other sort keys, each with the id tie-break of its keyset pages.
+            models.Index(fields=["-created_at", "id"], name="queue_created", condition=models.Q(is_current=True)),
+            models.Index(fields=["type", "id"], name="queue_type_id", condition=models.Q(is_current=True)),
+            models.Index(fields=["status", "id"], name="queue_status_id", condition=models.Q(is_current=True)),
             models.Index(fields=["bill", "type"], name="disc_bill_type"),
             models.Index(fields=["dispute"], name="disc_dispute"),
             models.Index(fields=["waybill_no"], name="disc_waybill_prefix", opclasses=["varchar_pattern_ops"]),

@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.dateparse import parse_datetime
 
+from couriers.models import Courier
+
 from .filters import QUEUE_SORTS
-from .models import INFORMATIONAL_TYPES, Discrepancy
+from .models import INFORMATIONAL_TYPES, Discrepancy, ReconPeriod
 
 DEFAULT_SORT = "-amount_at_stake"
 
@@ -97,7 +100,10 @@ def keyset_page(queryset: QuerySet, *, ordering: str | None, cursor: str | None,
             qs = qs.filter(after_key)
         else:
             tie = Q(**{key: value}) & Q(**{"id__lt" if id_desc else "id__gt": last_id})
-            qs = qs.filter(after_key | tie)
+            # The bound adds nothing to the OR, but it is what PostgreSQL can start the index scan at: without it a
+            # page in the middle of a million rows walks every row before the cursor.
+            bound = Q(**{f"{key}__lte" if key_desc else f"{key}__gte": value})
+            qs = qs.filter(bound, after_key | tie)
     rows = list(qs.order_by(*order)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
@@ -134,17 +140,41 @@ def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("per
         "written_off": Sum("amount_at_stake", filter=claims & Q(outcome="written_off")),
         "informational": Sum("amount_at_stake", filter=~claims),
     }
-    names = {"period": ("period_id", "period__start", "period__end", "period__cycle", "period__status"),
-             "courier": ("courier__code", "courier__name")}
-    group = [f for b in by for f in names[b]]
-    rows = list(queryset.order_by().values(*group).annotate(**aggregates).order_by(*(["-period__start"] if "period" in by else []), *(["courier__code"] if "courier" in by else [])))
+    # Added up per (period_id, courier_id), a hash aggregate over the rows; the labels of the few groups are looked
+    # up afterwards. Grouping by the joined labels made PostgreSQL sort every matching row first (seconds at 1M rows).
+    keys = {"period": "period_id", "courier": "courier_id"}
+    raw = list(queryset.order_by().values(*[keys[b] for b in by]).annotate(**aggregates))
+    periods = ReconPeriod.objects.in_bulk({r["period_id"] for r in raw} - {None}) if "period" in by else {}
+    couriers = Courier.objects.in_bulk({r["courier_id"] for r in raw} - {None}) if "courier" in by else {}
     zero = Decimal("0.00")
-    for row in rows:
+    rows = []
+    for r in raw:
+        row = {}
+        if "period" in by:
+            p = periods.get(r["period_id"])
+            row.update(period_id=r["period_id"], period__start=p and p.start, period__end=p and p.end,
+                       period__cycle=p and p.cycle, period__status=p and p.status)
+        if "courier" in by:
+            c = couriers.get(r["courier_id"])
+            row.update(courier__code=c and c.code, courier__name=c and c.name)
+        row.update({k: r[k] for k in aggregates})
         for k in (*MONEY_COLUMNS, "informational"):
             row[k] = row[k] or zero
-    total = queryset.order_by().aggregate(**aggregates)
+        rows.append(row)
+    # Newest period first, then by courier code, with empty values where the database's ORDER BY puts them.
+    nulls_largest = connections[queryset.db].features.nulls_order_largest
+
+    def ascending(value):
+        return (value is None) == nulls_largest, value if value is not None else ""
+
+    if "courier" in by:
+        rows.sort(key=lambda row: ascending(row["courier__code"]))
+    if "period" in by:
+        rows.sort(key=lambda row: ascending(row["period__start"]), reverse=True)
+    # The groups partition the rows, so the total is their sum: no second pass over the table.
+    total = {"count": sum(row["count"] for row in rows)}
     for k in (*MONEY_COLUMNS, "informational"):
-        total[k] = total[k] or zero
+        total[k] = sum((row[k] for row in rows), zero)
     return {"groups": rows, "total": total}
 
 
