@@ -369,37 +369,42 @@ def _bulk_chunk(job: BulkAction, user, chunk: list[int], result: dict) -> None:
 def discrepancies_carry_over(*, bill_id: int, run_id: int, user=None) -> int:
     """A new run of a bill replaces the old one in the queue, keeping the work done: status, outcome, assignee,
     dispute, comments and attachments move to the new row with the same type, waybill and line."""
+    import pandas as pd
     from django.db import connection
 
+    from .db import bulk_load, fetch_frame, is_postgres
+
     table = Discrepancy._meta.db_table
+    cols = ["id", "type", "waybill_no", "line_no"]
+    old = fetch_frame(
+        f"SELECT id, type, waybill_no, COALESCE(line_no, 0) FROM {table} WHERE bill_id = %s AND run_id <> %s AND is_current",
+        [bill_id, run_id], cols,
+    )
+    if old.empty:
+        return 0  # a bill's first run: nothing to carry (and no join to plan)
+    new = fetch_frame(f"SELECT id, type, waybill_no, COALESCE(line_no, 0) FROM {table} WHERE run_id = %s", [run_id], cols)
+    # Paired in pandas: right after the COPY the planner's row estimates for the new run are stale, and a
+    # nested loop over two bills' discrepancies took seconds.
+    pairs = new.merge(old.drop_duplicates(["type", "waybill_no", "line_no"]), on=["type", "waybill_no", "line_no"], suffixes=("_new", "_old"))
+    pairs = pd.DataFrame({"new_id": pairs["id_new"].astype("int64"), "old_id": pairs["id_old"].astype("int64")})
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT n.id, o.id FROM {table} n JOIN {table} o ON o.bill_id = n.bill_id AND o.type = n.type "
-            "AND o.waybill_no = n.waybill_no AND COALESCE(o.line_no, 0) = COALESCE(n.line_no, 0) "
-            "WHERE n.run_id = %s AND o.bill_id = %s AND o.run_id <> %s AND o.is_current",
-            [run_id, bill_id, run_id],
-        )
-        pairs = cursor.fetchall()
-        if pairs:
+        if len(pairs):
+            cursor.execute("DROP TABLE IF EXISTS carry_pairs")
+            cursor.execute("CREATE TEMP TABLE carry_pairs (new_id bigint PRIMARY KEY, old_id bigint NOT NULL)")
+            bulk_load("carry_pairs", pairs)
+            if is_postgres():
+                cursor.execute("ANALYZE carry_pairs")
             cursor.execute(
                 f"UPDATE {table} SET status = o.status, outcome = o.outcome, outcome_reason = o.outcome_reason, "
                 "recovered_amount = o.recovered_amount, assignee_id = o.assignee_id, dispute_id = o.dispute_id, "
-                f"updated_at = o.updated_at FROM {table} o WHERE {table}.run_id = %s AND o.bill_id = %s AND o.run_id <> %s "
-                f"AND o.is_current AND o.type = {table}.type AND o.waybill_no = {table}.waybill_no "
-                f"AND COALESCE(o.line_no, 0) = COALESCE({table}.line_no, 0)",
-                [run_id, bill_id, run_id],
+                f"updated_at = o.updated_at FROM carry_pairs p, {table} o WHERE {table}.id = p.new_id AND o.id = p.old_id"
             )
             for model in (DiscrepancyComment, DiscrepancyAttachment, DisputeItem):
                 t = model._meta.db_table
-                cursor.execute(
-                    f"UPDATE {t} SET discrepancy_id = m.n FROM (SELECT n.id AS n, o.id AS o FROM {table} n JOIN {table} o "
-                    "ON o.bill_id = n.bill_id AND o.type = n.type AND o.waybill_no = n.waybill_no "
-                    "AND COALESCE(o.line_no, 0) = COALESCE(n.line_no, 0) WHERE n.run_id = %s AND o.bill_id = %s "
-                    f"AND o.run_id <> %s AND o.is_current) m WHERE {t}.discrepancy_id = m.o",
-                    [run_id, bill_id, run_id],
-                )
+                cursor.execute(f"UPDATE {t} SET discrepancy_id = p.new_id FROM carry_pairs p WHERE {t}.discrepancy_id = p.old_id")
+            cursor.execute("DROP TABLE carry_pairs")
         cursor.execute(f"UPDATE {table} SET is_current = %s WHERE bill_id = %s AND run_id <> %s AND is_current", [False, bill_id, run_id])
     # The trail of the new row starts by naming the row it replaces, so its page can show the whole history.
     audit_record_many(user=user, object_type="discrepancy", action="carry_over",
-                      rows=((new, {"replaces": [None, old]}) for new, old in pairs), note=f"run #{run_id}")
+                      rows=((int(n), {"replaces": [None, int(o)]}) for n, o in pairs.itertuples(index=False)), note=f"run #{run_id}")
     return len(pairs)
