@@ -158,7 +158,9 @@ class CourierBillLine(models.Model):
         DISCREPANCY = "discrepancy", _("Discrepancy")
         UNCHECKED = "unchecked", _("Not checked (no rate)")
 
-    bill = models.ForeignKey(CourierBill, on_delete=models.CASCADE, related_name="lines", verbose_name=_("bill"))
+    # No index of its own: the unique (bill, line_no) index serves every lookup by bill, and one index fewer
+    # speeds up the COPY of a million-line bill.
+    bill = models.ForeignKey(CourierBill, on_delete=models.CASCADE, related_name="lines", verbose_name=_("bill"), db_index=False)
     line_no = models.PositiveIntegerField(_("line"))
     sheet = models.CharField(_("sheet"), max_length=64, blank=True)
     row_no = models.PositiveIntegerField(_("row"))

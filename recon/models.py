@@ -112,7 +112,9 @@ class Discrepancy(models.Model):
         ACCEPTED = "accepted", _("Accepted (charge was right)")
         WRITTEN_OFF = "written_off", _("Written off")
 
-    run = models.ForeignKey(ReconRun, on_delete=models.CASCADE, related_name="discrepancies", verbose_name=_("run"))
+    # Lookups by run, bill and dispute use the composite indexes below (and the foreign key's own index for
+    # dispute); single-column indexes for run and bill would only slow down the COPY of each run's rows.
+    run = models.ForeignKey(ReconRun, on_delete=models.CASCADE, related_name="discrepancies", verbose_name=_("run"), db_index=False)
     kind = models.CharField(_("kind"), max_length=32, choices=RunKind.choices, default=RunKind.COURIER_FEE)
     type = models.CharField(_("type"), max_length=32, choices=DiscrepancyType.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
@@ -133,7 +135,7 @@ class Discrepancy(models.Model):
     details = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # The workflow. Columns the engine's bulk insert does not write carry database defaults.
-    bill = models.ForeignKey("couriers.CourierBill", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("bill"), db_constraint=False)
+    bill = models.ForeignKey("couriers.CourierBill", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("bill"), db_constraint=False, db_index=False)
     period = models.ForeignKey("recon.ReconPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="discrepancies", verbose_name=_("period"), db_constraint=False)
     # False once a later run of the same bill replaced this row, or its bill was deleted: out of the queue.
     is_current = models.BooleanField(_("current"), default=True, db_default=True)
@@ -172,7 +174,6 @@ class Discrepancy(models.Model):
             models.Index(fields=["type", "id"], name="queue_type_id", condition=models.Q(is_current=True)),
             models.Index(fields=["status", "id"], name="queue_status_id", condition=models.Q(is_current=True)),
             models.Index(fields=["bill", "type"], name="disc_bill_type"),
-            models.Index(fields=["dispute"], name="disc_dispute"),
             models.Index(fields=["waybill_no"], name="disc_waybill_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["order_no"], name="disc_order_prefix", opclasses=["varchar_pattern_ops"]),
         ]
