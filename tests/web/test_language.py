@@ -28,3 +28,8 @@ def test_stored_reasons_are_in_chinese(demo_rate_card, zto, no_enqueue, tmp_path
     d = Discrepancy.objects.get(run=sub.run, type="weight_overcharge")
     assert d.reason == "账单重量 2.5 kg，我方计费重量 0.9 kg：发往 广东 应为 ¥3.50，而非 ¥6.50。"
     assert str(d.amount_at_stake) == "3.00"
+
+
+def test_each_language_is_offered_in_its_own_name(client):
+    html = client.get("/accounts/login/").content.decode()  # Chinese by default
+    assert '>简体中文</button>' in html and '>English</button>' in html
