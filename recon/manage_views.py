@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from .errors import UserFacingError
@@ -88,8 +88,8 @@ class AuditFilterForm(forms.Form):
     object_id = forms.IntegerField(label=gettext_lazy("Object id"), required=False)
     actor = forms.CharField(label=gettext_lazy("User"), required=False)
     action = forms.CharField(label=gettext_lazy("Action"), required=False)
-    since = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=gettext_lazy("Up to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label=pgettext_lazy("date", "From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=pgettext_lazy("date", "Up to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 def audit_events(data) -> tuple[AuditFilterForm, object]:

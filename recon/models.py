@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RunKind(models.TextChoices):
@@ -191,8 +192,8 @@ class ReconPeriod(models.Model):
         MONTHLY = "monthly", _("Monthly")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("period status", "Open")
+        CLOSED = "closed", pgettext_lazy("period status", "Closed")
 
     courier = models.ForeignKey("couriers.Courier", on_delete=models.PROTECT, related_name="periods", verbose_name=_("courier"))
     start = models.DateField(_("start"))
