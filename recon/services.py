@@ -72,9 +72,14 @@ def run_recover_stale() -> int:
     """Fail runs whose worker died mid-way so that they can be started again."""
     cutoff = timezone.now() - timedelta(seconds=settings.RUN_STALE_AFTER_SECONDS)
     stale = ReconRun.objects.filter(status=ReconRun.Status.RUNNING, started_at__lt=cutoff)
+    from django.utils import translation
+
+    # Stored messages are read by the whole team: written in the product's language, like the reasons.
+    with translation.override(settings.LANGUAGE_CODE):
+        message = _("The worker stopped before finishing this run; start it again.")
     return stale.update(
         status=ReconRun.Status.FAILED, phase=ReconRun.Phase.FAILED, error_code="worker_lost",
-        error="The worker stopped before finishing this run; start it again.", finished_at=timezone.now(),
+        error=message, finished_at=timezone.now(),
     )
 
 
