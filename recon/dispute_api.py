@@ -11,9 +11,10 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from .disputes import (
-    REFUSED_TO, DisputeFilter, discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
+    REFUSED_TO, discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
     dispute_totals_by_type,
 )
+from .filters import DisputeFilter
 from .models import Discrepancy, Dispute, DisputeItem
 from .permissions import DeclaredPermissions
 

@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from .disputes import (
-    DisputeFilter, discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
+    discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
     dispute_selection, dispute_totals_by_type, left_out_message,
 )
+from .filters import DisputeFilter
 from .errors import UserFacingError
 from .models import AuditEvent, Dispute, DisputeItem
 from .permissions import requires

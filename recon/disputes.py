@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
 
-import django_filters
 import numpy as np
 import pandas as pd
 import xlsxwriter
@@ -89,18 +88,6 @@ def _chunks(ids: list[int]):
 
 
 # --------------------------------------------------------------------------- reads
-
-
-class DisputeFilter(django_filters.FilterSet):
-    """Disputes by courier and status, shared by the list page and the API."""
-
-    courier = django_filters.CharFilter(field_name="courier__code", lookup_expr="iexact", label=gettext_lazy("courier"))
-    status = django_filters.ChoiceFilter(choices=Dispute.Status.choices, label=gettext_lazy("status"))
-    number = django_filters.CharFilter(field_name="number", lookup_expr="istartswith", label=gettext_lazy("number"))
-
-    class Meta:
-        model = Dispute
-        fields = ["courier", "status", "number"]
 
 
 def discrepancies_from_query(*, query: str, user) -> QuerySet:

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from django.db.models import Q
 
-from .models import Discrepancy, DiscrepancyType, ReconRun, RunKind
+from .models import Discrepancy, DiscrepancyType, Dispute, ReconRun, RunKind
 
 # Sort keys of the queue: never null, so that keyset pagination (recon.selectors.keyset_page) can use them.
 QUEUE_SORTS = ["amount_at_stake", "waybill_no", "type", "status", "created_at", "id"]
@@ -68,3 +68,15 @@ class ReconRunFilter(django_filters.FilterSet):
     class Meta:
         model = ReconRun
         fields = ["status", "courier", "kind"]
+
+
+class DisputeFilter(django_filters.FilterSet):
+    """Disputes by courier and status, shared by the list page and the API."""
+
+    courier = django_filters.CharFilter(field_name="courier__code", lookup_expr="iexact", label=_("courier"))
+    status = django_filters.ChoiceFilter(choices=Dispute.Status.choices, label=_("status"))
+    number = django_filters.CharFilter(field_name="number", lookup_expr="istartswith", label=_("number"))
+
+    class Meta:
+        model = Dispute
+        fields = ["courier", "status", "number"]

@@ -23,7 +23,7 @@ from .permissions import may_work, requires
 from .review import (
     SKIP_REASONS, bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
 )
-from .selectors import discrepancy_history, keyset_page, name_assignees, queue_totals
+from .selectors import discrepancy_history, keyset_page, name_assignees, queue_totals, workers
 from .views import Column, kg, sort_headers, style_filter_form
 
 QUEUE_COLUMNS = [
@@ -45,25 +45,7 @@ QUEUE_COLUMNS = [
 FILTER_KEYS = [f for f in DiscrepancyFilter.base_filters if f != "ordering"]
 
 
-def workers():
-    """People who can be given discrepancies to work."""
-    User = get_user_model()
-    return User.objects.filter(is_active=True).filter(
-        models_q_perm("recon", "work_discrepancy")
-    ).distinct().order_by("username")
-
-
-def models_q_perm(app_label: str, codename: str):
-    from django.db.models import Q
-
-    return (
-        Q(is_superuser=True)
-        | Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
-        | Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
-    )
-
-
-def queue_filter(request, data=None) -> DiscrepancyFilter:
+def queue_filter(request, data=None, people=None) -> DiscrepancyFilter:
     filterset = DiscrepancyFilter(
         data if data is not None else request.GET,
         queryset=Discrepancy.objects.select_related("courier", "assignee", "period"),
@@ -72,7 +54,7 @@ def queue_filter(request, data=None) -> DiscrepancyFilter:
     style_filter_form(filterset.form, checkboxes=["kind", "type", "status", "outcome"], courier="courier",
                       hidden=["run", "bill", "dispute", "waybill_no"])
     people = [("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))] + [
-        (str(u.pk), u.get_full_name() or u.get_username()) for u in workers()
+        (str(u.pk), u.get_full_name() or u.get_username()) for u in (workers() if people is None else people)
     ]
     filterset.form.fields["assignee"].widget = forms.Select(choices=people)
     periods = [("", _("All periods"))] + [
@@ -94,7 +76,8 @@ def filter_query(request) -> str:
 
 @requires("recon.view_discrepancy")
 def discrepancy_list(request):
-    filterset = queue_filter(request)
+    people = list(workers())
+    filterset = queue_filter(request, people=people)
     if not filterset.is_valid():
         page = keyset_page(Discrepancy.objects.none(), ordering=None, cursor=None)
     else:
@@ -108,7 +91,7 @@ def discrepancy_list(request):
         "headers": sort_headers(request, QUEUE_COLUMNS, "-amount_at_stake"),
         "export_query": query, "filter_query": query,
         "saved_filters": SavedFilter.objects.filter(user=request.user),
-        "workers": workers(), "status_choices": Discrepancy.Status.choices, "outcome_choices": Discrepancy.Outcome.choices,
+        "workers": people, "status_choices": Discrepancy.Status.choices, "outcome_choices": Discrepancy.Outcome.choices,
         "can_work": request.user.has_perm("recon.work_discrepancy"),
         "can_dispute": request.user.has_perm("recon.manage_dispute"),
         "cursor_next": _with(request, cursor=page.next_cursor) if page.has_next else "",

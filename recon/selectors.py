@@ -207,3 +207,15 @@ def name_assignees(events: list) -> list:
             old, new = e.changes["assignee_id"][:2]
             e.assignee_change = (names.get(old, "—"), names.get(new, "—"))
     return events
+
+
+def workers():
+    """People who can be given discrepancies to work: holders of recon.work_discrepancy, directly or by role."""
+    from django.contrib.auth import get_user_model
+
+    by_perm = dict(user_permissions__codename="work_discrepancy", user_permissions__content_type__app_label="recon")
+    by_role = dict(groups__permissions__codename="work_discrepancy", groups__permissions__content_type__app_label="recon")
+    return (
+        get_user_model().objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(**by_perm) | Q(**by_role))
+        .distinct().order_by("username")
+    )

@@ -16,9 +16,10 @@ from rest_framework.test import APIClient
 from couriers.models import Courier
 from recon.demo import generate, write_messy_csv
 from recon.disputes import (
-    SHEET_COLUMNS, DisputeFilter, discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
+    SHEET_COLUMNS, discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
     dispute_selection,
 )
+from recon.filters import DisputeFilter
 from recon.errors import UserFacingError
 from recon.models import INFORMATIONAL_TYPES, AuditEvent, Discrepancy, DiscrepancyType, Dispute, DisputeItem, ReconPeriod, ReconRun
 from tests.couriers.test_bill_reconciliation import load_shipments, submit_and_run
