@@ -25,7 +25,7 @@ from recon.errors import UserFacingError
 from recon.ingest import IngestError, read_courier_bill, read_rate_card
 from recon.audit import audit_record, current_ip
 from recon.models import INFORMATIONAL_TYPES, Discrepancy, DiscrepancyType, ReconRun, RunKind
-from recon.periods import period_check_open, period_get_or_create
+from recon.periods import period_check_open, period_get_or_create, period_lock_check, periods_lock
 from recon.review import discrepancies_carry_over
 from recon.ingest.specs import BILL_SPEC
 from recon.uploads import check_header, ingest_error, keep_staged, stage_upload
@@ -174,7 +174,7 @@ def courier_bill_delete(*, bill: CourierBill, user) -> CourierBill:
         bill = CourierBill.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=bill.pk)
         if bill.deleted_at is not None:
             raise UserFacingError("bill_deleted", _("This bill is already deleted."), http_status=409)
-        period_check_open(bill.period)
+        period_lock_check(bill.period_id)
         bill.deleted_at, bill.deleted_by = timezone.now(), user
         bill.save(update_fields=["deleted_at", "deleted_by"])
         Discrepancy.objects.filter(bill=bill, is_current=True).update(is_current=False)
@@ -191,7 +191,7 @@ def courier_bill_restore(*, bill: CourierBill, user) -> CourierBill:
         bill = CourierBill.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=bill.pk)
         if bill.deleted_at is None:
             raise UserFacingError("bill_not_deleted", _("This bill is not deleted."), http_status=409)
-        period_check_open(bill.period)
+        period_lock_check(bill.period_id)
         before = bill.deleted_at.isoformat()
         bill.deleted_at, bill.deleted_by = None, None
         bill.save(update_fields=["deleted_at", "deleted_by"])
@@ -286,6 +286,10 @@ def _summary(lines: pd.DataFrame, line_results: pd.DataFrame, disc: pd.DataFrame
     }
 
 
+class _PeriodClosedMeanwhile(Exception):
+    """The run's period was closed while it worked: its results must not be saved."""
+
+
 def courier_fee_run_execute(*, run: ReconRun) -> None:
     """Read the upload (or the stored bill), match it, and save bill, lines and discrepancies in one transaction."""
     timings: dict[str, float] = {}
@@ -352,6 +356,9 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
         return
     try:
         with transaction.atomic():
+            # Under the period's lock (which closing takes too): a close that landed while this run worked wins.
+            if periods_lock([period.id]):
+                raise _PeriodClosedMeanwhile
             if bill is None:
                 bill = CourierBill.objects.create(
                     courier=courier, period_start=run.period_start, period_end=run.period_end, file=run.input_file.name,
@@ -380,6 +387,9 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
                 progress_current=len(run_services.PHASE_ORDER) - 1, summary=summary, finished_at=timezone.now(),
                 timings={k: round(v, 4) for k, v in timings.items()},
             )
+    except _PeriodClosedMeanwhile:
+        run_services.run_fail(run_id=run.id, code="period_closed", message=_(
+            "Period %(period)s was closed before this run finished; a manager can reopen it.") % {"period": period.label})
     except IntegrityError:
         # The same file was imported by a concurrent upload: point to that bill.
         twin = CourierBill.objects.filter(sha256=run.input_sha256).first()

@@ -148,7 +148,12 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=AuditEventSerializer(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
-        return Response(AuditEventSerializer(discrepancy_history(self.get_object()), many=True).data)
+        data = AuditEventSerializer(discrepancy_history(self.get_object()), many=True).data
+        if not request.user.has_perm("recon.view_auditevent"):
+            # Where a change came from is the audit trail's business, not every reader's.
+            for row in data:
+                row["ip"] = None
+        return Response(data)
 
     @extend_schema(responses=OpenApiTypes.OBJECT, filters=True)
     @action(detail=False, methods=["get"])

@@ -14,7 +14,6 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
-from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,7 +28,8 @@ from .ingest.header import Field, TableSpec
 from .ingest.specs import WAYBILL_SYNONYMS
 from .ingest.table import classify_rows, column_or_blank, describe
 from .models import INFORMATIONAL_TYPES, Discrepancy, DiscrepancyType, Dispute, DisputeItem, ReconPeriod
-from .periods import period_check_open
+from . import selectors
+from .periods import period_check_open, periods_lock
 from .permissions import may_work
 from .review import check_change, parse_amount
 from .uploads import ingest_error, stage_upload
@@ -53,7 +53,6 @@ LEFT_OUT_REASONS = {
     "changed": gettext_lazy("changed by someone else meanwhile"),
 }
 # Query keys that page or sort the queue without selecting anything.
-NON_FILTER_KEYS = {"page", "page_size", "ordering", "format", "cursor"}
 
 # The dispute file speaks the courier's language; the reply reader finds these same headers again.
 SHEET_COLUMNS = ["运单号", "账单重量(kg)", "我方重量(kg)", "账单运费", "应收运费", "差额", "差异类型", "说明", "确认退款金额", "回复说明"]
@@ -91,20 +90,9 @@ def _chunks(ids: list[int]):
 
 
 def discrepancies_from_query(*, query: str, user) -> QuerySet:
-    """The queue's rows for a query string, exactly as the queue shows them; an empty or invalid filter is refused."""
-    from .filters import DiscrepancyFilter
-
-    data = QueryDict(str(query or "").lstrip("?"))
-    if not any(value.strip() for key in data if key not in NON_FILTER_KEYS for value in data.getlist(key)):
-        # The whole queue is never what a clerk meant to send to one courier.
-        raise UserFacingError("empty_selection", _("Filter the queue first: a dispute is made from a filtered selection."))
-    filterset = DiscrepancyFilter(data, queryset=Discrepancy.objects.all(), request=SimpleNamespace(user=user, GET=data))
-    if not filterset.is_valid():
-        raise UserFacingError(
-            "invalid_filter", _("The queue filter is not valid."),
-            {"fields": {name: [str(m) for m in msgs] for name, msgs in filterset.errors.items()}},
-        )
-    return filterset.qs
+    """The queue's rows for a query string; the whole queue is never what a clerk meant to send to one courier."""
+    return selectors.discrepancies_from_query(
+        query=query, user=user, empty_message=_("Filter the queue first: a dispute is made from a filtered selection."))
 
 
 @dataclass
@@ -284,6 +272,9 @@ def dispute_create(*, discrepancies: QuerySet, user, note: str = "") -> Dispute:
         rows = []
         for chunk in _chunks(ids):
             rows += Discrepancy.objects.select_for_update().filter(id__in=chunk).values(*fields)
+        closed = periods_lock(Discrepancy.objects.filter(id__in=ids).values_list("period_id", flat=True).distinct())
+        if closed:
+            period_check_open(ReconPeriod.objects.select_related("courier").get(pk=min(closed)))
         # Another clerk may have moved rows since they were counted: only what is still open goes in.
         rule = _assignee_rule(user, {r["assignee_id"] for r in rows})
         rows = [
@@ -466,6 +457,8 @@ def _plan_answers(*, dispute: Dispute, answers: list[dict], refused_to: str, use
         DisputeItem.objects.select_for_update(of=("self", "discrepancy")).filter(dispute=dispute)
         .select_related("discrepancy__period__courier").order_by("-amount_claimed", "id")
     )
+    # Held until the answers are saved, so that a period cannot close under them (its close takes the same lock).
+    periods_lock(i.discrepancy.period_id for i in items)
     by_waybill: dict[str, list[DisputeItem]] = defaultdict(list)
     by_discrepancy = {}
     for item in items:

@@ -42,6 +42,25 @@ def period_check_open(period: ReconPeriod | None) -> None:
         )
 
 
+def periods_lock(period_ids) -> set[int]:
+    """Lock these periods' rows (in id order) for the rest of the transaction and return the closed ones' ids.
+
+    Every change inside a period takes this lock and `period_close` takes it too, so a change and a close
+    never interleave: either the change lands before the close counts what is open, or it sees the period closed.
+    """
+    ids = sorted({i for i in period_ids if i})
+    if not ids:
+        return set()
+    rows = ReconPeriod.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "status")
+    return {pk for pk, status in rows if status == ReconPeriod.Status.CLOSED}
+
+
+def period_lock_check(period_id: int | None) -> None:
+    """Lock a period for the current transaction and refuse if it is closed."""
+    if period_id and periods_lock([period_id]):
+        period_check_open(ReconPeriod.objects.select_related("courier").get(pk=period_id))
+
+
 def period_open_items(period: ReconPeriod):
     """Claims still being worked in the period (informational rows do not hold a period open)."""
     return Discrepancy.objects.filter(period=period, is_current=True).exclude(type__in=INFORMATIONAL_TYPES).filter(
@@ -51,6 +70,8 @@ def period_open_items(period: ReconPeriod):
 
 def period_close(*, period: ReconPeriod, user) -> ReconPeriod:
     """Close a period once nothing in it is open; its bills and discrepancies are locked from then on."""
+    if not user.has_perm("recon.close_period"):
+        raise UserFacingError("forbidden", _("Only a manager can close a period."), http_status=403)
     with transaction.atomic():
         period = ReconPeriod.objects.select_for_update().select_related("courier").get(pk=period.pk)
         if period.is_closed:

@@ -9,7 +9,6 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
-from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,9 +16,9 @@ from django.utils.translation import gettext_lazy
 from .audit import audit_record, audit_record_many, changes_of, current_ip
 from .errors import UserFacingError
 from .models import (
-    INFORMATIONAL_TYPES, BulkAction, Discrepancy, DiscrepancyAttachment, DiscrepancyComment, DisputeItem, ReconPeriod,
+    INFORMATIONAL_TYPES, BulkAction, Discrepancy, DiscrepancyAttachment, DiscrepancyComment, DisputeItem,
 )
-from .periods import period_check_open
+from .periods import period_lock_check, periods_lock
 from .permissions import may_work, setting_value
 
 log = logging.getLogger(__name__)
@@ -39,6 +38,7 @@ SKIP_REASONS = {
     "period_closed": gettext_lazy("in a closed period"), "not_yours": gettext_lazy("assigned to someone else"),
     "invalid_transition": gettext_lazy("not allowed from their status"), "unchanged": gettext_lazy("already so"),
     "nothing_to_recover": gettext_lazy("nothing to recover"), "forbidden": gettext_lazy("not permitted"),
+    "not_current": gettext_lazy("replaced by a later run or deleted"),
 }
 BULK_SYNC_LIMIT = 500
 BULK_CHUNK = 2000
@@ -64,7 +64,9 @@ def parse_amount(value) -> Decimal | None:
     return amount.quantize(Decimal("0.01"))
 
 
-def check_change(*, current: str, target: str, outcome: str, amount: Decimal | None, reason: str, ceiling: Decimal | None) -> None:
+def check_change(
+    *, current: str, target: str, outcome: str, amount: Decimal | None, reason: str, ceiling: Decimal | None, claim: bool = True,
+) -> None:
     """The rules of the workflow, shared by single and bulk changes; raises a clear error when one is broken."""
     if target not in TRANSITIONS:
         raise UserFacingError("invalid_status", _("Unknown status “%(status)s”.") % {"status": target})
@@ -80,6 +82,8 @@ def check_change(*, current: str, target: str, outcome: str, amount: Decimal | N
     if outcome not in O.values:
         raise UserFacingError("outcome_required", _("Choose the outcome: recovered, accepted or written off."))
     if outcome == O.RECOVERED:
+        if not claim:
+            raise UserFacingError("nothing_to_recover", _("This discrepancy is not a claim against the courier: there is nothing to recover."))
         if amount is None or amount <= 0:
             raise UserFacingError("amount_required", _("Enter the amount the courier actually credited."))
         if ceiling is not None and amount > ceiling:
@@ -95,9 +99,18 @@ def _ceiling(d: Discrepancy) -> Decimal:
     return max(d.amount_at_stake or Decimal(0), d.billed_fee or Decimal(0))
 
 
+def _check_current(d: Discrepancy) -> None:
+    if not d.is_current:
+        raise UserFacingError(
+            "not_current", _("A later run of this bill replaced this discrepancy (or the bill was deleted); work the current one."),
+            {"discrepancy_id": d.id}, http_status=409,
+        )
+
+
 def _lock_and_check(*, discrepancy: Discrepancy, user) -> Discrepancy:
     d = Discrepancy.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=discrepancy.pk)
-    period_check_open(d.period)
+    _check_current(d)
+    period_lock_check(d.period_id)
     if not may_work(user, d):
         raise UserFacingError(
             "forbidden", _("You may only work discrepancies assigned to you or to nobody."), http_status=403,
@@ -112,7 +125,8 @@ def discrepancy_set_status(
     amount = parse_amount(amount)
     with transaction.atomic():
         d = _lock_and_check(discrepancy=discrepancy, user=user)
-        check_change(current=d.status, target=status, outcome=outcome, amount=amount, reason=reason, ceiling=_ceiling(d))
+        check_change(current=d.status, target=status, outcome=outcome, amount=amount, reason=reason, ceiling=_ceiling(d),
+                     claim=d.type not in INFORMATIONAL_TYPES and d.amount_at_stake > 0)
         before = _state(d)
         reopening = d.status == S.RESOLVED
         d.status = status
@@ -167,7 +181,8 @@ def discrepancy_comment_add(*, discrepancy: Discrepancy, text: str, user) -> Dis
         raise UserFacingError("forbidden", _("You may not comment on discrepancies."), http_status=403)
     with transaction.atomic():
         d = Discrepancy.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=discrepancy.pk)
-        period_check_open(d.period)
+        _check_current(d)
+        period_lock_check(d.period_id)
         return _comment(d, text, user)
 
 
@@ -183,7 +198,8 @@ def discrepancy_attachment_add(*, discrepancy: Discrepancy, file, user) -> Discr
     name = Path(getattr(file, "name", "") or "attachment").name[:255]
     with transaction.atomic():
         d = Discrepancy.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=discrepancy.pk)
-        period_check_open(d.period)
+        _check_current(d)
+        period_lock_check(d.period_id)
         a = DiscrepancyAttachment(
             discrepancy=d, original_filename=name, size_bytes=size, uploaded_by=user,
             content_type=getattr(file, "content_type", "") or mimetypes.guess_type(name)[0] or "",
@@ -199,12 +215,11 @@ def discrepancy_attachment_add(*, discrepancy: Discrepancy, file, user) -> Discr
 
 
 def _selection(*, ids: list[int] | None, query: str, user):
-    from .filters import DiscrepancyFilter
+    from .selectors import discrepancies_from_query
 
     if ids:
         return Discrepancy.objects.filter(id__in=ids)
-    request = type("FilterRequest", (), {"user": user, "GET": QueryDict(query)})()
-    return DiscrepancyFilter(QueryDict(query), queryset=Discrepancy.objects.all(), request=request).qs
+    return discrepancies_from_query(query=query, user=user)
 
 
 def bulk_action_submit(*, action: str, params: dict, user, ids: list[int] | None = None, query: str = "") -> BulkAction:
@@ -215,9 +230,6 @@ def bulk_action_submit(*, action: str, params: dict, user, ids: list[int] | None
     if not user.has_perm(needed):
         raise UserFacingError("forbidden", _("You may not do this to discrepancies."), http_status=403)
     ids = [int(i) for i in (ids or [])]
-    if not ids and not query.strip("?& "):
-        # Everything in every queue is never what a clerk meant: a filter or a selection is required.
-        raise UserFacingError("empty_selection", _("Select some discrepancies or filter the queue first."))
     params = _bulk_params(action, params or {})
     total = _selection(ids=ids, query=query, user=user).count()
     if total == 0:
@@ -306,15 +318,16 @@ def _bulk_chunk(job: BulkAction, user, chunk: list[int], result: dict) -> None:
     """One chunk: lock the rows, sort out those the user may not change (counted by reason), update the rest at once."""
     fields = ["id", "type", "amount_at_stake", "period_id", "is_current", *WORKFLOW_FIELDS]
     rows = list(Discrepancy.objects.select_for_update().filter(id__in=chunk).only(*fields))
-    closed = set(ReconPeriod.objects.filter(id__in={d.period_id for d in rows if d.period_id}, status=ReconPeriod.Status.CLOSED)
-                 .values_list("id", flat=True))
+    closed = periods_lock(d.period_id for d in rows)
     own_only = not user.has_perm("recon.work_any_discrepancy") and setting_value("ops_edit_own_only", True)
     p = job.params
     target = p.get("status")
     allowed_from = {s for s, goes in TRANSITIONS.items() if target in goes} if target else set()
     todo: list[Discrepancy] = []
     for d in rows:
-        if d.period_id in closed:
+        if not d.is_current:
+            _skip(result, "not_current", 1)
+        elif d.period_id in closed:
             _skip(result, "period_closed", 1)
         elif not user.has_perm("recon.add_discrepancycomment" if job.action == BulkAction.Action.COMMENT else "recon.work_discrepancy"):
             # Checked again here: the job may run long after a role changed.

@@ -219,3 +219,30 @@ def workers():
         get_user_model().objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(**by_perm) | Q(**by_role))
         .distinct().order_by("username")
     )
+
+
+# Parameters of the queue's address that page or sort it but select nothing.
+NON_FILTER_KEYS = {"page", "page_size", "ordering", "format", "cursor"}
+
+
+def discrepancies_from_query(*, query: str, user, empty_message: str = ""):
+    """The queue's rows for a query string, exactly as the queue shows them; an empty or invalid filter is refused
+    (django-filter drops an invalid field, which would silently widen the selection to the whole queue)."""
+    from types import SimpleNamespace
+
+    from django.http import QueryDict
+    from django.utils.translation import gettext as _
+
+    from .errors import UserFacingError
+    from .filters import DiscrepancyFilter
+
+    data = QueryDict(str(query or "").lstrip("?"))
+    if not any(value.strip() for key in data if key not in NON_FILTER_KEYS for value in data.getlist(key)):
+        raise UserFacingError("empty_selection", empty_message or _("Select some discrepancies or filter the queue first."))
+    filterset = DiscrepancyFilter(data, queryset=Discrepancy.objects.all(), request=SimpleNamespace(user=user, GET=data))
+    if not filterset.is_valid():
+        raise UserFacingError(
+            "invalid_filter", _("The queue filter is not valid."),
+            {"fields": {name: [str(m) for m in msgs] for name, msgs in filterset.errors.items()}},
+        )
+    return filterset.qs

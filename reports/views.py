@@ -36,7 +36,7 @@ def discrepancy_export(request):
     fmt = request.GET.get("format", "xlsx")
     if fmt not in FORMATS:
         return HttpResponseBadRequest(_("Unknown format; use xlsx or csv."))
-    filterset = DiscrepancyFilter(request.GET, queryset=Discrepancy.objects.all())
+    filterset = DiscrepancyFilter(request.GET, queryset=Discrepancy.objects.all(), request=request)
     # An invalid filter must not silently widen the export to everything.
     if not filterset.is_valid():
         return HttpResponseBadRequest(_("The filter is not valid: %(errors)s") % {"errors": filterset.errors.as_text()})

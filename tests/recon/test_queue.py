@@ -265,3 +265,46 @@ def test_bulk_needs_the_permission_of_its_action(reconciled, auditor_user, djang
         bulk_action_submit(action="comment", params={"text": "x"}, ids=ids, user=worker)
     assert bulk_action_submit(action="assign", params={"assignee": "none"}, ids=ids, user=worker).result == {"changed": 0, "skipped": {"unchanged": 1}}
     assert not DiscrepancyComment.objects.exists()
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    ("type=weight_overchage", "invalid_filter"),  # a typo must not widen the selection to the whole queue
+    ("amount_min=5%2C000", "invalid_filter"),
+    ("period=abc", "invalid_filter"),
+    ("ordering=-amount_at_stake&cursor=abc", "empty_selection"),  # paging and sorting select nothing
+])
+def test_bulk_refuses_a_filter_that_would_select_the_whole_queue(reconciled, manager_user, query, code):
+    with pytest.raises(UserFacingError) as err:
+        bulk_action_submit(action="status", params={"status": "resolved", "outcome": "written_off", "reason": "x"}, query=query, user=manager_user)
+    assert err.value.code == code
+    assert not Discrepancy.objects.filter(status="resolved").exists() and not BulkAction.objects.exists()
+
+
+def test_rows_of_a_deleted_or_replaced_bill_cannot_be_worked(reconciled, manager_user, ops_user):
+    d = reconciled["discrepancies"][0]
+    courier_bill_delete(bill=reconciled["bill"], user=manager_user)
+    with pytest.raises(UserFacingError) as err:
+        review.discrepancy_set_status(discrepancy=d, status="investigating", user=ops_user)
+    assert (err.value.code, err.value.http_status) == ("not_current", 409)
+    with pytest.raises(UserFacingError):
+        discrepancy_comment_add(discrepancy=d, text="late", user=ops_user)
+    job = bulk_action_submit(action="assign", params={"assignee": "none"}, ids=[d.pk], user=manager_user)
+    assert job.result == {"changed": 0, "skipped": {"not_current": 1}}
+    assert Discrepancy.objects.get(pk=d.pk).status == "open"
+
+
+def test_the_export_of_my_rows_is_mine(worked, client, ops_user_2):
+    client.force_login(ops_user_2)
+    text = client.get(reverse("discrepancy-export"), {"format": "csv", "assignee": "me"}).content.decode("utf-8-sig")
+    assert [line.split(",")[0] for line in text.splitlines()[1:]] == ["ZT00000002"]
+
+
+def test_history_shows_where_changes_came_from_only_to_readers_of_the_trail(worked, client, ops_user, auditor_user):
+    d = worked["discrepancies"][0]
+    client.force_login(ops_user)
+    assert {e["ip"] for e in client.get(f"/api/v1/discrepancies/{d.pk}/history/").json()} == {None}
+    AuditEvent.objects.create(at=d.created_at, actor_name="olivia", ip="203.0.113.9", object_type="discrepancy", object_id=d.pk, action="comment")
+    assert "203.0.113.9" not in client.get(reverse("discrepancy-detail", args=[d.pk])).content.decode()
+    client.force_login(auditor_user)
+    assert "203.0.113.9" in client.get(reverse("discrepancy-detail", args=[d.pk])).content.decode()
+    assert "203.0.113.9" in {e["ip"] for e in client.get(f"/api/v1/discrepancies/{d.pk}/history/").json()}

@@ -218,3 +218,18 @@ def test_the_history_speaks_the_readers_language(reconciled, ops_user, ops_user_
     client.cookies.load({"django_language": "zh-hans"})
     html = client.get(reverse("discrepancy-detail", args=[d.pk])).content.decode()
     assert "status changed" not in html and "Investigating" not in html
+
+
+def test_an_informational_row_has_nothing_to_recover(reconciled, ops_user):
+    undercharge = reconciled["discrepancies"][3]  # rate_undercharge: information, not a claim
+    with pytest.raises(UserFacingError) as err:
+        discrepancy_resolve(discrepancy=undercharge, outcome="recovered", amount="0.50", user=ops_user)
+    assert err.value.code == "nothing_to_recover"
+    discrepancy_resolve(discrepancy=undercharge, outcome="accepted", reason="courier's favour", user=ops_user)
+
+
+def test_only_a_manager_closes_a_period(reconciled, ops_user):
+    with pytest.raises(UserFacingError) as err:
+        period_close(period=reconciled["bill"].period, user=ops_user)
+    assert err.value.http_status == 403
+    assert ReconPeriod.objects.get(pk=reconciled["bill"].period_id).status == "open"
