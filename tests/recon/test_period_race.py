@@ -9,7 +9,8 @@ from recon.models import Discrepancy, ReconPeriod
 from recon.periods import period_close
 from recon.review import discrepancy_resolve, discrepancy_set_status
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: a transactional test before this one flushed the couriers and roles the migrations made.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_a_reopen_in_flight_makes_the_close_wait_and_then_refuse(reconciled, ops_user, manager_user):
