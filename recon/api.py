@@ -1,5 +1,4 @@
 """Endpoints for runs, the review queue (discrepancies and the work on them), periods, the audit trail."""
-from django.contrib.auth import get_user_model
 from django.http import QueryDict
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -18,7 +17,7 @@ from .periods import period_close, period_reopen
 from .review import (
     bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
 )
-from .selectors import discrepancy_history, keyset_page, queue_totals
+from .selectors import assignee_lookup, discrepancy_history, keyset_page, queue_totals
 from .serializers import (
     AssignSerializer, AttachmentSerializer, AttachmentUploadSerializer, AuditEventSerializer, BulkActionRequestSerializer,
     BulkActionSerializer, CommentSerializer, DiscrepancySerializer, ReconPeriodSerializer, ReconRunSerializer, ReopenSerializer,
@@ -108,13 +107,7 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
     def assign(self, request, pk=None):
         form = AssignSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        raw = form.validated_data.get("assignee") or ""
-        assignee = None
-        if raw:
-            User = get_user_model()
-            assignee = (User.objects.filter(pk=int(raw)).first() if raw.isdigit() else None) or User.objects.filter(username=raw).first()
-            if assignee is None:
-                raise UserFacingError("invalid_assignee", f"Unknown user “{raw}”.")
+        assignee = assignee_lookup(form.validated_data.get("assignee"))
         d = discrepancy_assign(discrepancy=self.get_object(), assignee=assignee, user=request.user)
         return Response(DiscrepancySerializer(d).data)
 

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +22,7 @@ from .permissions import may_work, requires
 from .review import (
     SKIP_REASONS, bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
 )
-from .selectors import discrepancy_history, keyset_page, name_assignees, queue_totals, workers
+from .selectors import assignee_lookup, discrepancy_history, keyset_page, name_assignees, queue_totals, workers
 from .views import Column, kg, sort_headers, style_filter_form
 
 QUEUE_COLUMNS = [
@@ -234,15 +233,8 @@ def discrepancy_status(request, pk: int):
 @requires("recon.work_discrepancy")
 def discrepancy_assign_view(request, pk: int):
     d = _get(pk)
-    raw = request.POST.get("assignee", "")
-    assignee = None
-    if raw == "me":
-        assignee = request.user
-    elif raw:
-        assignee = get_user_model().objects.filter(pk=raw).first() if raw.isdigit() else None
-        if assignee is None:
-            return _service_error(request, d, UserFacingError("invalid_assignee", _("Unknown user.")))
     try:
+        assignee = assignee_lookup(request.POST.get("assignee", ""), me=request.user)
         discrepancy_assign(discrepancy=d, assignee=assignee, user=request.user)
     except UserFacingError as exc:
         return _service_error(request, d, exc)

@@ -6,7 +6,6 @@ import mimetypes
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -250,13 +249,11 @@ def bulk_action_submit(*, action: str, params: dict, user, ids: list[int] | None
 
 def _bulk_params(action: str, params: dict) -> dict:
     if action == BulkAction.Action.ASSIGN:
-        raw = params.get("assignee")
-        if raw in (None, "", "none"):
-            return {"assignee": None}
-        user = get_user_model().objects.filter(pk=int(raw) if str(raw).isdigit() else None).first() or \
-            get_user_model().objects.filter(username=str(raw)).first()
+        from .selectors import assignee_lookup
+
+        user = assignee_lookup(params.get("assignee"))
         if user is None:
-            raise UserFacingError("invalid_assignee", _("Unknown user “%(user)s”.") % {"user": raw})
+            return {"assignee": None}
         if not user.has_perm("recon.work_discrepancy"):
             raise UserFacingError("invalid_assignee", _("%(name)s cannot work discrepancies.") % {"name": user.get_username()})
         return {"assignee": user.pk}

@@ -246,3 +246,22 @@ def discrepancies_from_query(*, query: str, user, empty_message: str = ""):
             {"fields": {name: [str(m) for m in msgs] for name, msgs in filterset.errors.items()}},
         )
     return filterset.qs
+
+
+def assignee_lookup(raw, *, me=None):
+    """The user a form or API names as assignee: an id, a username, `me`, or nobody (empty or `none`)."""
+    from django.contrib.auth import get_user_model
+    from django.utils.translation import gettext as _
+
+    from .errors import UserFacingError
+
+    text = "" if raw is None else str(raw).strip()
+    if text in ("", "none"):
+        return None
+    if text == "me" and me is not None:
+        return me
+    users = get_user_model().objects
+    user = (users.filter(pk=int(text)).first() if text.isdigit() else None) or users.filter(username=text).first()
+    if user is None:
+        raise UserFacingError("invalid_assignee", _("Unknown user “%(user)s”.") % {"user": text})
+    return user
