@@ -6,3 +6,10 @@ class ReconConfig(AppConfig):
     name = "recon"
     verbose_name = _("Reconciliation")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.conf import settings
+
+        from .ingest.limits import configure
+
+        configure(**settings.INGEST_LIMITS)

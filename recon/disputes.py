@@ -23,6 +23,7 @@ from couriers.models import Courier
 from .audit import audit_record, audit_record_many, changes_of
 from .errors import UserFacingError
 from .ingest import IngestError, read_tables
+from .ingest.guard import run_isolated
 from .ingest.clean import cell_text, normalize_waybill, parse_money_fen
 from .ingest.header import Field, TableSpec
 from .ingest.specs import WAYBILL_SYNONYMS
@@ -736,7 +737,8 @@ def dispute_reply_import(*, dispute: Dispute, file, filename: str, refused_to: s
     _check_refused_to(refused_to)
     staged = stage_upload(file=file, filename=filename)
     try:
-        answers, errors, skipped, sheets = _reply_answers(staged.path, staged.filename)
+        # Parsed in a child process under the upload limits, like every other upload.
+        answers, errors, skipped, sheets = run_isolated(_reply_answers, staged.path, staged.filename, filename=staged.filename)
         if not answers and not errors:
             raise UserFacingError(
                 "no_answers", _("The reply has no credited amounts filled in (column 确认退款金额 or similar)."), {"skipped": skipped},

@@ -164,6 +164,25 @@ MEDIA_URL = "/media/"
 # Uploads: the limit is ours (checked with a clear message), Django's in-memory threshold stays small.
 UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_MB", 200) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# What an upload may hold, checked before any parser opens it (recon/ingest/limits.py; README "Upload limits").
+INGEST_LIMITS = {
+    "max_rows": _int("INGEST_MAX_ROWS", 1_100_000),
+    "max_columns": _int("INGEST_MAX_COLUMNS", 100),
+    "max_cell_chars": _int("INGEST_MAX_CELL_CHARS", 32_767),
+    "max_line_chars": _int("INGEST_MAX_LINE_CHARS", 3_300_000),
+    "max_sheets": _int("INGEST_MAX_SHEETS", 255),
+    "max_zip_entries": _int("INGEST_MAX_ZIP_ENTRIES", 2_000),
+    "max_uncompressed_bytes": _int("INGEST_MAX_UNCOMPRESSED_MB", 2048) * 1024 * 1024,
+    "max_part_bytes": _int("INGEST_MAX_PART_MB", 1536) * 1024 * 1024,
+    "max_compression_ratio": _int("INGEST_MAX_COMPRESSION_RATIO", 200),
+    "memory_mb": _int("INGEST_MEMORY_MB", 4096),
+    "timeout_s": _int("INGEST_TIMEOUT_SECONDS", 900),
+    "sniff_memory_mb": _int("INGEST_SNIFF_MEMORY_MB", 512),
+    "sniff_timeout_s": _int("INGEST_SNIFF_TIMEOUT_SECONDS", 20),
+}
+for _name, _value in INGEST_LIMITS.items():
+    if _value <= 0:
+        raise ImproperlyConfigured(f"the upload limit {_name} must be a positive number, not {_value}")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGIN_URL = "login"

@@ -93,33 +93,46 @@ def keep_staged(staged: StagedUpload, subdir: str) -> str:
 
 
 PREVIEW_CSV_BYTES = 256 * 1024
-PREVIEW_WORKBOOK_MAX_BYTES = 8 * 1024 * 1024
+PREVIEW_XLS_MAX_BYTES = 8 * 1024 * 1024
 
 
 def check_header(staged: StagedUpload, spec, overrides: dict | None = None) -> None:
     """Find the header now, so that a file nobody can read is refused in the request, not later by the worker.
 
-    CSV: the head of the file is enough. Workbooks are parsed whole by calamine, so only small ones are
-    checked here; a large workbook's header is checked by the worker (the run then fails with the same error).
+    The request never parses a whole file: a CSV's first 256 KB and the first rows of an xlsx's sheets (read from
+    a bounded prefix of its XML) are enough. A legacy xls has no such prefix; a small one is read in a child
+    process under the tighter limits of a request, a large one is checked by the worker (the run then fails
+    with the same error).
     """
     from recon.ingest import read_tables
+    from recon.ingest.guard import run_isolated
+    from recon.ingest.limits import limits
+    from recon.ingest.readers import check_xlsx_head
 
-    if staged.format == "csv":
-        with open(staged.path, "rb") as fh:
-            head = fh.read(PREVIEW_CSV_BYTES)
-        if len(head) == PREVIEW_CSV_BYTES and b"\n" in head:
-            head = head[: head.rfind(b"\n") + 1]  # 0x0A is never inside a GBK or UTF-8 character
-        fd, tmp = tempfile.mkstemp(dir=staged.path.parent, suffix=".csv")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(head)
-            read_tables(tmp, staged.filename, spec, overrides or None)
-        except IngestError as exc:
-            raise ingest_error(exc) from exc
-        finally:
-            os.unlink(tmp)
-    elif staged.size <= PREVIEW_WORKBOOK_MAX_BYTES:
-        try:
-            read_tables(staged.path, staged.filename, spec, overrides or None)
-        except IngestError as exc:
-            raise ingest_error(exc) from exc
+    try:
+        if staged.format == "csv":
+            with open(staged.path, "rb") as fh:
+                head = fh.read(PREVIEW_CSV_BYTES)
+            if len(head) == PREVIEW_CSV_BYTES and b"\n" in head:
+                head = head[: head.rfind(b"\n") + 1]  # 0x0A is never inside a GBK or UTF-8 character
+            fd, tmp = tempfile.mkstemp(dir=staged.path.parent, suffix=".csv")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(head)
+                read_tables(tmp, staged.filename, spec, overrides or None)
+            finally:
+                os.unlink(tmp)
+        elif staged.format == "xlsx":
+            check_xlsx_head(staged.path, staged.filename, spec, overrides or None)
+        elif staged.size <= PREVIEW_XLS_MAX_BYTES:
+            lim = limits()
+            run_isolated(_header_only, staged.path, staged.filename, spec, overrides or None, filename=staged.filename,
+                         memory_mb=lim.sniff_memory_mb, timeout_s=lim.sniff_timeout_s)
+    except IngestError as exc:
+        raise ingest_error(exc) from exc
+
+
+def _header_only(path, filename, spec, overrides) -> None:
+    from recon.ingest import read_tables
+
+    read_tables(path, filename, spec, overrides)  # the tables stay in the child; only an error comes back

@@ -4,6 +4,7 @@ import pandas as pd
 
 from . import errors
 from .clean import cell_text, normalize_waybill, parse_datetime, parse_money_fen, parse_weight_g
+from .guard import run_isolated
 from .errors import IngestError, _
 from .readers import SheetTable, read_tables
 from .regions import normalize_province
@@ -40,7 +41,14 @@ def weight_unit_of(table: SheetTable, field_name: str) -> tuple[str, str]:
 
 
 def read_courier_bill(path, filename: str, overrides: dict[str, str] | None = None) -> ParsedTable:
-    """Read a courier bill (csv/xlsx/xls, any number of sheets) into clean lines and rejected rows."""
+    """Read a courier bill (csv/xlsx/xls, any number of sheets) into clean lines and rejected rows.
+
+    Parsed in a child process under the upload limits (guard.run_isolated): a file built to exhaust memory fails alone.
+    """
+    return run_isolated(_read_courier_bill, path, filename, overrides, filename=filename)
+
+
+def _read_courier_bill(path, filename: str, overrides: dict[str, str] | None = None) -> ParsedTable:
     tables = read_tables(path, filename, BILL_SPEC, overrides)
     frames, rejected, sheets, totals = [], [], [], []
     blank_rows = repeated_headers = invalid_dates = rejected_fee_fen = 0
@@ -98,9 +106,11 @@ def _read_sheet(table: SheetTable) -> dict:
     fee, fee_bad = parse_money_fen(column_or_blank(table, "billed_fee"))
     unit, _source = weight_unit_of(table, "billed_weight")
     weight, weight_bad = parse_weight_g(column_or_blank(table, "billed_weight"), unit)
+    control, control_text = table.control_rows()
     codes = first_reason(
         n,
         [
+            (control, "control_character"),
             (~waybill_ok, waybill_reason.to_numpy(dtype=object)),
             (fee.isna().to_numpy() & ~fee_bad.to_numpy(), "fee_missing"),
             (fee_bad.to_numpy(), "fee_invalid"),
@@ -138,7 +148,7 @@ def _read_sheet(table: SheetTable) -> dict:
     ]
     return {
         "frame": frame,
-        "rejected": rejected_frame(table, reject, codes, _CODE_FIELDS),
+        "rejected": rejected_frame(table, reject, codes, _CODE_FIELDS, control_text),
         "totals": totals,
         "sheet": {**sheet_info(table, int(keep.sum() + reject.sum())), "weight_unit": unit},
         "blank_rows": int(kinds.blank.sum()),

@@ -8,6 +8,7 @@ import pandas as pd
 from . import errors
 from .bills import weight_unit_of
 from .clean import cell_text, parse_money_fen, parse_weight_g
+from .guard import run_isolated
 from .errors import IngestError, _
 from .header import header_key
 from .readers import SheetTable, read_tables
@@ -54,7 +55,14 @@ def band_upper_g(header_cell: str) -> int | None:
 
 
 def read_rate_card(path, filename: str) -> ParsedTable:
-    """Read a rate card into one row per (province, weight band), sorted by province then band."""
+    """Read a rate card into one row per (province, weight band), sorted by province then band.
+
+    Parsed in a child process under the upload limits (guard.run_isolated): a file built to exhaust memory fails alone.
+    """
+    return run_isolated(_read_rate_card, path, filename, filename=filename)
+
+
+def _read_rate_card(path, filename: str) -> ParsedTable:
     tables = read_tables(path, filename, RATE_CARD_HEADERS)
     rows, rejected, sheets = [], [], []
     blank_rows = repeated_headers = 0
@@ -98,14 +106,15 @@ def read_rate_card(path, filename: str) -> ParsedTable:
 def _read_sheet(table: SheetTable):
     n = len(table.data)
     kinds = classify_rows(table)
-    codes = np.full(n, "", dtype=object)
-    values = np.full(n, "", dtype=object)
+    control, control_text = table.control_rows()
+    codes = np.where(control, "control_character", "").astype(object)
+    values = np.where(control, control_text, "").astype(object)
 
     # Provinces: every name in the cell must be known, else the whole row is suspect.
     cells = cell_text(column_or_blank(table, "province"))
     parts = split_provinces(cells)
     names = normalize_province(parts)
-    codes[(cells == "").to_numpy()] = "province_missing"
+    codes[(codes == "") & (cells == "").to_numpy()] = "province_missing"
     unknown = parts[names == ""]
     first_unknown = unknown[~unknown.index.duplicated()]
     pos = first_unknown.index.to_numpy()

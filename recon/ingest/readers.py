@@ -3,6 +3,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 
@@ -15,7 +16,9 @@ from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 from . import errors
 from .clean import cell_text
 from .errors import IngestError, _
+from .guard import check_xlsx, refuse
 from .header import HEADER_SEARCH_ROWS, HeaderMatch, TableSpec, find_header
+from .limits import limits
 
 _SNIFF_BYTES = 64 * 1024
 _WHITESPACE = b" \t\r\n\x0b\x0c"
@@ -78,7 +81,7 @@ def sniff_format(path, filename: str) -> str:
     for magic, found in _FOREIGN_MAGIC:
         if head.startswith(magic):
             raise _unsupported(found, filename)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(head):
         return "csv"
     if b"\x00" in head:
         raise _unsupported(gettext_noop("a binary file of an unknown type"), filename)
@@ -93,6 +96,22 @@ def sniff_format(path, filename: str) -> str:
             raise _unsupported(found, filename)
         raise _unsupported(gettext_noop("an XML document"), filename)
     return "csv"
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for text whose every other byte is zero (ASCII and CJK exports without a BOM)."""
+    sample = head[: len(head) // 2 * 2][:8192]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for zeros, other, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) >= 0.3 * len(zeros) and other.count(0) <= 0.02 * len(other):
+            try:
+                sample.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            return encoding
+    return None
 
 
 def _sniff_zip(path, filename: str) -> str:
@@ -169,7 +188,8 @@ def decode_text(data: bytes) -> tuple[str, str]:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             pass
-    for encoding in ("utf-8", "gb18030"):
+    bomless = _utf16_without_bom(data[:_SNIFF_BYTES])
+    for encoding in ((bomless,) if bomless else ()) + ("utf-8", "gb18030"):
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
@@ -197,6 +217,16 @@ class SheetTable:
     header_row: int            # 1-based row of the header as the user sees it
     data: pd.DataFrame         # positional columns 0..n-1
     hidden: bool = False
+    # Rows with a control character (NUL, ESC …) in a cell, and that cell shown with the character marked.
+    control: np.ndarray | None = None
+    control_text: np.ndarray | None = None
+
+    def control_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mask, cell text) of the rows a control character rejects; nothing for the usual clean file."""
+        n = len(self.data)
+        if self.control is None:
+            return np.zeros(n, dtype=bool), np.full(n, "", dtype=object)
+        return self.control, self.control_text
 
     def row_nos(self) -> np.ndarray:
         return np.arange(len(self.data), dtype=np.int64) + self.header_row + 1
@@ -231,11 +261,90 @@ class Tables:
 
 
 def read_tables(path, filename: str, spec: TableSpec, overrides: dict[str, str] | None = None) -> Tables:
-    """Sniff, decode and read every sheet whose header matches `spec`; IngestError if none does."""
+    """Sniff, check against the limits, decode and read every sheet whose header matches `spec`; IngestError if none does."""
     fmt = sniff_format(path, filename)
     if fmt == "csv":
         return _read_csv(path, filename, spec, overrides)
-    return _read_workbook(path, filename, fmt, spec, overrides)
+    # The xlsx scan has bounded every cell's length and says whether any may hold a control character;
+    # an xls (at most 65,536 × 256 cells) is checked cell by cell once read.
+    suspect = check_xlsx(path, filename) if fmt == "xlsx" else True
+    return _read_workbook(path, filename, fmt, spec, overrides, suspect=suspect)
+
+
+# Control characters never typed into a cell; tab, line feed and carriage return are text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([b for b in range(32) if b not in (9, 10, 13)] + [127])
+
+
+def _mark_controls(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rows holding a control character, and the first such cell with each character shown as U+FFFD."""
+    mask = np.zeros(len(data), dtype=bool)
+    text = np.full(len(data), "", dtype=object)
+    for col in data.columns:
+        values = data[col]
+        joined = "\x1e".join(v for v in values.to_numpy(dtype=object) if isinstance(v, str))
+        if not _CONTROL.search(joined):
+            continue  # the usual case: one regex pass over the column
+        hit = values.map(lambda v: isinstance(v, str) and _CONTROL.search(v) is not None).to_numpy(dtype=bool)
+        new = hit & ~mask
+        text[new] = [_CONTROL.sub("\ufffd", v)[:200] for v in values.to_numpy(dtype=object)[new]]
+        mask |= hit
+    return (mask, text) if mask.any() else None
+
+
+def _check_cells(data: pd.DataFrame, filename: str, sheet: str, header_row: int, *, cell_lengths: bool) -> None:
+    """Refuse a sheet with too many rows or columns, or (if asked) a cell longer than Excel allows."""
+    lim = limits()
+    if len(data) > lim.max_rows:
+        raise refuse(filename, "max_rows", lim.max_rows, len(data), _(
+            "a sheet has %(found)d rows, more than the limit of %(limit)d rows.") % {"found": len(data), "limit": lim.max_rows})
+    used = [c for c in data.columns if (data[c].astype(bool)).any()] if data.shape[1] > lim.max_columns else data.columns
+    if len(used) and max(used) + 1 > lim.max_columns:
+        found = int(max(used)) + 1
+        raise refuse(filename, "max_columns", lim.max_columns, found, _(
+            "a sheet reaches column %(found)d, more than the limit of %(limit)d columns.") % {"found": found, "limit": lim.max_columns})
+    for col in data.columns if cell_lengths else ():
+        values = data[col].to_numpy(dtype=object)
+        if sum(len(v) for v in values if isinstance(v, str)) <= lim.max_cell_chars:
+            continue
+        lengths = np.fromiter((len(v) if isinstance(v, str) else 0 for v in values), dtype=np.int64, count=len(values))
+        if lengths.max() > lim.max_cell_chars:
+            i = int(lengths.argmax())
+            where = f"{sheet + ' ' if sheet else ''}{_column_name(int(col))}{header_row + 1 + i}"
+            raise refuse(filename, "max_cell_chars", lim.max_cell_chars, int(lengths[i]), _(
+                "cell %(cell)s holds %(found)d characters, more than the limit of %(limit)d.")
+                % {"cell": where, "found": int(lengths[i]), "limit": lim.max_cell_chars})
+
+
+def _column_name(index: int) -> str:
+    from .guard import column_letters
+
+    return column_letters(index + 1)
+
+
+def check_xlsx_head(path, filename: str, spec: TableSpec, overrides: dict[str, str] | None = None) -> bool:
+    """Look for the header in a bounded prefix of an xlsx; True if found, False if the prefix cannot tell.
+
+    Raises the same errors as read_tables when the first rows of every sheet were read and hold no header.
+    """
+    from .head import read_head
+
+    sheets = read_head(path)
+    if sheets is None:
+        return False
+    found, any_cells = {}, False
+    for sheet in sheets:
+        head_text = [cell_text(pd.Series(row, dtype=object)).tolist() if row else [] for row in sheet.rows]
+        any_cells = any_cells or any(c for row in head_text for c in row)
+        match = find_header(head_text, spec, overrides)
+        if match.complete:
+            return True
+        found[sheet.name] = _candidate_cells(match)
+    if not any_cells:
+        if all(sheet.complete for sheet in sheets):
+            raise IngestError(errors.EMPTY_FILE, _("“%(filename)s” is empty.") % {"filename": filename})
+        return False
+    raise _header_not_found(filename, spec, found)
 
 
 def _header_not_found(filename: str, spec: TableSpec, found: dict[str, list[str]]) -> IngestError:
@@ -251,7 +360,7 @@ def _candidate_cells(match: HeaderMatch) -> list[str]:
     return [c.strip() for c in match.cells if c.strip()]
 
 
-def _read_workbook(path, filename, fmt, spec, overrides) -> Tables:
+def _read_workbook(path, filename, fmt, spec, overrides, *, suspect: bool) -> Tables:
     try:
         with open(path, "rb") as f:
             book = CalamineWorkbook.from_filelike(f)
@@ -283,8 +392,15 @@ def _read_workbook(path, filename, fmt, spec, overrides) -> Tables:
         except Exception as exc:
             raise _corrupt(filename, f"sheet {meta.name}: {str(exc)[:200]}")
         body = rows[match.row + 1 :]
+        del rows
         data = pd.DataFrame(body, dtype=object, columns=range(len(head[match.row])))
-        tables.append(SheetTable(meta.name, match, match.row + 1, data, hidden))
+        del body
+        _check_cells(data, filename, meta.name, match.row + 1, cell_lengths=fmt != "xlsx")
+        table = SheetTable(meta.name, match, match.row + 1, data, hidden)
+        marked = _mark_controls(data) if suspect else None
+        if marked is not None:
+            table.control, table.control_text = marked
+        tables.append(table)
     if not tables:
         if not any_cells:
             raise IngestError(errors.EMPTY_FILE, _("“%(filename)s” is empty.") % {"filename": filename})
@@ -316,8 +432,11 @@ def _read_csv(path, filename, spec, overrides) -> Tables:
         raise _header_not_found(filename, spec, {"": _candidate_cells(match)})
 
     start = _offset_after_lines(text, line_ends[match.row])
-    data = _read_csv_body(text[start:], delimiter, len(match.cells), filename)
+    data, controls = _read_csv_body(text[start:], delimiter, len(match.cells), filename, line_ends[match.row] + 1)
     table = SheetTable("", match, match.row + 1, data)
+    marked = _mark_controls(data) if controls else None
+    if marked is not None:
+        table.control, table.control_text = marked
     return Tables("csv", [table], encoding=encoding, delimiter=delimiter)
 
 
@@ -347,18 +466,43 @@ def _offset_after_lines(text: str, n_lines: int) -> int:
     return pos
 
 
-def _read_csv_body(body: str, delimiter: str, header_width: int, filename: str) -> pd.DataFrame:
+def _read_csv_body(body: str, delimiter: str, header_width: int, filename: str, first_row: int) -> tuple[pd.DataFrame, bool]:
+    """The records under the header as text cells, within the limits; and whether any holds a control character."""
+    lim = limits()
+    if header_width > lim.max_columns:
+        raise refuse(filename, "max_columns", lim.max_columns, header_width, _(
+            "the header has %(found)d columns, more than the limit of %(limit)d columns.")
+            % {"found": header_width, "limit": lim.max_columns})
     data = body.encode("utf-8")
     if not data.strip():
-        return pd.DataFrame(columns=range(header_width), dtype=object)
+        return pd.DataFrame(columns=range(header_width), dtype=object), False
+    arr = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == 10)
+    # Line lengths in bytes bound them in characters from above; only a long line is decoded to count exactly.
+    ends = np.append(newlines, len(arr))
+    lengths = np.diff(np.concatenate(([-1], ends))) - 1
+    longest = int(lengths.argmax())
+    if lengths[longest] > lim.max_line_chars:
+        start = int(ends[longest - 1]) + 1 if longest else 0
+        chars = len(data[start : int(ends[longest])].decode("utf-8"))
+        if chars > lim.max_line_chars:
+            raise refuse(filename, "max_line_chars", lim.max_line_chars, chars, _(
+                "line %(line)d holds %(found)d characters, more than the limit of %(limit)d.")
+                % {"line": first_row + longest, "found": chars, "limit": lim.max_line_chars})
     # read_csv needs the widest row up front or it fails on rows longer than the header. Count
     # delimiters per line with numpy: an upper bound, since quoted delimiters count too.
-    arr = np.frombuffer(data, dtype=np.uint8)
     delimiters = np.flatnonzero(arr == ord(delimiter))
     width = header_width
     if delimiters.size:
-        line_of = np.searchsorted(np.flatnonzero(arr == 10), delimiters)
-        width = max(header_width, int(np.bincount(line_of).max()) + 1)
+        per_line = np.bincount(np.searchsorted(newlines, delimiters))
+        width = max(header_width, int(per_line.max()) + 1)
+        if width > lim.max_columns:
+            width = _true_width(data, ends, per_line, delimiter, header_width, filename, first_row)
+    controls = len(data.translate(None, _CONTROL_BYTES)) != len(data)
+    if controls and b"\x00" in data:
+        # The parser ends a cell at NUL and would keep only what comes before it; a visible control
+        # character instead keeps the cell whole, so that its row is rejected rather than silently cut.
+        data = data.replace(b"\x00", b"\x01")
     try:
         frame = pd.read_csv(
             io.BytesIO(data),
@@ -376,4 +520,23 @@ def _read_csv_body(body: str, delimiter: str, header_width: int, filename: str) 
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise _corrupt(filename, str(exc)[:200])
-    return frame.fillna("").astype(object)
+    frame = frame.fillna("").astype(object)
+    _check_cells(frame, filename, "", first_row - 1, cell_lengths=bool(lengths[longest] > lim.max_cell_chars))
+    return frame, controls
+
+
+def _true_width(data: bytes, ends: np.ndarray, per_line: np.ndarray, delimiter: str, header_width: int,
+                filename: str, first_row: int) -> int:
+    """The widest record among lines with more delimiters than the limit allows columns, parsed for real (quotes)."""
+    lim = limits()
+    width = header_width
+    for line in np.flatnonzero(per_line + 1 > lim.max_columns):
+        start = int(ends[line - 1]) + 1 if line else 0
+        text = data[start : int(ends[line])].decode("utf-8", "replace")
+        record = next(csv.reader([text], delimiter=delimiter), [])
+        if len(record) > lim.max_columns:
+            raise refuse(filename, "max_columns", lim.max_columns, len(record), _(
+                "line %(line)d has %(found)d columns, more than the limit of %(limit)d columns.")
+                % {"line": first_row + int(line), "found": len(record), "limit": lim.max_columns})
+        width = max(width, len(record))
+    return max(width, lim.max_columns)

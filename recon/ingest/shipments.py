@@ -16,8 +16,9 @@ from .clean import (
     parse_money_fen,
     parse_weight_g,
 )
+from .guard import run_isolated
 from .errors import IngestError, _
-from .readers import SheetTable, read_tables
+from .readers import SheetTable, _mark_controls, read_tables
 from .regions import normalize_province
 from .specs import SHIPMENT_SPEC
 from .table import (
@@ -67,7 +68,14 @@ _CODE_FIELDS = {
 
 
 def read_shipments(path, filename: str, overrides: dict[str, str] | None = None) -> ParsedTable:
-    """Read a shipment list into one clean row per parcel and rejected rows."""
+    """Read a shipment list into one clean row per parcel and rejected rows.
+
+    Parsed in a child process under the upload limits (guard.run_isolated): a file built to exhaust memory fails alone.
+    """
+    return run_isolated(_read_shipments, path, filename, overrides, filename=filename)
+
+
+def _read_shipments(path, filename: str, overrides: dict[str, str] | None = None) -> ParsedTable:
     tables = read_tables(path, filename, SHIPMENT_SPEC, overrides)
     frames, rejected, sheets, totals = [], [], [], []
     blank_rows = repeated_headers = 0
@@ -135,9 +143,11 @@ def _read_sheet(table: SheetTable):
     status_text = cell_text(column_or_blank(table, "status")).str.normalize("NFKC").str.lower()
     status = status_text.str.replace(r"\s+", "", regex=True).map(STATUSES)
 
+    control, control_text = table.control_rows()
     codes = first_reason(
         n,
         [
+            (control, "control_character"),
             (~waybill_ok, waybill_reason.to_numpy(dtype=object)),
             ((order_no == "").to_numpy(), "order_no_missing"),
             (lost_digits(order_cells).to_numpy(), "order_no_scientific"),
@@ -170,7 +180,13 @@ def _read_sheet(table: SheetTable):
             "row_no": table.row_nos()[keep],
         }
     )
-    rejected = rejected_frame(_without_personal_data(table), reject, codes, _CODE_FIELDS)
+    masked = _without_personal_data(table)
+    if control.any() and masked is not table:
+        # The cell quoted in the reason may be a recipient's: quote it from the masked sheet.
+        remarked = _mark_controls(masked.data)
+        visible = remarked[1] if remarked is not None else np.full(n, "", dtype=object)
+        control_text = np.where(visible != "", visible, "***").astype(object)
+    rejected = rejected_frame(masked, reject, codes, _CODE_FIELDS, control_text)
     return frame, rejected, kinds, int(keep.sum() + reject.sum())
 
 

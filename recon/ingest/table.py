@@ -14,6 +14,10 @@ TOTALS_RE = r"合计|总计|小计|汇总|total"
 
 # Reason texts by code; %(value)s is the offending cell as the user typed it.
 REASONS = {
+    "control_character": gettext_noop(
+        "Cell “%(value)s” holds a control character (shown as �), which is never typed; "
+        "the file was damaged on export. Remove it and export the file again"
+    ),
     "waybill_missing": gettext_noop("Waybill number is empty"),
     "waybill_scientific": gettext_noop(
         "Waybill number “%(value)s” is in scientific notation, so its digits were lost. "
@@ -163,10 +167,25 @@ def rejected_frame(
             "sheet": np.full(len(idx), table.name, dtype=object),
             "row_no": table.row_nos()[idx],
             "reason_code": codes,
-            "reason": describe(codes, values),
-            "raw": join_cells(table.data.iloc[idx]).to_numpy(dtype=object),
+            "reason": shown(pd.Series(describe(codes, values), dtype=object), REASON_CHARS).to_numpy(dtype=object),
+            "raw": shown(join_cells(table.data.iloc[idx]), RAW_CHARS).to_numpy(dtype=object),
         }
     )
+
+
+# What a rejected row keeps of the file: enough to find and fix the row, never a whole oversized cell.
+REASON_CHARS = 300
+RAW_CHARS = 1000
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def shown(text: pd.Series, limit: int) -> pd.Series:
+    """Text as stored and shown: control characters marked (databases refuse NUL), cut to `limit` with an ellipsis."""
+    text = text.astype(str).str.replace(_CONTROL, "\ufffd", regex=True)
+    long = text.str.len() > limit
+    if long.any():
+        text = text.where(~long, text.str.slice(0, limit - 1) + "…")
+    return text
 
 
 def empty_rejected() -> pd.DataFrame:
@@ -207,6 +226,6 @@ def sheet_info(table: SheetTable, data_rows: int) -> dict:
         "name": table.name,
         "header_row": table.header_row,
         "data_rows": int(data_rows),
-        "columns": {f: table.header_text(f) for f in table.header.columns},
+        "columns": {f: shown(pd.Series([table.header_text(f)], dtype=object), 200).iat[0] for f in table.header.columns},
         "hidden": table.hidden,
     }

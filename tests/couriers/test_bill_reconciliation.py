@@ -144,8 +144,8 @@ def test_header_not_found_is_refused_at_upload_and_leaves_nothing(zto, no_enqueu
 
 
 def test_header_not_found_in_the_worker_fails_the_run_and_leaves_no_bill(zto, no_enqueue, tmp_path, monkeypatch):
-    """A large workbook is only read by the worker: the same refusal arrives as a failed run."""
-    monkeypatch.setattr("recon.uploads.PREVIEW_WORKBOOK_MAX_BYTES", 0)
+    """A workbook whose first rows lie past the prefix a request reads is checked by the worker: the same refusal arrives as a failed run."""
+    monkeypatch.setattr("recon.ingest.head.SHEET_PREFIX_BYTES", 16)
     path = tmp_path / "nonsense.xlsx"
     pd.DataFrame({"名称": ["苹果"], "数量": [3]}).to_excel(path, index=False)
     run = submit_and_run(path, zto)
