@@ -105,7 +105,7 @@ def check_header(staged: StagedUpload, spec, overrides: dict | None = None) -> N
     with the same error).
     """
     from recon.ingest import read_tables
-    from recon.ingest.guard import run_isolated
+    from recon.ingest.guard import check_xlsx, run_isolated
     from recon.ingest.limits import limits
     from recon.ingest.readers import check_xlsx_head
 
@@ -123,6 +123,7 @@ def check_header(staged: StagedUpload, spec, overrides: dict | None = None) -> N
             finally:
                 os.unlink(tmp)
         elif staged.format == "xlsx":
+            check_xlsx(staged.path, staged.filename, scan=False)
             check_xlsx_head(staged.path, staged.filename, spec, overrides or None)
         elif staged.size <= PREVIEW_XLS_MAX_BYTES:
             lim = limits()

@@ -7,6 +7,7 @@ slips past these checks meets the child process's memory and time limits: one fa
 """
 from __future__ import annotations
 
+import faulthandler
 import html
 import os
 import pickle
@@ -81,11 +82,12 @@ _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\s")
 _DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
-def check_xlsx(path, filename: str) -> bool:
+def check_xlsx(path, filename: str, *, scan: bool = True) -> bool:
     """Refuse an xlsx whose parts, sheets or cells go past the limits, before any parser sees it.
 
     Returns whether a cell may hold a control character (escaped as _x0000_ or raw), so that the reader
-    looks for them only then.
+    looks for them only then. With scan=False (a web request) only the zip directory, the parts' heads and
+    the sheets' declared extents are read, never the sheets' whole XML.
     """
     lim = limits()
     try:
@@ -128,6 +130,12 @@ def check_xlsx(path, filename: str) -> bool:
                     raise refuse(filename, "max_sheets", lim.max_sheets, sheets, _(
                         "the workbook has %(found)d sheets, more than the limit of %(limit)d.")
                         % {"found": sheets, "limit": lim.max_sheets})
+            if not scan:
+                for info in infos:
+                    if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                        with z.open(info) as part:
+                            _check_dimension(filename, part.read(65536))
+                return True
             controls = False
             for info in infos:
                 name = info.filename
@@ -170,10 +178,7 @@ def _scan_part(z: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str, *, shee
             # The tail keeps a reference or a long text cut at a chunk's end whole in the next block.
             block = tail + chunk
             if sheet and first:
-                dim = _DIMENSION.search(block[:65536])
-                if dim and dim.group(3):
-                    cols, rows = column_number(dim.group(3).decode()), int(dim.group(4))
-                    _check_extent(filename, rows, cols, f"{dim.group(3).decode()}{rows}")
+                _check_dimension(filename, block[:65536])
             first = False
             if beyond is not None and (hit := beyond.search(block)):
                 ref = hit.group(0).split(b'"')[1].decode()
@@ -198,8 +203,19 @@ def _scan_part(z: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str, *, shee
     return controls
 
 
+def _check_dimension(filename: str, head: bytes) -> None:
+    """The extent a sheet declares (<dimension ref="A1:XFD1048576"/>) against the bounds."""
+    dim = _DIMENSION.search(head)
+    if dim and dim.group(3):
+        cols, rows = column_number(dim.group(3).decode()), int(dim.group(4))
+        _check_extent(filename, rows, cols, f"{dim.group(3).decode()}{rows}")
+
+
 def _check_extent(filename: str, rows: int, cols: int, ref: str) -> None:
     lim = limits()
+    if rows > lim.max_rows and ref.isdigit():  # a <row r="…"> element, not a cell
+        raise refuse(filename, "max_rows", lim.max_rows, rows, _(
+            "a sheet reaches row %(found)d, more than the limit of %(limit)d rows.") % {"found": rows, "limit": lim.max_rows})
     if rows > lim.max_rows:
         raise refuse(filename, "max_rows", lim.max_rows, rows, _(
             "a sheet reaches row %(found)d (cell %(ref)s), more than the limit of %(limit)d rows.")
@@ -233,6 +249,7 @@ def run_isolated(fn, *args, filename: str = "", memory_mb: int | None = None, ti
         status = 0
         try:
             _in_child = True
+            faulthandler.disable()  # a reader that aborts is an expected outcome here, not a crash to dump
             _cap_memory(memory_mb)
             try:
                 outcome = ("ok", fn(*args, **kwargs))
