@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .audit import audit_record, changes_of, current_ip
-from .errors import UserFacingError
+from .errors import UserFacingError, bounded, bounded_message
 from .models import ReconRun, Setting
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,10 @@ def run_progress(*, run_id: int, phase: str) -> None:
 
 
 def run_fail(*, run_id: int, code: str, message: str, details: dict | None = None) -> None:
+    """Mark a run failed; what it keeps of the error is bounded, so that a run list never carries a file's worth of text."""
     ReconRun.objects.filter(id=run_id).update(
-        status=ReconRun.Status.FAILED, phase=ReconRun.Phase.FAILED, error_code=code, error=message,
-        error_details=details or {}, finished_at=timezone.now(),
+        status=ReconRun.Status.FAILED, phase=ReconRun.Phase.FAILED, error_code=code, error=bounded_message(message),
+        error_details=bounded(details or {}), finished_at=timezone.now(),
     )
 
 

@@ -139,7 +139,7 @@ def _read_sheet(table: SheetTable) -> dict:
         {
             "sheet": table.name,
             "row_no": int(row_no),
-            "text": str(text),
+            "text": str(text)[:200],
             "fee_fen": None if pd.isna(fee_fen) else int(fee_fen),
         }
         for row_no, text, fee_fen in zip(

@@ -357,7 +357,9 @@ def _header_not_found(filename: str, spec: TableSpec, found: dict[str, list[str]
 
 
 def _candidate_cells(match: HeaderMatch) -> list[str]:
-    return [c.strip() for c in match.cells if c.strip()]
+    """The cells of the row that came closest to a header, as the error shows them (a few, each cut short)."""
+    cells = [c.strip() for c in match.cells if c.strip()]
+    return [c if len(c) <= 100 else c[:99] + "…" for c in cells[:60]]
 
 
 def _read_workbook(path, filename, fmt, spec, overrides, *, suspect: bool) -> Tables:

@@ -151,3 +151,25 @@ def test_a_real_worker_survives_a_hostile_file_and_runs_the_next(live_worker, to
     succeeded = wait_for_run(good, timeout=120)
     assert succeeded.status == "succeeded" and succeeded.summary["lines"] == len(waybills)
     assert live_worker.poll() is None  # the worker process is alive
+
+
+def test_what_a_failed_run_keeps_of_the_file_is_bounded(token_client, zto, no_enqueue, tmp_path):
+    """A header search that fails on a file of huge cells stores a few short cells, not the file (runs list stays small)."""
+    path = tmp_path / "no-header.csv"
+    path.write_text("\n".join(",".join("长" * 30_000 for _c in range(3)) for _r in range(5)) + "\n", encoding="utf-8")
+    r = post_bill(token_client, path)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "header_not_found"
+    cells = r.json()["error"]["details"]["headers_found"][""]
+    assert [len(c) for c in cells] == [100, 100, 100] and all(c.endswith("…") for c in cells)
+    assert len(r.content) < 5000
+
+
+def test_run_fail_bounds_message_and_details(zto):
+    run = ReconRun.objects.create(kind="courier_fee", courier=zto, period_start="2026-10-01", period_end="2026-10-31")
+    run_services.run_fail(run_id=run.id, code="internal_error", message="x" * 100_000,
+                          details={"rows": [{"raw": "y" * 100_000}] * 500})
+    run.refresh_from_db()
+    assert len(run.error) == 1000 and run.error.endswith("…")
+    assert len(run.error_details["rows"]) == 51 and run.error_details["rows"][-1] == "… 450 more"
+    assert len(run.error_details["rows"][0]["raw"]) == 300
+    assert len(json.dumps(run.error_details)) < 30_000
