@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench bench-queue setup messages migrate demo worker clean
+.PHONY: run test bench bench-queue bench-ingest setup messages migrate demo worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ BENCH_LINES ?= 100000
 BENCH_REPEAT ?= 3
 bench: migrate
 	$(BIN)/python manage.py bench_courier_fee --lines $(BENCH_LINES) --repeat $(BENCH_REPEAT)
+
+# Reading a bill: the upload limits' scan and the child process against the parse itself (xlsx and csv).
+BENCH_INGEST_LINES ?= 100000
+bench-ingest: setup
+	$(BIN)/python manage.py bench_ingest --lines $(BENCH_INGEST_LINES) --repeat $(BENCH_REPEAT)
 
 # The review queue at a million rows: PostgreSQL only (DATABASE_URL); it deletes the rows it made when done.
 BENCH_QUEUE_ROWS ?= 1000000
