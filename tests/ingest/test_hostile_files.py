@@ -55,8 +55,11 @@ def test_hostile_file_is_refused_naming_the_limit(tmp_path, english, make, limit
     assert words in error.message
 
 
-def test_refusals_are_in_chinese_by_default(tmp_path):
-    error = refusal(hostile.sparse_sheet(tmp_path))
+def test_refusals_in_chinese(tmp_path):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        error = refusal(hostile.sparse_sheet(tmp_path))
     assert error.message == "无法导入“sparse.xlsx”：表格到达第 16384 列（单元格 XFD1048576），超过 100 列的上限。"
 
 
