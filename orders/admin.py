@@ -44,6 +44,7 @@ class ShipmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def audit_values(self, obj) -> dict:
         # The trail is read by auditors, who may not see recipients: it records that they changed, masked.
         values = model_values(obj)
+        values.pop("updated_at", None)  # changes with every save: not a change anyone made
         for field, mask in MASKS.items():
             values[field] = mask(values[field])
         return values

@@ -103,7 +103,8 @@ class AuditedAdminMixin:
     def save_model(self, request, obj, form, change):
         before = self.audit_values(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}
         super().save_model(request, obj, form, change)
-        after = self.audit_values(obj)
+        # Read back, as `before` was: the form's values differ in form only (a datetime's time zone) from the stored ones.
+        after = self.audit_values(type(obj).objects.get(pk=obj.pk))
         diff = changes_of(before, after)
         if diff or not change:
             audit_record(user=request.user, object_type=self._type(obj), object_id=obj.pk,
