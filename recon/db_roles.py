@@ -35,6 +35,9 @@ def app_role_grant(*, role: str, password: str | None = None) -> list[str]:
         if exists is None:
             if not password:
                 raise UserFacingError("no_such_role", f"role {role} does not exist (give its password to create it)")
+            if not _one(cursor, "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"):
+                raise UserFacingError("cannot_create_role", f"{owner} may not create roles: create {role} as an administrator "
+                                                            f"(CREATE ROLE {role} LOGIN PASSWORD …), then run this again")
             cursor.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
             done.append(f"created role {role}")
         elif exists:
