@@ -184,6 +184,8 @@ AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_USER
 AXES_LOCKOUT_PARAMETERS = "recon.login_throttle.lockout_parameters"
 AXES_COOLOFF_TIME = _int("LOGIN_COOLOFF_MINUTES", 30) / 60 or None  # hours; 0 keeps the lock until a manager lifts it
 AXES_LOCKOUT_CALLABLE = "recon.login_throttle.lockout_response"
+# The same client address as the audit trail's: REMOTE_ADDR, or X-Forwarded-For behind a proxy that overwrites it.
+AUDIT_TRUST_X_FORWARDED_FOR = _bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
 AXES_CLIENT_IP_CALLABLE = "recon.audit.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
