@@ -5,6 +5,6 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN for po in locale/*/LC_MESSAGES/*.po; do pybabel -q compile -i "$po" -o "${po%.po}.mo"; done \
- && DEBUG=false SECRET_KEY=build-only python manage.py collectstatic --noinput -v0
+ && DEBUG=false SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" python manage.py collectstatic --noinput -v0
 EXPOSE 8000
 CMD ["gunicorn", "recon.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "300"]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from recon.admin import ReadOnlyAdmin
 from recon.audit import AuditedAdminMixin
 
 from .models import ColumnMapping, Courier, CourierBill, RateCard, RateCardBand, RateCardZone, RejectedRow
@@ -51,7 +52,7 @@ class CourierBillAdmin(admin.ModelAdmin):
 
 
 @admin.register(RejectedRow)
-class RejectedRowAdmin(admin.ModelAdmin):
+class RejectedRowAdmin(ReadOnlyAdmin):
+    # A bill's rejected rows are its import's evidence (downloadable with the bill): they go only with the bill.
     list_display = ["bill", "sheet", "row_no", "reason_code", "reason"]
     list_filter = ["reason_code"]
-    readonly_fields = [f.name for f in RejectedRow._meta.fields]

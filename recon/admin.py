@@ -1,6 +1,8 @@
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 
-from .audit import AuditedAdminMixin
+from .audit import AuditedAdminMixin, audit_record
 from .models import AuditEvent, BulkAction, Discrepancy, Dispute, ReconPeriod, ReconRun, Setting
 
 
@@ -61,3 +63,49 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class SettingAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["key", "value", "updated_by", "updated_at"]
     audit_object_type = "setting"
+
+
+# Lifting a login lockout: a manager deletes the attempts of the username or address (the lock goes with them).
+# Managers hold the product's permissions, not axes' own, so the manager's right to change settings opens this page.
+LIFT_LOCKOUT_PERMISSION = "recon.change_setting"
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    actions = ["delete_selected"]
+
+    def _may_lift(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff and request.user.has_perm(LIFT_LOCKOUT_PERMISSION)
+
+    def has_module_permission(self, request):
+        return self._may_lift(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_lift(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_lift(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        _record_lift(request.user, [obj])
+
+    def delete_queryset(self, request, queryset):
+        attempts = list(queryset)
+        super().delete_queryset(request, queryset)
+        _record_lift(request.user, attempts)
+
+
+def _record_lift(user, attempts) -> None:
+    for attempt in attempts:
+        audit_record(user=user, object_type="login_lockout", object_id=attempt.pk, action="lift",
+                     changes={"username": [attempt.username, None], "ip_address": [attempt.ip_address, None],
+                              "failures": [attempt.failures_since_start, 0]}, note="admin")

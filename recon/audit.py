@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -96,10 +97,14 @@ class AuditedAdminMixin:
     def _type(self, obj) -> str:
         return self.audit_object_type or obj._meta.model_name
 
+    def audit_values(self, obj) -> dict:
+        return model_values(obj)
+
     def save_model(self, request, obj, form, change):
-        before = model_values(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}
+        before = self.audit_values(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}
         super().save_model(request, obj, form, change)
-        after = model_values(obj)
+        # Read back, as `before` was: the form's values differ in form only (a datetime's time zone) from the stored ones.
+        after = self.audit_values(type(obj).objects.get(pk=obj.pk))
         diff = changes_of(before, after)
         if diff or not change:
             audit_record(user=request.user, object_type=self._type(obj), object_id=obj.pk,
@@ -121,7 +126,13 @@ class AuditedAdminMixin:
             audit_record(user=request.user, object_type=self._type(parent), object_id=parent.pk, action="change", changes=diff, note="admin")
 
     def delete_model(self, request, obj):
-        pk, values = obj.pk, model_values(obj)
+        pk, values = obj.pk, self.audit_values(obj)
         super().delete_model(request, obj)
         audit_record(user=request.user, object_type=self._type(obj), object_id=pk, action="delete",
                      changes={k: [v, None] for k, v in values.items()}, note="admin")
+
+    def delete_queryset(self, request, queryset):
+        # The list's "delete selected" action would otherwise delete in one query, past delete_model and the trail.
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)

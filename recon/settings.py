@@ -8,6 +8,7 @@ A value that cannot be parsed stops the process at start with the variable's nam
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import environ
@@ -30,7 +31,7 @@ def _read_file_vars(names: list[str]) -> None:
                 raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {exc}") from exc
 
 
-_read_file_vars(["SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS"])
+_read_file_vars(["SECRET_KEY", "DATABASE_URL", "DATABASE_MIGRATE_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS"])
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -55,12 +56,33 @@ def _int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from exc
 
 
+DEVELOPMENT_SECRET_KEY = "embedded-mode-only-not-secret"  # noqa: S105 - refused with DEBUG off
+
+
+def _secret_key_problem(key: str) -> str | None:
+    """Why a key may not sign production sessions, or None (Django's own deploy rule, enforced at start)."""
+    if not key.strip():
+        return "is empty"
+    if key == DEVELOPMENT_SECRET_KEY:
+        return "is the public development key"
+    if key.startswith("django-insecure-"):
+        return "is a generated development key (django-insecure-…)"
+    if len(key) < 50 or len(set(key)) < 5:
+        return "is too weak: use at least 50 characters with at least 5 different ones"
+    return None
+
+
 DEBUG = _bool("DEBUG", True)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false")
-    SECRET_KEY = "embedded-mode-only-not-secret"  # noqa: S105 - only with DEBUG on
+if not DEBUG:
+    _problem = _secret_key_problem(SECRET_KEY)
+    if _problem:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY {_problem}; with DEBUG=false set a long random one, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+elif not SECRET_KEY.strip():
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
@@ -77,6 +99,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "recon",
     "orders",
     "couriers",
@@ -96,6 +119,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "recon.middleware.LoginRequiredMiddleware",
     "recon.audit.AuditContextMiddleware",
+    # Last, so that it turns the lockout flagged during authentication into the locked-out login page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "recon.urls"
@@ -117,10 +142,15 @@ TEMPLATES = [
     },
 ]
 
+# The app's role may read and write rows but owns no table; schema changes and grants run as the owner, whose
+# URL (DATABASE_MIGRATE_URL) is used only by the commands below, run from the command line.
+OWNER_COMMANDS = ("migrate", "db_grant_app_role")
+_command = sys.argv[1] if len(sys.argv) > 1 and Path(sys.argv[0]).name in {"manage.py", "django-admin"} else None
+_database_var = "DATABASE_MIGRATE_URL" if _command in OWNER_COMMANDS and os.environ.get("DATABASE_MIGRATE_URL") else "DATABASE_URL"
 try:
-    DATABASES = {"default": env.db_url_config(os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"))}
+    DATABASES = {"default": env.db_url_config(os.environ.get(_database_var) or f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 except (environ.ImproperlyConfigured, ValueError, KeyError) as exc:
-    raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
+    raise ImproperlyConfigured(f"{_database_var} is not a valid database URL: {exc}") from exc
 DATABASE_VENDOR = "postgresql" if "postgresql" in DATABASES["default"]["ENGINE"] else "sqlite"
 if DATABASE_VENDOR == "sqlite":
     # WAL and immediate transactions let the web process and the worker write the same file.
@@ -132,8 +162,33 @@ if DATABASE_VENDOR == "sqlite":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", _int("CONN_MAX_AGE", 60))
+    # A kept connection that PostgreSQL closed (a restart, a failover) is replaced at the next request, not used for a 500.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    "recon.login_throttle.LoginThrottleBackend",  # refuses locked-out users and addresses before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login throttling (django-axes): a username locks after LOGIN_FAILURES_PER_USER failures from anywhere, an address
+# after LOGIN_FAILURES_PER_ADDRESS failures for any username or API token, for LOGIN_COOLOFF_MINUTES or until a
+# manager lifts it (admin: Access attempts, or `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS`).
+LOGIN_FAILURES_PER_USER = _int("LOGIN_FAILURES_PER_USER", 5)
+LOGIN_FAILURES_PER_ADDRESS = _int("LOGIN_FAILURES_PER_ADDRESS", 20)
+if LOGIN_FAILURES_PER_USER < 1 or LOGIN_FAILURES_PER_ADDRESS < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURES_PER_USER and LOGIN_FAILURES_PER_ADDRESS must be at least 1")
+AXES_HANDLER = "recon.login_throttle.LoginAttemptHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_USER
+AXES_LOCKOUT_PARAMETERS = "recon.login_throttle.lockout_parameters"
+AXES_COOLOFF_TIME = _int("LOGIN_COOLOFF_MINUTES", 30) / 60 or None  # hours; 0 keeps the lock until a manager lifts it
+AXES_LOCKOUT_CALLABLE = "recon.login_throttle.lockout_response"
+# The same client address as the audit trail's: REMOTE_ADDR, or X-Forwarded-For behind a proxy that overwrites it.
+AUDIT_TRUST_X_FORWARDED_FOR = _bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
+AXES_CLIENT_IP_CALLABLE = "recon.audit.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -191,7 +246,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "recon.login_throttle.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every endpoint lists the permissions of each action (recon.permissions); an undeclared action is refused.
@@ -216,6 +271,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status`; named here, the schema's enums are stable and `check --deploy` stays clean.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "recon.models.ReconRun.Status",  # a bulk action's statuses are the same set
+        "DiscrepancyStatusEnum": "recon.models.Discrepancy.Status",
+        "PeriodStatusEnum": "recon.models.ReconPeriod.Status",
+        "DisputeStatusEnum": "recon.models.Dispute.Status",
+        "ShipmentStatusEnum": "orders.models.Shipment.Status",
+    },
 }
 
 # Celery: the filesystem transport needs no server (embedded mode); production uses Redis.
@@ -255,13 +318,22 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes logs each failed login as a warning (worth keeping) and each successful one at info (noise).
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 if not DEBUG:
+    # Secure by default (`check --deploy` is clean); a deployment served over plain HTTP turns each one off by name.
     SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = _bool("SECURE_COOKIES", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", True)
+    # Health probes come from inside the network over plain HTTP; a redirect would fail them.
+    SECURE_REDIRECT_EXEMPT = [p.strip() for p in os.environ.get("SECURE_REDIRECT_EXEMPT", r"^health").split(",") if p.strip()]
+    SECURE_HSTS_SECONDS = _int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", True)
+    SECURE_CONTENT_TYPE_NOSNIFF = True
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
