@@ -11,6 +11,7 @@ import re
 import zipfile
 
 import openpyxl
+import pandas as pd
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -20,7 +21,7 @@ from orders.services import shipment_import
 from recon.disputes import dispute_create
 from recon.models import Discrepancy
 from recon.review import discrepancy_comment_add
-from recon.writers import csv_text
+from recon.writers import csv_text, frame_to_csv_bytes
 from tests.conftest import make_user
 from tests.couriers.test_bill_reconciliation import submit_and_run
 
@@ -133,6 +134,13 @@ def test_the_helper_neutralises_text_only():
         "'" + LINK, "'+1+1", "'-2+3", "'@SUM(A1)", "'\t=1", "'\r=1", "' =1", "'\u3000@x", "ZT1", "", "'=1",
     ]
     assert [csv_text(v) for v in (-12, -0.5, None)] == [-12, -0.5, None]
+
+
+def test_frame_csv_quotes_a_cr_and_leaves_computed_numbers_alone():
+    frame = pd.DataFrame({"text": ["x\r=1", "-12"], "money": ["-0.50", "3.00"], "count": [-2, 5]})
+    assert frame_to_csv_bytes(frame, numbers=["money"]) == (
+        '\ufefftext,money,count\r\n"x\r=1",-0.50,-2\r\n\'-12,3.00,5\r\n'.encode()
+    )
 
 
 MONEY = ("amount_at_stake", "billed_fee", "expected_fee")
