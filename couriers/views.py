@@ -1,8 +1,6 @@
 """Browser pages for courier bills (upload, lines, rejected rows) and rate cards."""
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 
 from django import forms
@@ -18,6 +16,7 @@ from django.views.decorators.http import require_POST
 from recon.errors import UserFacingError
 from recon.models import AuditEvent
 from recon.views import Column, kg, paginate, sort_headers, style_filter_form
+from recon.writers import rows_to_csv_bytes
 
 from .filters import CourierBillFilter, CourierBillLineFilter, RateCardFilter, RejectedRowFilter
 from .forms import BillUploadForm, RateCardImportForm
@@ -200,12 +199,9 @@ def bill_rejected(request, pk: int):
 def bill_rejected_download(request, pk: int):
     """The rejected rows as CSV, so the clerk can fix them in Excel and ask the courier."""
     bill = get_object_or_404(CourierBill, pk=pk)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["sheet", "row_no", "reason_code", "reason", "raw"])
-    writer.writerows(bill.rejected_rows.order_by("sheet", "row_no").values_list("sheet", "row_no", "reason_code", "reason", "raw"))
+    rows = bill.rejected_rows.order_by("sheet", "row_no").values_list("sheet", "row_no", "reason_code", "reason", "raw")
     # The BOM makes Excel on Windows read the file as UTF-8 instead of GBK.
-    response = HttpResponse(out.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(rows_to_csv_bytes(["sheet", "row_no", "reason_code", "reason", "raw"], rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="bill-{bill.pk}-rejected.csv"'
     return response
 

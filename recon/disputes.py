@@ -9,7 +9,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -34,6 +33,7 @@ from .periods import period_check_open, periods_lock
 from .permissions import may_work
 from .review import check_change, parse_amount
 from .uploads import ingest_error, stage_upload
+from .writers import xlsx_workbook
 
 S = Discrepancy.Status
 O = Discrepancy.Outcome
@@ -337,7 +337,7 @@ def dispute_workbook(*, dispute: Dispute) -> bytes:
     with translation.override("zh-hans"):
         labels = {value: str(label) for value, label in DiscrepancyType.choices}
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = xlsx_workbook(buffer, {"in_memory": True})
     title = book.add_format({"bold": True, "font_size": 16})
     bold = book.add_format({"bold": True})
     head = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1, "text_wrap": True, "valign": "vcenter"})

@@ -1,8 +1,6 @@
 """Browser pages for periods (close and reopen), the audit trail (view and export) and product settings."""
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 from django import forms
 from django.contrib import messages
@@ -21,6 +19,7 @@ from .services import KNOWN_SETTINGS, setting_change
 from .permissions import requires
 from .selectors import keyset_page, name_assignees, queue_totals
 from .views import paginate
+from .writers import frame_to_csv_bytes, frame_to_xlsx_bytes
 
 
 @requires("recon.view_reconperiod")
@@ -141,12 +140,10 @@ def audit_export(request):
         frame["changes"] = frame["changes"].map(lambda c: json.dumps(c, ensure_ascii=False, sort_keys=True))
     stamp = timezone.localdate().isoformat()
     if fmt == "xlsx":
-        buffer = io.BytesIO()
-        frame.to_excel(buffer, index=False, sheet_name="audit", engine="xlsxwriter")
-        response = HttpResponse(buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response = HttpResponse(frame_to_xlsx_bytes(frame, sheet_name="audit"), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.xlsx"'
         return response
-    response = HttpResponse(frame.to_csv(index=False).encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(frame_to_csv_bytes(frame), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     return response
 

@@ -13,6 +13,7 @@ from orders.models import Shipment
 from recon.db import db_to_local_naive
 from recon.engine.text import kg
 from recon.models import Discrepancy, DiscrepancyType
+from recon.writers import frame_to_csv_bytes, xlsx_frame_writer
 
 EXPORT_COLUMNS = [
     "waybill_no", "order_no", "type", "type_label", "status", "amount_at_stake", "billed_fee", "expected_fee",
@@ -35,8 +36,8 @@ def discrepancies_csv(queryset: QuerySet[Discrepancy]) -> bytes:
     for col in MONEY:
         # Decimals from a 2-place column print as '12.34'; missing values stay empty.
         frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
-    # UTF-8 with BOM so that Excel on Windows opens the Chinese text correctly.
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    # The money is ours (a negative amount at stake stays '-0.50'); every other text column may come from a file.
+    return frame_to_csv_bytes(frame, numbers=MONEY)
 
 
 def discrepancies_xlsx(queryset: QuerySet[Discrepancy], title: str = "") -> bytes:
@@ -44,7 +45,7 @@ def discrepancies_xlsx(queryset: QuerySet[Discrepancy], title: str = "") -> byte
     for col in MONEY:
         frame[col] = pd.to_numeric(frame[col].astype(object).where(frame[col].notna(), None).astype(str), errors="coerce")
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": {"constant_memory": False}}) as writer:
+    with xlsx_frame_writer(buffer, {"constant_memory": False}) as writer:
         frame.to_excel(writer, sheet_name=_("Discrepancies")[:31], index=False, freeze_panes=(1, 0))
         book, sheet = writer.book, writer.sheets[_("Discrepancies")[:31]]
         money_fmt = book.add_format({"num_format": "#,##0.00"})
@@ -69,6 +70,9 @@ _SHIPMENT_FIELDS = [
     "order_no", "waybill_no", "courier__code", "shipped_at", "weight_g", "length_mm", "width_mm", "height_mm",
     "province", "city", "status", "declared_value", *RECIPIENT_FIELDS,
 ]
+
+# Numbers the product formats from stored integers and decimals, never text from a file.
+SHIPMENT_NUMBER_COLUMNS = ("declared_value", "weight_kg", "length_cm", "width_cm", "height_cm")
 
 
 def _cm(mm: pd.Series) -> np.ndarray:
@@ -104,17 +108,16 @@ def shipments_frame(queryset: QuerySet[Shipment], *, reveal: bool) -> pd.DataFra
 
 
 def shipments_csv(queryset: QuerySet[Shipment], *, reveal: bool) -> bytes:
-    # UTF-8 with BOM, as for discrepancies: Excel on Windows reads the Chinese text right.
-    return shipments_frame(queryset, reveal=reveal).to_csv(index=False).encode("utf-8-sig")
+    return frame_to_csv_bytes(shipments_frame(queryset, reveal=reveal), numbers=SHIPMENT_NUMBER_COLUMNS)
 
 
 def shipments_xlsx(queryset: QuerySet[Shipment], *, reveal: bool) -> bytes:
     frame = shipments_frame(queryset, reveal=reveal)
-    for col in ("declared_value", "weight_kg", "length_cm", "width_cm", "height_cm"):
+    for col in SHIPMENT_NUMBER_COLUMNS:
         frame[col] = pd.to_numeric(frame[col].where(frame[col] != ""), errors="coerce")
     buffer = io.BytesIO()
     sheet_name = _("Shipments")[:31]
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    with xlsx_frame_writer(buffer) as writer:
         # Waybills, order numbers and phones stay text: as numbers Excel would show 7.53E+13 and drop leading zeros.
         frame.to_excel(writer, sheet_name=sheet_name, index=False, freeze_panes=(1, 0))
         book, sheet = writer.book, writer.sheets[sheet_name]

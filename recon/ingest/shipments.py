@@ -4,6 +4,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from ..writers import csv_text_undone
 from . import errors
 from .bills import weight_unit_of
 from .clean import (
@@ -172,7 +173,7 @@ def _read_sheet(table: SheetTable):
             "weight_g": weight[keep].array,
             **{f"{d}_mm": dims[d][0][keep].array for d in _DIMENSIONS},
             "province": province.to_numpy(dtype=object),
-            "city": cell_text(column_or_blank(table, "city"))[keep].to_numpy(dtype=object),
+            "city": csv_text_undone(cell_text(column_or_blank(table, "city"))).str.strip()[keep].to_numpy(dtype=object),
             "status": status[keep].to_numpy(dtype=object),
             "declared_value_fen": declared[keep].array,
             **{f: _recipient_text(column_or_blank(table, f))[keep].to_numpy(dtype=object) for f in RECIPIENT_FIELDS},
@@ -192,7 +193,8 @@ def _read_sheet(table: SheetTable):
 
 def _recipient_text(s: pd.Series) -> pd.Series:
     # Phones come as Excel numbers too; cell_text shows them without '.0'.
-    return cell_text(s).str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()
+    # A phone such as '+86 138…' comes back from our own CSV export with the apostrophe that kept Excel from running it.
+    return csv_text_undone(cell_text(s).str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()).str.strip()
 
 
 def _without_personal_data(table: SheetTable) -> SheetTable:
