@@ -170,7 +170,8 @@ def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("per
     if "courier" in by:
         rows.sort(key=lambda row: ascending(row["courier__code"]))
     if "period" in by:
-        rows.sort(key=lambda row: ascending(row["period__start"]), reverse=True)
+        # Periods of several couriers or cycles start on the same day: the id keeps their order the same every time.
+        rows.sort(key=lambda row: (ascending(row["period__start"]), ascending(row["period_id"])), reverse=True)
     # The groups partition the rows, so the total is their sum: no second pass over the table.
     total = {"count": sum(row["count"] for row in rows)}
     for k in (*MONEY_COLUMNS, "informational"):

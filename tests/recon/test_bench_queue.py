@@ -137,7 +137,7 @@ def test_totals_are_the_grouped_sums_in_the_databases_order(bench_rows, by):
     }
     labels = {"period": ["period_id", "period__start", "period__end", "period__cycle", "period__status"],
               "courier": ["courier__code", "courier__name"]}
-    order = (["-period__start"] if "period" in by else []) + (["courier__code"] if "courier" in by else [])
+    order = (["-period__start", "-period_id"] if "period" in by else []) + (["courier__code"] if "courier" in by else [])
     plain = list(rows.values(*[f for b in by for f in labels[b]]).annotate(**aggregates).order_by(*order))
     zero = Decimal("0.00")
     for row in plain:
