@@ -136,7 +136,7 @@ def _fail_when_database_is_back(*, run_id: int, code: str, message: str) -> bool
                 return False
             db_connection.close()
             time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, 2.0)
 
 
 def run_execute(*, run_id: int) -> None:

@@ -92,7 +92,7 @@ def test_a_worker_killed_mid_save_leaves_nothing_and_a_rerun_saves_every_line_on
         os.kill(first.proc.pid, signal.SIGKILL)
         first.proc.wait(timeout=10)
     finally:
-        first.stop()
+        _halt(first)
 
     run = ReconRun.objects.get(id=run_id)
     assert (run.status, run.phase) == ("running", "saving")
@@ -110,7 +110,7 @@ def test_a_worker_killed_mid_save_leaves_nothing_and_a_rerun_saves_every_line_on
         assert response.status_code == 202, response.content
         again = wait_for_run(response.json()["id"], timeout=60)
     finally:
-        second.stop()
+        _halt(second)
     assert again.status == "succeeded", (again.error_code, again.error)
     assert again.rerun_of_id == run_id
     bill = CourierBill.objects.get()
@@ -164,20 +164,18 @@ class broker_url:
 
         self.app, self.url = app, url
 
-    def _switch(self, url: str, options: dict) -> None:
-        if self.app._pool is not None:
-            self.app._pool.force_close_all()
-        self.app._pool = None
-        self.app.amqp._producer_pool = None
-        self.app.conf.broker_url, self.app.conf.broker_transport_options = url, options
-
     def __enter__(self):
-        self.saved = (self.app.conf.broker_url, dict(self.app.conf.broker_transport_options or {}))
-        self._switch(self.url, {"visibility_timeout": 6 * 3600})
+        conf, amqp = self.app.conf, self.app.amqp
+        self.saved = (conf.broker_url, conf.broker_transport_options, self.app._pool, amqp._producer_pool)
+        self.app._pool = amqp._producer_pool = None
+        conf.broker_url, conf.broker_transport_options = self.url, {"visibility_timeout": 6 * 3600}
         return self
 
     def __exit__(self, *exc):
-        self._switch(*self.saved)
+        if self.app._pool is not None:
+            self.app._pool.force_close_all()
+        conf, amqp = self.app.conf, self.app.amqp
+        conf.broker_url, conf.broker_transport_options, self.app._pool, amqp._producer_pool = self.saved
 
 
 def test_redis_down_at_upload_or_restarted_empty_the_runs_are_sent_again(tmp_path, settings, api_client, client, finance_user):
@@ -222,7 +220,7 @@ def test_redis_down_at_upload_or_restarted_empty_the_runs_are_sent_again(tmp_pat
             done_a, done_b = wait_for_run(run_a.id, timeout=60), wait_for_run(run_b.id, timeout=60)
             assert run_requeue_pending() == 0
     finally:
-        worker.stop()
+        _halt(worker)
         redis.stop()
     assert (done_a.status, done_a.summary["lines"], done_a.enqueue_attempts) == ("succeeded", len(halves["a"]), 2)
     assert (done_b.status, done_b.summary["lines"], done_b.enqueue_attempts) == ("succeeded", len(halves["b"]), 2)
@@ -278,14 +276,26 @@ class PostgresCluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _manage_shell(database_url: str, code: str) -> dict:
-    """Run Python in `manage.py shell` on another database; it prints one JSON object."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, capture_output=True, text=True,
-        env={**os.environ, "DATABASE_URL": database_url}, timeout=120,
+def _manage_shell(database_url: str, code: str) -> subprocess.Popen:
+    """Start Python in `manage.py shell` on another database; `_printed` reads the JSON object it prints."""
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, "DATABASE_URL": database_url},
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _printed(proc: subprocess.Popen) -> dict:
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _halt(worker: CeleryWorker) -> None:
+    """Stop an idle worker at once (a warm shutdown of the filesystem transport takes seconds), then clean up."""
+    if worker.proc is not None and worker.proc.poll() is None:
+        worker.proc.kill()
+        worker.proc.wait(timeout=10)
+    worker.stop()
 
 
 SUBMIT = """
@@ -337,10 +347,11 @@ def test_postgresql_stopped_mid_run_the_run_ends_failed_and_a_rerun_succeeds(tmp
         dump = subprocess.run([str(cluster.bin / "pg_dump"), "--no-owner", "--dbname", _database_url()], capture_output=True, check=True)
         subprocess.run([str(cluster.bin / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "--dbname", cluster.url], input=dump.stdout,
                        capture_output=True, check=True)
-        made = _manage_shell(cluster.url, SUBMIT.format(path=tmp_path / "bill.csv"))
+        submitting = _manage_shell(cluster.url, SUBMIT.format(path=tmp_path / "bill.csv"))
         worker = CeleryWorker(tmp_path / "worker.log", env={
             "DATABASE_URL": cluster.url, "RECON_TEST_HOLD_SAVE_SECONDS": "3", "RUN_HEARTBEAT_SECONDS": "1"})
-        worker.start()
+        worker.start()  # while the data is being made
+        made = _printed(submitting)
         run_execute_task.delay(made["run"])
         _until(lambda: _log_has(worker, HOLD_LOG), 60, "the worker reached the save")
         cluster.stop()
@@ -354,11 +365,11 @@ def test_postgresql_stopped_mid_run_the_run_ends_failed_and_a_rerun_succeeds(tmp
         assert cluster.query("SELECT count(*) FROM couriers_courierbill")[0][0] == 0
         assert cluster.query("SELECT count(*) FROM couriers_courierbillline")[0][0] == 0
 
-        again = _manage_shell(cluster.url, RERUN.format(run=made["run"]))
+        again = _printed(_manage_shell(cluster.url, RERUN.format(run=made["run"])))
         assert (again["status"], again["rerun_of"], status(again["run"])) == ("succeeded", made["run"], ("succeeded", ""))
         assert cluster.query("SELECT count(*), count(DISTINCT line_no) FROM couriers_courierbillline")[0] == (made["lines"], made["lines"])
         assert cluster.query("SELECT count(*) FROM recon_discrepancy")[0][0] == made["discrepancies"]
     finally:
         if worker is not None:
-            worker.stop()
+            _halt(worker)
         cluster.destroy()
