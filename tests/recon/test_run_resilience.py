@@ -24,8 +24,6 @@ from orders.services import shipments_bulk_create
 from recon.demo import generate, rate_card_frame, write_messy_csv
 from tests.conftest import ROOT, CeleryWorker, _database_url, wait_for_run
 
-# serialized_rollback restores the couriers the data migration created once the flush has emptied the tables
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 WORKER_LOST_ZH = "处理该批次的后台进程在完成前中断了，请重新开始。"
 HOLD_LOG = "holds its save transaction open"
@@ -69,6 +67,10 @@ def _seed(tmp_path, n: int, seed: int):
 # --------------------------------------------------------------------------- a worker killed mid-save
 
 
+# Tests with real worker processes commit; serialized_rollback restores the couriers the data migration made
+# once a flush has emptied the tables.
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_killed_mid_save_leaves_nothing_and_a_rerun_saves_every_line_once(tmp_path, settings, api_client):
     from couriers.models import CourierBill, CourierBillLine
     from recon.models import Discrepancy, ReconRun
@@ -178,6 +180,8 @@ class broker_url:
         conf.broker_url, conf.broker_transport_options, self.app._pool, amqp._producer_pool = self.saved
 
 
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_redis_down_at_upload_or_restarted_empty_the_runs_are_sent_again(tmp_path, settings, api_client, client, finance_user):
     from recon.models import ReconRun
     from recon.services import run_requeue_pending
@@ -330,6 +334,8 @@ print(json.dumps({{"run": again.id, "status": again.status, "rerun_of": again.re
 
 
 @pytest.mark.postgres
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the copy of the test database has its couriers
 def test_postgresql_stopped_mid_run_the_run_ends_failed_and_a_rerun_succeeds(tmp_path):
     from recon.tasks import run_execute_task
 
@@ -373,3 +379,277 @@ def test_postgresql_stopped_mid_run_the_run_ends_failed_and_a_rerun_succeeds(tmp
         if worker is not None:
             _halt(worker)
         cluster.destroy()
+
+
+# --------------------------------------------------------------------------- the sweeps, the save, the duplicate, the rerun
+
+
+@pytest.fixture
+def bill_file(tmp_path, demo_rate_card):
+    """Shipments and a 120-line bill of the demo month; returns the file and the data."""
+    data = generate(120, seed=53)
+    records = data.shipments.assign(shipped_at=data.shipments["shipped_at"].dt.strftime("%Y-%m-%d %H:%M:%S"))
+    shipments_bulk_create(records=records.astype(object).where(records.notna(), None).to_dict("records"))
+    path = tmp_path / "zto-2026-10.csv"
+    write_messy_csv(data.bill, path)
+    return path, data
+
+
+def _submit(path, zto):
+    with open(path, "rb") as fh:
+        return courier_bill_submit(file=fh, filename=path.name, courier=zto, period="2026-10")
+
+
+def _run_at(run, **fields):
+    from recon.models import ReconRun
+
+    ReconRun.objects.filter(id=run.id).update(**fields)
+    run.refresh_from_db()
+    return run
+
+
+@pytest.mark.django_db
+def test_the_requeue_sweep_sends_pending_runs_again_backing_off(monkeypatch, settings, bill_file, zto, no_enqueue):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from recon.services import run_requeue_pending
+    from recon.tasks import run_execute_task
+
+    sent = []
+    monkeypatch.setattr(run_execute_task, "apply_async", lambda args, **kw: sent.append(args[0]))
+    settings.RUN_REQUEUE_AFTER_SECONDS, settings.RUN_REQUEUE_MAX_SECONDS = 60, 3600
+    now = timezone.now()
+    never_sent = _run_at(_submit(bill_file[0], zto).run, created_at=now - timedelta(seconds=61))
+    run = never_sent
+    from recon.models import ReconRun
+
+    def clone(**fields):
+        return ReconRun.objects.create(kind=run.kind, courier=run.courier, period_start=run.period_start,
+                                       period_end=run.period_end, **fields)
+
+    once_90s_ago = clone(queued_at=now - timedelta(seconds=90), enqueue_attempts=1)
+    twice_90s_ago = clone(queued_at=now - timedelta(seconds=90), enqueue_attempts=2)   # waits 120 s
+    twice_130s_ago = clone(queued_at=now - timedelta(seconds=130), enqueue_attempts=2)
+    just_sent = clone(queued_at=now - timedelta(seconds=10), enqueue_attempts=1)
+    running = clone(queued_at=now - timedelta(seconds=600), enqueue_attempts=1, status="running")
+    assert run_requeue_pending() == 3
+    assert sorted(sent) == sorted([never_sent.id, once_90s_ago.id, twice_130s_ago.id])
+    assert ReconRun.objects.get(id=once_90s_ago.id).enqueue_attempts == 2
+    assert {twice_90s_ago.id, just_sent.id, running.id}.isdisjoint(sent)
+
+
+@pytest.mark.django_db
+def test_the_stale_sweep_fails_only_runs_whose_heartbeat_stopped(settings, bill_file, zto, no_enqueue):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from recon.services import run_recover_stale
+
+    settings.RUN_HEARTBEAT_TIMEOUT_SECONDS = 90
+    now = timezone.now()
+    silent = _run_at(_submit(bill_file[0], zto).run, status="running", started_at=now - timedelta(hours=2),
+                     heartbeat_at=now - timedelta(seconds=91))
+    path2 = bill_file[0].with_name("other.csv")
+    path2.write_bytes(bill_file[0].read_bytes() + b"\n")
+    beating = _run_at(_submit(path2, zto).run, status="running", started_at=now - timedelta(hours=2),
+                      heartbeat_at=now - timedelta(seconds=30))
+    assert run_recover_stale() == 1
+    silent.refresh_from_db()
+    beating.refresh_from_db()
+    assert (silent.status, silent.error_code, silent.error) == ("failed", "worker_lost", WORKER_LOST_ZH)
+    assert beating.status == "running"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_run_failed_by_the_sweep_while_it_saved_saves_nothing(monkeypatch, tmp_path):
+    import threading
+
+    from django.db import connection as db_connection
+
+    from couriers.models import CourierBill, CourierBillLine
+    from couriers.services import discrepancies_carry_over
+    from recon.models import Discrepancy, ReconRun
+    from recon.services import run_execute
+
+    zto, data = _seed(tmp_path, 120, seed=59)
+    path = tmp_path / "bill.csv"
+    write_messy_csv(data.bill, path)
+    with open(path, "rb") as fh:
+        run = courier_bill_submit(file=fh, filename="bill.csv", courier=zto, period="2026-10", enqueue=False).run
+
+    def sweep_meanwhile(**kw):
+        discrepancies_carry_over(**kw)
+
+        # The stale sweep, from its own connection, commits while this save's transaction is still open.
+        def sweep():
+            ReconRun.objects.filter(id=run.id, status="running").update(status="failed", error_code="worker_lost")
+            db_connection.close()
+
+        thread = threading.Thread(target=sweep)
+        thread.start()
+        thread.join(10)
+
+    monkeypatch.setattr("couriers.services.discrepancies_carry_over", sweep_meanwhile)
+    run_execute(run_id=run.id)
+    run.refresh_from_db()
+    assert (run.status, run.error_code, run.courier_bill_id) == ("failed", "worker_lost", None)
+    assert (CourierBill.objects.count(), CourierBillLine.objects.count(), Discrepancy.objects.count()) == (0, 0, 0)
+
+
+@pytest.mark.django_db
+def test_the_same_file_after_a_failed_run_is_a_new_submission(api_client, bill_file, zto, no_enqueue):
+    first = _submit(bill_file[0], zto).run
+    _run_at(first, status="failed", error_code="worker_lost")
+    with open(bill_file[0], "rb") as fh:
+        response = api_client.post("/api/v1/courier-bills/", {"file": fh, "courier": "ZTO", "period": "2026-10"}, format="multipart")
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["duplicate"], body["run"]["status"], body["run"]["id"] != first.id) == (False, "pending", True)
+
+
+@pytest.mark.django_db
+def test_the_same_file_while_its_run_is_stuck_fails_that_run_and_starts_a_new_one(settings, api_client, bill_file, zto, no_enqueue):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.RUN_HEARTBEAT_TIMEOUT_SECONDS = 90
+    stuck = _run_at(_submit(bill_file[0], zto).run, status="running", phase="saving",
+                    heartbeat_at=timezone.now() - timedelta(seconds=300))
+    with open(bill_file[0], "rb") as fh:
+        response = api_client.post("/api/v1/courier-bills/", {"file": fh, "courier": "ZTO", "period": "2026-10"}, format="multipart")
+    assert (response.status_code, response.json()["duplicate"], response.json()["run"]["status"]) == (202, False, "pending")
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.error_code) == ("failed", "worker_lost")
+
+
+@pytest.mark.django_db
+def test_the_same_file_while_its_run_is_alive_points_to_it(api_client, bill_file, zto, no_enqueue):
+    from django.utils import timezone
+
+    alive = _run_at(_submit(bill_file[0], zto).run, status="running", heartbeat_at=timezone.now())
+    with open(bill_file[0], "rb") as fh:
+        response = api_client.post("/api/v1/courier-bills/", {"file": fh, "courier": "ZTO", "period": "2026-10"}, format="multipart")
+    body = response.json()
+    assert (response.status_code, body["duplicate"], body["run"]["id"], body["run"]["rerun_url"]) == (200, True, alive.id, None)
+
+
+@pytest.mark.django_db
+def test_the_same_file_of_a_bill_whose_last_run_failed_offers_to_run_it_again(api_client, client, finance_user, bill_file, zto, no_enqueue):
+    from recon.models import ReconRun
+    from recon.services import run_execute
+
+    first = _submit(bill_file[0], zto).run
+    run_execute(run_id=first.id)
+    first.refresh_from_db()
+    from couriers.services import courier_bill_rerun
+
+    failed = courier_bill_rerun(bill=first.courier_bill)
+    _run_at(failed, status="failed", phase="failed", error_code="worker_lost", error=WORKER_LOST_ZH)
+
+    with open(bill_file[0], "rb") as fh:
+        response = api_client.post("/api/v1/courier-bills/", {"file": fh, "courier": "ZTO", "period": "2026-10"}, format="multipart")
+    body = response.json()
+    assert (response.status_code, body["duplicate"], body["bill"], body["run"]["id"], body["run"]["status"]) == (
+        200, True, first.courier_bill_id, failed.id, "failed")
+    assert body["run"]["rerun_url"] == f"http://testserver/api/v1/runs/{failed.id}/rerun/"
+
+    client.force_login(finance_user)
+    with open(bill_file[0], "rb") as fh:
+        page = client.post("/bills/upload/", {"file": fh, "courier": "ZTO", "period": "2026-10"}, follow=True)
+    text = page.content.decode()
+    assert page.redirect_chain[-1][0] == f"/runs/{failed.id}/"
+    assert "此文件之前已上传，但那次运行失败了；可在下方重新运行。" in text
+    assert "这次运行的结果均未保存；重新运行后每一行只会保存一次。" in text
+    assert f'action="/runs/{failed.id}/rerun/"' in text
+
+    response = api_client.post(body["run"]["rerun_url"])
+    assert response.status_code == 202
+    again = ReconRun.objects.get(id=response.json()["id"])
+    assert (again.status, again.courier_bill_id, again.rerun_of_id) == ("pending", first.courier_bill_id, failed.id)
+    run_execute(run_id=again.id)
+    again.refresh_from_db()
+    assert again.status == "succeeded"
+    assert again.courier_bill.lines.count() == len(bill_file[1].bill)
+
+
+@pytest.mark.django_db
+def test_only_a_failed_run_can_be_run_again(api_client, client, finance_user, bill_file, zto, no_enqueue):
+    run = _submit(bill_file[0], zto).run
+    response = api_client.post(f"/api/v1/runs/{run.id}/rerun/")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "run_not_failed"
+    assert response.json()["error"]["message"] == "只有失败的运行才能重新运行；这次运行的状态是“排队中”。"
+
+
+@pytest.mark.django_db
+def test_the_run_it_again_button_starts_a_new_run_of_the_stored_upload(client, finance_user, bill_file, zto, no_enqueue):
+    from recon.models import ReconRun
+
+    failed = _run_at(_submit(bill_file[0], zto).run, status="failed", phase="failed", error_code="database_unavailable")
+    client.force_login(finance_user)
+    response = client.post(f"/runs/{failed.id}/rerun/")
+    again = ReconRun.objects.exclude(id=failed.id).get()
+    assert response.status_code == 302 and response["Location"] == f"/runs/{again.id}/"
+    assert (again.input_file.name, again.input_sha256, again.rerun_of_id, again.created_by) == (
+        failed.input_file.name, failed.input_sha256, failed.id, finance_user)
+    assert no_enqueue == [failed.id, again.id]
+
+
+@pytest.mark.django_db
+def test_import_command_exits_3_while_the_files_run_is_in_flight(capsys, bill_file, zto, no_enqueue):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from recon.models import ReconRun
+
+    path = str(bill_file[0])
+    args = ("import_courier_bill", path, "--courier", "ZTO", "--period", "2026-10")
+    run = _submit(bill_file[0], zto).run
+    _run_at(run, status="running", heartbeat_at=timezone.now())
+    with pytest.raises(SystemExit) as exit_info:
+        call_command(*args, "--json")
+    assert exit_info.value.code == 3
+    out = json.loads(capsys.readouterr().out)
+    assert (out["run_id"], out["status"], out["duplicate"]) == (run.id, "running", True)
+
+    _run_at(run, status="failed", phase="failed", error_code="worker_lost", error=WORKER_LOST_ZH)
+    call_command(*args, "--json")  # its only run failed, no bill was made: a new submission, queued
+    out = json.loads(capsys.readouterr().out)
+    assert (out["run_id"] != run.id, out["status"], "duplicate" in out) == (True, "pending", False)
+
+
+@pytest.mark.django_db
+def test_import_command_exits_1_on_a_failed_run_and_reruns_it_with_rerun(capsys, bill_file, zto, no_enqueue):
+    from django.core.management import call_command
+
+    from recon.models import ReconRun
+    from recon.services import run_execute
+
+    run = _submit(bill_file[0], zto).run
+    run_execute(run_id=run.id)
+    run.refresh_from_db()
+    from couriers.services import courier_bill_rerun
+
+    failed = _run_at(courier_bill_rerun(bill=run.courier_bill), status="failed", phase="failed", error_code="worker_lost",
+                     error=WORKER_LOST_ZH)
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("import_courier_bill", str(bill_file[0]), "--courier", "ZTO", "--period", "2026-10", "--sync", "--json")
+    assert exit_info.value.code == 1
+    out = json.loads(capsys.readouterr().out)
+    assert (out["run_id"], out["status"], out["duplicate"], out["error"]["code"]) == (failed.id, "failed", True, "worker_lost")
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("import_courier_bill", str(bill_file[0]), "--courier", "ZTO", "--period", "2026-10")
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err.splitlines()[:2] == [
+        f"this file was already imported (bill #{run.courier_bill_id}, run #{failed.id})",
+        f"its run #{failed.id} failed; add --rerun to run it again",
+    ]
+    call_command("import_courier_bill", str(bill_file[0]), "--courier", "ZTO", "--period", "2026-10", "--sync", "--rerun", "--json")
+    out = json.loads(capsys.readouterr().out)
+    again = ReconRun.objects.get(id=out["run_id"])
+    assert (out["status"], out["bill_id"], out["lines"], again.rerun_of_id) == ("succeeded", run.courier_bill_id, len(bill_file[1].bill), failed.id)
