@@ -247,9 +247,11 @@ CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 RUN_SWEEP_EVERY_SECONDS = _int("RUN_SWEEP_EVERY_SECONDS", 30)
+# A sweep not picked up before the next one is due expires: a worker back from a pause runs one, not a backlog.
+_SWEEP = {"schedule": float(RUN_SWEEP_EVERY_SECONDS), "options": {"expires": float(RUN_SWEEP_EVERY_SECONDS)}}
 CELERY_BEAT_SCHEDULE = {
-    "recover-stale-runs": {"task": "recon.tasks.run_recover_stale", "schedule": float(RUN_SWEEP_EVERY_SECONDS)},
-    "requeue-pending-runs": {"task": "recon.tasks.run_requeue_pending", "schedule": float(RUN_SWEEP_EVERY_SECONDS)},
+    "recover-stale-runs": {"task": "recon.tasks.run_recover_stale", **_SWEEP},
+    "requeue-pending-runs": {"task": "recon.tasks.run_requeue_pending", **_SWEEP},
 }
 
 RUN_REQUEUE_AFTER_SECONDS = _int("RUN_REQUEUE_AFTER_SECONDS", 60)
