@@ -49,6 +49,14 @@ def _log_has(worker: CeleryWorker, text: str) -> bool:
     return text in Path(worker.log_path).read_text(encoding="utf-8", errors="replace")
 
 
+def _halt(worker: CeleryWorker) -> None:
+    """Stop an idle worker at once (a warm shutdown of the filesystem transport takes seconds), then clean up."""
+    if worker.proc is not None and worker.proc.poll() is None:
+        worker.proc.kill()
+        worker.proc.wait(timeout=10)
+    worker.stop()
+
+
 def _seed(tmp_path, n: int, seed: int):
     """The demo rate card and shipments for a bill of about n lines; returns the courier and the data."""
     from couriers.models import Courier
@@ -294,14 +302,6 @@ def _printed(proc: subprocess.Popen) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _halt(worker: CeleryWorker) -> None:
-    """Stop an idle worker at once (a warm shutdown of the filesystem transport takes seconds), then clean up."""
-    if worker.proc is not None and worker.proc.poll() is None:
-        worker.proc.kill()
-        worker.proc.wait(timeout=10)
-    worker.stop()
-
-
 SUBMIT = """
 import io, json
 from datetime import date
@@ -414,6 +414,7 @@ def test_the_requeue_sweep_sends_pending_runs_again_backing_off(monkeypatch, set
 
     from django.utils import timezone
 
+    from recon.models import ReconRun
     from recon.services import run_requeue_pending
     from recon.tasks import run_execute_task
 
@@ -422,12 +423,10 @@ def test_the_requeue_sweep_sends_pending_runs_again_backing_off(monkeypatch, set
     settings.RUN_REQUEUE_AFTER_SECONDS, settings.RUN_REQUEUE_MAX_SECONDS = 60, 3600
     now = timezone.now()
     never_sent = _run_at(_submit(bill_file[0], zto).run, created_at=now - timedelta(seconds=61))
-    run = never_sent
-    from recon.models import ReconRun
 
     def clone(**fields):
-        return ReconRun.objects.create(kind=run.kind, courier=run.courier, period_start=run.period_start,
-                                       period_end=run.period_end, **fields)
+        return ReconRun.objects.create(kind=never_sent.kind, courier=zto, period_start=never_sent.period_start,
+                                       period_end=never_sent.period_end, **fields)
 
     once_90s_ago = clone(queued_at=now - timedelta(seconds=90), enqueue_attempts=1)
     twice_90s_ago = clone(queued_at=now - timedelta(seconds=90), enqueue_attempts=2)   # waits 120 s
@@ -578,7 +577,7 @@ def test_the_same_file_of_a_bill_whose_last_run_failed_offers_to_run_it_again(ap
 
 
 @pytest.mark.django_db
-def test_only_a_failed_run_can_be_run_again(api_client, client, finance_user, bill_file, zto, no_enqueue):
+def test_only_a_failed_run_can_be_run_again(api_client, bill_file, zto, no_enqueue):
     run = _submit(bill_file[0], zto).run
     response = api_client.post(f"/api/v1/runs/{run.id}/rerun/")
     assert response.status_code == 409
