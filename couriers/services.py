@@ -122,15 +122,18 @@ def courier_bill_submit(
     mapping = {k: str(v).strip() for k, v in (mapping or {}).items() if k in BILL_FIELDS and str(v or "").strip()}
     staged = stage_upload(file=file, filename=filename)
     existing = CourierBill.objects.filter(sha256=staged.sha256).first()
+    earlier = ReconRun.objects.filter(input_sha256=staged.sha256, status__in=[ReconRun.Status.PENDING, ReconRun.Status.RUNNING])
+    if existing is not None or earlier.exists():
+        # Never point an upload at a run whose worker died: fail such runs first (the duplicate then offers a rerun).
+        run_services.run_recover_stale()
     if existing is not None:
         staged.discard()
         return BillSubmission(run=existing.runs.order_by("-id").first(), bill=existing, duplicate=True)
-    in_flight = ReconRun.objects.filter(
-        input_sha256=staged.sha256, status__in=[ReconRun.Status.PENDING, ReconRun.Status.RUNNING]
-    ).first()
+    in_flight = earlier.order_by("-id").first()
     if in_flight is not None:
         staged.discard()
         return BillSubmission(run=in_flight, duplicate=True)
+    # Earlier uploads of this file that all failed made no bill: this upload is simply a new submission.
     remembered = ColumnMapping.objects.filter(courier=courier).values_list("mapping", flat=True).first() or {}
     try:
         check_header(staged, BILL_SPEC, {**remembered, **mapping})
@@ -150,7 +153,7 @@ def courier_bill_submit(
     return BillSubmission(run=run)
 
 
-def courier_bill_rerun(*, bill: CourierBill, user=None, enqueue: bool = True) -> ReconRun:
+def courier_bill_rerun(*, bill: CourierBill, user=None, enqueue: bool = True, rerun_of: ReconRun | None = None) -> ReconRun:
     """Reconcile an imported bill again (after a rate-card or shipment fix); the work done on its discrepancies carries over."""
     bill = CourierBill.objects.select_related("courier", "period__courier").get(pk=bill.pk)
     if bill.deleted_at is not None:
@@ -160,12 +163,40 @@ def courier_bill_rerun(*, bill: CourierBill, user=None, enqueue: bool = True) ->
         run = ReconRun.objects.create(
             kind=RunKind.COURIER_FEE, courier=bill.courier, period_start=bill.period_start, period_end=bill.period_end,
             courier_bill=bill, input_filename=bill.original_filename, created_by=user,
-            progress_total=len(run_services.PHASE_ORDER) - 1,
+            progress_total=len(run_services.PHASE_ORDER) - 1, rerun_of=rerun_of,
         )
         audit_record(user=user, object_type="courier_bill", object_id=bill.id, action="rerun", changes={"run": [None, run.id]})
         if enqueue:
             run_services.run_enqueue(run=run)
     return run
+
+
+def courier_fee_run_rerun(*, run: ReconRun, user=None, enqueue: bool = True) -> ReconRun:
+    """Run a failed courier-fee run again: its bill if it made one, else the upload it stored."""
+    if run.courier_bill_id:
+        return courier_bill_rerun(bill=run.courier_bill, user=user, enqueue=enqueue, rerun_of=run)
+    if not run.input_file:
+        raise UserFacingError("nothing_to_rerun", _("This run has no stored file to run again."), http_status=409)
+    twin = CourierBill.objects.filter(sha256=run.input_sha256).first()
+    if twin is not None:
+        raise UserFacingError("duplicate_file", _("This file was already imported as bill #%(id)s.") % {"id": twin.id},
+                              {"bill_id": twin.id}, http_status=409)
+    in_flight = ReconRun.objects.filter(
+        input_sha256=run.input_sha256, status__in=[ReconRun.Status.PENDING, ReconRun.Status.RUNNING]).first()
+    if in_flight is not None:
+        raise UserFacingError("run_in_flight", _("Run #%(id)s of this file is already queued or running.") % {"id": in_flight.id},
+                              {"run_id": in_flight.id}, http_status=409)
+    period_check_open(period_get_or_create(courier=run.courier, start=run.period_start, end=run.period_end))
+    with transaction.atomic():
+        again = ReconRun.objects.create(
+            kind=run.kind, courier=run.courier, period_start=run.period_start, period_end=run.period_end,
+            input_file=run.input_file.name, input_filename=run.input_filename, input_sha256=run.input_sha256,
+            params={**run.params, "ip": current_ip.get()}, created_by=user or run.created_by, rerun_of=run,
+            progress_total=len(run_services.PHASE_ORDER) - 1,
+        )
+        if enqueue:
+            run_services.run_enqueue(run=again)
+    return again
 
 
 def courier_bill_delete(*, bill: CourierBill, user) -> CourierBill:
@@ -290,6 +321,10 @@ class _PeriodClosedMeanwhile(Exception):
     """The run's period was closed while it worked: its results must not be saved."""
 
 
+class _RunEndedMeanwhile(Exception):
+    """The stale sweep failed the run while it worked (its heartbeat stopped): its results must not be saved."""
+
+
 def courier_fee_run_execute(*, run: ReconRun) -> None:
     """Read the upload (or the stored bill), match it, and save bill, lines and discrepancies in one transaction."""
     timings: dict[str, float] = {}
@@ -380,13 +415,20 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
             line_ids = dict(CourierBillLine.objects.filter(bill=bill).values_list("line_no", "id"))
             _insert_discrepancies(run, courier, result.discrepancies, line_ids, bill=bill, period=period)
             discrepancies_carry_over(bill_id=bill.id, run_id=run.id, user=run.created_by)
+            if settings.RECON_TEST_HOLD_SAVE_SECONDS:
+                log.warning("test hook: run %s holds its save transaction open %s s", run.id, settings.RECON_TEST_HOLD_SAVE_SECONDS)
+                time.sleep(settings.RECON_TEST_HOLD_SAVE_SECONDS)
             timings["persist"] = time.perf_counter() - t3
             timings["total"] = time.perf_counter() - t0
-            ReconRun.objects.filter(id=run.id).update(
+            # Conditional: a run the stale sweep failed meanwhile (it was re-run, maybe) must not save too.
+            if not ReconRun.objects.filter(id=run.id, status=ReconRun.Status.RUNNING).update(
                 courier_bill=bill, status=ReconRun.Status.SUCCEEDED, phase=ReconRun.Phase.DONE,
                 progress_current=len(run_services.PHASE_ORDER) - 1, summary=summary, finished_at=timezone.now(),
                 timings={k: round(v, 4) for k, v in timings.items()},
-            )
+            ):
+                raise _RunEndedMeanwhile
+    except _RunEndedMeanwhile:
+        log.warning("run %s was marked failed while it saved; its results were rolled back", run.id)
     except _PeriodClosedMeanwhile:
         run_services.run_fail(run_id=run.id, code="period_closed", message=_(
             "Period %(period)s was closed before this run finished; a manager can reopen it.") % {"period": period.label})

@@ -56,7 +56,9 @@ def bill_upload(request):
             except UserFacingError as exc:
                 _add_service_error(form, exc)
             else:
-                if submission.duplicate:
+                if submission.duplicate and submission.run is not None and submission.run.status == "failed":
+                    messages.warning(request, _("This file was uploaded before and its run failed; you can run it again below."))
+                elif submission.duplicate:
                     messages.info(request, _("This file was uploaded before; here is what it gave."))
                 if submission.run is not None:
                     url = reverse("run-detail", args=[submission.run.pk])

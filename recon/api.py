@@ -70,7 +70,16 @@ class ReconRunViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ReconRunSerializer
     filterset_class = ReconRunFilter
     ordering_fields = ["id", "created_at"]
-    required_perms = {"list": ("recon.view_reconrun",), "retrieve": ("recon.view_reconrun",)}
+    required_perms = {"list": ("recon.view_reconrun",), "retrieve": ("recon.view_reconrun",), "rerun": ("couriers.upload_bill",)}
+
+    @extend_schema(request=None, responses={202: ReconRunSerializer})
+    @action(detail=True, methods=["post"])
+    def rerun(self, request, pk=None):
+        """Run a failed run again: a new run on the same stored bill or upload (202 with the new run)."""
+        from .services import run_rerun
+
+        again = run_rerun(run=self.get_object(), user=request.user)
+        return Response(ReconRunSerializer(again, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):

@@ -88,6 +88,13 @@ class ReconRun(JobProgress, models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The outbox: when the run's message last reached the broker, and how many sends were tried; the
+    # requeue sweep re-sends pending runs from these.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    enqueue_attempts = models.PositiveIntegerField(_("enqueue attempts"), default=0)
+    # Written every few seconds by the worker while the run is running; a stale one means the worker died.
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    rerun_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns", verbose_name=_("run again from"))
 
     class Meta:
         verbose_name = _("reconciliation run")

@@ -11,15 +11,24 @@ class ReconRunSerializer(serializers.ModelSerializer):
     phase_label = serializers.CharField(source="get_phase_display", read_only=True)
     progress_percent = serializers.IntegerField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api-run-detail")
+    rerun_url = serializers.SerializerMethodField(help_text="POST here to run a failed run again (null unless failed)")
 
     class Meta:
         model = ReconRun
         fields = [
             "id", "url", "kind", "status", "phase", "phase_label", "progress_current", "progress_total", "progress_percent",
             "courier", "courier_bill", "period_start", "period_end", "input_filename", "input_sha256", "summary",
-            "error_code", "error", "error_details", "timings", "created_at", "started_at", "finished_at",
+            "error_code", "error", "error_details", "timings", "created_at", "queued_at", "enqueue_attempts", "started_at",
+            "heartbeat_at", "finished_at", "rerun_of", "rerun_url",
         ]
         read_only_fields = fields
+
+    def get_rerun_url(self, run) -> str | None:
+        if run.status != ReconRun.Status.FAILED:
+            return None
+        from rest_framework.reverse import reverse
+
+        return reverse("api-run-rerun", args=[run.pk], request=self.context.get("request"))
 
 
 class DiscrepancySerializer(serializers.ModelSerializer):

@@ -300,17 +300,51 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_IGNORE_RESULT = True  # run state lives in ReconRun rows, not in a result backend
+
+# Runs: what keeps one from ever staying 'pending' or 'running' for good.
+# - Outbox: a run row is committed before its message is sent; if the send fails (broker down) the upload
+#   still succeeds and the run stays 'pending'. `run_requeue_pending` (beat) re-sends pending runs whose
+#   last send is older than RUN_REQUEUE_AFTER_SECONDS (then 2x, 4x … up to RUN_REQUEUE_MAX_SECONDS, so a
+#   long queue is not flooded). A run delivered twice runs once: the worker claims it with a conditional
+#   update (pending -> running) and drops a message whose run is no longer pending.
+# - Heartbeat: a running run's worker writes `heartbeat_at` every RUN_HEARTBEAT_SECONDS from a thread;
+#   `run_recover_stale` (beat) fails a running run whose heartbeat is older than
+#   RUN_HEARTBEAT_TIMEOUT_SECONDS with `worker_lost`. Its results were never committed (a run saves in
+#   one transaction, which also checks that the run is still 'running'), so the user simply runs it again.
+# - acks_late + reject_on_worker_lost + prefetch 1: a message is acknowledged only when its task ends, and
+#   is handed back to the broker if the worker process dies, so a message taken by a worker that dies
+#   before claiming the run is delivered again. If the worker died after the claim, the redelivered
+#   message finds the run 'running' (or already failed by the sweep) and does nothing: the heartbeat
+#   sweep, not the redelivery, ends such a run.
+# - Redis visibility timeout: Redis redelivers an unacknowledged message after this many seconds even
+#   though its worker is still alive. It must exceed the longest run, or a long run would be delivered to
+#   a second worker meanwhile (harmless, thanks to the claim, but wasteful); messages of a worker killed
+#   outright wait that long before coming back, which is why the sweeps above do not rely on them.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+if CELERY_BROKER_URL.startswith(("redis", "rediss")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 6 * 3600)}
 CELERY_TASK_ALWAYS_EAGER = _bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+RUN_SWEEP_EVERY_SECONDS = _int("RUN_SWEEP_EVERY_SECONDS", 30)
+# A sweep not picked up before the next one is due expires: a worker back from a pause runs one, not a backlog.
+_SWEEP = {"schedule": float(RUN_SWEEP_EVERY_SECONDS), "options": {"expires": float(RUN_SWEEP_EVERY_SECONDS)}}
 CELERY_BEAT_SCHEDULE = {
-    "recover-stale-runs": {"task": "recon.tasks.run_recover_stale", "schedule": 300.0},
+    "recover-stale-runs": {"task": "recon.tasks.run_recover_stale", **_SWEEP},
+    "requeue-pending-runs": {"task": "recon.tasks.run_requeue_pending", **_SWEEP},
 }
 
-# A run stuck in 'running' longer than this (worker killed mid-run) is marked failed by beat.
-RUN_STALE_AFTER_SECONDS = _int("RUN_STALE_AFTER_SECONDS", 3600)
+RUN_REQUEUE_AFTER_SECONDS = _int("RUN_REQUEUE_AFTER_SECONDS", 60)
+RUN_REQUEUE_MAX_SECONDS = _int("RUN_REQUEUE_MAX_SECONDS", 3600)
+RUN_HEARTBEAT_SECONDS = _int("RUN_HEARTBEAT_SECONDS", 10)
+RUN_HEARTBEAT_TIMEOUT_SECONDS = _int("RUN_HEARTBEAT_TIMEOUT_SECONDS", 90)
+if RUN_HEARTBEAT_TIMEOUT_SECONDS < 3 * RUN_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("RUN_HEARTBEAT_TIMEOUT_SECONDS must be at least 3 x RUN_HEARTBEAT_SECONDS")
+# Test hook only (tests/recon/test_run_resilience.py): a worker started with it holds the save transaction
+# open this many seconds after writing, so a test can kill the worker or stop the database mid-save.
+RECON_TEST_HOLD_SAVE_SECONDS = _int("RECON_TEST_HOLD_SAVE_SECONDS", 0)
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,11 @@ def run_recover_stale() -> int:
     return services.run_recover_stale()
 
 
+@shared_task(name="recon.tasks.run_requeue_pending")
+def run_requeue_pending() -> int:
+    return services.run_requeue_pending()
+
+
 @shared_task(name="recon.tasks.bulk_action_execute_task")
 def bulk_action_execute_task(bulk_action_id: int) -> None:
     from . import review

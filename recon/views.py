@@ -8,17 +8,21 @@ from decimal import Decimal
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
+from django.contrib import messages
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from couriers.forms import BILL_FIELD_LABELS
 from couriers.models import Courier
 
 from .filters import ReconRunFilter
 from .models import INFORMATIONAL_TYPES, Discrepancy, DiscrepancyType, ReconRun
+from .errors import UserFacingError
 from .permissions import requires
 from .selectors import queue_totals
 
@@ -159,6 +163,22 @@ def run_detail(request, pk: int):
     elif run.status == ReconRun.Status.FAILED:
         context["header_problem"] = _header_problem(run)
     return render(request, "recon/run_detail.html", context)
+
+
+@require_POST
+@requires("couriers.upload_bill")
+def run_rerun_view(request, pk: int):
+    """The failed run page's “run it again”: a new run on the same input."""
+    from .services import run_rerun
+
+    run = get_object_or_404(ReconRun, pk=pk)
+    try:
+        again = run_rerun(run=run, user=request.user)
+    except UserFacingError as exc:
+        messages.error(request, exc.message)
+        return redirect("run-detail", pk=run.pk)
+    messages.success(request, gettext("Run #%(id)s is running again as run #%(new)s.") % {"id": run.pk, "new": again.pk})
+    return redirect("run-detail", pk=again.pk)
 
 
 @requires("recon.view_reconrun")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("runs/", views.run_list, name="run-list"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),
     path("runs/<int:pk>/status/", views.run_status, name="run-status"),
+    path("runs/<int:pk>/rerun/", views.run_rerun_view, name="run-rerun"),
     path("discrepancies/", queue_views.discrepancy_list, name="discrepancy-list"),
     path("discrepancies/totals/", queue_views.discrepancy_totals, name="discrepancy-totals"),
     path("discrepancies/export/", reports.discrepancy_export, name="discrepancy-export"),

@@ -140,10 +140,10 @@ class CeleryWorker:
     Tasks go to the private queue from creation on, so a test may queue work first and start the worker later.
     """
 
-    def __init__(self, log_path: Path):
+    def __init__(self, log_path: Path, env: dict | None = None):
         from recon.celery import app
 
-        self.app, self.log_path, self.proc = app, log_path, None
+        self.app, self.log_path, self.proc, self.env = app, log_path, None, env or {}
         self.queue = f"recon-test-{uuid.uuid4().hex[:8]}"
         self.old_queue = app.conf.task_default_queue
         app.conf.task_default_queue = self.queue
@@ -153,6 +153,7 @@ class CeleryWorker:
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         if settings.CELERY_BROKER_URL.startswith("filesystem"):
             env["CELERY_BROKER_DIR"] = str(Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]).parent)
+        env.update(self.env)  # a test's own database, broker or test hooks
         self.log = open(self.log_path, "w+")  # noqa: SIM115 - closed by stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "recon", "worker", "-Q", self.queue, "--pool", "solo", "--loglevel", "INFO",

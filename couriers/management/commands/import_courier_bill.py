@@ -5,7 +5,7 @@ import time
 from django.core.management.base import CommandError
 
 from couriers.selectors import courier_get
-from couriers.services import courier_bill_submit
+from couriers.services import BillSubmission, courier_bill_submit
 from recon import services as run_services
 from recon.errors import UserFacingError
 from recon.management.base import ServiceCommand
@@ -26,6 +26,8 @@ class Command(ServiceCommand):
         parser.add_argument("--map", action="append", default=[], metavar="FIELD=HEADER",
                             help="use this column for a field (waybill_no, billed_fee, billed_weight, province, billed_at)")
         parser.add_argument("--json", action="store_true", help="print one JSON object and nothing else on stdout")
+        parser.add_argument("--rerun", action="store_true",
+                            help="if this file's earlier run failed (worker lost, database down …), run it again")
 
     def handle(self, *args, **o):
         mapping = {}
@@ -52,12 +54,17 @@ class Command(ServiceCommand):
                                           "by_type": {}, "error": exc.as_dict()}, ensure_ascii=False, default=str))
             sys.exit(1)
         run = submission.run
-        if submission.duplicate and not o["json"]:
+        if submission.duplicate and run is not None and run.status == ReconRun.Status.FAILED and o["rerun"]:
+            run = run_services.run_rerun(run=run, enqueue=not o["sync"])
+            submission = BillSubmission(run=run, bill=submission.bill)
+        elif submission.duplicate and not o["json"]:
             self.stderr.write(f"this file was already imported (bill #{submission.bill.id if submission.bill else '?'}, run #{run.id if run else '?'})")
-        if run is not None and not submission.duplicate:
+            if run is not None and run.status == ReconRun.Status.FAILED:
+                self.stderr.write(f"its run #{run.id} failed; add --rerun to run it again")
+        if run is not None and not run.is_finished:
             if o["sync"]:
-                run_services.run_execute(run_id=run.id)
-            elif o["wait"]:
+                run_services.run_execute(run_id=run.id)  # a no-op if a worker already claimed it: then wait for it
+            if o["sync"] or o["wait"]:
                 deadline = time.monotonic() + o["timeout"]
                 while True:
                     run.refresh_from_db()
@@ -69,8 +76,12 @@ class Command(ServiceCommand):
         if run is not None:
             run.refresh_from_db()
         self.report(run, submission, o["json"])
+        # Exit 0 only when the run succeeded, or when a new run was queued without waiting for it (it is then
+        # the caller's to poll); 1 when it failed; 3 when the file's earlier run is still queued or running.
         if run is not None and run.status == ReconRun.Status.FAILED:
             sys.exit(1)
+        if run is not None and submission.duplicate and not run.is_finished:
+            sys.exit(3)
 
     def report(self, run, submission, as_json):
         summary = (run.summary if run else {}) or {}
