@@ -176,16 +176,20 @@ class broker_url:
 
     def __enter__(self):
         conf, amqp = self.app.conf, self.app.amqp
-        self.saved = (conf.broker_url, conf.broker_transport_options, self.app._pool, amqp._producer_pool)
+        # Celery copies CELERY_BROKER_URL into the read and write URLs at start: all three must move.
+        self.saved = (conf.broker_url, conf.broker_read_url, conf.broker_write_url, conf.broker_transport_options,
+                      self.app._pool, amqp._producer_pool)
         self.app._pool = amqp._producer_pool = None
-        conf.broker_url, conf.broker_transport_options = self.url, {"visibility_timeout": 6 * 3600}
+        conf.broker_url = conf.broker_read_url = conf.broker_write_url = self.url
+        conf.broker_transport_options = {"visibility_timeout": 6 * 3600}
         return self
 
     def __exit__(self, *exc):
         if self.app._pool is not None:
             self.app._pool.force_close_all()
         conf, amqp = self.app.conf, self.app.amqp
-        conf.broker_url, conf.broker_transport_options, self.app._pool, amqp._producer_pool = self.saved
+        (conf.broker_url, conf.broker_read_url, conf.broker_write_url, conf.broker_transport_options,
+         self.app._pool, amqp._producer_pool) = self.saved
 
 
 @pytest.mark.worker
