@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "recon.api_errors.ApiErrorMiddleware",  # inside the locale middleware: its messages are translated
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -183,7 +184,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "recon.api_pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "recon.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "recon.api_errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -197,6 +198,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status`; each enum gets its model's name instead of a hash.
+    "ENUM_NAME_OVERRIDES": {
+        "DiscrepancyStatusEnum": "recon.models.Discrepancy.Status",
+        "JobStatusEnum": "recon.models.ReconRun.Status",  # runs and bulk actions share it
+        "PeriodStatusEnum": "recon.models.ReconPeriod.Status",
+        "DisputeStatusEnum": "recon.models.Dispute.Status",
+        "ShipmentStatusEnum": "orders.models.Shipment.Status",
+    },
 }
 
 # Celery: the filesystem transport needs no server (embedded mode); production uses Redis.
