@@ -1,10 +1,11 @@
 """Every API error is JSON of one shape: {"error": {"code", "message", "details"}}."""
 from __future__ import annotations
 
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -27,6 +28,11 @@ DJANGO_ERRORS = {
 def exception_handler(exc, context):
     if isinstance(exc, UserFacingError):
         return Response({"error": exc.as_dict()}, status=exc.http_status)
+    # Django's own exceptions carry no code; DRF's twins do (and a translated message, not "No Run matches the given query.").
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -67,6 +73,8 @@ class ApiErrorMiddleware:
         for header in ("Allow", "WWW-Authenticate", "Retry-After", "Vary"):
             if header in response:
                 answer[header] = response[header]
+        # Django logs a 500 once, where it caught the exception; without the mark it would log this answer again.
+        answer._has_been_logged = getattr(response, "_has_been_logged", False)
         return answer
 
 
