@@ -69,6 +69,7 @@ def test_schema_matches_what_the_api_returns(tmp_path):
         {"$ref": "#/components/schemas/OutcomeEnum"}, {"$ref": "#/components/schemas/BlankEnum"},
     ]
     assert components["ReconPeriod"]["properties"]["closed_by"]["nullable"] is True
+    assert components["DisputeCreated"]["properties"]["left_out"]["additionalProperties"] == {"type": "integer"}
     for action, item in (("comments", "Comment"), ("attachments", "Attachment"), ("history", "AuditEvent")):
         body = paths[f"/api/v1/discrepancies/{{id}}/{action}/"]["get"]["responses"]["200"]["content"]["application/json"]
         assert body["schema"] == {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}}
