@@ -1,15 +1,16 @@
 """Endpoints for runs, the review queue (discrepancies and the work on them), periods, the audit trail."""
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import BasePagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from .api_pagination import KeysetPagination
 from .errors import UserFacingError
 from .filters import DiscrepancyFilter, ReconRunFilter
 from .models import AuditEvent, BulkAction, Discrepancy, ReconPeriod, ReconRun, SavedFilter
@@ -17,50 +18,22 @@ from .periods import period_close, period_reopen
 from .review import (
     bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
 )
-from .selectors import assignee_lookup, discrepancy_history, keyset_page, queue_totals
+from .selectors import assignee_lookup, discrepancy_history, queue_totals
 from .serializers import (
-    AssignSerializer, AttachmentSerializer, AttachmentUploadSerializer, AuditEventSerializer, BulkActionRequestSerializer,
-    BulkActionSerializer, CommentSerializer, DiscrepancySerializer, ReconPeriodSerializer, ReconRunSerializer, ReopenSerializer,
-    SavedFilterSerializer, StatusChangeSerializer,
+    AssignSerializer, AttachmentSerializer, AttachmentUploadSerializer, AuditEventQuerySerializer, AuditEventSerializer,
+    BulkActionRequestSerializer, BulkActionSerializer, CommentSerializer, DiscrepancySerializer, PeriodQuerySerializer,
+    ReconPeriodSerializer, ReconRunSerializer, ReopenSerializer, SavedFilterSerializer, StatusChangeSerializer,
 )
 
 READ_QUEUE = ("recon.view_discrepancy",)
 WORK = ("recon.work_discrepancy",)
 
 
-class KeysetPagination(BasePagination):
-    """Cursor pages in (sort key, id) order: `next`/`previous` links, no COUNT over millions of rows."""
-
-    page_size = 50
-    max_page_size = 1000
-
-    def paginate_queryset(self, queryset, request, view=None):
-        try:
-            size = min(int(request.query_params.get("page_size", self.page_size)), self.max_page_size)
-        except ValueError:
-            size = self.page_size
-        self.request = request
-        ordering = request.query_params.get("ordering") or getattr(view, "default_ordering", "-amount_at_stake")
-        self.page = keyset_page(queryset, ordering=ordering, cursor=request.query_params.get("cursor"), size=max(size, 1))
-        return self.page.rows
-
-    def _link(self, cursor):
-        if not cursor:
-            return None
-        url = self.request.build_absolute_uri()
-        from rest_framework.utils.urls import replace_query_param
-
-        return replace_query_param(url, "cursor", cursor)
-
-    def get_paginated_response(self, data):
-        return Response({"next": self._link(self.page.next_cursor), "previous": self._link(self.page.prev_cursor), "results": data})
-
-    def get_paginated_response_schema(self, schema):
-        return {"type": "object", "properties": {
-            "next": {"type": "string", "nullable": True, "format": "uri"},
-            "previous": {"type": "string", "nullable": True, "format": "uri"},
-            "results": schema,
-        }}
+def _query(serializer_class, request) -> dict:
+    # Validated rather than read raw: a NUL byte or a non-number would otherwise reach the database and crash it.
+    form = serializer_class(data=request.query_params)
+    form.is_valid(raise_exception=True)
+    return form.validated_data
 
 
 class ReconRunViewSet(viewsets.ReadOnlyModelViewSet):
@@ -121,8 +94,8 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(DiscrepancySerializer(d).data)
 
     # Reading and adding are separate actions so that each declares its own permission.
-    @extend_schema(responses=CommentSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=CommentSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None)
     def comments(self, request, pk=None):
         return Response(CommentSerializer(self.get_object().comments.select_related("author"), many=True).data)
 
@@ -134,8 +107,8 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
         c = discrepancy_comment_add(discrepancy=self.get_object(), text=form.validated_data["text"], user=request.user)
         return Response(CommentSerializer(c).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=AttachmentSerializer(many=True))
-    @action(detail=True, methods=["get"], parser_classes=[MultiPartParser, FormParser])
+    @extend_schema(responses=AttachmentSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], parser_classes=[MultiPartParser, FormParser], pagination_class=None)
     def attachments(self, request, pk=None):
         return Response(AttachmentSerializer(self.get_object().attachments.select_related("uploaded_by"), many=True).data)
 
@@ -147,8 +120,8 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
         a = discrepancy_attachment_add(discrepancy=self.get_object(), file=form.validated_data["file"], user=request.user)
         return Response(AttachmentSerializer(a).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=AuditEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=AuditEventSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, pk=None):
         data = AuditEventSerializer(discrepancy_history(self.get_object()), many=True).data
         if not request.user.has_perm("recon.view_auditevent"):
@@ -207,14 +180,19 @@ class ReconPeriodViewSet(viewsets.ReadOnlyModelViewSet):
         "close": ("recon.close_period",), "reopen": ("recon.reopen_period",),
     }
 
+    @extend_schema(parameters=[PeriodQuerySerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
     def get_queryset(self):
         qs = self.queryset
-        courier = self.request.query_params.get("courier")
-        if courier:
-            qs = qs.filter(courier__code__iexact=courier)
-        state = self.request.query_params.get("status")
-        if state:
-            qs = qs.filter(status=state)
+        if self.action != "list":
+            return qs
+        query = _query(PeriodQuerySerializer, self.request)
+        if query.get("courier"):
+            qs = qs.filter(courier__code__iexact=query["courier"])
+        if query.get("status"):
+            qs = qs.filter(status=query["status"])
         return qs
 
     @extend_schema(request=None, responses=ReconPeriodSerializer)
@@ -240,24 +218,23 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     default_ordering = "-id"
     required_perms = {"list": ("recon.view_auditevent",), "retrieve": ("recon.view_auditevent",)}
 
-    @extend_schema(parameters=[
-        OpenApiParameter("object_type", str), OpenApiParameter("object_id", int), OpenApiParameter("actor", str),
-        OpenApiParameter("action", str), OpenApiParameter("cursor", str),
-    ])
+    @extend_schema(parameters=[AuditEventQuerySerializer])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
         qs = AuditEvent.objects.all()
-        p = self.request.query_params
-        if p.get("object_type"):
-            qs = qs.filter(object_type=p["object_type"])
-        if p.get("object_id", "").isdigit():
-            qs = qs.filter(object_id=int(p["object_id"]))
-        if p.get("actor"):
-            qs = qs.filter(actor_name=p["actor"])
-        if p.get("action"):
-            qs = qs.filter(action=p["action"])
+        if self.action != "list":
+            return qs
+        query = _query(AuditEventQuerySerializer, self.request)
+        if query.get("object_type"):
+            qs = qs.filter(object_type=query["object_type"])
+        if query.get("object_id") is not None:
+            qs = qs.filter(object_id=query["object_id"])
+        if query.get("actor"):
+            qs = qs.filter(actor_name=query["actor"])
+        if query.get("action"):
+            qs = qs.filter(action=query["action"])
         return qs
 
 
@@ -270,11 +247,11 @@ class SavedFilterViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, view
     required_perms = {"*": READ_QUEUE}
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user to filter by
             return SavedFilter.objects.none()
         return SavedFilter.objects.filter(user=self.request.user)
 
     def perform_create(self, serializer):
         if SavedFilter.objects.filter(user=self.request.user, name=serializer.validated_data["name"]).exists():
-            raise UserFacingError("duplicate_name", "You already have a filter with this name.", http_status=409)
+            raise UserFacingError("duplicate_name", _("You already have a filter with this name."), http_status=409)
         serializer.save(user=self.request.user)

@@ -38,7 +38,7 @@ class DisputeItemSerializer(serializers.ModelSerializer):
 
 class DisputeSerializer(serializers.ModelSerializer):
     courier = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     url = serializers.HyperlinkedIdentityField(view_name="api-dispute-detail")
     file_url = serializers.HyperlinkedIdentityField(view_name="api-dispute-file")
 
@@ -64,6 +64,15 @@ class DisputeDetailSerializer(DisputeSerializer):
     def get_items(self, dispute) -> list[dict]:
         items = DisputeItem.objects.filter(dispute=dispute).select_related("discrepancy").order_by("-amount_claimed", "id")
         return DisputeItemSerializer(items, many=True).data
+
+
+class DisputeCreatedSerializer(DisputeDetailSerializer):
+    left_out = serializers.DictField(child=serializers.IntegerField(), read_only=True,
+                                     help_text="rows of the selection that stayed out, counted by reason")
+
+    class Meta(DisputeDetailSerializer.Meta):
+        fields = DisputeDetailSerializer.Meta.fields + ["left_out"]
+        read_only_fields = fields
 
 
 class DisputeCreateSerializer(serializers.Serializer):
@@ -108,7 +117,7 @@ class DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_serializer_class(self):
         return DisputeDetailSerializer if self.action == "retrieve" else DisputeSerializer
 
-    @extend_schema(request=DisputeCreateSerializer, responses={201: DisputeDetailSerializer})
+    @extend_schema(request=DisputeCreateSerializer, responses={201: DisputeCreatedSerializer})
     def create(self, request):
         """Create a dispute from the queue's filter (`filter`) or from `ids`; `left_out` says what stayed out and why."""
         form = DisputeCreateSerializer(data=request.data)
@@ -119,9 +128,7 @@ class DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         else:
             selection = discrepancies_from_query(query=data["filter"], user=request.user)
         dispute = dispute_create(discrepancies=selection, user=request.user, note=data.get("note", ""))
-        body = DisputeDetailSerializer(dispute, context={"request": request}).data
-        body["left_out"] = dispute.left_out
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(DisputeCreatedSerializer(dispute, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

@@ -7,7 +7,7 @@ from .models import (
 
 
 class ReconRunSerializer(serializers.ModelSerializer):
-    courier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    courier = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     phase_label = serializers.CharField(source="get_phase_display", read_only=True)
     progress_percent = serializers.IntegerField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api-run-detail")
@@ -32,9 +32,11 @@ class ReconRunSerializer(serializers.ModelSerializer):
 
 
 class DiscrepancySerializer(serializers.ModelSerializer):
-    courier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    courier = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     type_label = serializers.CharField(source="get_type_display", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # "" until the discrepancy is resolved: clients compare against it, so the schema admits it rather than null.
+    outcome = serializers.ChoiceField(choices=Discrepancy.Outcome.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Discrepancy
@@ -60,7 +62,7 @@ class AssignSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = DiscrepancyComment
@@ -69,7 +71,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
-    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = DiscrepancyAttachment
@@ -112,7 +114,7 @@ class BulkActionSerializer(serializers.ModelSerializer):
 
 class ReconPeriodSerializer(serializers.ModelSerializer):
     courier = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     label = serializers.CharField(read_only=True)
 
     class Meta:
@@ -130,3 +132,19 @@ class SavedFilterSerializer(serializers.ModelSerializer):
         model = SavedFilter
         fields = ["id", "name", "query", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+
+class PeriodQuerySerializer(serializers.Serializer):
+    """The periods list's filters (blank means all)."""
+
+    courier = serializers.CharField(required=False, allow_blank=True, help_text="courier code, e.g. ZTO")
+    status = serializers.ChoiceField(choices=ReconPeriod.Status.choices, required=False, allow_blank=True)
+
+
+class AuditEventQuerySerializer(serializers.Serializer):
+    """The audit trail's filters (blank means all)."""
+
+    object_type = serializers.CharField(required=False, allow_blank=True, help_text="e.g. discrepancy, courierbill")
+    object_id = serializers.IntegerField(required=False, min_value=0)
+    actor = serializers.CharField(required=False, allow_blank=True, help_text="username")
+    action = serializers.CharField(required=False, allow_blank=True)
