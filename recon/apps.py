@@ -10,6 +10,10 @@ class ReconConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
+        from django.utils.translation import gettext
+
+        from .ingest.errors import use_translation
         from .ingest.limits import configure
 
         configure(**settings.INGEST_LIMITS)
+        use_translation(gettext)

@@ -1,5 +1,9 @@
-"""The one error type of the ingest package, and message translation that works with or without Django."""
-from django.utils.translation import gettext
+"""The one error type of the ingest package, and message translation that works with or without Django.
+
+The package imports no Django: the app that uses it hands in its translation function (recon.apps), and
+messages are translated with it when an error or a reason is built, in the language of the request or task.
+"""
+from collections.abc import Callable
 
 UNSUPPORTED_TYPE = "unsupported_type"
 EMPTY_FILE = "empty_file"
@@ -9,15 +13,29 @@ HEADER_NOT_FOUND = "header_not_found"
 NO_DATA = "no_data"
 
 
-def _(message: str) -> str:
-    """Translate now; fall back to the English source when Django is not set up (scripts, bare tests).
+_translate: Callable[[str], str] = str
 
-    Named `_` so that makemessages picks the strings up. Messages are translated when the error
+
+def use_translation(translate: Callable[[str], str]) -> None:
+    """Set the function that translates messages (Django's gettext in the app; none in bare scripts)."""
+    global _translate
+    _translate = translate
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for the catalogue without translating it (translated later, where it is shown)."""
+    return message
+
+
+def _(message: str) -> str:
+    """Translate now with the function the app handed in; the English source when there is none.
+
+    Named `_` so that the catalogue tools pick the strings up. Messages are translated when the error
     or reason is built, i.e. in the language active in the request or task doing the import.
     """
     try:
-        return gettext(message)
-    except Exception:  # ImproperlyConfigured, AppRegistryNotReady, missing settings module
+        return _translate(message)
+    except Exception:  # a translator used before its framework is ready: the English source
         return message
 
 

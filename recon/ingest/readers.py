@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import olefile
 import pandas as pd
-from django.utils.translation import gettext_noop
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from . import errors
 from .clean import cell_text
-from .errors import IngestError, _
+from .errors import IngestError, _, gettext_noop
 from .guard import check_xlsx, refuse
 from .header import HEADER_SEARCH_ROWS, HeaderMatch, TableSpec, find_header
 from .limits import limits

@@ -3,10 +3,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.utils.translation import gettext_noop
 
 from .clean import cell_text
-from .errors import _
+from .errors import _, gettext_noop
 from .readers import SheetTable
 
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
