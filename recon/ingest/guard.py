@@ -8,6 +8,7 @@ slips past these checks meets the child process's memory and time limits: one fa
 from __future__ import annotations
 
 import faulthandler
+import gc
 import html
 import os
 import pickle
@@ -276,7 +277,12 @@ def run_isolated(fn, *args, filename: str = "", memory_mb: int | None = None, ti
     memory_mb = lim.memory_mb if memory_mb is None else memory_mb
     timeout_s = lim.timeout_s if timeout_s is None else timeout_s
     fd, result_path = tempfile.mkstemp(prefix="recon-ingest-", suffix=".pickle")
+    # Frozen, the parent's objects are never walked by the child's garbage collector: walking them would write
+    # to every inherited page and copy the parent's whole heap (seconds in a worker holding a big frame).
+    gc.freeze()
     pid = os.fork()
+    if pid != 0:
+        gc.unfreeze()
     if pid == 0:  # the child: never returns
         status = 0
         try:
