@@ -213,3 +213,22 @@ def test_the_command_takes_the_choice(october, zto, tmp_path, capsys):
                  "--replace", str(run_a.courier_bill_id))
     assert list(CourierBill.objects.filter(deleted_at__isnull=True).order_by("id").values_list("id", flat=True)) == [
         out["bill_id"], out["bill_id"] + 1]
+
+
+def test_the_upload_page_asks_for_the_choice(october, client, finance_user, tmp_path):
+    data, run_a, _xlsx = october
+    other = data.bill.copy()
+    other.loc[0, "运费(元)"] = "99.00"
+    path = tmp_path / "zto-2026-10-补充.csv"
+    write_messy_csv(other, path)
+    client.force_login(finance_user)
+    with open(path, "rb") as fh:
+        r = client.post(reverse("bill-upload"), {"courier": "ZTO", "period": "2026-10", "file": fh}, HTTP_ACCEPT="application/json")
+    assert r.status_code == 400
+    assert r.json() == {"errors": {"mode": [
+        f"ZTO 在 2026-10 已有账单 #{run_a.courier_bill_id}（zto-2026-10.csv）。请把这个文件作为它的替换账单上传，或作为同一账期的补充账单上传。"]}}
+    with open(path, "rb") as fh:
+        r = client.post(reverse("bill-upload"), {"courier": "ZTO", "period": "2026-10", "file": fh, "mode": "supplement"})
+    run = ReconRun.objects.latest("id")
+    assert r.status_code == 302 and r["Location"] == reverse("run-detail", args=[run.id])
+    assert run.params["mode"] == "supplement"
