@@ -345,9 +345,10 @@ def _billed_elsewhere(waybills: list[str], *, courier: Courier, run: ReconRun, e
 
 def _content_sha256(lines: pd.DataFrame) -> str:
     """What a bill charges, whatever its file's format: its sorted distinct "waybill<TAB>fee in fen" pairs, hashed."""
-    fees = pd.Series(np.asarray(lines["billed_fee_fen"], dtype=np.int64)).astype(str).to_numpy()
-    pairs = pd.Series(lines["waybill_no"].astype(str).to_numpy() + "\t" + fees).drop_duplicates().sort_values()
-    return hashlib.sha256("\n".join(pairs.tolist()).encode("utf-8")).hexdigest()
+    # A set and a sort of short strings in plain Python: faster here than pandas' object sorts.
+    fees = np.asarray(lines["billed_fee_fen"], dtype=np.int64).tolist()
+    pairs = set(map("{}\t{}".format, lines["waybill_no"].astype(str).tolist(), fees))
+    return hashlib.sha256("\n".join(sorted(pairs)).encode("utf-8")).hexdigest()
 
 
 class _Refused(Exception):
