@@ -12,8 +12,8 @@ from .filters import CourierBillFilter, CourierBillLineFilter, RateCardFilter, R
 from .models import Courier, CourierBill, RateCard
 from .selectors import courier_get
 from .serializers import (
-    AffectedRunSerializer, BillSubmissionSerializer, CourierBillLineSerializer, CourierBillSerializer, CourierBillUploadSerializer,
-    CourierSerializer, RateCardSerializer, RateCardUploadSerializer, RejectedRowSerializer, RestoredBillSerializer,
+    BillSubmissionSerializer, CourierBillLineSerializer, CourierBillSerializer, CourierBillUploadSerializer,
+    CourierSerializer, RateCardSerializer, RateCardUploadSerializer, RejectedRowSerializer, RerunAffectedSerializer, RestoredBillSerializer,
 )
 from .selectors import bill_affected_runs
 from .services import courier_bill_delete, courier_bill_rerun_affected, courier_bill_restore, courier_bill_submit, rate_card_import
@@ -82,11 +82,11 @@ class CourierBillViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, view
         context = {"request": request, "affected_runs": bill_affected_runs(bill=bill)}
         return Response(RestoredBillSerializer(bill, context=context).data)
 
-    @extend_schema(request=None, responses={202: AffectedRunSerializer(many=True)})
+    @extend_schema(request=None, responses={202: RerunAffectedSerializer})
     @action(detail=True, methods=["post"], url_path="rerun-affected")
     def rerun_affected(self, request, pk=None):
         runs = courier_bill_rerun_affected(bill=self.get_object(), user=request.user)
-        return Response(AffectedRunSerializer(runs, many=True).data, status=status.HTTP_202_ACCEPTED)
+        return Response(RerunAffectedSerializer({"runs": runs}).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=CourierBillUploadSerializer, responses={202: BillSubmissionSerializer, 200: BillSubmissionSerializer})
     def create(self, request, *args, **kwargs):

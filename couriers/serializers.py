@@ -76,6 +76,10 @@ class AffectedRunSerializer(serializers.Serializer):
     bill = serializers.IntegerField(source="courier_bill_id")
 
 
+class RerunAffectedSerializer(serializers.Serializer):
+    runs = AffectedRunSerializer(many=True, help_text="the new runs, one per bill reconciled again")
+
+
 class RestoredBillSerializer(CourierBillSerializer):
     affected_runs = serializers.SerializerMethodField(
         help_text="the newest runs of other bills that were made while this bill was deleted and so count it wrongly; "

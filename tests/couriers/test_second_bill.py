@@ -79,7 +79,7 @@ def test_a_deleted_bill_is_no_earlier_bill_and_restoring_it_names_the_runs_it_af
 
     again = api.post(f"/api/v1/courier-bills/{bill_a.id}/rerun-affected/")
     assert again.status_code == 202
-    [rerun] = again.json()
+    [rerun] = again.json()["runs"]
     assert rerun["bill"] == bill_b.id
     run_services.run_execute(run_id=rerun["run"])
     rerun_b = ReconRun.objects.get(id=rerun["run"])
