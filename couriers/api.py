@@ -13,9 +13,10 @@ from .models import Courier, CourierBill, RateCard
 from .selectors import courier_get
 from .serializers import (
     BillSubmissionSerializer, CourierBillLineSerializer, CourierBillSerializer, CourierBillUploadSerializer,
-    CourierSerializer, RateCardSerializer, RateCardUploadSerializer, RejectedRowSerializer,
+    CourierSerializer, RateCardSerializer, RateCardUploadSerializer, RejectedRowSerializer, RerunAffectedSerializer, RestoredBillSerializer,
 )
-from .services import courier_bill_delete, courier_bill_restore, courier_bill_submit, rate_card_import
+from .selectors import bill_affected_runs
+from .services import courier_bill_delete, courier_bill_rerun_affected, courier_bill_restore, courier_bill_submit, rate_card_import
 
 
 class CourierViewSet(viewsets.ReadOnlyModelViewSet):
@@ -49,8 +50,10 @@ class RateCardViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class CourierBillViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Courier bills. POST (multipart: file, courier, period[, mapping]) answers 202 with the run to poll.
-    DELETE is a soft delete (a manager can restore); `?deleted=1` lists deleted bills."""
+    """Courier bills. POST (multipart: file, courier, period[, mapping, mode, replaces]) answers 202 with the run to poll;
+    a second bill of the same courier and period needs `mode` (`replace` or `supplement`), else 409 `bill_exists`.
+    DELETE is a soft delete (a manager can restore); `?deleted=1` lists deleted bills. After a delete or a restore,
+    POST `rerun-affected/` reconciles again the other bills whose newest run counted this bill in its former state."""
 
     serializer_class = CourierBillSerializer
     filterset_class = CourierBillFilter
@@ -59,23 +62,31 @@ class CourierBillViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, view
         "list": ("couriers.view_courierbill",), "retrieve": ("couriers.view_courierbill",),
         "lines": ("couriers.view_courierbillline",), "rejected_rows": ("couriers.view_rejectedrow",),
         "create": ("couriers.upload_bill",), "destroy": ("couriers.delete_courierbill",), "restore": ("couriers.restore_bill",),
+        "rerun_affected": ("couriers.upload_bill",),
     }
 
     def get_queryset(self):
         runs = Prefetch("runs", queryset=ReconRun.objects.order_by("-id"), to_attr="prefetched_runs")
         qs = CourierBill.objects.select_related("courier").prefetch_related(runs).order_by("-id")
-        if self.action in ("restore", "retrieve"):
+        if self.action in ("restore", "retrieve", "rerun_affected"):
             return qs
         return qs.filter(deleted_at__isnull=self.request.query_params.get("deleted") != "1")
 
     def perform_destroy(self, instance):
         courier_bill_delete(bill=instance, user=self.request.user)
 
-    @extend_schema(request=None, responses=CourierBillSerializer)
+    @extend_schema(request=None, responses=RestoredBillSerializer)
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         bill = courier_bill_restore(bill=self.get_object(), user=request.user)
-        return Response(CourierBillSerializer(bill, context={"request": request}).data)
+        context = {"request": request, "affected_runs": bill_affected_runs(bill=bill)}
+        return Response(RestoredBillSerializer(bill, context=context).data)
+
+    @extend_schema(request=None, responses={202: RerunAffectedSerializer})
+    @action(detail=True, methods=["post"], url_path="rerun-affected")
+    def rerun_affected(self, request, pk=None):
+        runs = courier_bill_rerun_affected(bill=self.get_object(), user=request.user)
+        return Response(RerunAffectedSerializer({"runs": runs}).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=CourierBillUploadSerializer, responses={202: BillSubmissionSerializer, 200: BillSubmissionSerializer})
     def create(self, request, *args, **kwargs):
@@ -84,7 +95,7 @@ class CourierBillViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, view
         d = form.validated_data
         submission = courier_bill_submit(
             file=d["file"], filename=d["file"].name, courier=courier_get(code=d["courier"]), period=d["period"],
-            user=request.user, mapping=d.get("mapping") or {},
+            user=request.user, mapping=d.get("mapping") or {}, mode=d.get("mode") or "", replaces=d.get("replaces"),
         )
         body = BillSubmissionSerializer(submission, context={"request": request}).data
         return Response(body, status=status.HTTP_200_OK if submission.duplicate else status.HTTP_202_ACCEPTED)

@@ -57,6 +57,17 @@ class BillUploadForm(forms.Form):
         help_text=_("CSV or Excel (.csv, .xlsx, .xls) exactly as the courier sent it."),
     )
 
+    # Asked only when the period already has a bill: a second one is never silently stacked on the first.
+    mode = forms.ChoiceField(
+        label=_("If this period already has a bill"), required=False, widget=forms.RadioSelect,
+        choices=[("", _("Stop and tell me")), ("replace", _("This file replaces it (the work done carries over)")),
+                 ("supplement", _("This is a supplementary bill (补充账单) of the same period"))],
+    )
+    replaces = forms.IntegerField(
+        label=_("Bill it replaces (#)"), required=False, min_value=1,
+        help_text=_("Only when the period has several bills and this file replaces one of them."),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["period"].initial = last_month()

@@ -126,6 +126,13 @@ class CourierBill(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("uploaded by"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     period = models.ForeignKey("recon.ReconPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="bills", verbose_name=_("reconciliation period"))
+    # What the bill charges, independent of its file's format: the SHA-256 of its sorted distinct (waybill, fee in
+    # fen) pairs. The same bill sent again as xlsx after CSV has another file hash but this same content hash.
+    content_sha256 = models.CharField(_("content SHA-256"), max_length=64, blank=True, db_index=True)
+    # A second bill of the same courier and period is either a supplementary bill (补充账单) or replaces an earlier one.
+    is_supplement = models.BooleanField(_("supplementary bill"), default=False)
+    replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by",
+                                 verbose_name=_("replaces bill"))
     # Deleting a bill hides it (and its discrepancies) and can be undone by a manager.
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("deleted by"))

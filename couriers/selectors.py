@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from recon.engine import RateCardSpec
 from recon.errors import UserFacingError
 
-from .models import Courier, CourierBill, RateCard, RateCardBand, RateCardZone
+from .models import Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone
 
 
 def courier_lookup_table() -> dict[str, int]:
@@ -84,11 +84,39 @@ def rate_card_fee_table(*, card: RateCard) -> list[dict]:
     return [{"bounds": bounds, "rows": rows}]
 
 
-def bills_for_courier_before(*, courier: Courier, exclude_bill_id: int | None = None) -> QuerySet[CourierBill]:
-    qs = CourierBill.objects.filter(courier=courier)
-    if exclude_bill_id:
-        qs = qs.filter(id__lt=exclude_bill_id)
-    return qs
+def bills_current_in_period(*, courier: Courier, period_start: date, period_end: date, exclude_ids=()) -> QuerySet[CourierBill]:
+    """The bills that count for a courier's period: not deleted, oldest first."""
+    qs = CourierBill.objects.filter(courier=courier, period_start=period_start, period_end=period_end, deleted_at__isnull=True)
+    return qs.exclude(id__in=[i for i in exclude_ids if i]).order_by("id")
+
+
+def bill_affected_runs(*, bill: CourierBill) -> list:
+    """The newest runs of other current bills that saw this bill in its other state (deleted or not) and so count
+    it wrongly now: bills of the same period (not billed) and later bills sharing a waybill (duplicate charges)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from recon.models import AuditEvent, ReconRun
+
+    changes = list(AuditEvent.objects.filter(object_type="courier_bill", object_id=bill.id, action__in=["delete", "restore"])
+                   .order_by("-at", "-id").values_list("at", flat=True)[:2])
+    if not changes:
+        return []
+    # A run saw the bill in its former state if it started after the change before the last one (or after the
+    # bill was made) and before the last change.
+    changed, since = changes[0], changes[1] if len(changes) > 1 else bill.uploaded_at
+    shared = CourierBillLine.objects.filter(
+        bill_id=OuterRef("pk"), waybill_no__in=CourierBillLine.objects.filter(bill_id=bill.id).values("waybill_no"))
+    related = (
+        CourierBill.objects.filter(courier_id=bill.courier_id, deleted_at__isnull=True).exclude(id=bill.id)
+        .filter(Q(period_start=bill.period_start, period_end=bill.period_end) | Q(Exists(shared), id__gt=bill.id))
+        .values_list("id", flat=True)
+    )
+    runs = []
+    for bill_id in related:
+        run = ReconRun.objects.filter(courier_bill_id=bill_id, status=ReconRun.Status.SUCCEEDED).order_by("-id").first()
+        if run is not None and run.started_at is not None and since < run.started_at < changed:
+            runs.append(run)
+    return sorted(runs, key=lambda r: r.id)
 
 
 def period_bounds(period: str) -> tuple[date, date]:

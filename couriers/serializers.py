@@ -1,10 +1,11 @@
 """API shapes for couriers, rate cards, bills, lines and rejected rows, and the upload forms."""
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from recon.serializers import ReconRunSerializer
 
 from .models import Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone, RejectedRow
-from .services import BILL_FIELDS
+from .services import BILL_FIELDS, BILL_MODES
 
 
 class CourierSerializer(serializers.ModelSerializer):
@@ -59,7 +60,7 @@ class CourierBillSerializer(serializers.ModelSerializer):
         fields = [
             "id", "courier", "period", "period_start", "period_end", "original_filename", "sha256", "size_bytes",
             "line_count", "rejected_count", "billed_total", "read_info", "uploaded_at", "latest_run",
-            "period_id", "deleted_at",
+            "period_id", "deleted_at", "content_sha256", "is_supplement", "replaces",
         ]
 
     def get_latest_run(self, bill) -> int | None:
@@ -70,11 +71,40 @@ class CourierBillSerializer(serializers.ModelSerializer):
         return run.id if run else None
 
 
+class AffectedRunSerializer(serializers.Serializer):
+    run = serializers.IntegerField(source="id")
+    bill = serializers.IntegerField(source="courier_bill_id")
+
+
+class RerunAffectedSerializer(serializers.Serializer):
+    runs = AffectedRunSerializer(many=True, help_text="the new runs, one per bill reconciled again")
+
+
+class RestoredBillSerializer(CourierBillSerializer):
+    affected_runs = serializers.SerializerMethodField(
+        help_text="the newest runs of other bills that were made while this bill was deleted and so count it wrongly; "
+                  "POST rerun-affected/ to reconcile their bills again")
+
+    class Meta(CourierBillSerializer.Meta):
+        fields = [*CourierBillSerializer.Meta.fields, "affected_runs"]
+
+    @extend_schema_field(AffectedRunSerializer(many=True))
+    def get_affected_runs(self, bill) -> list[dict]:
+        return AffectedRunSerializer(self.context.get("affected_runs") or [], many=True).data
+
+
 class CourierBillUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)  # emptiness is reported by the service, with its own code
     courier = serializers.CharField(help_text="courier code, e.g. ZTO")
     period = serializers.CharField(help_text="YYYY-MM (month), YYYY-Www (ISO week), YYYY-MM-DD (day) or YYYY-MM-DD..YYYY-MM-DD")
     mapping = serializers.JSONField(required=False, help_text=f"optional {{field: header}} overrides; fields: {', '.join(BILL_FIELDS)}")
+    mode = serializers.ChoiceField(
+        choices=BILL_MODES, required=False, allow_blank=True, default="",
+        help_text="for a second bill of the same courier and period: `replace` (the earlier bill is deleted and the work "
+                  "done on its discrepancies carries over) or `supplement` (补充账单; both count). Without it such an "
+                  "upload is refused with 409 bill_exists.")
+    replaces = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                        help_text="with mode=replace, when the period has several bills: the id of the one replaced")
 
     def validate_mapping(self, value):
         if value in (None, ""):

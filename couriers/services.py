@@ -1,6 +1,7 @@
 """Writes for couriers: rate-card import, bill submission, and the courier-fee reconciliation a worker runs."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -31,11 +32,13 @@ from recon.ingest.specs import BILL_SPEC
 from recon.uploads import check_header, ingest_error, keep_staged, stage_upload
 
 from .models import ColumnMapping, Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone, RejectedRow
-from .selectors import period_bounds, rate_card_specs
+from .selectors import bill_affected_runs, bills_current_in_period, period_bounds, rate_card_specs
 
 log = logging.getLogger(__name__)
 
 BILL_FIELDS = ["waybill_no", "billed_fee", "billed_weight", "province", "billed_at"]
+# What a second bill of the same courier and period is: it replaces the earlier one, or it is a supplementary bill.
+BILL_MODES = ("replace", "supplement")
 
 
 # --------------------------------------------------------------------------- rate cards
@@ -113,10 +116,55 @@ class BillSubmission:
     duplicate: bool = False
 
 
+def _bill_names(bills) -> str:
+    return ", ".join(f"#{b.id} ({b.original_filename})" for b in bills)
+
+
+def _second_bill_target(*, courier: Courier, period_start: date, period_end: date, mode: str, replaces: int | None) -> int | None:
+    """Refuse a second bill of a period without a choice; for a replacement, the bill it replaces (None: nothing to)."""
+    current = list(bills_current_in_period(courier=courier, period_start=period_start, period_end=period_end))
+    if not current:
+        return None
+    first = current[0]
+    if not mode:
+        raise UserFacingError(
+            "bill_exists",
+            _("%(courier)s already has bill #%(id)s (%(file)s) for %(period)s. Upload this file as a replacement of it or as "
+              "a supplementary bill (补充账单) of the same period.")
+            % {"courier": courier.code, "id": first.id, "file": first.original_filename, "period": first.period_label},
+            {"bill_id": first.id, "bill_ids": [b.id for b in current], "modes": list(BILL_MODES)}, http_status=409,
+        )
+    if mode != "replace":
+        return None
+    ids = [b.id for b in current]
+    if replaces is not None:
+        if replaces not in ids:
+            raise UserFacingError(
+                "replace_not_current",
+                _("Bill #%(id)s is not a current bill of this courier and period; current bills: %(bills)s.")
+                % {"id": replaces, "bills": _bill_names(current)}, {"bill_ids": ids}, http_status=409,
+            )
+        return replaces
+    if len(current) > 1:
+        raise UserFacingError(
+            "replace_which",
+            _("This period has several bills (%(bills)s); say which one this file replaces.") % {"bills": _bill_names(current)},
+            {"bill_ids": ids}, http_status=409,
+        )
+    return first.id
+
+
 def courier_bill_submit(
     *, file, filename: str | None = None, courier: Courier, period: str, user=None, mapping: dict | None = None, enqueue: bool = True,
+    mode: str = "", replaces: int | None = None,
 ) -> BillSubmission:
-    """Validate and store an uploaded bill, then queue its reconciliation; the same file twice points to the first."""
+    """Validate and store an uploaded bill, then queue its reconciliation; the same file twice points to the first,
+    and a second bill of a period needs a mode (replace or supplement)."""
+    mode = (mode or "").strip()
+    if mode not in ("", *BILL_MODES):
+        raise UserFacingError("invalid_mode", _("Unknown mode “%(mode)s”: use replace or supplement.") % {"mode": mode})
+    if replaces is not None and mode != "replace":
+        raise UserFacingError("invalid_mode", _("Name the bill to replace only with the mode replace."))
     period_start, period_end = period_bounds(period)
     period_check_open(period_get_or_create(courier=courier, start=period_start, end=period_end))
     mapping = {k: str(v).strip() for k, v in (mapping or {}).items() if k in BILL_FIELDS and str(v or "").strip()}
@@ -134,6 +182,11 @@ def courier_bill_submit(
         staged.discard()
         return BillSubmission(run=in_flight, duplicate=True)
     # Earlier uploads of this file that all failed made no bill: this upload is simply a new submission.
+    try:
+        replaced_id = _second_bill_target(courier=courier, period_start=period_start, period_end=period_end, mode=mode, replaces=replaces)
+    except UserFacingError:
+        staged.discard()
+        raise
     remembered = ColumnMapping.objects.filter(courier=courier).values_list("mapping", flat=True).first() or {}
     try:
         check_header(staged, BILL_SPEC, {**remembered, **mapping})
@@ -145,7 +198,8 @@ def courier_bill_submit(
         run = ReconRun.objects.create(
             kind=RunKind.COURIER_FEE, courier=courier, period_start=period_start, period_end=period_end,
             input_file=stored, input_filename=staged.filename, input_sha256=staged.sha256,
-            params={"mapping": mapping, "format": staged.format, "size_bytes": staged.size, "ip": current_ip.get()},
+            params={"mapping": mapping, "format": staged.format, "size_bytes": staged.size, "ip": current_ip.get(),
+                    "mode": mode, "replaces": replaced_id},
             created_by=user, progress_total=len(run_services.PHASE_ORDER) - 1,
         )
         if enqueue:
@@ -234,6 +288,12 @@ def courier_bill_restore(*, bill: CourierBill, user) -> CourierBill:
     return bill
 
 
+def courier_bill_rerun_affected(*, bill: CourierBill, user=None, enqueue: bool = True) -> list[ReconRun]:
+    """Reconcile again the other bills whose newest run counted this bill in its former state (before its deletion
+    or restore)."""
+    return [courier_bill_rerun(bill=run.courier_bill, user=user, enqueue=enqueue) for run in bill_affected_runs(bill=bill)]
+
+
 # --------------------------------------------------------------------------- the reconciliation
 
 def translated_reasons() -> dict[str, str]:
@@ -262,12 +322,66 @@ def _load_shipments(waybills: list[str], courier: Courier, period_start: date, p
     return frame.reset_index(drop=True)
 
 
-def _load_previous(waybills: list[str], courier: Courier, bill_id: int | None) -> pd.DataFrame:
+def _load_previous(waybills: list[str], courier: Courier, bill_id: int | None, replaced_id: int | None) -> pd.DataFrame:
+    # A deleted bill charges nothing, and neither does the bill this one replaces.
     sql = (
         "SELECT l.waybill_no, l.bill_id FROM couriers_courierbillline l JOIN couriers_courierbill b ON b.id = l.bill_id "
-        "WHERE b.courier_id = %s AND b.id < %s AND l.waybill_no {keys} ORDER BY l.bill_id"
+        "WHERE b.courier_id = %s AND b.id < %s AND b.id <> %s AND b.deleted_at IS NULL AND l.waybill_no {keys} ORDER BY l.bill_id"
     )
-    return fetch_by_keys(sql, waybills, ["waybill_no", "bill_id"], [courier.id, bill_id or 2**62])
+    return fetch_by_keys(sql, waybills, ["waybill_no", "bill_id"], [courier.id, bill_id or 2**62, replaced_id or 0])
+
+
+def _billed_elsewhere(waybills: list[str], *, courier: Courier, run: ReconRun, exclude_ids: list[int]) -> set[str]:
+    """Which of these waybills another current bill of the same courier and period bills."""
+    sql = (
+        "SELECT DISTINCT l.waybill_no FROM couriers_courierbillline l JOIN couriers_courierbill b ON b.id = l.bill_id "
+        "WHERE b.courier_id = %s AND b.period_start = %s AND b.period_end = %s AND b.deleted_at IS NULL "
+        "AND b.id <> %s AND b.id <> %s AND l.waybill_no {keys}"
+    )
+    ids = [*exclude_ids, 0, 0][:2]
+    found = fetch_by_keys(sql, waybills, ["waybill_no"], [courier.id, run.period_start, run.period_end, *ids])
+    return set(found["waybill_no"].astype(str))
+
+
+def _content_sha256(lines: pd.DataFrame) -> str:
+    """What a bill charges, whatever its file's format: its sorted distinct "waybill<TAB>fee in fen" pairs, hashed."""
+    # A set and a sort of short strings in plain Python: faster here than pandas' object sorts.
+    fees = np.asarray(lines["billed_fee_fen"], dtype=np.int64).tolist()
+    pairs = set(map("{}\t{}".format, lines["waybill_no"].astype(str).tolist(), fees))
+    return hashlib.sha256("\n".join(sorted(pairs)).encode("utf-8")).hexdigest()
+
+
+class _Refused(Exception):
+    """A new bill that may not be saved as it stands (same content as a current bill, or a second bill without a mode)."""
+
+    def __init__(self, code: str, message: str, details: dict):
+        super().__init__(message)
+        self.code, self.message, self.details = code, message, details
+
+
+def _new_bill_check(*, run: ReconRun, content: str) -> int | None:
+    """The worker's half of the second-bill rule (the request cannot know a file's content): refuse a copy of a current
+    bill in every mode, and a second bill without a mode; returns the bill a replacement replaces."""
+    twin = CourierBill.objects.filter(courier_id=run.courier_id, content_sha256=content, deleted_at__isnull=True).order_by("id").first()
+    if twin is not None:
+        raise _Refused(
+            "same_content",
+            _("This file has the same content (the same waybills and fees) as bill #%(id)s (%(file)s), which is current; "
+              "nothing was imported.") % {"id": twin.id, "file": twin.original_filename},
+            {"bill_id": twin.id},
+        )
+    params = run.params or {}
+    wanted = params.get("replaces")
+    try:
+        return _second_bill_target(courier=run.courier, period_start=run.period_start, period_end=run.period_end,
+                                   mode=params.get("mode") or "", replaces=wanted)
+    except UserFacingError as exc:
+        if exc.code == "replace_not_current":
+            # The bill chosen at upload was deleted or replaced while this run waited.
+            exc.message = _("Bill #%(id)s, which this file was to replace, was deleted or replaced meanwhile; "
+                            "upload the file again.") % {"id": wanted}
+        raise _Refused(exc.code, exc.message, exc.details) from exc
+
 
 
 def _lines_from_db(bill: CourierBill) -> pd.DataFrame:
@@ -355,7 +469,14 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
                 detail["rejected_rows"] = rejected.head(50).astype(str).to_dict("records")
             run_services.run_fail(run_id=run.id, code="no_data", message=message, details=detail)
             return
+        content = _content_sha256(lines)
+        try:
+            replaced_id = _new_bill_check(run=run, content=content)
+        except _Refused as refused:
+            run_services.run_fail(run_id=run.id, code=refused.code, message=refused.message, details=refused.details)
+            return
     else:
+        replaced_id = None
         lines = _lines_from_db(bill)
         info = dict(bill.read_info or {})
         rejected_count_existing = bill.rejected_count
@@ -365,7 +486,7 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
     run_services.run_progress(run_id=run.id, phase="loading")
     waybills = lines["waybill_no"].astype(str).unique().tolist()
     shipments = _load_shipments(waybills, courier, run.period_start, run.period_end)
-    previous = _load_previous(waybills, courier, bill.id if bill else None)
+    previous = _load_previous(waybills, courier, bill.id if bill else None, replaced_id)
     cards = rate_card_specs(courier=courier)
     t2 = time.perf_counter()
     timings["load"] = t2 - t1
@@ -376,6 +497,14 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
         lines=lines, shipments=shipments, courier_code=courier.code, cards=cards, previous=previous,
         period_start=run.period_start, period_end=run.period_end, reasons=translated_reasons(), courier_names=names,
     )
+    disc = result.discrepancies
+    not_billed = disc["type"] == "not_billed"
+    if not_billed.any():
+        # Not billed means by no current bill of the period, not just by this one (a supplementary bill bills the rest).
+        elsewhere = _billed_elsewhere(disc.loc[not_billed, "waybill_no"].astype(str).tolist(), courier=courier, run=run,
+                                      exclude_ids=[bill.id if bill else 0, replaced_id or 0])
+        if elsewhere:
+            result.discrepancies = disc[~(not_billed & disc["waybill_no"].astype(str).isin(elsewhere))].reset_index(drop=True)
     t3 = time.perf_counter()
     timings["match"] = t3 - t2
 
@@ -395,15 +524,25 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
             if periods_lock([period.id]):
                 raise _PeriodClosedMeanwhile
             if bill is None:
+                # Again under the period's lock: another bill of the period may have been saved while this one ran.
+                if _new_bill_check(run=run, content=content) != replaced_id:
+                    raise _Refused("bill_changed", _("The bills of this period changed while this run worked; run it again."), {})
+                mode = (run.params or {}).get("mode") or ""
+                is_supplement = mode == "supplement" and bills_current_in_period(
+                    courier=courier, period_start=run.period_start, period_end=run.period_end).exists()
                 bill = CourierBill.objects.create(
                     courier=courier, period_start=run.period_start, period_end=run.period_end, file=run.input_file.name,
                     original_filename=run.input_filename, sha256=run.input_sha256, size_bytes=run.params.get("size_bytes") or 0,
                     line_count=len(lines), rejected_count=len(rejected), billed_total=Decimal(summary["billed_total"]),
-                    read_info=info, uploaded_by=run.created_by, period=period,
+                    read_info=info, uploaded_by=run.created_by, period=period, content_sha256=content,
+                    is_supplement=is_supplement, replaces_id=replaced_id,
                 )
-                audit_record(user=run.created_by, object_type="courier_bill", object_id=bill.id, action="create",
-                             changes={"file": [None, run.input_filename], "lines": [None, len(lines)],
-                                      "billed_total": [None, summary["billed_total"]]})
+                created = {"file": [None, run.input_filename], "lines": [None, len(lines)], "billed_total": [None, summary["billed_total"]]}
+                if replaced_id:
+                    created["replaces"] = [None, replaced_id]
+                if is_supplement:
+                    created["is_supplement"] = [None, True]
+                audit_record(user=run.created_by, object_type="courier_bill", object_id=bill.id, action="create", changes=created)
                 _insert_lines(bill, lines, result.lines)
                 _insert_rejected(bill, rejected)
                 if run.params.get("mapping"):
@@ -415,6 +554,9 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
             line_ids = dict(CourierBillLine.objects.filter(bill=bill).values_list("line_no", "id"))
             _insert_discrepancies(run, courier, result.discrepancies, line_ids, bill=bill, period=period)
             discrepancies_carry_over(bill_id=bill.id, run_id=run.id, user=run.created_by)
+            if replaced_id:
+                _replace_bill(replaced_id=replaced_id, bill=bill, run=run)
+            _retire_not_billed_elsewhere(bill=bill, courier=courier, run=run)
             if settings.RECON_TEST_HOLD_SAVE_SECONDS:
                 log.warning("test hook: run %s holds its save transaction open %s s", run.id, settings.RECON_TEST_HOLD_SAVE_SECONDS)
                 time.sleep(settings.RECON_TEST_HOLD_SAVE_SECONDS)
@@ -427,6 +569,8 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
                 timings={k: round(v, 4) for k, v in timings.items()},
             ):
                 raise _RunEndedMeanwhile
+    except _Refused as refused:
+        run_services.run_fail(run_id=run.id, code=refused.code, message=refused.message, details=refused.details)
     except _RunEndedMeanwhile:
         log.warning("run %s was marked failed while it saved; its results were rolled back", run.id)
     except _PeriodClosedMeanwhile:
@@ -441,6 +585,29 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
             run_id=run.id, code="duplicate_file",
             message=_("This file was already imported as bill #%(id)s.") % {"id": twin.id}, details={"bill_id": twin.id},
         )
+
+
+def _replace_bill(*, replaced_id: int, bill: CourierBill, run: ReconRun) -> None:
+    """The earlier bill leaves (soft-deleted, restorable) and the work done on its discrepancies moves to this run's."""
+    old = CourierBill.objects.select_for_update(of=("self",)).get(pk=replaced_id)
+    old.deleted_at, old.deleted_by = timezone.now(), run.created_by
+    old.save(update_fields=["deleted_at", "deleted_by"])
+    # Another file of the same bill may number its lines differently: pair by type and waybill, in line order.
+    discrepancies_carry_over(bill_id=old.id, run_id=run.id, user=run.created_by, by_line=False)
+    audit_record(user=run.created_by, object_type="courier_bill", object_id=old.id, action="delete",
+                 changes={"deleted_at": [None, old.deleted_at.isoformat()], "replaced_by": [None, bill.id]},
+                 note=f"run #{run.id}")
+
+
+def _retire_not_billed_elsewhere(*, bill: CourierBill, courier: Courier, run: ReconRun) -> None:
+    """Waybills this bill charges are no longer “not billed” in the other current bills of its period."""
+    others = list(bills_current_in_period(courier=courier, period_start=run.period_start, period_end=run.period_end,
+                                          exclude_ids=[bill.id]).values_list("id", flat=True))
+    if others:
+        Discrepancy.objects.filter(
+            bill_id__in=others, is_current=True, type=DiscrepancyType.NOT_BILLED,
+            waybill_no__in=CourierBillLine.objects.filter(bill=bill).values("waybill_no"),
+        ).update(is_current=False)
 
 
 def _insert_lines(bill: CourierBill, lines: pd.DataFrame, results: pd.DataFrame) -> None:

@@ -21,12 +21,15 @@ from recon.writers import rows_to_csv_bytes
 from .filters import CourierBillFilter, CourierBillLineFilter, RateCardFilter, RejectedRowFilter
 from .forms import BillUploadForm, RateCardImportForm
 from .models import CourierBill, CourierBillLine, RateCard
-from .selectors import rate_card_fee_table
-from .services import courier_bill_delete, courier_bill_rerun, courier_bill_restore, courier_bill_submit, rate_card_import
+from .selectors import bill_affected_runs, rate_card_fee_table
+from .services import (
+    courier_bill_delete, courier_bill_rerun, courier_bill_rerun_affected, courier_bill_restore, courier_bill_submit, rate_card_import,
+)
 from recon.permissions import requires
 
 # Service errors that belong next to a particular field; all others are about the file.
-ERROR_FIELDS = {"invalid_period": "period", "unknown_courier": "courier", "invalid_dates": "effective_to", "invalid_divisor": "volumetric_divisor"}
+ERROR_FIELDS = {"invalid_period": "period", "bill_exists": "mode", "replace_which": "replaces", "replace_not_current": "replaces",
+                "invalid_mode": "mode", "unknown_courier": "courier", "invalid_dates": "effective_to", "invalid_divisor": "volumetric_divisor"}
 
 
 def _wants_json(request) -> bool:
@@ -52,6 +55,7 @@ def bill_upload(request):
                 submission = courier_bill_submit(
                     file=upload, filename=upload.name, courier=form.cleaned_data["courier"],
                     period=form.cleaned_data["period"], user=request.user, mapping=form.mapping(),
+                    mode=form.cleaned_data.get("mode") or "", replaces=form.cleaned_data.get("replaces"),
                 )
             except UserFacingError as exc:
                 _add_service_error(form, exc)
@@ -111,7 +115,7 @@ def bill_detail(request, pk: int):
     return render(request, "couriers/bill_detail.html", {
         "history": AuditEvent.objects.filter(object_type="courier_bill", object_id=bill.id).order_by("-at", "-id"),
         "locked": bill.period is not None and bill.period.is_closed,
-        "bill": bill, "runs": runs, "info": info, "sheets": info.get("sheets") or [],
+        "bill": bill, "runs": runs, "info": info, "sheets": info.get("sheets") or [], "affected": bill_affected_runs(bill=bill),
         "totals_rows": info.get("totals_rows") or [], "skipped": info.get("skipped_sheets") or [],
     })
 
@@ -139,6 +143,28 @@ def bill_delete(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Bill #%(id)s deleted; a manager can restore it.") % {"id": bill.pk})
+        _tell_affected(request, bill)
+    return redirect("bill-detail", pk=bill.pk)
+
+
+def _tell_affected(request, bill: CourierBill) -> None:
+    runs = bill_affected_runs(bill=bill)
+    if runs:
+        messages.warning(request, _("Runs %(runs)s of other bills counted this bill as it was before; run them again from this page.")
+                         % {"runs": ", ".join(f"#{r.pk}" for r in runs)})
+
+
+@require_POST
+@requires("couriers.upload_bill")
+def bill_rerun_affected(request, pk: int):
+    bill = get_object_or_404(CourierBill, pk=pk)
+    try:
+        runs = courier_bill_rerun_affected(bill=bill, user=request.user)
+    except UserFacingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(n)d bill(s) are being reconciled again: runs %(runs)s.")
+                         % {"n": len(runs), "runs": ", ".join(f"#{r.pk}" for r in runs)})
     return redirect("bill-detail", pk=bill.pk)
 
 
@@ -152,6 +178,7 @@ def bill_restore(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Bill #%(id)s restored.") % {"id": bill.pk})
+        _tell_affected(request, bill)
     return redirect("bill-detail", pk=bill.pk)
 
 

@@ -376,9 +376,10 @@ def _bulk_chunk(job: BulkAction, user, chunk: list[int], result: dict) -> None:
 # --------------------------------------------------------------------------- a bill reconciled again
 
 
-def discrepancies_carry_over(*, bill_id: int, run_id: int, user=None) -> int:
+def discrepancies_carry_over(*, bill_id: int, run_id: int, user=None, by_line: bool = True) -> int:
     """A new run of a bill replaces the old one in the queue, keeping the work done: status, outcome, assignee,
-    dispute, comments and attachments move to the new row with the same type, waybill and line."""
+    dispute, comments and attachments move to the new row with the same type, waybill and line (or, for a bill
+    replacing another one, the same type and waybill, paired in line order)."""
     import pandas as pd
     from django.db import connection
 
@@ -395,7 +396,12 @@ def discrepancies_carry_over(*, bill_id: int, run_id: int, user=None) -> int:
     new = fetch_frame(f"SELECT id, type, waybill_no, COALESCE(line_no, 0) FROM {table} WHERE run_id = %s", [run_id], cols)
     # Paired in pandas: right after the COPY the planner's row estimates for the new run are stale, and a
     # nested loop over two bills' discrepancies took seconds.
-    pairs = new.merge(old.drop_duplicates(["type", "waybill_no", "line_no"]), on=["type", "waybill_no", "line_no"], suffixes=("_new", "_old"))
+    if by_line:
+        pairs = new.merge(old.drop_duplicates(["type", "waybill_no", "line_no"]), on=["type", "waybill_no", "line_no"], suffixes=("_new", "_old"))
+    else:
+        # The n-th row of a type and waybill in one bill pairs with the n-th in the other (lines may be renumbered).
+        new, old = (f.sort_values(["line_no", "id"]).assign(nth=lambda f: f.groupby(["type", "waybill_no"]).cumcount()) for f in (new, old))
+        pairs = new.merge(old, on=["type", "waybill_no", "nth"], suffixes=("_new", "_old"))
     pairs = pd.DataFrame({"new_id": pairs["id_new"].astype("int64"), "old_id": pairs["id_old"].astype("int64")})
     with connection.cursor() as cursor:
         if len(pairs):

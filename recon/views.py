@@ -112,7 +112,9 @@ def stakes_by_courier(*, days: int = 90) -> list[dict]:
 
 @requires("recon.view_reconrun")
 def home(request):
-    runs = ReconRun.objects.select_related("courier", "courier_bill").order_by("-created_at", "-id")[:12]
+    # A deleted bill counts for nothing, on the dashboard too (its runs stay in the run list and on its page).
+    runs = (ReconRun.objects.select_related("courier", "courier_bill").filter(courier_bill__deleted_at__isnull=True)
+            .order_by("-created_at", "-id")[:12])
     return render(request, "recon/home.html", {"runs": runs, "stakes": stakes_by_courier(), "stake_days": 90})
 
 

@@ -48,6 +48,7 @@ urlpatterns = [
     path("bills/<int:pk>/rerun/", couriers.bill_rerun, name="bill-rerun"),
     path("bills/<int:pk>/delete/", couriers.bill_delete, name="bill-delete"),
     path("bills/<int:pk>/restore/", couriers.bill_restore, name="bill-restore"),
+    path("bills/<int:pk>/rerun-affected/", couriers.bill_rerun_affected, name="bill-rerun-affected"),
     path("shipments/", orders.shipment_list, name="shipment-list"),
     path("shipments/import/", orders.shipment_import_view, name="shipment-import"),
     path("shipments/export/", reports.shipment_export, name="shipment-export"),

@@ -26,6 +26,11 @@ class Command(ServiceCommand):
         parser.add_argument("--map", action="append", default=[], metavar="FIELD=HEADER",
                             help="use this column for a field (waybill_no, billed_fee, billed_weight, province, billed_at)")
         parser.add_argument("--json", action="store_true", help="print one JSON object and nothing else on stdout")
+        second = parser.add_mutually_exclusive_group()
+        second.add_argument("--replace", nargs="?", const=0, type=int, default=None, metavar="BILL_ID",
+                            help="a second bill of the period replaces the earlier one (name it when the period has several)")
+        second.add_argument("--supplement", action="store_true",
+                            help="a second bill of the period is a supplementary bill (补充账单); both count")
         parser.add_argument("--rerun", action="store_true",
                             help="if this file's earlier run failed (worker lost, database down …), run it again")
 
@@ -45,6 +50,8 @@ class Command(ServiceCommand):
                 submission = courier_bill_submit(
                     file=fh, filename=o["file"], courier=courier_get(code=o["courier"]), period=o["period"],
                     mapping=mapping, enqueue=not o["sync"],
+                    mode="replace" if o["replace"] is not None else ("supplement" if o["supplement"] else ""),
+                    replaces=o["replace"] or None,
                 )
         except UserFacingError as exc:
             if not o["json"]:
