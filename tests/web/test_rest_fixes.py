@@ -167,17 +167,6 @@ def test_bulk_write_off_asks_for_confirmation(client, ops_user, reconciled):
     assert CONFIRM_JS in html
 
 
-def test_the_confirmation_script_reads_data_confirm_on_every_form():
-    from django.conf import settings
-
-    script = (settings.BASE_DIR / "static" / "js" / "confirm.js").read_text()
-
-    assert 'document.addEventListener("submit"' in script
-    assert "form.dataset.confirm" in script
-    assert 'option[data-confirm], input[data-confirm]' in script
-    assert "window.confirm(" in script
-
-
 # --------------------------------------------------------------------------- money
 
 
