@@ -89,7 +89,7 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
     def assign(self, request, pk=None):
         form = AssignSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        assignee = assignee_lookup(form.validated_data.get("assignee"))
+        assignee = assignee_lookup(form.validated_data.get("assignee"), me=request.user)
         d = discrepancy_assign(discrepancy=self.get_object(), assignee=assignee, user=request.user)
         return Response(DiscrepancySerializer(d).data)
 

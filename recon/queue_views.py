@@ -295,8 +295,6 @@ def bulk_submit(request):
         back = reverse("discrepancy-list")
     action = request.POST.get("action", "")
     params = {k: request.POST.get(k, "") for k in ("assignee", "status", "outcome", "reason", "text")}
-    if params["assignee"] == "me":
-        params["assignee"] = str(request.user.pk)
     scope_all = request.POST.get("scope") == "filter"
     ids = [] if scope_all else [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     try:

@@ -229,7 +229,7 @@ def bulk_action_submit(*, action: str, params: dict, user, ids: list[int] | None
     if not user.has_perm(needed):
         raise UserFacingError("forbidden", _("You may not do this to discrepancies."), http_status=403)
     ids = [int(i) for i in (ids or [])]
-    params = _bulk_params(action, params or {})
+    params = _bulk_params(action, params or {}, user=user)
     total = _selection(ids=ids, query=query, user=user).count()
     if total == 0:
         raise UserFacingError("empty_selection", _("Nothing matches the selection."))
@@ -247,16 +247,16 @@ def bulk_action_submit(*, action: str, params: dict, user, ids: list[int] | None
     return job
 
 
-def _bulk_params(action: str, params: dict) -> dict:
+def _bulk_params(action: str, params: dict, *, user) -> dict:
     if action == BulkAction.Action.ASSIGN:
         from .selectors import assignee_lookup
 
-        user = assignee_lookup(params.get("assignee"))
-        if user is None:
+        assignee = assignee_lookup(params.get("assignee"), me=user)
+        if assignee is None:
             return {"assignee": None}
-        if not user.has_perm("recon.work_discrepancy"):
-            raise UserFacingError("invalid_assignee", _("%(name)s cannot work discrepancies.") % {"name": user.get_username()})
-        return {"assignee": user.pk}
+        if not assignee.has_perm("recon.work_discrepancy"):
+            raise UserFacingError("invalid_assignee", _("%(name)s cannot work discrepancies.") % {"name": assignee.get_username()})
+        return {"assignee": assignee.pk}
     if action == BulkAction.Action.COMMENT:
         text = str(params.get("text") or "").strip()
         if not text:

@@ -58,7 +58,7 @@ class StatusChangeSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.CharField(allow_null=True, allow_blank=True, help_text="username or id; empty or null for nobody")
+    assignee = serializers.CharField(allow_null=True, allow_blank=True, help_text="username, id or `me`; empty or null for nobody")
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -94,7 +94,7 @@ class BulkActionRequestSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=BulkAction.Action.choices)
     ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     filter = serializers.CharField(required=False, allow_blank=True, default="", help_text="the queue's query string, e.g. 'status=open&courier=ZTO'")
-    assignee = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    assignee = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="for `assign`: username, id or `me`; empty or null for nobody")
     status = serializers.CharField(required=False, allow_blank=True)
     outcome = serializers.CharField(required=False, allow_blank=True)
     reason = serializers.CharField(required=False, allow_blank=True)

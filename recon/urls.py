@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import IsAuthenticated
 
 from recon.permissions import API_INDEX, DeclaredPermissions
@@ -15,6 +17,13 @@ class SchemaView(SpectacularAPIView):
 class DocsView(SpectacularSwaggerView):
     permission_classes = [IsAuthenticated, DeclaredPermissions]
     required_perms = {"get": API_INDEX}
+
+    def handle_exception(self, exc):
+        # Swagger UI is a page people open in a browser (the nav links to it): without a login, send them to log in,
+        # as every other page does, rather than answer 401 JSON. A bad token still gets its 401.
+        if isinstance(exc, NotAuthenticated):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
 
 
 urlpatterns = [

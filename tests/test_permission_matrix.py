@@ -366,6 +366,8 @@ def call(client, c: Cell, url: str, *, api: bool):
 LOGIN = reverse("login")
 # The schema (YAML) and Swagger UI (HTML) answer in their own format, not with the JSON error body.
 DOCUMENTS = {"schema", "swagger-ui"}
+# Swagger UI is a page the nav links to: without a login it sends the browser to log in, as every page does.
+BROWSER_DOCUMENTS = {"swagger-ui"}
 
 
 def to_login(response) -> bool:
@@ -384,6 +386,8 @@ def verdict(c: Cell, role: str, response, *, api: bool) -> str | None:
             return f"allowed, but {code}: the table calls it wrongly"
         return None
     if role == ANONYMOUS and not api:
+        return None if to_login(response) else f"{code} instead of a redirect to the login page"
+    if role == ANONYMOUS and c.name in BROWSER_DOCUMENTS:
         return None if to_login(response) else f"{code} instead of a redirect to the login page"
     if role == ANONYMOUS:
         if code not in (401, 403):

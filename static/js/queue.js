@@ -1,4 +1,5 @@
-// The review queue: money totals loaded after the list, ticking rows, and the bulk bar's action fields.
+// The review queue: money totals loaded after the list, ticking rows, and the bulk bar's action fields
+// (its confirmations are confirm.js's, as on every page).
 (function () {
   "use strict";
   var panel = document.getElementById("queue-totals");
@@ -30,13 +31,4 @@
     form.querySelectorAll("[data-for]").forEach(function (el) { el.hidden = el.dataset.for !== action.value; });
   }
   if (action) { action.addEventListener("change", showFields); showFields(); }
-  form.addEventListener("submit", function (ev) {
-    var scope = form.querySelector("input[name=scope]:checked");
-    if (scope && scope.value === "filter" && !window.confirm(form.dataset.confirmAll || "Apply to every row matching the filter?")) {
-      ev.preventDefault();
-    }
-  });
-  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
-    f.addEventListener("submit", function (ev) { if (!window.confirm(f.dataset.confirm)) { ev.preventDefault(); } });
-  });
 })();

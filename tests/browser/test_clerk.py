@@ -50,10 +50,10 @@ def fen(yuan_text: str) -> int:
     return int(Decimal(yuan_text.replace(",", "").lstrip("¥￥")) * 100)
 
 
-def money(amount_fen: int, *, sep: str) -> str:
-    """How the pages print money: two decimals, grouped by thousands in English and not at all in Chinese."""
+def money(amount_fen: int) -> str:
+    """How the pages print money: two decimals, grouped by thousands with commas, in Chinese as in English."""
     whole, cents = divmod(amount_fen, 100)
-    return f"{whole:,}".replace(",", sep) + f".{cents:02d}"
+    return f"{whole:,}.{cents:02d}"
 
 
 def weight_overcharges(data) -> dict[str, int]:
@@ -154,12 +154,12 @@ def test_clerk_uploads_a_messy_xlsx_and_works_the_discrepancies(page, queued_wor
     billed_fen = sum(fen(v) for v in data.bill["运费(元)"])
     claim_fen = sum(e["amount_fen"] for t, e in data.expected.items() if t not in {"no_rate", "not_billed"})
     assert figures["明细"] == str(len(data.bill))
-    assert figures["账单总额"] == "¥" + money(billed_fen, sep="")
-    assert figures["涉及金额"] == "¥" + money(claim_fen, sep="")
+    assert figures["账单总额"] == "¥" + money(billed_fen)
+    assert figures["涉及金额"] == "¥" + money(claim_fen)
     assert page.locator(".msg-warning").count() == 0  # both sheets' totals rows agree with their lines
 
     by_type = {r["_type"]: (int(r["数量"]), r["涉及金额"]) for r in table_rows(page, "section.card table.data")}
-    assert by_type == {t: (e["count"], money(e["amount_fen"], sep="")) for t, e in data.expected.items()}
+    assert by_type == {t: (e["count"], money(e["amount_fen"])) for t, e in data.expected.items()}
     assert len(by_type) == 9  # every type the demo injects, so none can hide behind another
 
     # From the summary to the weight overcharges: exactly the lines billed heavier than we weighed them.
@@ -175,7 +175,7 @@ def test_clerk_uploads_a_messy_xlsx_and_works_the_discrepancies(page, queued_wor
     # Biggest first, as a clerk works the list.
     assert [fen(r["涉及金额"]) for r in rows] == sorted(expected.values(), reverse=True)
     total = data.expected["weight_overcharge"]["amount_fen"]
-    assert page.locator("#queue-totals [data-testid=totals] strong.money").inner_text() == money(total, sep="")
+    assert page.locator("#queue-totals [data-testid=totals] strong.money").inner_text() == money(total)
     screenshot(page, "discrepancies-weight-zh")
 
     # The filter bar: switch to the unknown waybills of the same run.
@@ -186,7 +186,7 @@ def test_clerk_uploads_a_messy_xlsx_and_works_the_discrepancies(page, queued_wor
     unknown = data.bill[~data.bill["运单号"].isin(data.shipments["waybill_no"])]
     rows = table_rows(page, "table.data")
     assert sorted(r["运单号"] for r in rows) == sorted(unknown["运单号"])
-    assert [r["涉及金额"] for r in rows] == [money(fen(v), sep="") for v in unknown["运费(元)"]]
+    assert [r["涉及金额"] for r in rows] == [money(fen(v)) for v in unknown["运费(元)"]]
     assert {r["_type"] for r in rows} == {"unknown_waybill"}
 
     # English, on the same list, then back to Chinese. (The buttons name each language in the current one.)

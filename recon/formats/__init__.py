@@ -1,0 +1,1 @@
+"""Number formats that differ from Django's own for a language (FORMAT_MODULE_PATH); the rest is Django's."""
