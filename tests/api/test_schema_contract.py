@@ -165,6 +165,6 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_server,
     for name, result in results.items():
         summary = result["output"][result["output"].find("=== FAILURES ==="):][:20000]
         assert (result["exit_code"], result["failures"], result["errors"]) == (0, [], []), f"{name}:\n{summary}"
-        assert result["operations"]["tested"] == result["operations"]["total"] == 46, name
+        assert result["operations"]["tested"] == result["operations"]["total"] == 48, name
         assert result["test_cases"]["generated"] > 200, name
         assert result["test_cases"]["with_failures"] == 0, name
