@@ -16,13 +16,14 @@ from .filters import DiscrepancyFilter, ReconRunFilter
 from .models import AuditEvent, BulkAction, Discrepancy, ReconPeriod, ReconRun, SavedFilter
 from .periods import period_close, period_reopen
 from .review import (
-    bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
+    SHORTFALL_DECISIONS, bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
 )
 from .selectors import assignee_lookup, discrepancy_history, queue_totals
 from .serializers import (
     AssignSerializer, AttachmentSerializer, AttachmentUploadSerializer, AuditEventQuerySerializer, AuditEventSerializer,
     BulkActionRequestSerializer, BulkActionSerializer, CommentSerializer, DiscrepancySerializer, PeriodQuerySerializer,
-    ReconPeriodSerializer, ReconRunSerializer, ReopenSerializer, SavedFilterSerializer, StatusChangeSerializer,
+    ReconPeriodSerializer, ReconRunSerializer, ReopenSerializer, SavedFilterSerializer, ShortfallDecisionSerializer,
+    StatusChangeSerializer,
 )
 
 READ_QUEUE = ("recon.view_discrepancy",)
@@ -68,7 +69,7 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
         "list": READ_QUEUE, "retrieve": READ_QUEUE, "totals": READ_QUEUE, "history": ("recon.view_discrepancy",),
         "comments": READ_QUEUE, "attachments": READ_QUEUE,
         "comment_add": ("recon.add_discrepancycomment",), "attachment_add": ("recon.add_discrepancyattachment",),
-        "set_status": WORK, "assign": WORK, "bulk": WORK,
+        "set_status": WORK, "shortfall": WORK, "assign": WORK, "bulk": WORK,
     }
 
     def get_queryset(self):
@@ -82,6 +83,16 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
         form = StatusChangeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         d = discrepancy_set_status(discrepancy=self.get_object(), user=request.user, **form.validated_data)
+        return Response(DiscrepancySerializer(d).data)
+
+    @extend_schema(request=ShortfallDecisionSerializer, responses=DiscrepancySerializer)
+    @action(detail=True, methods=["post"])
+    def shortfall(self, request, pk=None):
+        """Decide the uncredited rest of a partial recovery: `accepted` or `written_off` (reason required), or `reopened`."""
+        form = ShortfallDecisionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        decide = SHORTFALL_DECISIONS[form.validated_data["decision"]]
+        d = decide(discrepancy=self.get_object(), reason=form.validated_data["reason"], user=request.user)
         return Response(DiscrepancySerializer(d).data)
 
     @extend_schema(request=AssignSerializer, responses=DiscrepancySerializer)
@@ -133,7 +144,8 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=OpenApiTypes.OBJECT, filters=True)
     @action(detail=False, methods=["get"])
     def totals(self, request):
-        """Money at stake, still open, disputed, recovered, accepted, written off: in all and per period and courier."""
+        """Money at stake, still open, disputed, recovered, accepted, written off, shortfall (at_stake is the sum of those
+        six; `investigating` is the part of `open` under investigation): in all and per period and courier."""
         filterset = DiscrepancyFilter(request.query_params, queryset=Discrepancy.objects.all(), request=request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
@@ -142,7 +154,8 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
         groups = [
             {"period_id": g["period_id"], "period_start": g["period__start"], "period_end": g["period__end"],
              "period_status": g["period__status"], "courier": g["courier__code"],
-             **money({k: g[k] for k in ("count", "at_stake", "open", "disputed", "recovered", "accepted", "written_off", "informational")})}
+             **money({k: g[k] for k in ("count", "at_stake", "open", "disputed", "recovered", "accepted", "written_off", "shortfall",
+                                        "investigating", "informational")})}
             for g in data["groups"]
         ]
         return Response({"total": money(data["total"]), "groups": groups})

@@ -31,7 +31,7 @@ from .models import INFORMATIONAL_TYPES, Discrepancy, DiscrepancyType, Dispute, 
 from . import selectors
 from .periods import period_check_open, periods_lock
 from .permissions import may_work
-from .review import check_change, parse_amount
+from .review import check_change, parse_amount, record_credit, record_settled
 from .uploads import ingest_error, stage_upload
 from .writers import xlsx_workbook
 
@@ -41,7 +41,7 @@ A = DisputeItem.Answer
 ELIGIBLE_STATUSES = (S.OPEN, S.INVESTIGATING)
 REFUSED_TO = ("queue", "accepted")
 CHUNK = 2000
-WORKFLOW_FIELDS = ["status", "outcome", "outcome_reason", "recovered_amount"]
+WORKFLOW_FIELDS = ["status", "outcome", "outcome_reason", "recovered_amount", "shortfall_amount", "shortfall_outcome", "shortfall_reason"]
 
 # Why rows of a selection stay out of a dispute, in the order a row is sorted out.
 LEFT_OUT_REASONS = {
@@ -150,8 +150,9 @@ def dispute_selection(*, discrepancies: QuerySet, user) -> DisputeSelection:
 
     # Money is summed from the rows' Decimals, never by the database's floating point (SQLite).
     amounts: dict[str, Decimal] = defaultdict(Decimal)
-    for type_, amount in eligible.values_list("type", "amount_at_stake").iterator(chunk_size=CHUNK):
-        amounts[type_] += amount
+    # A row whose shortfall went back to the queue is claimed again for its uncredited rest only.
+    for type_, amount, credited in eligible.values_list("type", "amount_at_stake", "recovered_amount").iterator(chunk_size=CHUNK):
+        amounts[type_] += amount - (credited or 0)
     counts: dict[str, int] = defaultdict(int)
     for g in groups:
         counts[g["type"]] += g["n"]
@@ -269,7 +270,7 @@ def dispute_create(*, discrepancies: QuerySet, user, note: str = "") -> Dispute:
         # One dispute at a time per courier: its numbers are handed out in order.
         courier = Courier.objects.select_for_update().get(pk=selection.courier.pk)
         ids = list(selection.eligible.order_by("id").values_list("id", flat=True))
-        fields = ["id", "type", "status", "dispute_id", "amount_at_stake", "assignee_id", "courier_id", "is_current"]
+        fields = ["id", "type", "status", "dispute_id", "amount_at_stake", "recovered_amount", "assignee_id", "courier_id", "is_current"]
         rows = []
         for chunk in _chunks(ids):
             rows += Discrepancy.objects.select_for_update().filter(id__in=chunk).values(*fields)
@@ -286,10 +287,12 @@ def dispute_create(*, discrepancies: QuerySet, user, note: str = "") -> Dispute:
         left_out = {**selection.left_out, "changed": len(ids) - len(rows)}
         if not rows:
             raise UserFacingError("nothing_to_dispute", _("Nothing in this selection can be disputed any more: someone else changed it meanwhile."))
-        claimed = sum((r["amount_at_stake"] for r in rows), Decimal("0.00"))
+        for r in rows:
+            r["claim"] = r["amount_at_stake"] - (r["recovered_amount"] or 0)
+        claimed = sum((r["claim"] for r in rows), Decimal("0.00"))
         dispute = _dispute_insert(courier=courier, user=user, note=note, count=len(rows), claimed=claimed)
         DisputeItem.objects.bulk_create(
-            [DisputeItem(dispute=dispute, discrepancy_id=r["id"], amount_claimed=r["amount_at_stake"]) for r in rows],
+            [DisputeItem(dispute=dispute, discrepancy_id=r["id"], amount_claimed=r["claim"]) for r in rows],
             batch_size=CHUNK,
         )
         now = timezone.now()
@@ -635,7 +638,7 @@ def _apply(*, dispute: Dispute, plan: _Plan, refused_to: str, user, source: str)
     now = timezone.now()
     items, discrepancies, audits = [], [], defaultdict(list)
     counts = {"credited": 0, "partial": 0, "refused": 0}
-    recovered = Decimal("0.00")
+    recovered = shortfall = Decimal("0.00")
     for item, credited, note, _where_ in plan.assignments:
         d = item.discrepancy
         before = {f: getattr(d, f) for f in WORKFLOW_FIELDS}
@@ -643,7 +646,15 @@ def _apply(*, dispute: Dispute, plan: _Plan, refused_to: str, user, source: str)
         item.answer = A.REFUSED if credited == 0 else A.CREDITED if credited == item.amount_claimed else A.PARTIAL
         counts[item.answer] += 1
         recovered += credited
-        d.status, d.outcome, d.outcome_reason, d.recovered_amount = _target(credited, refused_to, note)
+        if item.answer == A.PARTIAL:
+            shortfall += item.amount_claimed - credited
+        status, outcome, reason, _amount = _target(credited, refused_to, note)
+        # Before the status changes: a row back from a shortfall keeps what was credited earlier.
+        if outcome == O.RECOVERED:
+            record_credit(d, credited=credited)
+        elif outcome:
+            record_settled(d, outcome=outcome, reason=reason)
+        d.status, d.outcome, d.outcome_reason = status, outcome, reason
         d.updated_at = now
         items.append(item)
         discrepancies.append(d)
@@ -664,10 +675,10 @@ def _apply(*, dispute: Dispute, plan: _Plan, refused_to: str, user, source: str)
     audit_record(
         user=user, object_type="dispute", object_id=dispute.id, action="answer", note=source,
         changes={**changes_of(before, {"status": dispute.status, "amount_credited": dispute.amount_credited}),
-                 "answers": [None, {**counts, "refused_to": refused_to, "recovered": f"{recovered:.2f}"}]},
+                 "answers": [None, {**counts, "refused_to": refused_to, "recovered": f"{recovered:.2f}", "shortfall": f"{shortfall:.2f}"}]},
     )
     return {
-        "answered": len(items), **counts, "refused_to": refused_to, "recovered": f"{recovered:.2f}",
+        "answered": len(items), **counts, "refused_to": refused_to, "recovered": f"{recovered:.2f}", "shortfall": f"{shortfall:.2f}",
         "amount_credited": f"{dispute.amount_credited:.2f}", "pending": pending,
     }
 

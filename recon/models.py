@@ -120,6 +120,14 @@ class Discrepancy(models.Model):
         ACCEPTED = "accepted", _("Accepted (charge was right)")
         WRITTEN_OFF = "written_off", _("Written off")
 
+    class ShortfallOutcome(models.TextChoices):
+        """What became of the part of a claim the courier did not credit."""
+
+        TO_DECIDE = "", _("To decide")
+        ACCEPTED = "accepted", _("Accepted (charge was right)")
+        WRITTEN_OFF = "written_off", _("Written off")
+        REOPENED = "reopened", _("Back in the queue")
+
     # Lookups by run, bill and dispute use the composite indexes below (and the foreign key's own index for
     # dispute); single-column indexes for run and bill would only slow down the COPY of each run's rows.
     run = models.ForeignKey(ReconRun, on_delete=models.CASCADE, related_name="discrepancies", verbose_name=_("run"), db_index=False)
@@ -151,6 +159,11 @@ class Discrepancy(models.Model):
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True, default="", db_default="")
     outcome_reason = models.TextField(_("outcome reason"), blank=True, default="", db_default="")
     recovered_amount = models.DecimalField(_("recovered"), max_digits=12, decimal_places=2, null=True, blank=True)
+    # A partial credit: the claimed rest the courier did not credit, and what the clerk decided about it. The credited
+    # part stays in recovered_amount even when the rest goes back to the queue, so the money panel keeps adding up.
+    shortfall_amount = models.DecimalField(_("shortfall"), max_digits=12, decimal_places=2, null=True, blank=True)
+    shortfall_outcome = models.CharField(_("shortfall outcome"), max_length=16, choices=ShortfallOutcome.choices, blank=True, default="", db_default="")
+    shortfall_reason = models.TextField(_("shortfall reason"), blank=True, default="", db_default="")
     dispute = models.ForeignKey("recon.Dispute", null=True, blank=True, on_delete=models.SET_NULL, related_name="discrepancies", verbose_name=_("dispute"), db_constraint=False)
     updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
 

@@ -20,7 +20,7 @@ from .filters import DiscrepancyFilter
 from .models import INFORMATIONAL_TYPES, BulkAction, Discrepancy, ReconPeriod, SavedFilter
 from .permissions import may_work, requires
 from .review import (
-    SKIP_REASONS, bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
+    SHORTFALL_DECISIONS, SKIP_REASONS, bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
 )
 from .selectors import assignee_lookup, discrepancy_history, keyset_page, name_assignees, queue_totals, workers
 from .views import Column, kg, sort_headers, style_filter_form
@@ -181,6 +181,8 @@ def _detail_context(request, d: Discrepancy, **forms_) -> dict:
         "history": history, "comments": d.comments.select_related("author"), "attachments": d.attachments.select_related("uploaded_by"),
         "dispute_items": d.dispute_items.select_related("dispute"),
         "locked": locked, "editable": editable,
+        "shortfall_open": d.status == Discrepancy.Status.RESOLVED and d.outcome == Discrepancy.Outcome.RECOVERED
+        and bool(d.shortfall_amount) and not d.shortfall_outcome,
         "can_comment": not locked and request.user.has_perm("recon.add_discrepancycomment"),
         "can_attach": not locked and request.user.has_perm("recon.add_discrepancyattachment"),
         "status_form": status_form, "comment_form": forms_.get("comment_form") or CommentForm(),
@@ -226,6 +228,21 @@ def discrepancy_status(request, pk: int):
             return render(request, "recon/discrepancy_detail.html", _detail_context(request, d, status_form=form), status=400)
         return _service_error(request, d, exc, status_form=form)
     messages.success(request, _("Status changed."))
+    return redirect("discrepancy-detail", pk=pk)
+
+
+@require_POST
+@requires("recon.work_discrepancy")
+def discrepancy_shortfall(request, pk: int):
+    d = _get(pk)
+    decide = SHORTFALL_DECISIONS.get(request.POST.get("decision", ""))
+    if decide is None:
+        return _service_error(request, d, UserFacingError("invalid_decision", _("Choose what happens to the shortfall.")))
+    try:
+        decide(discrepancy=d, reason=request.POST.get("reason", ""), user=request.user)
+    except UserFacingError as exc:
+        return _service_error(request, d, exc)
+    messages.success(request, _("Shortfall decided."))
     return redirect("discrepancy-detail", pk=pk)
 
 

@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -42,11 +41,42 @@ SKIP_REASONS = {
 BULK_SYNC_LIMIT = 500
 BULK_CHUNK = 2000
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
-WORKFLOW_FIELDS = ["status", "outcome", "outcome_reason", "recovered_amount", "assignee_id"]
+WORKFLOW_FIELDS = ["status", "outcome", "outcome_reason", "recovered_amount", "shortfall_amount", "shortfall_outcome", "shortfall_reason", "assignee_id"]
+SF = Discrepancy.ShortfallOutcome
+ZERO = Decimal("0.00")
 
 
 def _state(d: Discrepancy) -> dict:
     return {f: getattr(d, f) for f in WORKFLOW_FIELDS}
+
+
+def credited_before(d: Discrepancy) -> Decimal:
+    """What the courier already credited on a row that is not resolved: the first part of a claim whose shortfall went
+    back to the queue (zero for any other row)."""
+    return ZERO if d.status == S.RESOLVED else (d.recovered_amount or ZERO)
+
+
+def still_claimed(d: Discrepancy) -> Decimal:
+    """The money of a claim not yet credited: what a dispute asks for and what a recovery may be at most."""
+    return d.amount_at_stake - credited_before(d)
+
+
+def record_credit(d: Discrepancy, *, credited: Decimal) -> None:
+    """Set a recovery on an unsaved row: the credit adds to any earlier one, and the uncredited rest is its shortfall."""
+    total = credited_before(d) + credited
+    rest = d.amount_at_stake - total
+    d.recovered_amount = total
+    d.shortfall_amount = rest if rest > 0 else None
+    d.shortfall_outcome, d.shortfall_reason = SF.TO_DECIDE, ""
+
+
+def record_settled(d: Discrepancy, *, outcome: str, reason: str) -> None:
+    """Set an accepted or written-off outcome on an unsaved row; an earlier partial credit stays recovered."""
+    before = credited_before(d)
+    d.recovered_amount = before or None
+    if before and d.shortfall_amount:
+        # The rest that went back to the queue is settled now, in the same way as the discrepancy.
+        d.shortfall_outcome, d.shortfall_reason = outcome, reason
 
 
 def parse_amount(value) -> Decimal | None:
@@ -95,7 +125,8 @@ def check_change(
 
 
 def _ceiling(d: Discrepancy) -> Decimal:
-    return max(d.amount_at_stake or Decimal(0), d.billed_fee or Decimal(0))
+    # At most what is still claimed: a credit above the money at stake would make the money panel's parts outgrow it.
+    return still_claimed(d)
 
 
 def _check_current(d: Discrepancy) -> None:
@@ -128,12 +159,16 @@ def discrepancy_set_status(
                      claim=d.type not in INFORMATIONAL_TYPES and d.amount_at_stake > 0)
         before = _state(d)
         reopening = d.status == S.RESOLVED
-        d.status = status
         if status == S.RESOLVED:
             d.outcome, d.outcome_reason = outcome, (reason or "").strip()
-            d.recovered_amount = amount if outcome == O.RECOVERED else None
+            if outcome == O.RECOVERED:
+                record_credit(d, credited=amount)
+            else:
+                record_settled(d, outcome=outcome, reason=d.outcome_reason)
         elif reopening:
             d.outcome, d.outcome_reason, d.recovered_amount = "", "", None
+            d.shortfall_amount, d.shortfall_outcome, d.shortfall_reason = None, SF.TO_DECIDE, ""
+        d.status = status
         d.updated_at = timezone.now()
         d.save(update_fields=WORKFLOW_FIELDS[:-1] + ["updated_at"])
         action = "reopen" if reopening else ("resolve" if status == S.RESOLVED else "status")
@@ -147,6 +182,51 @@ def discrepancy_set_status(
 def discrepancy_resolve(*, discrepancy: Discrepancy, outcome: str, amount=None, reason: str = "", user) -> Discrepancy:
     """Resolve with an outcome: recovered (the amount credited), accepted or written off (a reason each)."""
     return discrepancy_set_status(discrepancy=discrepancy, status=S.RESOLVED, outcome=outcome, amount=amount, reason=reason, user=user)
+
+
+def _shortfall_decide(*, discrepancy: Discrepancy, decision: str, reason: str, user) -> Discrepancy:
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        d = _lock_and_check(discrepancy=discrepancy, user=user)
+        if d.status != S.RESOLVED or d.outcome != O.RECOVERED or not d.shortfall_amount:
+            raise UserFacingError("no_shortfall", _("Only a partial recovery leaves a shortfall to decide."), http_status=409)
+        if d.shortfall_outcome:
+            raise UserFacingError(
+                "shortfall_decided", _("The shortfall is already decided (%(outcome)s); reopen the discrepancy to change it.")
+                % {"outcome": SF(d.shortfall_outcome).label}, http_status=409,
+            )
+        if decision != SF.REOPENED and not reason:
+            raise UserFacingError("reason_required", _("Say why: a reason is required to accept or write off a shortfall."))
+        before = _state(d)
+        if decision == SF.REOPENED:
+            # The credited part stays recovered; only the rest goes back to the queue, to be disputed again.
+            d.status, d.outcome, d.outcome_reason = S.OPEN, "", ""
+        d.shortfall_outcome, d.shortfall_reason = decision, reason
+        d.updated_at = timezone.now()
+        d.save(update_fields=WORKFLOW_FIELDS[:-1] + ["updated_at"])
+        audit_record(user=user, object_type="discrepancy", object_id=d.id, action="shortfall",
+                     changes=changes_of(before, _state(d)), note=reason)
+    return d
+
+
+def discrepancy_shortfall_accept(*, discrepancy: Discrepancy, reason: str, user) -> Discrepancy:
+    """Accept the uncredited rest of a partial recovery: that part of the charge was right (a reason is required)."""
+    return _shortfall_decide(discrepancy=discrepancy, decision=SF.ACCEPTED, reason=reason, user=user)
+
+
+def discrepancy_shortfall_write_off(*, discrepancy: Discrepancy, reason: str, user) -> Discrepancy:
+    """Write off the uncredited rest of a partial recovery (a reason is required)."""
+    return _shortfall_decide(discrepancy=discrepancy, decision=SF.WRITTEN_OFF, reason=reason, user=user)
+
+
+def discrepancy_shortfall_reopen(*, discrepancy: Discrepancy, reason: str = "", user) -> Discrepancy:
+    """Put the uncredited rest of a partial recovery back in the queue as open; the credited part stays recovered."""
+    return _shortfall_decide(discrepancy=discrepancy, decision=SF.REOPENED, reason=reason, user=user)
+
+
+SHORTFALL_DECISIONS = {
+    SF.ACCEPTED: discrepancy_shortfall_accept, SF.WRITTEN_OFF: discrepancy_shortfall_write_off, SF.REOPENED: discrepancy_shortfall_reopen,
+}
 
 
 def discrepancy_assign(*, discrepancy: Discrepancy, assignee, user) -> Discrepancy:
@@ -357,19 +437,34 @@ def _bulk_chunk(job: BulkAction, user, chunk: list[int], result: dict) -> None:
     else:
         resolved = target == S.RESOLVED
         recovered = resolved and p["outcome"] == O.RECOVERED
-        Discrepancy.objects.filter(id__in=ids).update(
-            status=target, outcome=p["outcome"] if resolved else "", outcome_reason=p["reason"] if resolved else "",
-            recovered_amount=F("amount_at_stake") if recovered else None, updated_at=now,
-        )
 
         def after(d: Discrepancy) -> dict:
-            return {"status": target, "outcome": p["outcome"] if resolved else "", "outcome_reason": p["reason"] if resolved else "",
-                    "recovered_amount": d.amount_at_stake if recovered else None, "assignee_id": d.assignee_id}
+            # The single-row rules, applied to a copy; in bulk `recovered` means everything still claimed.
+            state = Discrepancy(amount_at_stake=d.amount_at_stake, **_state(d))
+            if resolved:
+                state.outcome, state.outcome_reason = p["outcome"], p["reason"]
+                if recovered:
+                    record_credit(state, credited=still_claimed(d))
+                else:
+                    record_settled(state, outcome=p["outcome"], reason=p["reason"])
+            elif d.status == S.RESOLVED:
+                state.outcome, state.outcome_reason, state.recovered_amount = "", "", None
+                state.shortfall_amount, state.shortfall_outcome, state.shortfall_reason = None, SF.TO_DECIDE, ""
+            state.status = target
+            return _state(state)
+
+        befores = {d.id: _state(d) for d in todo}
+        changed = []
+        for d in todo:
+            new = after(d)
+            changed.append(Discrepancy(id=d.id, updated_at=now, **{f: v for f, v in new.items() if f != "assignee_id"}))
+            d.after = new
+        Discrepancy.objects.bulk_update(changed, [*WORKFLOW_FIELDS[:-1], "updated_at"], batch_size=BULK_CHUNK)
 
         for action, group in (("resolve", [d for d in todo if resolved]), ("reopen", [d for d in todo if not resolved and d.status == S.RESOLVED]),
                               ("status", [d for d in todo if not resolved and d.status != S.RESOLVED])):
             audit_record_many(user=user, object_type="discrepancy", action=action,
-                              rows=((d.id, changes_of(_state(d), after(d))) for d in group), note=note)
+                              rows=((d.id, changes_of(befores[d.id], d.after)) for d in group), note=note)
     result["changed"] += len(ids)
 
 
@@ -412,7 +507,8 @@ def discrepancies_carry_over(*, bill_id: int, run_id: int, user=None, by_line: b
                 cursor.execute("ANALYZE carry_pairs")
             cursor.execute(
                 f"UPDATE {table} SET status = o.status, outcome = o.outcome, outcome_reason = o.outcome_reason, "
-                "recovered_amount = o.recovered_amount, assignee_id = o.assignee_id, dispute_id = o.dispute_id, "
+                "recovered_amount = o.recovered_amount, shortfall_amount = o.shortfall_amount, shortfall_outcome = o.shortfall_outcome, "
+                "shortfall_reason = o.shortfall_reason, assignee_id = o.assignee_id, dispute_id = o.dispute_id, "
                 f"updated_at = o.updated_at FROM carry_pairs p, {table} o WHERE {table}.id = p.new_id AND o.id = p.old_id"
             )
             for model in (DiscrepancyComment, DiscrepancyAttachment, DisputeItem):

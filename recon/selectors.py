@@ -8,7 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connections
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
 from couriers.models import Courier
@@ -124,20 +125,36 @@ def keyset_page(queryset: QuerySet, *, ordering: str | None, cursor: str | None,
     return page
 
 
-MONEY_COLUMNS = ("at_stake", "open", "disputed", "recovered", "accepted", "written_off")
+# The parts add up to the money at stake: at_stake = open + disputed + recovered + accepted + written_off + shortfall.
+# `open` is still open, investigating included (its meaning since the start); `investigating` is the part of it
+# under investigation, listed apart and not counted twice.
+MONEY_COLUMNS = ("at_stake", "open", "disputed", "recovered", "accepted", "written_off", "shortfall", "investigating")
 
 
 def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("period", "courier")) -> dict:
-    """Money at stake, still open, disputed, recovered, accepted and written off, per period and courier and in all."""
+    """Money at stake and its parts (open, disputed, recovered, accepted, written off, shortfall), per period and courier and in all."""
     claims = ~Q(type__in=INFORMATIONAL_TYPES)
+    # Each claim's money is what was credited plus a rest, and the rest is in exactly one part: that of the row's
+    # status, or of its outcome, or (after a partial credit) of what was decided about the shortfall.
+    rest = ExpressionWrapper(
+        F("amount_at_stake") - Coalesce("recovered_amount", Value(Decimal("0.00"))),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    partial = Q(outcome="recovered")
+
+    def settled(outcome: str) -> Q:
+        return claims & (Q(outcome=outcome) | partial & Q(shortfall_outcome=outcome))
+
     aggregates = {
         "count": Count("id"),
         "at_stake": Sum("amount_at_stake", filter=claims),
-        "open": Sum("amount_at_stake", filter=claims & Q(status__in=["open", "investigating"])),
-        "disputed": Sum("amount_at_stake", filter=claims & Q(status="disputed")),
-        "recovered": Sum("recovered_amount", filter=Q(outcome="recovered")),
-        "accepted": Sum("amount_at_stake", filter=claims & Q(outcome="accepted")),
-        "written_off": Sum("amount_at_stake", filter=claims & Q(outcome="written_off")),
+        "open": Sum(rest, filter=claims & Q(status__in=["open", "investigating"])),
+        "investigating": Sum(rest, filter=claims & Q(status="investigating")),
+        "disputed": Sum(rest, filter=claims & Q(status="disputed")),
+        "recovered": Sum("recovered_amount", filter=claims & Q(recovered_amount__isnull=False)),
+        "accepted": Sum(rest, filter=settled("accepted")),
+        "written_off": Sum(rest, filter=settled("written_off")),
+        "shortfall": Sum(rest, filter=claims & partial & ~Q(shortfall_outcome__in=["accepted", "written_off"])),
         "informational": Sum("amount_at_stake", filter=~claims),
     }
     # Added up per (period_id, courier_id), a hash aggregate over the rows; the labels of the few groups are looked

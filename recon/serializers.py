@@ -37,6 +37,7 @@ class DiscrepancySerializer(serializers.ModelSerializer):
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     # "" until the discrepancy is resolved: clients compare against it, so the schema admits it rather than null.
     outcome = serializers.ChoiceField(choices=Discrepancy.Outcome.choices, allow_blank=True, read_only=True)
+    shortfall_outcome = serializers.ChoiceField(choices=Discrepancy.ShortfallOutcome.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Discrepancy
@@ -44,7 +45,8 @@ class DiscrepancySerializer(serializers.ModelSerializer):
             "id", "run", "kind", "type", "type_label", "status", "courier", "waybill_no", "order_no", "line_no",
             "bill_line", "shipment", "amount_at_stake", "billed_fee", "expected_fee", "billed_weight_g",
             "expected_weight_g", "billed_province", "expected_province", "reason", "details", "created_at",
-            "bill", "period", "is_current", "assignee", "outcome", "outcome_reason", "recovered_amount", "dispute", "updated_at",
+            "bill", "period", "is_current", "assignee", "outcome", "outcome_reason", "recovered_amount",
+            "shortfall_amount", "shortfall_outcome", "shortfall_reason", "dispute", "updated_at",
         ]
         read_only_fields = fields
 
@@ -55,6 +57,11 @@ class StatusChangeSerializer(serializers.Serializer):
     amount = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None, help_text="credited yuan, e.g. '12.50'")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ShortfallDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[c for c in Discrepancy.ShortfallOutcome.choices if c[0]])
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class AssignSerializer(serializers.Serializer):

@@ -280,6 +280,7 @@ SPECTACULAR_SETTINGS = {
         "PeriodStatusEnum": "recon.models.ReconPeriod.Status",
         "DisputeStatusEnum": "recon.models.Dispute.Status",
         "ShipmentStatusEnum": "orders.models.Shipment.Status",
+        "ShortfallOutcomeEnum": "recon.models.Discrepancy.ShortfallOutcome",  # the outcome and the decision share it
     },
 }
 

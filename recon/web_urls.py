@@ -21,6 +21,7 @@ urlpatterns = [
     path("discrepancies/saved-filters/<int:pk>/delete/", queue_views.saved_filter_delete, name="saved-filter-delete"),
     path("discrepancies/<int:pk>/", queue_views.discrepancy_detail, name="discrepancy-detail"),
     path("discrepancies/<int:pk>/status/", queue_views.discrepancy_status, name="discrepancy-status"),
+    path("discrepancies/<int:pk>/shortfall/", queue_views.discrepancy_shortfall, name="discrepancy-shortfall"),
     path("discrepancies/<int:pk>/assign/", queue_views.discrepancy_assign_view, name="discrepancy-assign"),
     path("discrepancies/<int:pk>/comments/", queue_views.discrepancy_comment, name="discrepancy-comment"),
     path("discrepancies/<int:pk>/attachments/", queue_views.discrepancy_attach, name="discrepancy-attach"),

@@ -11,13 +11,14 @@ ACTIONS = {
     "status": _("status changed"), "resolve": _("resolved"), "reopen": _("reopened"), "assign": _("assigned"),
     "comment": _("commented"), "attach": _("attached a file"), "dispute": _("sent in a dispute"),
     "answer": _("courier's answer recorded"), "carry_over": _("carried over from an earlier run"),
-    "rerun": _("reconciled again"), "close": _("closed"),
+    "rerun": _("reconciled again"), "close": _("closed"), "shortfall": _("shortfall decided"),
 }
 FIELDS = {
     "status": _("status"), "outcome": _("outcome"), "outcome_reason": _("outcome reason"),
     "recovered_amount": _("recovered"), "assignee_id": _("assignee"), "comment": _("comment"),
     "attachment": _("attachment"), "replaces": _("replaces discrepancy"), "dispute_answer": _("courier's answer"),
-    "dispute_id": _("dispute"),
+    "dispute_id": _("dispute"), "shortfall_amount": _("shortfall"), "shortfall_outcome": _("shortfall outcome"),
+    "shortfall_reason": _("shortfall reason"),
     "deleted_at": _("deleted at"), "run": _("run"), "file": _("file"), "lines": _("lines"),
     "billed_total": _("billed total"), "effective_from": _("effective from"), "effective_to": _("effective to"),
     "fee_tolerance_fen": _("fee tolerance (fen)"), "weight_tolerance_g": _("weight tolerance (g)"),
@@ -26,6 +27,7 @@ FIELDS = {
 VALUES = {
     **dict(Discrepancy.Status.choices), **dict(Discrepancy.Outcome.choices), **dict(DiscrepancyType.choices),
     **dict(DisputeItem.Answer.choices), "closed": ReconPeriod.Status.CLOSED.label,
+    "reopened": Discrepancy.ShortfallOutcome.REOPENED.label,
 }
 
 

@@ -76,7 +76,7 @@ def test_period_filter_and_totals_per_period_and_courier(worked, ops_client, zto
     totals = ops_client.get("/api/v1/discrepancies/totals/").json()
     assert totals["total"] == {
         "count": 5, "at_stake": "13.25", "open": "8.25", "disputed": "3.00", "recovered": "1.20",
-        "accepted": "0.00", "written_off": "0.00", "informational": "0.50",
+        "accepted": "0.00", "written_off": "0.00", "shortfall": "0.80", "investigating": "0.00", "informational": "0.50",
     }
     assert [(g["period_start"], g["courier"], g["count"], g["at_stake"], g["open"], g["recovered"]) for g in totals["groups"]] == [
         ("2026-11-01", "ZTO", 1, "7.25", "7.25", "0.00"),

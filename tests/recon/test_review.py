@@ -33,7 +33,8 @@ def test_open_to_recovered_records_every_step(reconciled, ops_user):
         ("status", "olivia", {"status": ["open", "investigating"]}),
         ("status", "olivia", {"status": ["investigating", "disputed"]}),
         ("comment", "olivia", {"comment": [None, "sent to ZTO by mail"]}),
-        ("resolve", "olivia", {"status": ["disputed", "resolved"], "outcome": ["", "recovered"], "recovered_amount": [None, "1.50"]}),
+        ("resolve", "olivia", {"status": ["disputed", "resolved"], "outcome": ["", "recovered"], "recovered_amount": [None, "1.50"],
+                               "shortfall_amount": [None, "0.50"]}),
     ]
     assert DiscrepancyComment.objects.get(discrepancy=d).text == "sent to ZTO by mail"
 
