@@ -1,8 +1,6 @@
 """The review queue in the browser: the list, its totals, one discrepancy's page and the actions on it, bulk work."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import messages
 from django.http import Http404, JsonResponse
@@ -15,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from couriers.selectors import rate_card_explain
 
+from .db import yuan_of
 from .errors import UserFacingError
 from .filters import DiscrepancyFilter
 from .models import INFORMATIONAL_TYPES, BulkAction, Discrepancy, ReconPeriod, SavedFilter
@@ -141,7 +140,7 @@ def _detail_context(request, d: Discrepancy, **forms_) -> dict:
 
     def fen(key):
         value = details.get(key)
-        return None if value is None else Decimal(int(value)) / 100
+        return yuan_of(value)
 
     arithmetic = [
         (_("Card price for the billed weight to the billed province"), fen("fee_billed_fen")),
