@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from couriers.models import Courier
 
 from .filters import QUEUE_SORTS
-from .models import INFORMATIONAL_TYPES, Discrepancy, ReconPeriod
+from .models import CLAIM, Discrepancy, ReconPeriod
 
 DEFAULT_SORT = "-amount_at_stake"
 
@@ -129,7 +129,7 @@ MONEY_COLUMNS = ("at_stake", "open", "disputed", "recovered", "accepted", "writt
 
 def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("period", "courier")) -> dict:
     """Money at stake, still open, disputed, recovered, accepted and written off, per period and courier and in all."""
-    claims = ~Q(type__in=INFORMATIONAL_TYPES)
+    claims = CLAIM
     aggregates = {
         "count": Count("id"),
         "at_stake": Sum("amount_at_stake", filter=claims),
