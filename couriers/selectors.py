@@ -7,6 +7,7 @@ import pandas as pd
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from recon.db import fen_of
 from recon.engine import RateCardSpec
 from recon.errors import UserFacingError
 
@@ -43,11 +44,11 @@ def rate_card_specs(*, courier: Courier) -> list[RateCardSpec]:
     cards = courier.rate_cards.prefetch_related("bands", "zones")
     for card in cards:
         bands = pd.DataFrame(
-            [(b.province, b.upper_g, int(b.price * 100)) for b in card.bands.all()],
+            [(b.province, b.upper_g, fen_of(b.price)) for b in card.bands.all()],
             columns=["province", "upper_g", "price_fen"],
         )
         zones = pd.DataFrame(
-            [(z.province, z.step_g, None if z.step_price is None else int(z.step_price * 100)) for z in card.zones.all()],
+            [(z.province, z.step_g, fen_of(z.step_price)) for z in card.zones.all()],
             columns=["province", "step_g", "step_price_fen"],
         )
         zones["step_price_fen"] = pd.array(zones["step_price_fen"], dtype="Int64")

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from recon import services as run_services
 from recon.db import (
-    bulk_load, db_to_local_naive, fetch_by_keys, fetch_frame, int_or_null, is_postgres, local_naive_to_db, money, now_db,
+    bulk_load, db_to_local_naive, fen_from_db, fetch_by_keys, fetch_frame, int_or_null, is_postgres, local_naive_to_db, money,
+    now_db, yuan_of,
 )
 from recon.engine import DEFAULT_REASONS, reconcile_courier_bill
 from recon.engine.text import yuan
@@ -87,14 +88,14 @@ def rate_card_import(
         )
         dedup = bands.drop_duplicates(["province", "upper_g"], keep="last")
         RateCardBand.objects.bulk_create(
-            RateCardBand(rate_card=card, province=r.province, upper_g=int(r.upper_g), price=Decimal(int(r.price_fen)) / 100)
+            RateCardBand(rate_card=card, province=r.province, upper_g=int(r.upper_g), price=yuan_of(r.price_fen))
             for r in dedup.itertuples()
         )
         zones = bands.drop_duplicates("province", keep="last")
         RateCardZone.objects.bulk_create(
             RateCardZone(
                 rate_card=card, province=r.province, step_g=int(r.step_g) if pd.notna(r.step_g) else 1000,
-                step_price=None if pd.isna(r.step_price_fen) else Decimal(int(r.step_price_fen)) / 100,
+                step_price=None if pd.isna(r.step_price_fen) else yuan_of(r.step_price_fen),
             )
             for r in zones.itertuples()
         )
@@ -389,7 +390,7 @@ def _lines_from_db(bill: CourierBill) -> pd.DataFrame:
         "SELECT id, line_no, waybill_no, billed_fee, billed_weight_g, billed_province, billed_at FROM couriers_courierbillline WHERE bill_id = %s ORDER BY line_no",
         [bill.id], ["id", "line_no", "waybill_no", "billed_fee", "billed_weight_g", "billed_province", "billed_at"],
     )
-    frame["billed_fee_fen"] = (frame["billed_fee"].map(Decimal) * 100).astype("int64") if len(frame) else pd.Series([], dtype="int64")
+    frame["billed_fee_fen"] = fen_from_db(frame["billed_fee"]) if len(frame) else pd.Series([], dtype="int64")
     frame["billed_at"] = db_to_local_naive(frame["billed_at"]) if len(frame) else pd.Series([], dtype="datetime64[ns]")
     return frame
 

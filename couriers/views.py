@@ -1,8 +1,6 @@
 """Browser pages for courier bills (upload, lines, rejected rows) and rate cards."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, Max
@@ -13,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from recon.db import yuan_of
 from recon.errors import UserFacingError
 from recon.models import AuditEvent
 from recon.views import Column, kg, paginate, sort_headers, style_filter_form
@@ -273,7 +272,7 @@ def ratecard_detail(request, pk: int):
         for row in table["rows"]:
             row["step_kg"] = kg(row["step_g"])
     return render(request, "couriers/ratecard_detail.html", {
-        "card": card, "tables": tables, "fee_tolerance": Decimal(card.fee_tolerance_fen) / 100,
+        "card": card, "tables": tables, "fee_tolerance": yuan_of(card.fee_tolerance_fen),
         "weight_tolerance_kg": kg(card.weight_tolerance_g),
         "history": AuditEvent.objects.filter(object_type="rate_card", object_id=card.id).order_by("-at", "-id"),
     })

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from django.utils import timezone
 from recon.engine.text import yuan
 
 SQLITE_CHUNK = 5000
+CENT = Decimal("0.01")
 
 
 def is_postgres() -> bool:
@@ -127,6 +129,45 @@ def money(fen: pd.Series) -> pd.Series:
     """Fen -> decimal text for a DecimalField column; NULL stays NULL."""
     text = yuan(fen)
     return text.where(text != "", None)
+
+
+# Money columns are DecimalFields with 2 places and at most 14 digits, so every stored value is k / 100 for an
+# integer |k| < 10**14 < 2**47. SQLite keeps them as REAL and hands back the float nearest to k / 100;
+# PostgreSQL hands back Decimals; raw text may come too. The float nearest to k / 100 is within half an ulp
+# of it; multiplied by 100 (one more rounding) it is within about 1.5 ulp of k, and an ulp below 2**51 is at
+# most 1/4, so the nearest integer is k exactly. Truncating instead (astype(int64)) turns 12.87, read back as
+# 12.869999..., into 1286 fen.
+MAX_MONEY_FEN = 10**14
+
+
+def fen_from_db(values: pd.Series) -> pd.Series:
+    """A money column as read from any database (Decimal, float, int or text) -> exact integer fen.
+
+    int64 when nothing is missing, nullable Int64 otherwise.
+    """
+    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="raise").astype(float)
+    scaled = np.rint(numbers.to_numpy() * 100)
+    present = ~np.isnan(scaled)
+    if (np.abs(scaled[present]) >= MAX_MONEY_FEN).any():
+        raise ValueError("money value beyond a DecimalField(max_digits=14, decimal_places=2)")
+    if present.all():
+        return pd.Series(scaled.astype(np.int64), index=values.index)
+    result = pd.array(np.where(present, scaled, 0).astype(np.int64), dtype="Int64")
+    result[~present] = pd.NA
+    return pd.Series(result, index=values.index)
+
+
+def fen_of(value) -> int | None:
+    """One money value (Decimal, float, int or text) -> exact integer fen; None stays None."""
+    if value is None:
+        return None
+    # str() of a float is its shortest round-trip text, which for a stored money value is its two-place text.
+    return int(Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP).scaleb(2))
+
+
+def yuan_of(fen: int | None) -> Decimal | None:
+    """Integer fen -> Decimal yuan with two places (1287 -> Decimal('12.87')); None stays None."""
+    return None if fen is None else Decimal(int(fen)).scaleb(-2)
 
 
 def local_naive_to_db(values: pd.Series) -> pd.Series:

@@ -29,6 +29,11 @@ class DiscrepancyType(models.TextChoices):
 # Types whose money is information, not a claim against the courier.
 INFORMATIONAL_TYPES = frozenset({"rate_undercharge", "no_rate", "not_billed"})
 
+# A claim asks the courier for money, so it needs money at stake: a weight overcharge whose two weights fall in
+# the same band ("¥3.00 instead of ¥3.00") is information, listed but holding no period open and never disputed.
+# Every count of claims against information goes through this one condition (or Discrepancy.is_claim).
+CLAIM = ~models.Q(type__in=INFORMATIONAL_TYPES) & models.Q(amount_at_stake__gt=0)
+
 
 class JobProgress:
     """What the pages poll on a job row (a run, a bulk action): finished yet, and how far."""
@@ -201,6 +206,11 @@ class Discrepancy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.waybill_no} {self.type} ¥{self.amount_at_stake}"
+
+    @property
+    def is_claim(self) -> bool:
+        """The row-level twin of CLAIM."""
+        return self.type not in INFORMATIONAL_TYPES and self.amount_at_stake is not None and self.amount_at_stake > 0
 
 
 class ReconPeriod(models.Model):

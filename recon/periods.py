@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from .audit import audit_record
 from .errors import UserFacingError
-from .models import INFORMATIONAL_TYPES, Discrepancy, ReconPeriod
+from .models import CLAIM, Discrepancy, ReconPeriod
 
 
 def cycle_of(start: date, end: date) -> str:
@@ -62,10 +62,8 @@ def period_lock_check(period_id: int | None) -> None:
 
 
 def period_open_items(period: ReconPeriod):
-    """Claims still being worked in the period (informational rows do not hold a period open)."""
-    return Discrepancy.objects.filter(period=period, is_current=True).exclude(type__in=INFORMATIONAL_TYPES).filter(
-        ~Q(status=Discrepancy.Status.RESOLVED)
-    )
+    """Claims still being worked in the period (informational rows, ¥0 ones included, do not hold a period open)."""
+    return Discrepancy.objects.filter(CLAIM, period=period, is_current=True).filter(~Q(status=Discrepancy.Status.RESOLVED))
 
 
 def period_close(*, period: ReconPeriod, user) -> ReconPeriod:

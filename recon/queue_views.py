@@ -1,8 +1,6 @@
 """The review queue in the browser: the list, its totals, one discrepancy's page and the actions on it, bulk work."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import messages
 from django.http import Http404, JsonResponse
@@ -15,9 +13,10 @@ from django.views.decorators.http import require_POST
 
 from couriers.selectors import rate_card_explain
 
+from .db import yuan_of
 from .errors import UserFacingError
 from .filters import DiscrepancyFilter
-from .models import INFORMATIONAL_TYPES, BulkAction, Discrepancy, ReconPeriod, SavedFilter
+from .models import BulkAction, Discrepancy, ReconPeriod, SavedFilter
 from .permissions import may_work, requires
 from .review import (
     SHORTFALL_DECISIONS, SKIP_REASONS, bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
@@ -83,7 +82,7 @@ def discrepancy_list(request):
         page = keyset_page(filterset.qs, ordering=request.GET.get("ordering"), cursor=request.GET.get("cursor"))
     for d in page.rows:
         d.billed_kg, d.expected_kg = kg(d.billed_weight_g), kg(d.expected_weight_g)
-        d.informational = d.type in INFORMATIONAL_TYPES
+        d.informational = not d.is_claim
     query = filter_query(request)
     return render(request, "recon/discrepancy_list.html", {
         "filter": filterset, "page": page, "rows": page.rows,
@@ -141,7 +140,7 @@ def _detail_context(request, d: Discrepancy, **forms_) -> dict:
 
     def fen(key):
         value = details.get(key)
-        return None if value is None else Decimal(int(value)) / 100
+        return yuan_of(value)
 
     arithmetic = [
         (_("Card price for the billed weight to the billed province"), fen("fee_billed_fen")),
@@ -177,7 +176,7 @@ def _detail_context(request, d: Discrepancy, **forms_) -> dict:
         "billed_kg": kg(d.billed_weight_g), "expected_kg": kg(d.expected_weight_g),
         "our_weight_kg": kg(shipment.weight_g) if shipment else "",
         "arithmetic": [row for row in arithmetic if row[1] is not None], "steps": steps,
-        "card_id": card_id, "informational": d.type in INFORMATIONAL_TYPES,
+        "card_id": card_id, "informational": not d.is_claim,
         "history": history, "comments": d.comments.select_related("author"), "attachments": d.attachments.select_related("uploaded_by"),
         "dispute_items": d.dispute_items.select_related("dispute"),
         "locked": locked, "editable": editable,

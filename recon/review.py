@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from .audit import audit_record, audit_record_many, changes_of, current_ip
 from .errors import UserFacingError
 from .models import (
-    INFORMATIONAL_TYPES, BulkAction, Discrepancy, DiscrepancyAttachment, DiscrepancyComment, DisputeItem,
+    BulkAction, Discrepancy, DiscrepancyAttachment, DiscrepancyComment, DisputeItem,
 )
 from .periods import period_lock_check, periods_lock
 from .permissions import may_work, setting_value
@@ -156,7 +156,7 @@ def discrepancy_set_status(
     with transaction.atomic():
         d = _lock_and_check(discrepancy=discrepancy, user=user)
         check_change(current=d.status, target=status, outcome=outcome, amount=amount, reason=reason, ceiling=_ceiling(d),
-                     claim=d.type not in INFORMATIONAL_TYPES and d.amount_at_stake > 0)
+                     claim=d.is_claim)
         before = _state(d)
         reopening = d.status == S.RESOLVED
         if status == S.RESOLVED:
@@ -415,9 +415,7 @@ def _bulk_chunk(job: BulkAction, user, chunk: list[int], result: dict) -> None:
             _skip(result, "unchanged", 1)
         elif job.action == BulkAction.Action.STATUS and d.status not in allowed_from:
             _skip(result, "invalid_transition", 1)
-        elif job.action == BulkAction.Action.STATUS and p["outcome"] == O.RECOVERED and (
-            d.type in INFORMATIONAL_TYPES or d.amount_at_stake <= 0
-        ):
+        elif job.action == BulkAction.Action.STATUS and p["outcome"] == O.RECOVERED and not d.is_claim:
             _skip(result, "nothing_to_recover", 1)
         else:
             todo.append(d)

@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 from couriers.models import Courier
 
 from .filters import QUEUE_SORTS
-from .models import INFORMATIONAL_TYPES, Discrepancy, ReconPeriod
+from .models import CLAIM, Discrepancy, ReconPeriod
 
 DEFAULT_SORT = "-amount_at_stake"
 
@@ -133,7 +133,7 @@ MONEY_COLUMNS = ("at_stake", "open", "disputed", "recovered", "accepted", "writt
 
 def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("period", "courier")) -> dict:
     """Money at stake and its parts (open, disputed, recovered, accepted, written off, shortfall), per period and courier and in all."""
-    claims = ~Q(type__in=INFORMATIONAL_TYPES)
+    claims = CLAIM
     # Each claim's money is what was credited plus a rest, and the rest is in exactly one part: that of the row's
     # status, or of its outcome, or (after a partial credit) of what was decided about the shortfall.
     rest = ExpressionWrapper(

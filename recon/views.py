@@ -21,7 +21,7 @@ from couriers.forms import BILL_FIELD_LABELS
 from couriers.models import Courier
 
 from .filters import ReconRunFilter
-from .models import INFORMATIONAL_TYPES, Discrepancy, DiscrepancyType, ReconRun
+from .models import CLAIM, INFORMATIONAL_TYPES, Discrepancy, DiscrepancyType, ReconRun
 from .errors import UserFacingError
 from .permissions import requires
 from .selectors import queue_totals
@@ -98,7 +98,7 @@ def stakes_by_courier(*, days: int = 90) -> list[dict]:
     since = timezone.now() - timedelta(days=days)
     return list(
         Discrepancy.objects.filter(is_current=True, created_at__gte=since)
-        .exclude(type__in=INFORMATIONAL_TYPES)
+        .filter(CLAIM)
         .values("courier__code", "courier__name")
         .annotate(count=Count("id"), amount=Sum("amount_at_stake"), runs=Count("run_id", distinct=True),
                   open=Sum("amount_at_stake", filter=Q(status__in=["open", "investigating"])),
