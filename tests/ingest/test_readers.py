@@ -1,4 +1,5 @@
 import codecs
+from pathlib import Path
 import io
 import zipfile
 
@@ -31,12 +32,11 @@ def test_sniff_csv_named_xlsx(tmp_path):
     assert sniff_format(path, path.name) == "csv"
 
 
+REAL = Path(__file__).resolve().parent.parent / "fixtures" / "real"  # copies, see PROVENANCE.md there
+
+
 def test_sniff_legacy_xls():
-    path = "/work/shared/fixtures/real/cn_bank/spdb-debit-records.xls"
-    try:
-        assert sniff_format(path, "spdb.xls") == "xls"
-    except FileNotFoundError:
-        pytest.skip("shared fixtures folder is absent")
+    assert sniff_format(REAL / "cn_bank" / "spdb-debit-records.xls", "spdb.xls") == "xls"
 
 
 @pytest.mark.parametrize("content", [b"", b"   \r\n\t\n", codecs.BOM_UTF8 + b" \n", codecs.BOM_UTF8])
@@ -112,11 +112,7 @@ def test_xlsx_with_broken_workbook_part(tmp_path):
 
 
 def test_truncated_xls(tmp_path):
-    source = "/work/shared/fixtures/real/cn_bank/ccb-交易明细.xls"
-    try:
-        data = open(source, "rb").read()
-    except FileNotFoundError:
-        pytest.skip("shared fixtures folder is absent")
+    data = (REAL / "cn_bank" / "ccb-交易明细.xls").read_bytes()
     path = tmp_path / "bill.xls"
     path.write_bytes(data[:5000])
     assert sniff_error(path).code == "corrupt_file"
