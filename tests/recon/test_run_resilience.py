@@ -219,8 +219,10 @@ def test_redis_down_at_upload_or_restarted_empty_the_runs_are_sent_again(tmp_pat
             assert "提交这次运行时无法连接任务队列。文件已保存，队列恢复后运行会自动交给后台处理，无需重新上传。" in page
 
             redis.start()
+            # The rest of October's lines, sent as a supplementary bill: a second bill of a period names its mode.
             with open(tmp_path / "b.csv", "rb") as fh:
-                response = api_client.post("/api/v1/courier-bills/", {"file": fh, "courier": "ZTO", "period": "2026-10"}, format="multipart")
+                response = api_client.post("/api/v1/courier-bills/", {"file": fh, "courier": "ZTO", "period": "2026-10", "mode": "supplement"},
+                                           format="multipart")
             assert response.status_code == 202, response.content
             run_b = ReconRun.objects.get(id=response.json()["run"]["id"])
             assert run_b.queued_at is not None
