@@ -82,6 +82,18 @@ def period_close(*, period: ReconPeriod, user) -> ReconPeriod:
                 % {"n": still["n"], "amount": f"{still['amount']:.2f}"},
                 {"open": still["n"], "amount": f"{still['amount']:.2f}"}, http_status=409,
             )
+        # A partial credit whose uncredited rest nobody has decided on is money still in question.
+        undecided = Discrepancy.objects.filter(
+            period=period, is_current=True, outcome="recovered", shortfall_amount__gt=0, shortfall_outcome="",
+        ).aggregate(n=Count("id"), amount=Sum("shortfall_amount"))
+        if undecided["n"]:
+            raise UserFacingError(
+                "period_has_undecided_shortfalls",
+                _("%(n)d partial credits in this period leave ¥%(amount)s with no decision yet (accept, write off or "
+                  "reopen it) before closing.")
+                % {"n": undecided["n"], "amount": f"{undecided['amount']:.2f}"},
+                {"undecided": undecided["n"], "amount": f"{undecided['amount']:.2f}"}, http_status=409,
+            )
         period.status, period.closed_by, period.closed_at = ReconPeriod.Status.CLOSED, user, timezone.now()
         period.save(update_fields=["status", "closed_by", "closed_at"])
         audit_record(user=user, object_type="period", object_id=period.id, action="close",

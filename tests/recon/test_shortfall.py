@@ -303,3 +303,21 @@ def test_the_pages_show_the_shortfall_and_decide_it(book, ops_user, client):
     assert "1.49</span> · 已认可（收费无误） · 认可" in page
     r = client.post(reverse("discrepancy-shortfall", args=[a.pk]), {"decision": "written_off", "reason": "x"}, **zh)
     assert r.status_code == 409
+
+
+def test_an_undecided_shortfall_keeps_its_period_open(book, ops_user, manager_user):
+    from recon.periods import period_close
+
+    october = book["ZT10000001"].period
+    discrepancy_resolve(discrepancy=book["ZT10000001"], outcome="recovered", amount="3.00", user=ops_user)
+    for waybill in ("ZT10000002", "ZT10000003", "ZT10000004", "ZT10000005", "ZT10000006"):
+        discrepancy_resolve(discrepancy=book[waybill], outcome="accepted", reason="核对无误", user=ops_user)
+    with translation.override("en"), pytest.raises(UserFacingError) as refused:
+        period_close(period=october, user=manager_user)
+    assert (refused.value.code, refused.value.http_status) == ("period_has_undecided_shortfalls", 409)
+    assert refused.value.details == {"undecided": 1, "amount": "0.49"}
+    assert refused.value.message == (
+        "1 partial credits in this period leave ¥0.49 with no decision yet (accept, write off or reopen it) before closing."
+    )
+    discrepancy_shortfall_accept(discrepancy=fresh(book["ZT10000001"]), reason="快递公司只认 3 元", user=ops_user)
+    assert period_close(period=october, user=manager_user).status == "closed"
