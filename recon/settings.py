@@ -15,27 +15,29 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("RECON_VAR_DIR", BASE_DIR / "var"))
+
+
+def _get(name: str, default=None):
+    """A setting from the environment: NAME itself, else the content of the file NAME_FILE names (secrets mounted
+    as files), else the default. Every variable below is read through here, so each one may come from a file."""
+    if name in os.environ:
+        return os.environ[name]
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {exc}") from exc
+    return default
+
+
+VAR_DIR = Path(_get("RECON_VAR_DIR", BASE_DIR / "var"))
 
 env = environ.Env()
 
 
-def _read_file_vars(names: list[str]) -> None:
-    """Let NAME_FILE point to a file holding NAME (secrets mounted as files)."""
-    for name in names:
-        path = os.environ.get(f"{name}_FILE")
-        if path and name not in os.environ:
-            try:
-                os.environ[name] = Path(path).read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {exc}") from exc
-
-
-_read_file_vars(["SECRET_KEY", "DATABASE_URL", "DATABASE_MIGRATE_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS"])
-
-
 def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+    raw = _get(name)
     if raw is None or raw == "":
         return default
     value = raw.strip().lower()
@@ -47,7 +49,7 @@ def _bool(name: str, default: bool) -> bool:
 
 
 def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+    raw = _get(name)
     if raw is None or raw == "":
         return default
     try:
@@ -73,7 +75,7 @@ def _secret_key_problem(key: str) -> str | None:
 
 
 DEBUG = _bool("DEBUG", True)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY = _get("SECRET_KEY", "")
 if not DEBUG:
     _problem = _secret_key_problem(SECRET_KEY)
     if _problem:
@@ -83,8 +85,8 @@ if not DEBUG:
         )
 elif not SECRET_KEY.strip():
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h.strip()]
-CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+ALLOWED_HOSTS = [h.strip() for h in _get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in _get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -147,9 +149,9 @@ TEMPLATES = [
 # URL (DATABASE_MIGRATE_URL) is used only by the commands below, run from the command line.
 OWNER_COMMANDS = ("migrate", "db_grant_app_role")
 _command = sys.argv[1] if len(sys.argv) > 1 and Path(sys.argv[0]).name in {"manage.py", "django-admin"} else None
-_database_var = "DATABASE_MIGRATE_URL" if _command in OWNER_COMMANDS and os.environ.get("DATABASE_MIGRATE_URL") else "DATABASE_URL"
+_database_var = "DATABASE_MIGRATE_URL" if _command in OWNER_COMMANDS and _get("DATABASE_MIGRATE_URL") else "DATABASE_URL"
 try:
-    DATABASES = {"default": env.db_url_config(os.environ.get(_database_var) or f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+    DATABASES = {"default": env.db_url_config(_get(_database_var) or f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 except (environ.ImproperlyConfigured, ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"{_database_var} is not a valid database URL: {exc}") from exc
 DATABASE_VENDOR = "postgresql" if "postgresql" in DATABASES["default"]["ENGINE"] else "sqlite"
@@ -200,12 +202,12 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["recon.formats"]  # money in Chinese grouped by thousands with commas, as in English
-TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+TIME_ZONE = _get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(_get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -215,7 +217,7 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = Path(_get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 
 # Uploads: the limit is ours (checked with a clear message), Django's in-memory threshold stays small.
@@ -285,11 +287,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: the filesystem transport needs no server (embedded mode); production uses Redis.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = _get("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.split(":", 1)[0] not in {"filesystem", "redis", "rediss", "memory", "amqp"}:
     raise ImproperlyConfigured(f"CELERY_BROKER_URL={CELERY_BROKER_URL!r} has an unsupported scheme")
 if CELERY_BROKER_URL.startswith("filesystem"):
-    _broker_dir = Path(os.environ.get("CELERY_BROKER_DIR", VAR_DIR / "broker"))
+    _broker_dir = Path(_get("CELERY_BROKER_DIR", VAR_DIR / "broker"))
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -354,7 +356,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": _get("LOG_LEVEL", "INFO")},
     # axes logs each failed login as a warning (worth keeping) and each successful one at info (noise).
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
@@ -366,7 +368,7 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", True)
     # Health probes come from inside the network over plain HTTP; a redirect would fail them.
-    SECURE_REDIRECT_EXEMPT = [p.strip() for p in os.environ.get("SECURE_REDIRECT_EXEMPT", r"^health").split(",") if p.strip()]
+    SECURE_REDIRECT_EXEMPT = [p.strip() for p in _get("SECURE_REDIRECT_EXEMPT", r"^health").split(",") if p.strip()]
     SECURE_HSTS_SECONDS = _int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", True)
