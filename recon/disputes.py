@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from couriers.models import Courier
 
 from .audit import audit_record, audit_record_many, changes_of
+from .db import yuan_of
 from .errors import UserFacingError
 from .ingest import IngestError, read_tables
 from .ingest.guard import run_isolated
@@ -738,7 +739,7 @@ def _reply_answers(path, filename: str) -> tuple[list[dict], list[dict], list[di
             elif fen[i] is None:
                 skipped.append({**where, "waybill_no": wb, "reason": _("no credited amount: left unanswered")})
             else:
-                answers.append({"waybill_no": wb, "type": types[i], "credited": Decimal(int(fen[i])) / 100, "note": notes[i], **where})
+                answers.append({"waybill_no": wb, "type": types[i], "credited": yuan_of(int(fen[i])), "note": notes[i], **where})
     return answers, errors, skipped, [t.name for t in tables.tables]
 
 

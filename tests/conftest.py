@@ -30,6 +30,17 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def product_language():
+    """Each test starts in the product's default language: a request with Accept-Language: en leaves English
+    active on the thread after it (LocaleMiddleware never deactivates), which changed later tests' messages."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Test users are made by the dozen; the real hasher's deliberate slowness only slows the suite."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -50,3 +50,13 @@ class IngestError(Exception):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+
+def corrupt_file(filename: str, problem: str) -> IngestError:
+    """A file that cannot be read because it is damaged; `problem` says how (cut short by the caller)."""
+    return IngestError(
+        CORRUPT_FILE,
+        _("“%(filename)s” is damaged and cannot be read (%(problem)s). Export or download it again.")
+        % {"filename": filename, "problem": problem},
+        {"problem": problem},
+    )

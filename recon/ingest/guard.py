@@ -24,8 +24,7 @@ import zlib
 
 import numpy as np
 
-from . import errors
-from .errors import IngestError, _
+from .errors import IngestError, _, corrupt_file
 from .limits import limits
 
 LIMIT_EXCEEDED = "limit_exceeded"
@@ -131,13 +130,8 @@ def check_xlsx(path, filename: str, *, scan: bool = True) -> bool:
     except IngestError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as exc:
-        # A part that unpacks to more than the directory says fails its CRC here.
-        raise IngestError(
-            errors.CORRUPT_FILE,
-            _("“%(filename)s” is damaged and cannot be read (%(problem)s). Export or download it again.")
-            % {"filename": filename, "problem": str(exc)[:200]},
-            {"problem": str(exc)[:200]},
-        )
+        # A part whose content does not match its checksum fails here.
+        raise corrupt_file(filename, str(exc)[:200])
 
 
 _CONTROL_ESCAPE = re.compile(rb"_x00[01][0-9A-Fa-f]_|_x007[Ff]_")
@@ -311,9 +305,7 @@ def run_isolated(fn, *args, filename: str = "", memory_mb: int | None = None, ti
                 "reading it took longer than the limit of %(limit)d seconds.") % {"limit": int(timeout_s)})
         if os.WIFSIGNALED(exit_status) or os.WEXITSTATUS(exit_status) != 0 or os.path.getsize(result_path) == 0:
             # calamine aborts the process when it cannot reserve memory; the kernel kills on the same grounds.
-            raise refuse(filename, "memory_mb", memory_mb, None, _(
-                "reading it needed more than the limit of %(limit)d MB of memory, or the file is damaged.")
-                % {"limit": memory_mb})
+            raise _over_memory(filename, memory_mb)
         with open(result_path, "rb") as fh:
             kind, value = pickle.load(fh)  # noqa: S301 - written by our own child a moment ago
     finally:
@@ -323,10 +315,13 @@ def run_isolated(fn, *args, filename: str = "", memory_mb: int | None = None, ti
     if kind == "refused":
         raise IngestError(*value)
     if kind == "memory":
-        raise refuse(filename, "memory_mb", memory_mb, None, _(
-            "reading it needed more than the limit of %(limit)d MB of memory, or the file is damaged.")
-            % {"limit": memory_mb})
+        raise _over_memory(filename, memory_mb)
     raise ReaderCrashed(value)
+
+
+def _over_memory(filename: str, memory_mb: int) -> IngestError:
+    return refuse(filename, "memory_mb", memory_mb, None, _(
+        "reading it needed more than the limit of %(limit)d MB of memory, or the file is damaged.") % {"limit": memory_mb})
 
 
 def _cap_memory(memory_mb: int) -> None:

@@ -14,8 +14,8 @@ from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from . import errors
 from .clean import cell_text
-from .errors import IngestError, _, gettext_noop
-from .guard import check_xlsx, refuse
+from .errors import IngestError, _, corrupt_file, gettext_noop
+from .guard import check_xlsx, column_letters, refuse
 from .header import HEADER_SEARCH_ROWS, HeaderMatch, TableSpec, find_header
 from .limits import limits
 
@@ -43,15 +43,6 @@ def _unsupported(found: str, filename: str) -> IngestError:
         _("“%(filename)s” cannot be imported: it is %(found)s. Upload an xlsx, xls or csv file.")
         % {"filename": filename, "found": _(found)},
         {"found": found},
-    )
-
-
-def _corrupt(filename: str, problem: str) -> IngestError:
-    return IngestError(
-        errors.CORRUPT_FILE,
-        _("“%(filename)s” is damaged and cannot be read (%(problem)s). Export or download it again.")
-        % {"filename": filename, "problem": problem},
-        {"problem": problem},
     )
 
 
@@ -118,13 +109,13 @@ def _sniff_zip(path, filename: str) -> str:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise _corrupt(filename, "truncated or broken zip archive")
+        raise corrupt_file(filename, "truncated or broken zip archive")
     if "xl/workbook.xml" in names:
         return "xlsx"
     if "xl/workbook.bin" in names:
         raise _unsupported(gettext_noop("an Excel binary workbook (xlsb); save it as xlsx"), filename)
     if any(n.startswith("xl/") for n in names):
-        raise _corrupt(filename, "the workbook part is missing")
+        raise corrupt_file(filename, "the workbook part is missing")
     if "word/document.xml" in names:
         raise _unsupported(gettext_noop("a Word document"), filename)
     if any(n.startswith("ppt/") for n in names):
@@ -139,7 +130,7 @@ def _sniff_ole(path, filename: str) -> str:
         with olefile.OleFileIO(path) as ole:
             streams = {"/".join(entry).lower() for entry in ole.listdir()}
     except Exception as exc:  # olefile raises OSError and plain exceptions for truncated files
-        raise _corrupt(filename, f"broken compound document: {str(exc)[:200]}")
+        raise corrupt_file(filename, f"broken compound document: {str(exc)[:200]}")
     if "encryptioninfo" in streams or "encryptedpackage" in streams:
         raise _encrypted(filename)
     if "workbook" in streams or "book" in streams:
@@ -309,16 +300,10 @@ def _check_cells(data: pd.DataFrame, filename: str, sheet: str, header_row: int,
         lengths = np.fromiter((len(v) if isinstance(v, str) else 0 for v in values), dtype=np.int64, count=len(values))
         if lengths.max() > lim.max_cell_chars:
             i = int(lengths.argmax())
-            where = f"{sheet + ' ' if sheet else ''}{_column_name(int(col))}{header_row + 1 + i}"
+            where = f"{sheet + ' ' if sheet else ''}{column_letters(int(col) + 1)}{header_row + 1 + i}"
             raise refuse(filename, "max_cell_chars", lim.max_cell_chars, int(lengths[i]), _(
                 "cell %(cell)s holds %(found)d characters, more than the limit of %(limit)d.")
                 % {"cell": where, "found": int(lengths[i]), "limit": lim.max_cell_chars})
-
-
-def _column_name(index: int) -> str:
-    from .guard import column_letters
-
-    return column_letters(index + 1)
 
 
 def check_xlsx_head(path, filename: str, spec: TableSpec, overrides: dict[str, str] | None = None) -> bool:
@@ -366,7 +351,7 @@ def _read_workbook(path, filename, fmt, spec, overrides, *, suspect: bool) -> Ta
         with open(path, "rb") as f:
             book = CalamineWorkbook.from_filelike(f)
     except Exception as exc:  # calamine raises its own error types for every kind of damage
-        raise _corrupt(filename, str(exc)[:200])
+        raise corrupt_file(filename, str(exc)[:200])
     tables, skipped, found = [], [], {}
     any_cells = False
     for meta in book.sheets_metadata:
@@ -378,7 +363,7 @@ def _read_workbook(path, filename, fmt, spec, overrides, *, suspect: bool) -> Ta
             # Keep empty leading rows and columns so that row numbers match what Excel shows.
             head = sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS)
         except Exception as exc:
-            raise _corrupt(filename, f"sheet {meta.name}: {str(exc)[:200]}")
+            raise corrupt_file(filename, f"sheet {meta.name}: {str(exc)[:200]}")
         head_text = [cell_text(pd.Series(row, dtype=object)).tolist() for row in head]
         has_cells = any(c for row in head_text for c in row)
         any_cells = any_cells or has_cells
@@ -391,7 +376,7 @@ def _read_workbook(path, filename, fmt, spec, overrides, *, suspect: bool) -> Ta
         try:
             rows = sheet.to_python(skip_empty_area=False)
         except Exception as exc:
-            raise _corrupt(filename, f"sheet {meta.name}: {str(exc)[:200]}")
+            raise corrupt_file(filename, f"sheet {meta.name}: {str(exc)[:200]}")
         body = rows[match.row + 1 :]
         del rows
         data = pd.DataFrame(body, dtype=object, columns=range(len(head[match.row])))
@@ -520,7 +505,7 @@ def _read_csv_body(body: str, delimiter: str, header_width: int, filename: str, 
             index_col=False,
         )
     except (pd.errors.ParserError, ValueError) as exc:
-        raise _corrupt(filename, str(exc)[:200])
+        raise corrupt_file(filename, str(exc)[:200])
     frame = frame.fillna("").astype(object)
     _check_cells(frame, filename, "", first_row - 1, cell_lengths=bool(lengths[longest] > lim.max_cell_chars))
     return frame, controls
