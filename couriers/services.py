@@ -26,12 +26,13 @@ from recon.engine.text import yuan
 from recon.errors import UserFacingError
 from recon.ingest import IngestError, read_courier_bill, read_rate_card
 from recon.audit import audit_record, current_ip
-from recon.models import INFORMATIONAL_TYPES, Discrepancy, DiscrepancyType, ReconRun, RunKind
+from recon.models import Discrepancy, DiscrepancyType, ReconRun, RunKind
 from recon.periods import period_check_open, period_get_or_create, period_lock_check, periods_lock
 from recon.review import discrepancies_carry_over
 from recon.ingest.specs import BILL_SPEC
 from recon.uploads import check_header, ingest_error, keep_staged, stage_upload
 
+from .kind import SPEC
 from .models import ColumnMapping, Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone, RejectedRow
 from .selectors import bill_affected_runs, bills_current_in_period, period_bounds, rate_card_specs
 
@@ -403,11 +404,12 @@ def _summary(lines: pd.DataFrame, line_results: pd.DataFrame, disc: pd.DataFrame
     by_type = {}
     stakes = disc.groupby("type")["amount_at_stake_fen"].agg(["count", "sum"]) if len(disc) else pd.DataFrame(columns=["count", "sum"])
     claim = 0
-    for t in DiscrepancyType.values:
+    for spec in SPEC.types:
+        t = spec.code
         count = int(stakes.loc[t, "count"]) if t in stakes.index else 0
         amount = int(stakes.loc[t, "sum"]) if t in stakes.index else 0
         by_type[t] = {"count": count, "amount_at_stake": yuan(pd.Series([amount])).iloc[0]}
-        if t not in INFORMATIONAL_TYPES:
+        if spec.claim:
             claim += amount
     results = line_results["result"].value_counts()
     totals_rows = info.get("totals_rows") or []

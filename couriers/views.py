@@ -20,7 +20,7 @@ from recon.writers import rows_to_csv_bytes
 from .filters import CourierBillFilter, CourierBillLineFilter, RateCardFilter, RejectedRowFilter
 from .forms import BillUploadForm, RateCardImportForm
 from .models import CourierBill, CourierBillLine, RateCard
-from .selectors import bill_affected_runs, rate_card_fee_table
+from .selectors import bill_affected_runs, rate_card_explain, rate_card_fee_table
 from .services import (
     courier_bill_delete, courier_bill_rerun, courier_bill_rerun_affected, courier_bill_restore, courier_bill_submit, rate_card_import,
 )
@@ -299,3 +299,40 @@ def ratecard_import(request):
     else:
         form = RateCardImportForm(initial={"courier": request.GET.get("courier")})
     return render(request, "couriers/ratecard_import.html", {"form": form})
+
+
+# --------------------------------------------------------------------------- the courier part of a discrepancy's page
+
+
+def discrepancy_detail_context(d, request) -> dict:
+    """What templates/couriers/_discrepancy_detail.html shows: the bill line, our shipment, the rate-card arithmetic."""
+    from orders.masking import can_see_personal_data, mask_address, mask_name, mask_phone
+
+    details = d.details or {}
+    arithmetic = [
+        (_("Card price for the billed weight to the billed province"), yuan_of(details.get("fee_billed_fen"))),
+        (_("Card price for the billed weight to our province"), yuan_of(details.get("fee_zone_fen"))),
+        (_("Card price for our weight to our province"), yuan_of(details.get("fee_ours_fen"))),
+    ]
+    card_id = details.get("card_id")
+    steps = []
+    if card_id:
+        if d.billed_weight_g is not None and d.billed_province:
+            steps.append((_("Billed weight to the billed province"), rate_card_explain(card_id=card_id, weight_g=d.billed_weight_g, province=d.billed_province)))
+        if d.billed_weight_g is not None and d.expected_province and d.expected_province != d.billed_province:
+            steps.append((_("Billed weight to our province"), rate_card_explain(card_id=card_id, weight_g=d.billed_weight_g, province=d.expected_province)))
+        if d.expected_weight_g is not None and d.expected_province and d.expected_weight_g != d.billed_weight_g:
+            steps.append((_("Our weight to our province"), rate_card_explain(card_id=card_id, weight_g=d.expected_weight_g, province=d.expected_province)))
+    shipment = d.shipment
+    recipient = None
+    if shipment is not None and (shipment.recipient_name or shipment.recipient_phone or shipment.recipient_address):
+        if can_see_personal_data(request.user):
+            recipient = (shipment.recipient_name, shipment.recipient_phone, shipment.recipient_address)
+        else:
+            recipient = (mask_name(shipment.recipient_name), mask_phone(shipment.recipient_phone), mask_address(shipment.recipient_address))
+    return {
+        "line": d.bill_line, "shipment": shipment, "recipient": recipient,
+        "billed_kg": kg(d.billed_weight_g), "expected_kg": kg(d.expected_weight_g),
+        "our_weight_kg": kg(shipment.weight_g) if shipment else "",
+        "arithmetic": [row for row in arithmetic if row[1] is not None], "steps": steps, "card_id": card_id,
+    }

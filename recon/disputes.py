@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+from xlsxwriter.utility import xl_col_to_name
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -16,8 +17,6 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-
-from couriers.models import Courier
 
 from .audit import audit_record, audit_record_many, changes_of
 from .db import yuan_of
@@ -28,7 +27,8 @@ from .ingest.clean import cell_text, normalize_waybill, parse_money_fen
 from .ingest.header import Field, TableSpec
 from .ingest.specs import WAYBILL_SYNONYMS
 from .ingest.table import classify_rows, column_or_blank, describe
-from .models import INFORMATIONAL_TYPES, Discrepancy, DiscrepancyType, Dispute, DisputeItem, ReconPeriod
+from .kinds import KindSpec, information_types, kind_spec, kind_specs, type_choices
+from .models import Discrepancy, Dispute, DisputeItem, ReconPeriod
 from . import selectors
 from .periods import period_check_open, periods_lock
 from .permissions import may_work
@@ -56,8 +56,26 @@ LEFT_OUT_REASONS = {
 }
 # Query keys that page or sort the queue without selecting anything.
 
-# The dispute file speaks the courier's language; the reply reader finds these same headers again.
-SHEET_COLUMNS = ["运单号", "账单重量(kg)", "我方重量(kg)", "账单运费", "应收运费", "差额", "差异类型", "说明", "确认退款金额", "回复说明"]
+# The dispute file speaks the counterparty's language; the reply reader finds these same headers again. A kind's own
+# columns (KindSpec.dispute_columns, the first being its reply key) come first, then these.
+CORE_SHEET_COLUMNS = ["差额", "差异类型", "说明"]
+ANSWER_COLUMNS = ["确认退款金额", "回复说明"]
+
+
+def sheet_columns(spec: KindSpec) -> list[str]:
+    """A kind's dispute sheet headers, left to right."""
+    return [str(c.label) for c in spec.dispute_columns] + CORE_SHEET_COLUMNS + ANSWER_COLUMNS
+
+
+def _counterparties():
+    """The counterparty model's manager, reached through the dispute's foreign key: the core imports no kind's app."""
+    return Dispute._meta.get_field("courier").related_model.objects
+
+
+def dispute_kind_spec(dispute: Dispute) -> KindSpec:
+    """The kind of a dispute's discrepancies (a dispute holds one kind: it goes to one counterparty)."""
+    kind = DisputeItem.objects.filter(dispute=dispute).values_list("discrepancy__kind", flat=True).first()
+    return kind_spec(kind or next(iter(kind_specs())))
 COVER_COLUMNS = ["差异类型", "笔数", "差额合计"]
 COVER_SHEET = "汇总"
 TOTAL_LABEL = "合计"
@@ -105,7 +123,7 @@ class DisputeSelection:
     count: int
     amount: Decimal
     left_out: dict[str, int]
-    courier: Courier | None
+    courier: object | None
     eligible: QuerySet
     problem: UserFacingError | None = None
 
@@ -132,10 +150,11 @@ def _allowed_q(rule: dict) -> Q:
 def dispute_selection(*, discrepancies: QuerySet, user) -> DisputeSelection:
     """Sort a selection out (set-based): the claims that would go in a dispute, what stays out and why, what blocks it."""
     qs = discrepancies.order_by()
-    claim = Q(is_current=True) & ~Q(type__in=INFORMATIONAL_TYPES)
+    information = sorted(information_types())
+    claim = Q(is_current=True) & ~Q(type__in=information)
     left_out = qs.aggregate(
         not_current=Count("id", filter=Q(is_current=False)),
-        informational=Count("id", filter=Q(is_current=True, type__in=INFORMATIONAL_TYPES)),
+        informational=Count("id", filter=Q(is_current=True, type__in=information)),
         disputed=Count("id", filter=claim & Q(status=S.DISPUTED)),
         resolved=Count("id", filter=claim & Q(status=S.RESOLVED)),
         no_stake=Count("id", filter=claim & Q(status__in=ELIGIBLE_STATUSES, amount_at_stake__lte=0)),
@@ -159,10 +178,10 @@ def dispute_selection(*, discrepancies: QuerySet, user) -> DisputeSelection:
         counts[g["type"]] += g["n"]
     by_type = [
         {"type": value, "label": str(label), "count": counts[value], "amount": amounts[value]}
-        for value, label in DiscrepancyType.choices if counts.get(value)
+        for value, label in type_choices() if counts.get(value)
     ]
     courier_ids = {g["courier_id"] for g in groups}
-    courier = Courier.objects.filter(pk=next(iter(courier_ids))).first() if len(courier_ids) == 1 else None
+    courier = _counterparties().filter(pk=next(iter(courier_ids))).first() if len(courier_ids) == 1 else None
     selection = DisputeSelection(
         by_type=by_type, count=sum(counts.values()), amount=sum(amounts.values(), Decimal("0.00")),
         left_out=left_out, courier=courier, eligible=eligible,
@@ -185,7 +204,7 @@ def _selection_problem(selection: DisputeSelection, groups: list[dict], courier_
             {"left_out": left},
         )
     if len(courier_ids) > 1 or None in courier_ids:
-        codes = sorted(Courier.objects.filter(pk__in=courier_ids - {None}).values_list("code", flat=True))
+        codes = sorted(_counterparties().filter(pk__in=courier_ids - {None}).values_list("code", flat=True))
         return UserFacingError(
             "mixed_couriers",
             _("A dispute goes to one courier, but this selection has discrepancies of %(couriers)s. Filter the queue by courier first.")
@@ -202,20 +221,19 @@ def _selection_problem(selection: DisputeSelection, groups: list[dict], courier_
     return None
 
 
-def dispute_items_frame(*, dispute: Dispute) -> pd.DataFrame:
-    """A dispute's items with their discrepancies' facts, one query, in the order of the dispute file."""
+def dispute_items_frame(*, dispute: Dispute, spec: KindSpec | None = None) -> pd.DataFrame:
+    """A dispute's items with their discrepancies' facts (and the kind's sheet columns), one query, in the file's order."""
+    own = {c.key: F(f"discrepancy__{c.orm_path}") for c in spec.dispute_columns} if spec else {}
+    order = ("-amount_claimed", f"discrepancy__{spec.reply_key}", "id") if spec else ("-amount_claimed", "id")
     rows = list(
         DisputeItem.objects.filter(dispute=dispute)
-        .order_by("-amount_claimed", "discrepancy__waybill_no", "id")
+        .order_by(*order)
         .values(
             "id", "discrepancy_id", "amount_claimed", "amount_credited", "answer", "courier_note",
-            waybill_no=F("discrepancy__waybill_no"), type=F("discrepancy__type"), reason=F("discrepancy__reason"),
-            billed_weight_g=F("discrepancy__billed_weight_g"), expected_weight_g=F("discrepancy__expected_weight_g"),
-            billed_fee=F("discrepancy__billed_fee"), expected_fee=F("discrepancy__expected_fee"),
+            type=F("discrepancy__type"), reason=F("discrepancy__reason"), **own,
         )
     )
-    columns = ["id", "discrepancy_id", "amount_claimed", "amount_credited", "answer", "courier_note", "waybill_no", "type",
-               "reason", "billed_weight_g", "expected_weight_g", "billed_fee", "expected_fee"]
+    columns = ["id", "discrepancy_id", "amount_claimed", "amount_credited", "answer", "courier_note", "type", "reason", *own]
     return pd.DataFrame.from_records(rows, columns=columns).astype(object)
 
 
@@ -223,7 +241,7 @@ def dispute_totals_by_type(*, dispute: Dispute) -> list[dict]:
     """Items, claimed and credited money per discrepancy type of a dispute, in the product's type order."""
     frame = dispute_items_frame(dispute=dispute)
     out = []
-    for value, label in DiscrepancyType.choices:
+    for value, label in type_choices():
         sub = frame[frame["type"] == value]
         if len(sub):
             credited = [v for v in sub["amount_credited"] if v is not None]
@@ -237,14 +255,14 @@ def dispute_totals_by_type(*, dispute: Dispute) -> list[dict]:
 # --------------------------------------------------------------------------- creating a dispute
 
 
-def _next_number(courier: Courier, day) -> str:
+def _next_number(courier, day) -> str:
     prefix = f"{courier.code}-{day:%Y%m%d}-"
     taken = Dispute.objects.filter(number__startswith=prefix).values_list("number", flat=True)
     last = max((int(n[len(prefix):]) for n in taken if n[len(prefix):].isdigit()), default=0)
     return f"{prefix}{last + 1:03d}"
 
 
-def _dispute_insert(*, courier: Courier, user, note: str, count: int, claimed: Decimal) -> Dispute:
+def _dispute_insert(*, courier, user, note: str, count: int, claimed: Decimal) -> Dispute:
     """Insert the dispute under the next free number of the courier and day; the unique number settles any race."""
     day = timezone.localdate()
     for attempt in range(5):
@@ -269,7 +287,7 @@ def dispute_create(*, discrepancies: QuerySet, user, note: str = "") -> Dispute:
         if selection.problem is not None:
             raise selection.problem
         # One dispute at a time per courier: its numbers are handed out in order.
-        courier = Courier.objects.select_for_update().get(pk=selection.courier.pk)
+        courier = _counterparties().select_for_update().get(pk=selection.courier.pk)
         ids = list(selection.eligible.order_by("id").values_list("id", flat=True))
         fields = ["id", "type", "status", "dispute_id", "amount_at_stake", "recovered_amount", "assignee_id", "courier_id", "is_current"]
         rows = []
@@ -280,10 +298,11 @@ def dispute_create(*, discrepancies: QuerySet, user, note: str = "") -> Dispute:
             period_check_open(ReconPeriod.objects.select_related("courier").get(pk=min(closed)))
         # Another clerk may have moved rows since they were counted: only what is still open goes in.
         rule = _assignee_rule(user, {r["assignee_id"] for r in rows})
+        information = information_types()
         rows = [
             r for r in rows
             if r["status"] in ELIGIBLE_STATUSES and r["is_current"] and r["courier_id"] == courier.pk
-            and r["type"] not in INFORMATIONAL_TYPES and r["amount_at_stake"] > 0 and rule[r["assignee_id"]]
+            and r["type"] not in information and r["amount_at_stake"] > 0 and rule[r["assignee_id"]]
         ]
         left_out = {**selection.left_out, "changed": len(ids) - len(rows)}
         if not rows:
@@ -337,9 +356,10 @@ def _money(value) -> float | None:
 
 def dispute_workbook(*, dispute: Dispute) -> bytes:
     """The dispute file in the courier's language: a cover of totals per type, then one sheet per type to answer on."""
-    frame = dispute_items_frame(dispute=dispute)
+    spec = dispute_kind_spec(dispute)
+    frame = dispute_items_frame(dispute=dispute, spec=spec)
     with translation.override("zh-hans"):
-        labels = {value: str(label) for value, label in DiscrepancyType.choices}
+        labels = {value: str(label) for value, label in type_choices()}
     buffer = io.BytesIO()
     book = xlsx_workbook(buffer, {"in_memory": True})
     title = book.add_format({"bold": True, "font_size": 16})
@@ -353,7 +373,9 @@ def dispute_workbook(*, dispute: Dispute) -> bytes:
     answer = book.add_format({"num_format": "0.00", "bg_color": "#FFF9E6", "border": 1})
     answer_text = book.add_format({"bg_color": "#FFF9E6", "border": 1, "num_format": "@"})
 
-    types = [value for value, _label in DiscrepancyType.choices if (frame["type"] == value).any()]
+    types = [value for value, _label in type_choices() if (frame["type"] == value).any()]
+    headers = sheet_columns(spec)
+    own = len(spec.dispute_columns)  # the core's columns start after the kind's: the amount claimed first
     creator = dispute.created_by
     who = (creator.get_full_name() or creator.get_username()) if creator else ""
 
@@ -388,35 +410,35 @@ def dispute_workbook(*, dispute: Dispute) -> bytes:
         sub = frame[frame["type"] == value]
         sheet = book.add_worksheet(labels[value][:31])
         n = len(sub)
-        for col, width in enumerate([20, 12, 12, 10, 10, 10, 16, 60, 14, 30]):
+        widths = [20 if i == 0 else 12 if c.kg else 10 if c.money else 16 for i, c in enumerate(spec.dispute_columns)]
+        for col, width in enumerate(widths + [10, 16, 60, 14, 30]):
             sheet.set_column(col, col, width)
         sheet.set_row(0, 30)
-        sheet.write_row(0, 0, SHEET_COLUMNS[:8], head)
-        sheet.write_row(0, 8, SHEET_COLUMNS[8:], answer_head)
+        sheet.write_row(0, 0, headers[:own + 3], head)
+        sheet.write_row(0, own + 3, headers[own + 3:], answer_head)
         sheet.freeze_panes(1, 1)
-        # Column by column: waybills as text (they are longer than Excel's 15 exact digits), money as numbers.
-        for row, waybill in enumerate(sub["waybill_no"], start=1):
-            sheet.write_string(row, 0, str(waybill), text)
-        for col, values, fmt in (
-            (1, [_kg(g) for g in sub["billed_weight_g"]], weight),
-            (2, [_kg(g) for g in sub["expected_weight_g"]], weight),
-            (3, [_money(v) for v in sub["billed_fee"]], money),
-            (4, [_money(v) for v in sub["expected_fee"]], money),
-            (5, [_money(v) for v in sub["amount_claimed"]], money),
-        ):
-            sheet.write_column(1, col, values, fmt)
-        sheet.write_column(1, 6, [labels[value]] * n)
-        sheet.write_column(1, 7, [str(r) for r in sub["reason"]])
+        # Column by column: references as text (a waybill is longer than Excel's 15 exact digits), money as numbers.
+        for col, c in enumerate(spec.dispute_columns):
+            if c.kg:
+                sheet.write_column(1, col, [_kg(g) for g in sub[c.key]], weight)
+            elif c.money:
+                sheet.write_column(1, col, [_money(v) for v in sub[c.key]], money)
+            else:
+                for row, value in enumerate(sub[c.key], start=1):
+                    sheet.write_string(row, col, "" if value is None else str(value), text)
+        sheet.write_column(1, own, [_money(v) for v in sub["amount_claimed"]], money)
+        sheet.write_column(1, own + 1, [labels[value]] * n)
+        sheet.write_column(1, own + 2, [str(r) for r in sub["reason"]])
         for row in range(1, n + 1):
-            sheet.write_blank(row, 8, None, answer)
-            sheet.write_blank(row, 9, None, answer_text)
-        sheet.data_validation(1, 8, n, 8, {
-            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": "=$F2",
+            sheet.write_blank(row, own + 3, None, answer)
+            sheet.write_blank(row, own + 4, None, answer_text)
+        sheet.data_validation(1, own + 3, n, own + 3, {
+            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": f"=${xl_col_to_name(own)}2",
             "error_title": "确认退款金额", "error_message": "请填写 0 到差额之间的金额。",
         })
         sheet.write_string(n + 1, 0, TOTAL_LABEL, bold)
-        sheet.write_number(n + 1, 5, float(sum(sub["amount_claimed"], Decimal("0.00"))), money_bold)
-        sheet.autofilter(0, 0, n, len(SHEET_COLUMNS) - 1)
+        sheet.write_number(n + 1, own, float(sum(sub["amount_claimed"], Decimal("0.00"))), money_bold)
+        sheet.autofilter(0, 0, n, len(headers) - 1)
     book.close()
     return buffer.getvalue()
 
@@ -446,7 +468,7 @@ def _row_error(where: dict, code: str, message: str, waybill: str = "") -> dict:
 def _type_names() -> dict[str, str]:
     """Type code by every way a reply may name it: code, Chinese label, English label."""
     names = {}
-    for value, label in DiscrepancyType.choices:
+    for value, label in type_choices():
         names[value] = value
         for lang in ("zh-hans", "en"):
             with translation.override(lang):
@@ -466,8 +488,14 @@ def _plan_answers(*, dispute: Dispute, answers: list[dict], refused_to: str, use
     periods_lock(i.discrepancy.period_id for i in items)
     by_waybill: dict[str, list[DisputeItem]] = defaultdict(list)
     by_discrepancy = {}
+    # Replies name a row by the kind's reply key (a courier's, the waybill); the answer field keeps its API name.
+    reply_key = kind_spec(items[0].discrepancy.kind).reply_key if items else "waybill_no"
+
+    def key_of(d: Discrepancy) -> str:
+        return str(getattr(d, reply_key) or "")
+
     for item in items:
-        by_waybill[item.discrepancy.waybill_no.upper()].append(item)
+        by_waybill[key_of(item.discrepancy).upper()].append(item)
         by_discrepancy[item.discrepancy_id] = item
     type_names = _type_names()
     rule = _assignee_rule(user, {i.discrepancy.assignee_id for i in items})
@@ -499,7 +527,7 @@ def _plan_answers(*, dispute: Dispute, answers: list[dict], refused_to: str, use
                 plan.errors.append(_row_error(where, "not_in_dispute", _("Discrepancy #%(id)s is not in dispute %(number)s.")
                                               % {"id": raw_id, "number": dispute.number}, waybill))
                 continue
-            named.append((0, ("id", item.discrepancy_id), [item], credited, note, where, item.discrepancy.waybill_no))
+            named.append((0, ("id", item.discrepancy_id), [item], credited, note, where, key_of(item.discrepancy)))
             continue
         if not waybill:
             plan.errors.append(_row_error(where, "waybill_missing", _("The waybill number is empty.")))
@@ -561,7 +589,7 @@ def _plan_answers(*, dispute: Dispute, answers: list[dict], refused_to: str, use
             taken.add(item.id)
             error = _check_item(dispute=dispute, item=item, credited=credited, note=note, refused_to=refused_to, rule=rule)
             if error:
-                plan.errors.append(_row_error(where, error[0], error[1], item.discrepancy.waybill_no))
+                plan.errors.append(_row_error(where, error[0], error[1], key_of(item.discrepancy)))
             else:
                 plan.assignments.append((item, credited, note, where))
     return plan

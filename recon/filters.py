@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from django.db.models import Q
 
-from .models import Discrepancy, DiscrepancyType, Dispute, ReconRun, RunKind
+from .kinds import kind_choices, type_choices
+from .models import Discrepancy, Dispute, ReconRun
 
 # Sort keys of the queue: never null, so that keyset pagination (recon.selectors.keyset_page) can use them.
 QUEUE_SORTS = ["amount_at_stake", "waybill_no", "type", "status", "created_at", "id"]
@@ -16,8 +17,8 @@ class DiscrepancyFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("waybill or order number"))
     # distinct=False: these are columns of the row itself, so no join can repeat a row, and django-filter's default
     # SELECT DISTINCT over every column makes PostgreSQL sort the whole filtered set instead of walking an index.
-    kind = django_filters.MultipleChoiceFilter(choices=RunKind.choices, distinct=False, label=_("kind"))
-    type = django_filters.MultipleChoiceFilter(choices=DiscrepancyType.choices, distinct=False, label=_("type"))
+    kind = django_filters.MultipleChoiceFilter(choices=kind_choices, distinct=False, label=_("kind"))
+    type = django_filters.MultipleChoiceFilter(choices=type_choices, distinct=False, label=_("type"))
     status = django_filters.MultipleChoiceFilter(choices=Discrepancy.Status.choices, distinct=False, label=_("status"))
     outcome = django_filters.MultipleChoiceFilter(choices=Discrepancy.Outcome.choices, distinct=False, label=_("outcome"))
     courier = django_filters.CharFilter(field_name="courier__code", lookup_expr="iexact", label=_("courier"))

@@ -26,13 +26,15 @@ class DiscrepancyType(models.TextChoices):
     NOT_BILLED = "not_billed", _("Shipped, not billed")
 
 
-# Types whose money is information, not a claim against the courier.
-INFORMATIONAL_TYPES = frozenset({"rate_undercharge", "no_rate", "not_billed"})
+def claim_q() -> models.Q:
+    """The condition of a claim: a claim type (recon.kinds) with money at stake."""
+    # A claim asks the counterparty for money, so it needs money at stake: a weight overcharge whose two weights fall
+    # in the same band ("¥3.00 instead of ¥3.00") is information, listed but holding no period open and never
+    # disputed. Every count of claims against information goes through this one condition (or Discrepancy.is_claim).
+    # A function, not a constant: the types come from the kinds' specs, which load after the models.
+    from .kinds import information_types
 
-# A claim asks the courier for money, so it needs money at stake: a weight overcharge whose two weights fall in
-# the same band ("¥3.00 instead of ¥3.00") is information, listed but holding no period open and never disputed.
-# Every count of claims against information goes through this one condition (or Discrepancy.is_claim).
-CLAIM = ~models.Q(type__in=INFORMATIONAL_TYPES) & models.Q(amount_at_stake__gt=0)
+    return ~models.Q(type__in=sorted(information_types())) & models.Q(amount_at_stake__gt=0)
 
 
 class JobProgress:
@@ -209,8 +211,10 @@ class Discrepancy(models.Model):
 
     @property
     def is_claim(self) -> bool:
-        """The row-level twin of CLAIM."""
-        return self.type not in INFORMATIONAL_TYPES and self.amount_at_stake is not None and self.amount_at_stake > 0
+        """The row-level twin of claim_q()."""
+        from .kinds import information_types
+
+        return self.type not in information_types() and self.amount_at_stake is not None and self.amount_at_stake > 0
 
 
 class ReconPeriod(models.Model):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from .audit import audit_record
 from .errors import UserFacingError
-from .models import CLAIM, Discrepancy, ReconPeriod
+from .models import Discrepancy, ReconPeriod, claim_q
 
 
 def cycle_of(start: date, end: date) -> str:
@@ -63,7 +63,7 @@ def period_lock_check(period_id: int | None) -> None:
 
 def period_open_items(period: ReconPeriod):
     """Claims still being worked in the period (informational rows, ¥0 ones included, do not hold a period open)."""
-    return Discrepancy.objects.filter(CLAIM, period=period, is_current=True).filter(~Q(status=Discrepancy.Status.RESOLVED))
+    return Discrepancy.objects.filter(claim_q(), period=period, is_current=True).filter(~Q(status=Discrepancy.Status.RESOLVED))
 
 
 def period_close(*, period: ReconPeriod, user) -> ReconPeriod:

@@ -11,11 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from couriers.selectors import rate_card_explain
-
-from .db import yuan_of
 from .errors import UserFacingError
 from .filters import DiscrepancyFilter
+from .kinds import kind_spec
 from .models import BulkAction, Discrepancy, ReconPeriod, SavedFilter
 from .permissions import may_work, requires
 from .review import (
@@ -136,35 +134,9 @@ class AttachmentForm(forms.Form):
 
 
 def _detail_context(request, d: Discrepancy, **forms_) -> dict:
-    details = d.details or {}
-
-    def fen(key):
-        value = details.get(key)
-        return yuan_of(value)
-
-    arithmetic = [
-        (_("Card price for the billed weight to the billed province"), fen("fee_billed_fen")),
-        (_("Card price for the billed weight to our province"), fen("fee_zone_fen")),
-        (_("Card price for our weight to our province"), fen("fee_ours_fen")),
-    ]
-    card_id = details.get("card_id")
-    steps = []
-    if card_id:
-        if d.billed_weight_g is not None and d.billed_province:
-            steps.append((_("Billed weight to the billed province"), rate_card_explain(card_id=card_id, weight_g=d.billed_weight_g, province=d.billed_province)))
-        if d.billed_weight_g is not None and d.expected_province and d.expected_province != d.billed_province:
-            steps.append((_("Billed weight to our province"), rate_card_explain(card_id=card_id, weight_g=d.billed_weight_g, province=d.expected_province)))
-        if d.expected_weight_g is not None and d.expected_province and d.expected_weight_g != d.billed_weight_g:
-            steps.append((_("Our weight to our province"), rate_card_explain(card_id=card_id, weight_g=d.expected_weight_g, province=d.expected_province)))
-    shipment = d.shipment
-    from orders.masking import can_see_personal_data, mask_address, mask_name, mask_phone
-
-    recipient = None
-    if shipment is not None and (shipment.recipient_name or shipment.recipient_phone or shipment.recipient_address):
-        if can_see_personal_data(request.user):
-            recipient = (shipment.recipient_name, shipment.recipient_phone, shipment.recipient_address)
-        else:
-            recipient = (mask_name(shipment.recipient_name), mask_phone(shipment.recipient_phone), mask_address(shipment.recipient_address))
+    spec = kind_spec(d.kind)
+    hook = spec.hook("detail_context")
+    kind_context = hook(d, request) if hook else {}
     history = name_assignees(discrepancy_history(d))
     locked = d.period is not None and d.period.is_closed
     editable = not locked and d.is_current and may_work(request.user, d)
@@ -172,11 +144,8 @@ def _detail_context(request, d: Discrepancy, **forms_) -> dict:
     status_form = forms_.get("status_form") or StatusForm(initial={"status": next_status[0][0] if next_status else ""})
     status_form.fields["status"].choices = next_status
     return {
-        "d": d, "line": d.bill_line, "shipment": shipment, "recipient": recipient,
-        "billed_kg": kg(d.billed_weight_g), "expected_kg": kg(d.expected_weight_g),
-        "our_weight_kg": kg(shipment.weight_g) if shipment else "",
-        "arithmetic": [row for row in arithmetic if row[1] is not None], "steps": steps,
-        "card_id": card_id, "informational": not d.is_claim,
+        **kind_context,
+        "d": d, "spec": spec, "ref": getattr(d, spec.reply_key, ""), "informational": not d.is_claim,
         "history": history, "comments": d.comments.select_related("author"), "attachments": d.attachments.select_related("uploaded_by"),
         "dispute_items": d.dispute_items.select_related("dispute"),
         "locked": locked, "editable": editable,

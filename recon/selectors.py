@@ -12,10 +12,8 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Query
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
-from couriers.models import Courier
-
 from .filters import QUEUE_SORTS
-from .models import CLAIM, Discrepancy, ReconPeriod
+from .models import Discrepancy, ReconPeriod, claim_q
 
 DEFAULT_SORT = "-amount_at_stake"
 
@@ -133,7 +131,7 @@ MONEY_COLUMNS = ("at_stake", "open", "disputed", "recovered", "accepted", "writt
 
 def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("period", "courier")) -> dict:
     """Money at stake and its parts (open, disputed, recovered, accepted, written off, shortfall), per period and courier and in all."""
-    claims = CLAIM
+    claims = claim_q()
     # Each claim's money is what was credited plus a rest, and the rest is in exactly one part: that of the row's
     # status, or of its outcome, or (after a partial credit) of what was decided about the shortfall.
     rest = ExpressionWrapper(
@@ -162,7 +160,9 @@ def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("per
     keys = {"period": "period_id", "courier": "courier_id"}
     raw = list(queryset.order_by().values(*[keys[b] for b in by]).annotate(**aggregates))
     periods = ReconPeriod.objects.in_bulk({r["period_id"] for r in raw} - {None}) if "period" in by else {}
-    couriers = Courier.objects.in_bulk({r["courier_id"] for r in raw} - {None}) if "courier" in by else {}
+    # The counterparty model through the row's foreign key: the core imports no kind's app.
+    counterparty = Discrepancy._meta.get_field("courier").related_model
+    couriers = counterparty.objects.in_bulk({r["courier_id"] for r in raw} - {None}) if "courier" in by else {}
     zero = Decimal("0.00")
     rows = []
     for r in raw:

@@ -1,5 +1,6 @@
 """API shapes for runs and discrepancies."""
 from rest_framework import serializers
+from .kinds import type_label
 
 from .models import (
     AuditEvent, BulkAction, Discrepancy, DiscrepancyAttachment, DiscrepancyComment, ReconPeriod, ReconRun, SavedFilter,
@@ -31,9 +32,16 @@ class ReconRunSerializer(serializers.ModelSerializer):
         return reverse("api-run-rerun", args=[run.pk], request=self.context.get("request"))
 
 
+class TypeLabelField(serializers.CharField):
+    """A type code shown as its label from the kinds' specs, in the request's language."""
+
+    def to_representation(self, value) -> str:
+        return str(type_label(value))
+
+
 class DiscrepancySerializer(serializers.ModelSerializer):
     courier = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
-    type_label = serializers.CharField(source="get_type_display", read_only=True)
+    type_label = TypeLabelField(source="type", read_only=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     # "" until the discrepancy is resolved: clients compare against it, so the schema admits it rather than null.
     outcome = serializers.ChoiceField(choices=Discrepancy.Outcome.choices, allow_blank=True, read_only=True)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from .audit import audit_record, changes_of, current_ip
 from .errors import UserFacingError, bounded, bounded_message
+from .kinds import kind_spec
 from .models import ReconRun, Setting
 
 log = logging.getLogger(__name__)
@@ -141,19 +142,16 @@ def _fail_when_database_is_back(*, run_id: int, code: str, message: str) -> bool
 
 def run_execute(*, run_id: int) -> None:
     """Run a claimed-or-pending run to its end, whatever its kind."""
-    from couriers.services import courier_fee_run_execute
-
     if not run_claim(run_id=run_id):
         log.info("run %s is not pending; nothing to do", run_id)
         return
     run = ReconRun.objects.get(id=run_id)
-    handlers = {"courier_fee": courier_fee_run_execute}
     # The trail records the address of whoever queued the run.
     token = current_ip.set((run.params or {}).get("ip"))
     heartbeat = _Heartbeat(run_id)
     heartbeat.start()
     try:
-        handlers[run.kind](run=run)
+        kind_spec(run.kind).hook("execute")(run=run)
     except (OperationalError, InterfaceError) as exc:
         log.exception("run %s lost the database", run_id)
         with translation.override(settings.LANGUAGE_CODE):
@@ -188,13 +186,10 @@ def run_recover_stale() -> int:
 
 def run_rerun(*, run: ReconRun, user=None, enqueue: bool = True) -> ReconRun:
     """Start a failed run again as a new run on the same input (its stored bill, or its stored upload)."""
-    from couriers.services import courier_fee_run_rerun
-
-    handlers = {"courier_fee": courier_fee_run_rerun}
     if run.status != ReconRun.Status.FAILED:
         raise UserFacingError("run_not_failed", _("Only a failed run can be run again; this one is “%(status)s”.")
                               % {"status": run.get_status_display()}, http_status=409)
-    return handlers[run.kind](run=run, user=user, enqueue=enqueue)
+    return kind_spec(run.kind).hook("rerun")(run=run, user=user, enqueue=enqueue)
 
 
 # --------------------------------------------------------------------------- settings

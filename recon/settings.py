@@ -345,6 +345,10 @@ RUN_REQUEUE_AFTER_SECONDS = _int("RUN_REQUEUE_AFTER_SECONDS", 60)
 RUN_REQUEUE_MAX_SECONDS = _int("RUN_REQUEUE_MAX_SECONDS", 3600)
 RUN_HEARTBEAT_SECONDS = _int("RUN_HEARTBEAT_SECONDS", 10)
 RUN_HEARTBEAT_TIMEOUT_SECONDS = _int("RUN_HEARTBEAT_TIMEOUT_SECONDS", 90)
+
+# Kinds of reconciliation beyond the core's map (recon.kinds.KINDS): code → dotted path of a KindSpec. Empty in
+# production; a test suite declares its own kind here without editing the core.
+RECON_EXTRA_KINDS: dict = {}
 if RUN_HEARTBEAT_TIMEOUT_SECONDS < 3 * RUN_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured("RUN_HEARTBEAT_TIMEOUT_SECONDS must be at least 3 x RUN_HEARTBEAT_SECONDS")
 # Test hook only (tests/recon/test_run_resilience.py): a worker started with it holds the save transaction

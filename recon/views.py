@@ -17,11 +17,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from couriers.forms import BILL_FIELD_LABELS
-from couriers.models import Courier
-
 from .filters import ReconRunFilter
-from .models import CLAIM, INFORMATIONAL_TYPES, Discrepancy, DiscrepancyType, ReconRun
+from .kinds import kind_spec, type_specs
+from .models import Discrepancy, ReconRun, claim_q
 from .errors import UserFacingError
 from .permissions import requires
 from .selectors import queue_totals
@@ -66,8 +64,10 @@ def style_filter_form(form, *, checkboxes=(), courier: str = "", dates=(), hidde
         field = form.fields[name]
         field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
     if courier:
+        # The counterparty model is reached through the run's foreign key: the core imports no kind's app.
+        counterparty = ReconRun._meta.get_field("courier").related_model
         choices = [("", _("All couriers"))] + [
-            (code, f"{code} {name}") for code, name in Courier.objects.order_by("code").values_list("code", "name")
+            (code, f"{code} {name}") for code, name in counterparty.objects.order_by("code").values_list("code", "name")
         ]
         form.fields[courier].widget = forms.Select(choices=choices)
     for name in dates:
@@ -98,7 +98,7 @@ def stakes_by_courier(*, days: int = 90) -> list[dict]:
     since = timezone.now() - timedelta(days=days)
     return list(
         Discrepancy.objects.filter(is_current=True, created_at__gte=since)
-        .filter(CLAIM)
+        .filter(claim_q())
         .values("courier__code", "courier__name")
         .annotate(count=Count("id"), amount=Sum("amount_at_stake"), runs=Count("run_id", distinct=True),
                   open=Sum("amount_at_stake", filter=Q(status__in=["open", "investigating"])),
@@ -130,13 +130,13 @@ def _by_type_rows(run: ReconRun) -> list[dict]:
     by_type = (run.summary or {}).get("by_type") or {}
     base = reverse("discrepancy-list")
     rows = []
-    for value, label in DiscrepancyType.choices:
-        entry = by_type.get(value) or {}
+    for t in type_specs():
+        entry = by_type.get(t.code) or {}
         if not entry.get("count"):
             continue
         rows.append({
-            "type": value, "label": label, "count": entry["count"], "amount": entry.get("amount_at_stake"),
-            "informational": value in INFORMATIONAL_TYPES, "url": f"{base}?run={run.pk}&type={value}",
+            "type": t.code, "label": t.label, "count": entry["count"], "amount": entry.get("amount_at_stake"),
+            "informational": not t.claim, "url": f"{base}?run={run.pk}&type={t.code}",
         })
     return rows
 
@@ -147,8 +147,9 @@ def _header_problem(run: ReconRun) -> dict | None:
         return None
     details = run.error_details or {}
     required = set(details.get("required") or [])
+    field_labels = kind_spec(run.kind).hook("source_field_labels") or {}
     expected = [
-        {"field": name, "label": BILL_FIELD_LABELS.get(name, name), "synonyms": synonyms, "required": name in required}
+        {"field": name, "label": field_labels.get(name, name), "synonyms": synonyms, "required": name in required}
         for name, synonyms in (details.get("expected") or {}).items()
     ]
     return {"found": details.get("headers_found") or {}, "expected": expected}

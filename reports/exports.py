@@ -12,49 +12,84 @@ from orders.masking import RECIPIENT_FIELDS, mask_recipients
 from orders.models import Shipment
 from recon.db import db_to_local_naive
 from recon.engine.text import kg
-from recon.models import Discrepancy, DiscrepancyType
+from recon.kinds import ColumnSpec, kind_specs, type_choices
+from recon.models import Discrepancy
 from recon.writers import frame_to_csv_bytes, xlsx_frame_writer
 
-EXPORT_COLUMNS = [
-    "waybill_no", "order_no", "type", "type_label", "status", "amount_at_stake", "billed_fee", "expected_fee",
-    "billed_weight_g", "expected_weight_g", "billed_province", "expected_province", "line_no", "courier", "run_id", "reason",
-]
-MONEY = ["amount_at_stake", "billed_fee", "expected_fee"]
+# A column whose attribute is this shows the label of the row's type in the reader's language.
+TYPE_LABEL = "type_label"
+
+
+def _present_columns(kinds: set[str]) -> list[ColumnSpec]:
+    """The export columns of the kinds in the file (every kind's own, first seen first); an empty file has the first kind's."""
+    specs = [s for s in kind_specs().values() if s.code in kinds] or list(kind_specs().values())[:1]
+    seen, columns = set(), []
+    for spec in specs:
+        for col in spec.export_columns:
+            if col.key not in seen:
+                seen.add(col.key)
+                columns.append(col)
+    return columns
 
 
 def discrepancies_frame(queryset: QuerySet[Discrepancy]) -> pd.DataFrame:
-    fields = [c for c in EXPORT_COLUMNS if c not in {"type_label", "courier"}] + ["courier__code"]
+    """The export's rows, one query, with the columns each kind declares (KindSpec.export_columns) in their order."""
+    specs = list(kind_specs().values())
+    # One query for every kind's columns; the kinds actually present decide which of them the file shows.
+    paths = list(dict.fromkeys(c.orm_path for s in specs for c in s.export_columns if c.attr != TYPE_LABEL))
+    fields = list(dict.fromkeys(["kind", "type", *paths]))
     rows = list(queryset.order_by("-amount_at_stake", "id").values_list(*fields))
-    frame = pd.DataFrame.from_records(rows, columns=fields).rename(columns={"courier__code": "courier"})
-    labels = {value: str(label) for value, label in DiscrepancyType.choices}
-    frame["type_label"] = frame["type"].map(labels)
-    return frame[EXPORT_COLUMNS]
+    raw = pd.DataFrame.from_records(rows, columns=fields)
+    present = set(raw["kind"])
+    columns = _present_columns(present)
+    labels = {value: str(label) for value, label in type_choices()}
+    frame = pd.DataFrame(index=raw.index)
+    for col in columns:
+        if col.attr == TYPE_LABEL:
+            frame[col.key] = raw["type"].map(labels)
+            continue
+        sources = {c.orm_path for s in specs if s.code in present for c in s.export_columns if c.key == col.key} or {col.orm_path}
+        if len(sources) == 1:
+            frame[col.key] = raw[sources.pop()]
+        else:
+            # Kinds name a shared column from different attributes: each row takes its own kind's.
+            values = pd.Series(None, index=raw.index, dtype=object)
+            for s in specs:
+                own = next((c for c in s.export_columns if c.key == col.key), None)
+                if own is not None and s.code in present:
+                    mask = raw["kind"] == s.code
+                    values[mask] = raw.loc[mask, own.orm_path]
+            frame[col.key] = values
+    frame.attrs["money"] = [c.key for c in columns if c.money]
+    return frame
 
 
 def discrepancies_csv(queryset: QuerySet[Discrepancy]) -> bytes:
     frame = discrepancies_frame(queryset)
-    for col in MONEY:
+    money = frame.attrs["money"]
+    for col in money:
         # Decimals from a 2-place column print as '12.34'; missing values stay empty.
         frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
     # The money is ours (a negative amount at stake stays '-0.50'); every other text column may come from a file.
-    return frame_to_csv_bytes(frame, numbers=MONEY)
+    return frame_to_csv_bytes(frame, numbers=money)
 
 
 def discrepancies_xlsx(queryset: QuerySet[Discrepancy], title: str = "") -> bytes:
     frame = discrepancies_frame(queryset)
-    for col in MONEY:
+    money = frame.attrs["money"]
+    for col in money:
         frame[col] = pd.to_numeric(frame[col].astype(object).where(frame[col].notna(), None).astype(str), errors="coerce")
     buffer = io.BytesIO()
     with xlsx_frame_writer(buffer, {"constant_memory": False}) as writer:
         frame.to_excel(writer, sheet_name=_("Discrepancies")[:31], index=False, freeze_panes=(1, 0))
         book, sheet = writer.book, writer.sheets[_("Discrepancies")[:31]]
         money_fmt = book.add_format({"num_format": "#,##0.00"})
-        for i, col in enumerate(EXPORT_COLUMNS):
-            width = 44 if col == "reason" else 16 if col in {"waybill_no", "order_no", "type", "type_label"} else 12
-            sheet.set_column(i, i, width, money_fmt if col in MONEY else None)
-        sheet.autofilter(0, 0, len(frame), len(EXPORT_COLUMNS) - 1)
+        for i, col in enumerate(frame.columns):
+            width = 44 if col == "reason" else 16 if col in {"waybill_no", "order_no", "type", TYPE_LABEL} else 12
+            sheet.set_column(i, i, width, money_fmt if col in money else None)
+        sheet.autofilter(0, 0, len(frame), len(frame.columns) - 1)
         summary = frame.groupby("type", sort=False).agg(count=("type", "size"), amount_at_stake=("amount_at_stake", "sum")).reset_index()
-        summary.insert(1, "type_label", summary["type"].map({v: str(lbl) for v, lbl in DiscrepancyType.choices}))
+        summary.insert(1, "type_label", summary["type"].map({v: str(lbl) for v, lbl in type_choices()}))
         summary.to_excel(writer, sheet_name=_("Summary")[:31], index=False)
         writer.sheets[_("Summary")[:31]].set_column(0, 3, 22, None)
     return buffer.getvalue()

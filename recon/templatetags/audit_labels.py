@@ -2,7 +2,8 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from recon.models import Discrepancy, DiscrepancyType, DisputeItem, ReconPeriod
+from recon.kinds import type_choices
+from recon.models import Discrepancy, DisputeItem, ReconPeriod
 
 register = template.Library()
 
@@ -25,7 +26,7 @@ FIELDS = {
     "volumetric_divisor": _("volumetric divisor"), "ops_edit_own_only": _("ops edit own only"),
 }
 VALUES = {
-    **dict(Discrepancy.Status.choices), **dict(Discrepancy.Outcome.choices), **dict(DiscrepancyType.choices),
+    **dict(Discrepancy.Status.choices), **dict(Discrepancy.Outcome.choices),
     **dict(DisputeItem.Answer.choices), "closed": ReconPeriod.Status.CLOSED.label,
     "reopened": Discrepancy.ShortfallOutcome.REOPENED.label,
 }
@@ -50,4 +51,7 @@ def audit_value(value, field: str = ""):
         return _("yes") if value else _("no")
     if field == "status" and value == "open":
         return Discrepancy.Status.OPEN.label
-    return VALUES.get(value, value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    # Type labels come from the kinds' specs, read at render time: they load after this module.
+    return VALUES.get(value) or dict(type_choices()).get(value, value)

@@ -1,0 +1,184 @@
+"""The kinds of reconciliation the core knows: each one declared once, in its own app, as a plain KindSpec.
+
+The core never imports a kind's app: it reads the spec through the dotted path in KINDS (plus
+settings.RECON_EXTRA_KINDS, which is how a test suite declares a kind without editing the core), loaded lazily
+on first use, so importing the core never drags a kind's models or services in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+# The fixed kind codes and where each one's spec lives. Still to come: "returns" → "returns.kind.SPEC",
+# "outbound" → "orders.kind.SPEC", "settlement" and "bank" → "payments.kind.SETTLEMENT" / "payments.kind.BANK".
+KINDS: dict[str, str] = {
+    "courier_fee": "couriers.kind.SPEC",
+}
+
+
+@dataclass(frozen=True)
+class TypeSpec:
+    """A discrepancy type: its code (stored, exported, in the API), its label, and whether it is a claim."""
+
+    code: str
+    label: Any
+    claim: bool
+    # What the amount at stake means for this type, as a reader would say it ("overcharged", "not billed").
+    at_stake: Any
+    direction: str = "to_us"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A column a kind adds to a table: `attr` is the attribute path on a Discrepancy row ("billed_fee", "details.card_id")."""
+
+    key: str
+    label: Any
+    attr: str
+    money: bool = False
+    # Grams shown as kilograms (the queue and the dispute sheet), and a second attribute shown after a slash.
+    kg: bool = False
+    attr2: str = ""
+    css: str = ""
+
+    @property
+    def orm_path(self) -> str:
+        """The attribute path as a values() lookup: "details.card_id" → "details__card_id"."""
+        return self.attr.replace(".", "__")
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """Everything the core needs to know about one kind of reconciliation."""
+
+    code: str
+    label: Any
+    counterparty_label: Any
+    types: tuple[TypeSpec, ...]
+    execute: str  # dotted path of fn(*, run)
+    rerun: str  # dotted path of fn(*, run, user, enqueue) -> ReconRun
+    source_file_kinds: tuple[tuple[str, Any], ...] = ()
+    queue_columns: tuple[ColumnSpec, ...] = ()
+    export_columns: tuple[ColumnSpec, ...] = ()
+    dispute_columns: tuple[ColumnSpec, ...] = ()
+    detail_template: str = ""
+    # Dotted path of fn(discrepancy, request) -> dict: the context of detail_template.
+    detail_context: str = ""
+    # Dotted path of a dict field name → label: the fields a source file's header is searched for.
+    source_field_labels: str = ""
+    reply_key: str = "ref"
+    carry_key: tuple[str, ...] = ("type", "ref")
+    extra: dict = field(default_factory=dict)
+
+    def hook(self, name: str):
+        """The callable or object at one of the spec's dotted paths (execute, rerun, detail_context …), or None."""
+        path = getattr(self, name)
+        return import_string(path) if path else None
+
+    def type_codes(self) -> list[str]:
+        return [t.code for t in self.types]
+
+
+class UnknownKind(LookupError):
+    """A kind code nobody declared."""
+
+
+def _kind_paths() -> dict[str, str]:
+    extra = getattr(settings, "RECON_EXTRA_KINDS", None) or {}
+    if not isinstance(extra, dict):
+        raise ImproperlyConfigured("RECON_EXTRA_KINDS is a dict of kind code → dotted path of a KindSpec.")
+    return {**KINDS, **extra}
+
+
+@lru_cache(maxsize=None)
+def _load(paths: tuple[tuple[str, str], ...]) -> dict[str, KindSpec]:
+    specs = {}
+    for code, path in paths:
+        spec = import_string(path)
+        if not isinstance(spec, KindSpec) or spec.code != code:
+            raise ImproperlyConfigured(f"{path} is not the KindSpec of kind “{code}”.")
+        specs[code] = spec
+    return specs
+
+
+def kind_specs() -> dict[str, KindSpec]:
+    """Every declared kind, in declaration order (the core's first, then RECON_EXTRA_KINDS)."""
+    # Keyed by the map itself, so that override_settings(RECON_EXTRA_KINDS=…) is seen without a manual reset.
+    return _load(tuple(_kind_paths().items()))
+
+
+def kinds_cache_clear() -> None:
+    """Forget the loaded specs (tests that rebuild a spec module)."""
+    _load.cache_clear()
+
+
+def kind_spec(code: str) -> KindSpec:
+    """The spec of one kind; an unknown code is an error that names the known ones."""
+    specs = kind_specs()
+    try:
+        return specs[code]
+    except KeyError:
+        raise UnknownKind(f"Unknown reconciliation kind “{code}”; known kinds: {', '.join(specs) or 'none'}.") from None
+
+
+def kind_choices() -> list[tuple[str, Any]]:
+    return [(spec.code, spec.label) for spec in kind_specs().values()]
+
+
+def kind_label(code: str) -> Any:
+    spec = kind_specs().get(code)
+    return spec.label if spec else code
+
+
+def _types() -> dict[str, TypeSpec]:
+    out: dict[str, TypeSpec] = {}
+    for spec in kind_specs().values():
+        for t in spec.types:
+            out.setdefault(t.code, t)
+    return out
+
+
+def type_specs() -> list[TypeSpec]:
+    """Every discrepancy type of every kind, in the kinds' order and then each kind's own order."""
+    return list(_types().values())
+
+
+def type_spec(code: str) -> TypeSpec:
+    try:
+        return _types()[code]
+    except KeyError:
+        raise UnknownKind(f"Unknown discrepancy type “{code}”.") from None
+
+
+def type_label(code: str) -> Any:
+    """The type's label in the active language; an unknown code is shown as it is (old audit entries)."""
+    t = _types().get(code)
+    return t.label if t else code
+
+
+def type_choices() -> list[tuple[str, Any]]:
+    return [(t.code, t.label) for t in type_specs()]
+
+
+def claim_types() -> frozenset[str]:
+    return frozenset(t.code for t in type_specs() if t.claim)
+
+
+def information_types() -> frozenset[str]:
+    """Types whose money is information, not a claim against the counterparty."""
+    return frozenset(t.code for t in type_specs() if not t.claim)
+
+
+def column_value(row, col: ColumnSpec):
+    """Read a column's attribute path on a row: attributes, then keys of dicts (the `details` JSON)."""
+    value = row
+    for part in col.attr.split("."):
+        if value is None:
+            return None
+        value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
+    return value
