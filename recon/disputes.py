@@ -424,8 +424,8 @@ def dispute_workbook(*, dispute: Dispute) -> bytes:
             elif c.money:
                 sheet.write_column(1, col, [_money(v) for v in sub[c.key]], money)
             else:
-                for row, value in enumerate(sub[c.key], start=1):
-                    sheet.write_string(row, col, "" if value is None else str(value), text)
+                for row, cell in enumerate(sub[c.key], start=1):
+                    sheet.write_string(row, col, "" if cell is None else str(cell), text)
         sheet.write_column(1, own, [_money(v) for v in sub["amount_claimed"]], money)
         sheet.write_column(1, own + 1, [labels[value]] * n)
         sheet.write_column(1, own + 2, [str(r) for r in sub["reason"]])

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from .errors import UserFacingError
 from .filters import DiscrepancyFilter
-from .kinds import kind_spec
+from .kinds import ColumnSpec, column_value, kind_spec, kind_specs
 from .models import BulkAction, Discrepancy, ReconPeriod, SavedFilter
 from .permissions import may_work, requires
 from .review import (
@@ -22,22 +22,53 @@ from .review import (
 from .selectors import assignee_lookup, discrepancy_history, keyset_page, name_assignees, queue_totals, workers
 from .views import Column, kg, sort_headers, style_filter_form
 
-QUEUE_COLUMNS = [
-    Column(""),
-    Column(gettext_lazy("Waybill"), "waybill_no"),
-    Column(gettext_lazy("Type"), "type"),
-    Column(gettext_lazy("Status"), "status"),
-    Column(gettext_lazy("At stake"), "amount_at_stake", num=True, desc_first=True),
-    Column(gettext_lazy("Billed fee"), num=True),
-    Column(gettext_lazy("Expected fee"), num=True),
-    Column(gettext_lazy("Weight billed / ours (kg)"), num=True),
-    Column(gettext_lazy("Province billed / ours")),
-    Column(gettext_lazy("Reason")),
-    Column(gettext_lazy("Assignee")),
-    Column(gettext_lazy("Courier")),
-    Column(gettext_lazy("Period")),
-    Column(gettext_lazy("Found"), "created_at", desc_first=True),
-]
+def queue_kind_columns() -> list[ColumnSpec]:
+    """The columns the kinds add to the queue (KindSpec.queue_columns), each once, in the kinds' order."""
+    seen, out = set(), []
+    for spec in kind_specs().values():
+        for col in spec.queue_columns:
+            if col.key not in seen:
+                seen.add(col.key)
+                out.append(col)
+    return out
+
+
+def _css(col: ColumnSpec) -> str:
+    return col.css or ("num money" if col.money else "")
+
+
+def queue_columns() -> list[Column]:
+    # The counterparty column is headed by the first kind's word for it ("Courier" while courier fees come first).
+    counterparty = next(iter(kind_specs().values())).counterparty_label
+    return [
+        Column(""),
+        Column(gettext_lazy("Waybill"), "waybill_no"),
+        Column(gettext_lazy("Type"), "type"),
+        Column(gettext_lazy("Status"), "status"),
+        Column(gettext_lazy("At stake"), "amount_at_stake", num=True, desc_first=True),
+        *[Column(col.label, num="num" in _css(col).split()) for col in queue_kind_columns()],
+        Column(gettext_lazy("Reason")),
+        Column(gettext_lazy("Assignee")),
+        Column(counterparty),
+        Column(gettext_lazy("Period")),
+        Column(gettext_lazy("Found"), "created_at", desc_first=True),
+    ]
+
+
+def kind_cells(d: Discrepancy, columns: list[ColumnSpec]) -> list[dict]:
+    """A row's cells for the kinds' columns; a column another kind declares stays empty on this row."""
+    own = {c.key for c in kind_spec(d.kind).queue_columns} if d.kind in kind_specs() else set()
+    cells = []
+    for col in columns:
+        mine = col.key in own
+        value = column_value(d, col) if mine else None
+        value2 = column_value(d, ColumnSpec(col.key, col.label, col.attr2)) if mine and col.attr2 else None
+        if col.kg:
+            value, value2 = kg(value), kg(value2)
+        cells.append({"css": _css(col), "money": col.money, "pair": bool(col.attr2), "value": value, "value2": value2})
+    return cells
+
+
 FILTER_KEYS = [f for f in DiscrepancyFilter.base_filters if f != "ordering"]
 
 
@@ -78,13 +109,14 @@ def discrepancy_list(request):
         page = keyset_page(Discrepancy.objects.none(), ordering=None, cursor=None)
     else:
         page = keyset_page(filterset.qs, ordering=request.GET.get("ordering"), cursor=request.GET.get("cursor"))
+    columns = queue_kind_columns()
     for d in page.rows:
-        d.billed_kg, d.expected_kg = kg(d.billed_weight_g), kg(d.expected_weight_g)
+        d.kind_cells = kind_cells(d, columns)
         d.informational = not d.is_claim
     query = filter_query(request)
     return render(request, "recon/discrepancy_list.html", {
         "filter": filterset, "page": page, "rows": page.rows,
-        "headers": sort_headers(request, QUEUE_COLUMNS, "-amount_at_stake"),
+        "headers": sort_headers(request, queue_columns(), "-amount_at_stake"),
         "export_query": query, "filter_query": query,
         "saved_filters": SavedFilter.objects.filter(user=request.user),
         "workers": people, "status_choices": Discrepancy.Status.choices, "outcome_choices": Discrepancy.Outcome.choices,

@@ -1,7 +1,7 @@
 """API shapes for runs and discrepancies."""
 from rest_framework import serializers
-from .kinds import type_label
 
+from .kinds import type_label
 from .models import (
     AuditEvent, BulkAction, Discrepancy, DiscrepancyAttachment, DiscrepancyComment, ReconPeriod, ReconRun, SavedFilter,
 )

@@ -1,4 +1,5 @@
-"""The matching engine and the readers are plain Python and pandas: they import no Django (the design's rule)."""
+"""Import boundaries: the engine and the readers import no Django, and the core (recon/) imports no kind's app."""
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +51,34 @@ def test_readers_speak_english_without_a_translator(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "“e.csv” is empty.", out.stderr
+
+
+KIND_APPS = ("couriers", "orders", "returns", "payments")
+
+
+def kind_app_imports(root: Path) -> list[str]:
+    """Every import statement under `root` (module level or inside a function) that names a kind's app."""
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            offenders += [f"{path.relative_to(root.parent)}:{node.lineno}: {n}" for n in names if n.split(".")[0] in KIND_APPS]
+    return offenders
+
+
+def test_the_core_imports_no_kind_app():
+    assert kind_app_imports(ROOT / "recon") == []
+
+
+def test_the_boundary_check_sees_function_level_imports(tmp_path):
+    # The walk must not be fooled by an import hidden in a function, nor flag a name that merely starts the same way.
+    package = tmp_path / "recon"
+    package.mkdir()
+    (package / "a.py").write_text("def f():\n    from couriers.services import x\n    import payments.kind\n", encoding="utf-8")
+    (package / "b.py").write_text("import ordersheet\nfrom . import couriers\nfrom returnsx import y\n", encoding="utf-8")
+    assert kind_app_imports(package) == ["recon/a.py:2: couriers.services", "recon/a.py:3: payments.kind"]

@@ -33,7 +33,8 @@ COVER_SHEET, TOTAL_LABEL = "汇总", "合计"
 @pytest.fixture
 def october(demo_rate_card, zto, no_enqueue, tmp_path, settings):
     """October's ZTO bill with errors of every type injected, reconciled by the services as the worker would."""
-    from recon.models import INFORMATIONAL_TYPES, Discrepancy
+    from recon.kinds import information_types
+    from recon.models import Discrepancy
     from tests.couriers.test_bill_reconciliation import load_shipments, submit_and_run
 
     settings.MEDIA_ROOT = tmp_path / "media"  # dispute files and replies stay out of var/
@@ -44,7 +45,7 @@ def october(demo_rate_card, zto, no_enqueue, tmp_path, settings):
     run = submit_and_run(path, zto)
     assert run.status == "succeeded", run.error
     rows = Discrepancy.objects.filter(run=run)
-    claims = {t: e for t, e in data.expected.items() if t not in INFORMATIONAL_TYPES and e["count"]}
+    claims = {t: e for t, e in data.expected.items() if t not in information_types() and e["count"]}
     assert len(claims) >= 5 and data.expected["weight_overcharge"]["count"] >= 2  # several types, two rows to assign
     assert {d.period_id for d in rows} != {None} and len({d.period_id for d in rows}) == 1
     return SimpleNamespace(data=data, run=run, claims=claims, period=rows.first().period)

@@ -15,8 +15,9 @@ from django.db.models.functions import Coalesce
 
 from couriers.models import CourierBill
 from recon.filters import QUEUE_SORTS
-from recon.management.commands.bench_queue import MARK, Command
-from recon.models import INFORMATIONAL_TYPES, Discrepancy, DiscrepancyType, ReconPeriod, ReconRun
+from couriers.management.commands.bench_queue import MARK, Command
+from recon.kinds import information_types
+from recon.models import Discrepancy, DiscrepancyType, ReconPeriod, ReconRun
 from recon.selectors import keyset_page, queue_totals
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +129,7 @@ def test_totals_are_the_grouped_sums_in_the_databases_order(bench_rows, by):
     Discrepancy.objects.filter(id__in=some[:20]).update(period=None)
     Discrepancy.objects.filter(id__in=some[10:30]).update(courier=None)
     rows = bench_rows.filter(is_current=True)
-    claims = ~Q(type__in=INFORMATIONAL_TYPES)
+    claims = ~Q(type__in=information_types())
     # A claim's money not credited: where a partial recovery's rest goes depends on its shortfall's outcome.
     rest = F("amount_at_stake") - Coalesce("recovered_amount", Value(Decimal(0)), output_field=DecimalField())
     aggregates = {

@@ -16,12 +16,12 @@ from rest_framework.test import APIClient
 from couriers.models import Courier
 from recon.demo import generate, write_messy_csv
 from recon.disputes import (
-    SHEET_COLUMNS, discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
+    discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
     dispute_selection,
 )
 from recon.filters import DisputeFilter
 from recon.errors import UserFacingError
-from recon.models import INFORMATIONAL_TYPES, AuditEvent, Discrepancy, DiscrepancyType, Dispute, DisputeItem, ReconPeriod, ReconRun
+from recon.models import AuditEvent, Discrepancy, DiscrepancyType, Dispute, DisputeItem, ReconPeriod, ReconRun
 from tests.couriers.test_bill_reconciliation import load_shipments, submit_and_run
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +29,10 @@ pytestmark = pytest.mark.django_db
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 with translation.override("zh-hans"):
     ZH = {value: str(label) for value, label in DiscrepancyType.choices}
+
+# The courier-fee types whose money is information (couriers/kind.py), and the dispute sheet's headers, as a user sees them.
+INFORMATIONAL_TYPES = {"rate_undercharge", "no_rate", "not_billed"}
+SHEET_COLUMNS = ["运单号", "账单重量(kg)", "我方重量(kg)", "账单运费", "应收运费", "差额", "差异类型", "说明", "确认退款金额", "回复说明"]
 
 
 @pytest.fixture(autouse=True)

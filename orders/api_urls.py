@@ -1,0 +1,6 @@
+"""Our shipments' API endpoints, registered on the API's one router by recon.api_urls."""
+from .api import ShipmentViewSet
+
+ROUTES = [
+    ("shipments", ShipmentViewSet, "api-shipment"),
+]

@@ -1,0 +1,102 @@
+"""The kinds registry: the courier-fee spec as the product has always shown it, unknown kinds, and a kind the tests add."""
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+from django.utils import translation
+
+from recon.filters import DiscrepancyFilter
+from recon.kinds import (
+    UnknownKind, claim_types, column_value, information_types, kind_choices, kind_spec, kind_specs, type_choices, type_label,
+    type_spec,
+)
+from recon.models import Discrepancy, ReconRun
+from recon.services import run_execute, run_rerun
+from recon.templatetags.audit_labels import audit_value
+from tests.recon import toy_kind
+
+TOY = {"toy": "tests.recon.toy_kind.SPEC"}
+COURIER_TYPES = [
+    "unknown_waybill", "duplicate_charge", "cancelled_shipment_charged", "courier_mismatch", "rate_overcharge",
+    "rate_undercharge", "zone_mismatch", "weight_overcharge", "no_rate", "not_billed",
+]
+
+
+def test_the_courier_fee_kind_has_its_ten_types_in_order():
+    spec = kind_spec("courier_fee")
+    assert spec.type_codes() == COURIER_TYPES
+    assert information_types() == {"rate_undercharge", "no_rate", "not_billed"}
+    assert claim_types() == set(COURIER_TYPES) - {"rate_undercharge", "no_rate", "not_billed"}
+    assert spec.carry_key == ("type", "waybill_no", "line_no") and spec.reply_key == "waybill_no"
+    assert list(kind_specs()) == ["courier_fee"]
+
+
+def test_labels_are_in_the_readers_language():
+    with translation.override("zh-hans"):
+        assert str(type_label("weight_overcharge")) == "重量超收"
+        assert [(code, str(label)) for code, label in kind_choices()] == [("courier_fee", "快递运费")]
+        assert str(kind_spec("courier_fee").counterparty_label) == "快递公司"
+    with translation.override("en"):
+        assert str(type_label("weight_overcharge")) == "Weight overcharge"
+        assert str(type_spec("not_billed").label) == "Shipped, not billed"
+
+
+def test_an_unknown_kind_or_type_is_a_clear_error():
+    with pytest.raises(UnknownKind, match="^Unknown reconciliation kind “returns”; known kinds: courier_fee.$"):
+        kind_spec("returns")
+    with pytest.raises(UnknownKind, match="^Unknown discrepancy type “toy_note”.$"):
+        type_spec("toy_note")
+    assert type_label("retired_type") == "retired_type"  # an old trail entry shows its code rather than failing
+
+
+def test_a_kind_declared_by_the_settings_is_everywhere_the_types_are_read():
+    with override_settings(RECON_EXTRA_KINDS=TOY):
+        assert list(kind_specs()) == ["courier_fee", "toy"]
+        assert [code for code, _label in type_choices()] == [*COURIER_TYPES, "toy_refund_missing", "toy_note"]
+        assert information_types() == {"rate_undercharge", "no_rate", "not_billed", "toy_note"}
+        assert type_label("toy_note") == "Note" and audit_value("toy_refund_missing", "type") == "Refund missing"
+        form = DiscrepancyFilter({}).form
+        assert ("toy", "Toy refunds") in form.fields["kind"].choices
+        assert ("toy_refund_missing", "Refund missing") in form.fields["type"].choices
+    assert list(kind_specs()) == ["courier_fee"]
+    assert "toy_note" not in dict(type_choices())
+
+
+def test_a_path_that_is_not_the_kinds_spec_is_refused():
+    with override_settings(RECON_EXTRA_KINDS={"toy": "tests.recon.toy_kind.NOT_A_SPEC"}):
+        with pytest.raises(ImproperlyConfigured, match="^tests.recon.toy_kind.NOT_A_SPEC is not the KindSpec of kind “toy”.$"):
+            kind_specs()
+    with override_settings(RECON_EXTRA_KINDS={"other": "tests.recon.toy_kind.SPEC"}):
+        with pytest.raises(ImproperlyConfigured, match="^tests.recon.toy_kind.SPEC is not the KindSpec of kind “other”.$"):
+            kind_specs()
+
+
+def test_column_value_reads_attributes_and_details():
+    spec = toy_kind.SPEC
+    row = Discrepancy(waybill_no="TY001", details={"card_id": 7})
+    assert [column_value(row, c) for c in spec.export_columns] == ["TY001", "", None, 7]
+    assert column_value(Discrepancy(details={}), spec.queue_columns[0]) is None
+
+
+@pytest.mark.django_db
+def test_a_run_is_executed_and_rerun_by_its_kinds_services():
+    toy_kind.EXECUTED.clear()
+    with override_settings(RECON_EXTRA_KINDS=TOY):
+        run = ReconRun.objects.create(kind="toy")
+        run_execute(run_id=run.id)
+        run.refresh_from_db()
+        assert toy_kind.EXECUTED == [run.id] and run.status == "succeeded" and run.summary == {"toy": True}
+        failed = ReconRun.objects.create(kind="toy", status="failed")
+        again = run_rerun(run=failed)
+        assert again.kind == "toy" and again.rerun_of_id == failed.id and again.status == "pending"
+
+
+@pytest.mark.django_db
+def test_a_run_of_an_undeclared_kind_fails_with_the_reason():
+    run = ReconRun.objects.create(kind="toy")
+    with pytest.raises(UnknownKind):
+        run_execute(run_id=run.id)
+    run.refresh_from_db()
+    assert run.status == "failed" and run.error_code == "internal_error"
+    assert run.error == "UnknownKind: Unknown reconciliation kind “toy”; known kinds: courier_fee."
