@@ -37,6 +37,7 @@ def test_labels_are_in_the_readers_language():
         assert str(type_label("weight_overcharge")) == "重量超收"
         assert [(code, str(label)) for code, label in kind_choices()] == [("courier_fee", "快递运费")]
         assert str(kind_spec("courier_fee").counterparty_label) == "快递公司"
+        assert str(type_spec("rate_overcharge").at_stake) == "超出报价单的部分"
     with translation.override("en"):
         assert str(type_label("weight_overcharge")) == "Weight overcharge"
         assert str(type_spec("not_billed").label) == "Shipped, not billed"
