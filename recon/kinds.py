@@ -6,7 +6,7 @@ on first use, so importing the core never drags a kind's models or services in.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -30,12 +30,16 @@ class TypeSpec:
     claim: bool
     # What the amount at stake means for this type, as a reader would say it ("overcharged", "not billed").
     at_stake: Any
+    # "to_us": the money is owed to us (what a claim asks back); "by_us": we may owe it (an undercharge, a missed bill).
     direction: str = "to_us"
 
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """A column a kind adds to a table: `attr` is the attribute path on a Discrepancy row ("billed_fee", "details.card_id")."""
+    """A column a kind adds to a table: `attr` is the attribute path on a Discrepancy row ("billed_fee", "details.card_id").
+
+    In exports, the attribute "type_label" is the label of the row's type in the reader's language.
+    """
 
     key: str
     label: Any
@@ -73,7 +77,6 @@ class KindSpec:
     source_field_labels: str = ""
     reply_key: str = "ref"
     carry_key: tuple[str, ...] = ("type", "ref")
-    extra: dict = field(default_factory=dict)
 
     def hook(self, name: str):
         """The callable or object at one of the spec's dotted paths (execute, rerun, detail_context …), or None."""
