@@ -48,18 +48,18 @@ def discrepancies_frame(queryset: QuerySet[Discrepancy]) -> pd.DataFrame:
         if col.attr == TYPE_LABEL:
             frame[col.key] = raw["type"].map(labels)
             continue
-        sources = {c.orm_path for s in specs if s.code in present for c in s.export_columns if c.key == col.key} or {col.orm_path}
-        if len(sources) == 1:
-            frame[col.key] = raw[sources.pop()]
+        declaring = {s.code: c.orm_path for s in specs if s.code in present for c in s.export_columns if c.key == col.key}
+        if not present:
+            frame[col.key] = raw[col.orm_path]
+        elif len(set(declaring.values())) == 1 and set(declaring) == present:
+            frame[col.key] = raw[next(iter(declaring.values()))]
         else:
-            # Kinds name a shared column from different attributes: each row takes its own kind's.
-            values = pd.Series(None, index=raw.index, dtype=object)
-            for s in specs:
-                own = next((c for c in s.export_columns if c.key == col.key), None)
-                if own is not None and s.code in present:
-                    mask = raw["kind"] == s.code
-                    values[mask] = raw.loc[mask, own.orm_path]
-            frame[col.key] = values
+            # Kinds in one file: each row fills the columns its own kind declares, from its kind's attribute.
+            values = np.full(len(raw), None, dtype=object)
+            for code, path in declaring.items():
+                mask = (raw["kind"] == code).to_numpy()
+                values[mask] = raw[path].to_numpy(dtype=object)[mask]
+            frame[col.key] = pd.Series(values, index=raw.index, dtype=object)
     frame.attrs["money"] = [c.key for c in columns if c.money]
     return frame
 

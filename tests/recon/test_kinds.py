@@ -1,6 +1,8 @@
 """The kinds registry: the courier-fee spec as the product has always shown it, unknown kinds, and a kind the tests add."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
@@ -101,3 +103,52 @@ def test_a_run_of_an_undeclared_kind_fails_with_the_reason():
     run.refresh_from_db()
     assert run.status == "failed" and run.error_code == "internal_error"
     assert run.error == "UnknownKind: Unknown reconciliation kind “toy”; known kinds: courier_fee."
+
+
+@pytest.fixture
+def toy_rows(db):
+    """Two discrepancies of the test kind beside one courier-fee row, as a run of each would leave them."""
+    with override_settings(RECON_EXTRA_KINDS=TOY):
+        toy_run, fee_run = ReconRun.objects.create(kind="toy"), ReconRun.objects.create(kind="courier_fee")
+        rows = [
+            Discrepancy.objects.create(run=toy_run, kind="toy", type="toy_refund_missing", waybill_no="TY001",
+                                       amount_at_stake="12.50", reason="refund missing", details={"card_id": "C-9"}),
+            Discrepancy.objects.create(run=toy_run, kind="toy", type="toy_note", waybill_no="TY002",
+                                       amount_at_stake="3.00", reason="note"),
+            Discrepancy.objects.create(run=fee_run, type="rate_overcharge", waybill_no="ZT001", amount_at_stake="1.25",
+                                       billed_fee="9.25", expected_fee="8.00", reason="over"),
+        ]
+        yield rows
+
+
+def test_an_export_of_one_kind_has_that_kinds_columns(toy_rows):
+    from reports.exports import discrepancies_csv
+
+    with override_settings(RECON_EXTRA_KINDS=TOY):
+        data = discrepancies_csv(Discrepancy.objects.filter(kind="toy")).decode("utf-8-sig")
+    assert data.splitlines() == ["ref,type,amount_at_stake,toy_card", "TY001,toy_refund_missing,12.50,C-9", "TY002,toy_note,3.00,"]
+
+
+def test_an_export_of_two_kinds_has_both_kinds_columns_each_row_filling_its_own(toy_rows):
+    from reports.exports import discrepancies_frame
+
+    with override_settings(RECON_EXTRA_KINDS=TOY):
+        frame = discrepancies_frame(Discrepancy.objects.all())
+    assert list(frame.columns) == [
+        "waybill_no", "order_no", "type", "type_label", "status", "amount_at_stake", "billed_fee", "expected_fee",
+        "billed_weight_g", "expected_weight_g", "billed_province", "expected_province", "line_no", "courier", "run_id",
+        "reason", "ref", "toy_card",
+    ]
+    assert frame[["waybill_no", "ref", "toy_card", "billed_fee"]].to_dict("records") == [
+        {"waybill_no": None, "ref": "TY001", "toy_card": "C-9", "billed_fee": None},
+        {"waybill_no": None, "ref": "TY002", "toy_card": None, "billed_fee": None},
+        {"waybill_no": "ZT001", "ref": None, "toy_card": None, "billed_fee": Decimal("9.25")},
+    ]
+
+
+def test_the_queue_shows_each_kinds_columns_and_labels(toy_rows, ops_client):
+    with override_settings(RECON_EXTRA_KINDS=TOY):
+        page = ops_client.get("/discrepancies/").content.decode()
+    assert "<th>Card</th>" in page or ">Card<" in page
+    assert '<td class="">C-9</td>' in page
+    assert "Refund missing" in page and "Note" in page
