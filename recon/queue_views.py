@@ -65,7 +65,7 @@ def kind_cells(d: Discrepancy, columns: list[ColumnSpec]) -> list[dict]:
         value2 = column_value(d, ColumnSpec(col.key, col.label, col.attr2)) if mine and col.attr2 else None
         if col.kg:
             value, value2 = kg(value), kg(value2)
-        cells.append({"css": _css(col), "money": col.money, "pair": bool(col.attr2), "value": value, "value2": value2})
+        cells.append({"css": _css(col), "blank": not mine, "money": col.money, "pair": bool(col.attr2), "value": value, "value2": value2})
     return cells
 
 
