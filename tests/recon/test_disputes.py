@@ -397,6 +397,17 @@ def test_answers_over_the_claim_or_twice_are_refused(demo, ops):
     assert err.value.details["errors"][0]["code"] == "already_answered"
 
 
+def test_a_typed_answer_reads_money_as_a_reply_file_does(demo, ops):
+    dispute = create(ops, "courier=ZTO&type=rate_overcharge")
+    item = DisputeItem.objects.filter(dispute=dispute).select_related("discrepancy").first()
+    # Full-width digits, as a Chinese input method types them; the one money parser reads them exactly.
+    typed = str(item.amount_claimed).translate(str.maketrans("0123456789.", "０１２３４５６７８９．"))
+    dispute_answer_record(dispute=dispute, answers=[{"waybill_no": item.discrepancy.waybill_no, "credited": f"￥{typed}"}],
+                          refused_to="queue", user=ops)
+    item.refresh_from_db()
+    assert item.amount_credited == item.amount_claimed
+
+
 def test_one_amount_for_a_waybill_with_two_items_fills_the_bigger_claim_first(demo, ops):
     row = Discrepancy.objects.filter(run=demo.run, type="rate_overcharge").order_by("id").first()
     extra = Discrepancy.objects.create(
