@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import factory
 
-from tests.factories.couriers import CourierBillFactory, CourierFactory
+from tests.factories.couriers import CourierFactory
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -31,10 +31,15 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class ReconRunFactory(factory.django.DjangoModelFactory):
+    """A finished run; of a bill's courier and period when given `courier_bill`, else of ZTO."""
+
     class Meta:
         model = "recon.ReconRun"
 
-    courier = factory.SubFactory(CourierFactory, code="ZTO")
+    courier_bill = None
+    courier = factory.LazyAttribute(lambda o: o.courier_bill.courier if o.courier_bill else CourierFactory(code="ZTO"))
+    period_start = factory.LazyAttribute(lambda o: o.courier_bill.period_start if o.courier_bill else None)
+    period_end = factory.LazyAttribute(lambda o: o.courier_bill.period_end if o.courier_bill else None)
     status = "succeeded"
     phase = "done"
 
@@ -55,4 +60,4 @@ class DiscrepancyFactory(factory.django.DjangoModelFactory):
     reason = factory.LazyAttribute(lambda o: f"{o.type} on {o.waybill_no}")
 
 
-__all__ = ["CourierBillFactory", "DiscrepancyFactory", "ReconRunFactory", "UserFactory"]
+__all__ = ["DiscrepancyFactory", "ReconRunFactory", "UserFactory"]
