@@ -11,7 +11,6 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = "auth.User"
-        django_get_or_create = ("username",)
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
