@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pandas as pd
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from recon.db import fen_of
-from recon.engine import RateCardSpec
+from recon.db import fen_of, yuan_of
+from recon.engine import FeeStep, RateCardSpec, explain_fee, rates
 from recon.errors import UserFacingError
 
-from .models import Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone
+from .models import Courier, CourierBill, CourierBillLine, RateCard
 
 
 def courier_lookup_table() -> dict[str, int]:
@@ -40,32 +41,30 @@ def courier_get(*, code: str) -> Courier:
 
 def rate_card_specs(*, courier: Courier) -> list[RateCardSpec]:
     """All of a courier's rate cards in the engine's shape (money in fen)."""
-    specs = []
-    cards = courier.rate_cards.prefetch_related("bands", "zones")
-    for card in cards:
-        bands = pd.DataFrame(
-            [(b.province, b.upper_g, fen_of(b.price)) for b in card.bands.all()],
-            columns=["province", "upper_g", "price_fen"],
-        )
-        zones = pd.DataFrame(
-            [(z.province, z.step_g, fen_of(z.step_price)) for z in card.zones.all()],
-            columns=["province", "step_g", "step_price_fen"],
-        )
-        zones["step_price_fen"] = pd.array(zones["step_price_fen"], dtype="Int64")
-        specs.append(
-            RateCardSpec(
-                id=card.id,
-                name=card.name,
-                effective_from=card.effective_from,
-                effective_to=card.effective_to,
-                volumetric_divisor=card.volumetric_divisor,
-                weight_tolerance_g=card.weight_tolerance_g,
-                fee_tolerance_fen=card.fee_tolerance_fen,
-                bands=bands,
-                zones=zones,
-            )
-        )
-    return specs
+    return [_card_spec(card) for card in courier.rate_cards.prefetch_related("bands", "zones")]
+
+
+def _card_spec(card: RateCard) -> RateCardSpec:
+    bands = pd.DataFrame(
+        [(b.province, b.upper_g, fen_of(b.price)) for b in card.bands.all()],
+        columns=["province", "upper_g", "price_fen"],
+    )
+    zones = pd.DataFrame(
+        [(z.province, z.step_g, fen_of(z.step_price)) for z in card.zones.all()],
+        columns=["province", "step_g", "step_price_fen"],
+    )
+    zones["step_price_fen"] = pd.array(zones["step_price_fen"], dtype="Int64")
+    return RateCardSpec(
+        id=card.id,
+        name=card.name,
+        effective_from=card.effective_from,
+        effective_to=card.effective_to,
+        volumetric_divisor=card.volumetric_divisor,
+        weight_tolerance_g=card.weight_tolerance_g,
+        fee_tolerance_fen=card.fee_tolerance_fen,
+        bands=bands,
+        zones=zones,
+    )
 
 
 def rate_card_fee_table(*, card: RateCard) -> list[dict]:
@@ -151,27 +150,30 @@ def period_bounds(period: str) -> tuple[date, date]:
 
 def rate_card_explain(*, card_id: int, weight_g: int, province: str) -> dict:
     """How the card prices one weight to one province, step by step, for a clerk checking the engine's figure."""
-    from decimal import ROUND_CEILING, Decimal
+    card = RateCard.objects.prefetch_related("bands", "zones").get(id=card_id)
+    explained = explain_fee(_card_spec(card), province=province, weight_g=weight_g)
+    return {"fee": yuan_of(explained.fee_fen), "steps": [_fee_step_text(step) for step in explained.steps]}
 
-    bands = list(RateCardBand.objects.filter(rate_card_id=card_id, province=province).order_by("upper_g"))
-    zone = RateCardZone.objects.filter(rate_card_id=card_id, province=province).first()
-    kg = lambda g: format((Decimal(g) / 1000).normalize(), "f")  # noqa: E731
-    if not bands:
-        return {"fee": None, "steps": [_("The card has no prices for %(province)s.") % {"province": province}]}
-    for band in bands:
-        if weight_g <= band.upper_g:
-            return {"fee": band.price, "steps": [
-                _("%(w)s kg is within the band up to %(upper)s kg: ¥%(price)s") % {"w": kg(weight_g), "upper": kg(band.upper_g), "price": band.price},
-            ]}
-    last = bands[-1]
-    steps = [_("%(w)s kg is above the last band (up to %(upper)s kg, ¥%(price)s)") % {"w": kg(weight_g), "upper": kg(last.upper_g), "price": last.price}]
-    if zone is None or zone.step_price is None:
-        steps.append(_("The card prices nothing above %(upper)s kg to %(province)s.") % {"upper": kg(last.upper_g), "province": province})
-        return {"fee": None, "steps": steps}
-    extra_g = weight_g - last.upper_g
-    n = int((Decimal(extra_g) / Decimal(zone.step_g)).to_integral_value(rounding=ROUND_CEILING))
-    fee = last.price + n * zone.step_price
-    steps.append(_("%(extra)s kg more, in started steps of %(step)s kg: %(n)d × ¥%(sp)s = ¥%(add)s")
-                 % {"extra": kg(extra_g), "step": kg(zone.step_g), "n": n, "sp": zone.step_price, "add": n * zone.step_price})
-    steps.append(_("Total: ¥%(base)s + ¥%(add)s = ¥%(fee)s") % {"base": last.price, "add": n * zone.step_price, "fee": fee})
-    return {"fee": fee, "steps": steps}
+
+def _kg(grams: int) -> str:
+    return format((Decimal(grams) / 1000).normalize(), "f")
+
+
+def _fee_step_text(step: FeeStep) -> str:
+    v = step.values
+    if step.code == rates.NO_PRICES:
+        return _("The card has no prices for %(province)s.") % {"province": v["province"]}
+    if step.code == rates.IN_BAND:
+        return _("%(w)s kg is within the band up to %(upper)s kg: ¥%(price)s") % {
+            "w": _kg(v["weight_g"]), "upper": _kg(v["upper_g"]), "price": yuan_of(v["price_fen"])}
+    if step.code == rates.ABOVE_LAST_BAND:
+        return _("%(w)s kg is above the last band (up to %(upper)s kg, ¥%(price)s)") % {
+            "w": _kg(v["weight_g"]), "upper": _kg(v["upper_g"]), "price": yuan_of(v["price_fen"])}
+    if step.code == rates.NOTHING_ABOVE:
+        return _("The card prices nothing above %(upper)s kg to %(province)s.") % {"upper": _kg(v["upper_g"]), "province": v["province"]}
+    if step.code == rates.EXTRA_STEPS:
+        return _("%(extra)s kg more, in started steps of %(step)s kg: %(n)d × ¥%(sp)s = ¥%(add)s") % {
+            "extra": _kg(v["extra_g"]), "step": _kg(v["step_g"]), "n": v["steps"], "sp": yuan_of(v["step_price_fen"]),
+            "add": yuan_of(v["added_fen"])}
+    return _("Total: ¥%(base)s + ¥%(add)s = ¥%(fee)s") % {
+        "base": yuan_of(v["base_fen"]), "add": yuan_of(v["added_fen"]), "fee": yuan_of(v["fee_fen"])}

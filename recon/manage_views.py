@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import pandas as pd
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from .errors import UserFacingError
@@ -17,17 +15,15 @@ from .models import AuditEvent, Discrepancy, ReconPeriod, Setting
 from .periods import period_close, period_reopen
 from .services import KNOWN_SETTINGS, setting_change
 from .permissions import requires
-from .selectors import keyset_page, name_assignees, queue_totals
+from .selectors import audit_event_filter, keyset_page, name_assignees, queue_totals, recon_period_list
 from .views import paginate
 from .writers import frame_to_csv_bytes, frame_to_xlsx_bytes
 
 
 @requires("recon.view_reconperiod")
 def period_list(request):
-    periods = ReconPeriod.objects.select_related("courier", "closed_by").order_by("-start", "courier__code")
     courier = request.GET.get("courier", "")
-    if courier:
-        periods = periods.filter(courier__code__iexact=courier)
+    periods = recon_period_list(params={"courier": courier})
     page = paginate(request, periods, 50)
     rows = list(page)
     totals = queue_totals(Discrepancy.objects.filter(is_current=True, period__in=rows), by=("period",))
@@ -78,41 +74,10 @@ def period_reopen_view(request, pk: int):
 # --------------------------------------------------------------------------- audit trail
 
 
-class AuditFilterForm(forms.Form):
-    object_type = forms.ChoiceField(label=gettext_lazy("Object"), required=False, choices=[
-        ("", gettext_lazy("All")), ("discrepancy", gettext_lazy("Discrepancy")), ("courier_bill", gettext_lazy("Bill")),
-        ("rate_card", gettext_lazy("Rate card")), ("period", gettext_lazy("Period")), ("dispute", gettext_lazy("Dispute")),
-        ("setting", gettext_lazy("Setting")),
-    ])
-    object_id = forms.IntegerField(label=gettext_lazy("Object id"), required=False)
-    actor = forms.CharField(label=gettext_lazy("User"), required=False)
-    action = forms.CharField(label=gettext_lazy("Action"), required=False)
-    since = forms.DateField(label=pgettext_lazy("date", "From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=pgettext_lazy("date", "Up to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-
-def audit_events(data) -> tuple[AuditFilterForm, object]:
-    """The trail under a filter (shared by the page and the export)."""
-    form = AuditFilterForm(data)
-    qs = AuditEvent.objects.all()
-    if form.is_valid():
-        c = form.cleaned_data
-        if c["object_type"]:
-            qs = qs.filter(object_type=c["object_type"])
-        if c["object_id"] is not None:
-            qs = qs.filter(object_id=c["object_id"])
-        if c["actor"]:
-            qs = qs.filter(actor_name=c["actor"].strip())
-        if c["action"]:
-            qs = qs.filter(action=c["action"].strip())
-        tz = timezone.get_current_timezone()
-        if c["since"]:
-            qs = qs.filter(at__gte=timezone.datetime.combine(c["since"], timezone.datetime.min.time(), tzinfo=tz))
-        if c["until"]:
-            qs = qs.filter(at__lt=timezone.datetime.combine(c["until"], timezone.datetime.min.time(), tzinfo=tz) + timezone.timedelta(days=1))
-    else:
-        qs = qs.none()
-    return form, qs
+def audit_events(data) -> tuple[object, object]:
+    """The trail under a filter (shared by the page and the export); no rows for a filter that does not validate."""
+    filterset = audit_event_filter(params=data)
+    return filterset.form, (filterset.qs if filterset.is_valid() else filterset.queryset.none())
 
 
 @requires("recon.view_auditevent")

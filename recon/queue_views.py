@@ -19,7 +19,9 @@ from .permissions import may_work, requires
 from .review import (
     SHORTFALL_DECISIONS, SKIP_REASONS, bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
 )
-from .selectors import assignee_lookup, discrepancy_history, keyset_page, name_assignees, queue_totals, workers
+from .selectors import (
+    assignee_lookup, discrepancy_filter, discrepancy_history, keyset_page, name_assignees, queue_totals, workers,
+)
 from .views import Column, kg, sort_headers, style_filter_form
 
 def queue_kind_columns() -> list[ColumnSpec]:
@@ -73,10 +75,9 @@ FILTER_KEYS = [f for f in DiscrepancyFilter.base_filters if f != "ordering"]
 
 
 def queue_filter(request, data=None, people=None) -> DiscrepancyFilter:
-    filterset = DiscrepancyFilter(
-        data if data is not None else request.GET,
+    filterset = discrepancy_filter(
+        params=data if data is not None else request.GET, user=request.user,
         queryset=Discrepancy.objects.select_related("courier", "assignee", "period"),
-        request=request,
     )
     style_filter_form(filterset.form, checkboxes=["kind", "type", "status", "outcome"], courier="courier",
                       hidden=["run", "bill", "dispute", "waybill_no"])

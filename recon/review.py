@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .audit import audit_record, audit_record_many, changes_of, current_ip
+from .db import yuan_of
 from .errors import UserFacingError
+from .ingest.clean import TOO_MANY_DECIMALS, MoneyError, money_fen
 from .models import (
     BulkAction, Discrepancy, DiscrepancyAttachment, DiscrepancyComment, DisputeItem,
 )
@@ -81,16 +83,12 @@ def record_settled(d: Discrepancy, *, outcome: str, reason: str) -> None:
 
 def parse_amount(value) -> Decimal | None:
     """A yuan amount typed by a clerk ('12.5', '¥1,234.00'), exact to the fen, or None when empty."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    text = str(value).strip().replace("¥", "").replace("￥", "").replace(",", "").replace("元", "")
     try:
-        amount = Decimal(text)
-    except InvalidOperation as exc:
+        return yuan_of(money_fen(value))
+    except MoneyError as exc:
+        if exc.code == TOO_MANY_DECIMALS:
+            raise UserFacingError("invalid_amount", _("Amounts have at most two decimals (fen).")) from exc
         raise UserFacingError("invalid_amount", _("“%(value)s” is not an amount of money.") % {"value": value}) from exc
-    if amount != amount.quantize(Decimal("0.01")):
-        raise UserFacingError("invalid_amount", _("Amounts have at most two decimals (fen)."))
-    return amount.quantize(Decimal("0.01"))
 
 
 def check_change(

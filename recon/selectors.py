@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
 from .filters import QUEUE_SORTS
-from .models import Discrepancy, ReconPeriod, claim_q
+from .models import AuditEvent, Discrepancy, ReconPeriod, claim_q
 
 DEFAULT_SORT = "-amount_at_stake"
 
@@ -243,27 +243,73 @@ def workers():
 NON_FILTER_KEYS = {"page", "page_size", "ordering", "format", "cursor"}
 
 
-def discrepancies_from_query(*, query: str, user, empty_message: str = ""):
-    """The queue's rows for a query string, exactly as the queue shows them; an empty or invalid filter is refused
-    (django-filter drops an invalid field, which would silently widen the selection to the whole queue)."""
+def discrepancy_filter(*, params, user, queryset: QuerySet | None = None):
+    """The queue's FilterSet bound to these parameters: the one place a discrepancy list is filtered (the queue page,
+    the API, the totals, the export, dispute and bulk selections)."""
     from types import SimpleNamespace
 
+    from .filters import DiscrepancyFilter
+
+    queryset = Discrepancy.objects.all() if queryset is None else queryset
+    return DiscrepancyFilter(params, queryset=queryset, request=SimpleNamespace(user=user, GET=params))
+
+
+class InvalidFilter(Exception):
+    """A filter that does not validate; `errors` are the form's errors, for each caller to show its own way."""
+
+    def __init__(self, errors):
+        super().__init__("invalid_filter")
+        self.errors = errors
+
+
+def discrepancy_list(*, params, user, queryset: QuerySet | None = None) -> QuerySet:
+    """The discrepancies a filter selects; InvalidFilter rather than the whole queue when it does not validate
+    (django-filter drops an invalid field, which would silently widen the selection)."""
+    filterset = discrepancy_filter(params=params, user=user, queryset=queryset)
+    if not filterset.is_valid():
+        raise InvalidFilter(filterset.errors)
+    return filterset.qs
+
+
+def discrepancies_from_query(*, query: str, user, empty_message: str = ""):
+    """The queue's rows for a query string, exactly as the queue shows them; an empty or invalid filter is refused."""
     from django.http import QueryDict
     from django.utils.translation import gettext as _
 
     from .errors import UserFacingError
-    from .filters import DiscrepancyFilter
 
     data = QueryDict(str(query or "").lstrip("?"))
     if not any(value.strip() for key in data if key not in NON_FILTER_KEYS for value in data.getlist(key)):
         raise UserFacingError("empty_selection", empty_message or _("Select some discrepancies or filter the queue first."))
-    filterset = DiscrepancyFilter(data, queryset=Discrepancy.objects.all(), request=SimpleNamespace(user=user, GET=data))
-    if not filterset.is_valid():
+    try:
+        return discrepancy_list(params=data, user=user)
+    except InvalidFilter as exc:
         raise UserFacingError(
             "invalid_filter", _("The queue filter is not valid."),
-            {"fields": {name: [str(m) for m in msgs] for name, msgs in filterset.errors.items()}},
-        )
-    return filterset.qs
+            {"fields": {name: [str(m) for m in msgs] for name, msgs in exc.errors.items()}},
+        ) from exc
+
+
+def audit_event_filter(*, params):
+    """The audit trail's FilterSet bound to these parameters (the page shows its form)."""
+    from .filters import AuditEventFilter
+
+    return AuditEventFilter(params, queryset=AuditEvent.objects.all())
+
+
+def audit_event_list(*, params) -> QuerySet:
+    """The audit events a filter selects; none for a filter that does not validate."""
+    filterset = audit_event_filter(params=params)
+    return filterset.qs if filterset.is_valid() else AuditEvent.objects.none()
+
+
+def recon_period_list(*, params) -> QuerySet:
+    """Periods under a filter (courier, status), newest first; none for a filter that does not validate."""
+    from .filters import ReconPeriodFilter
+
+    periods = ReconPeriod.objects.select_related("courier", "closed_by").order_by("-start", "courier__code")
+    filterset = ReconPeriodFilter(params, queryset=periods)
+    return filterset.qs if filterset.is_valid() else periods.none()
 
 
 def assignee_lookup(raw, *, me=None):

@@ -8,9 +8,8 @@ from django.utils.translation import gettext as _
 from orders.filters import ShipmentFilter
 from orders.masking import can_see_personal_data
 from orders.models import Shipment
-from recon.filters import DiscrepancyFilter
-from recon.models import Discrepancy
 from recon.permissions import requires
+from recon.selectors import discrepancy_filter
 
 from .exports import discrepancies_csv, discrepancies_xlsx, shipments_csv, shipments_xlsx
 
@@ -36,7 +35,7 @@ def discrepancy_export(request):
     fmt = request.GET.get("format", "xlsx")
     if fmt not in FORMATS:
         return HttpResponseBadRequest(_("Unknown format; use xlsx or csv."))
-    filterset = DiscrepancyFilter(request.GET, queryset=Discrepancy.objects.all(), request=request)
+    filterset = discrepancy_filter(params=request.GET, user=request.user)
     # An invalid filter must not silently widen the export to everything.
     if not filterset.is_valid():
         return HttpResponseBadRequest(_("The filter is not valid: %(errors)s") % {"errors": filterset.errors.as_text()})

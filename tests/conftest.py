@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.factories import UserFactory
+
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -46,45 +48,35 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def make_user(django_user_model, username: str, role: str | None = None, **extra):
-    """A user in one of the product's roles (groups made by the migration), or in none."""
-    from django.contrib.auth.models import Group
-
-    user = django_user_model.objects.create_user(username, password=f"{username}-pass-123", **extra)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return user
+@pytest.fixture
+def finance_user(db):
+    return UserFactory(username="alice", role="finance", first_name="Alice")
 
 
 @pytest.fixture
-def finance_user(django_user_model):
-    return make_user(django_user_model, "alice", "finance", first_name="Alice")
+def ops_user(db):
+    return UserFactory(username="olivia", role="ops", first_name="Olivia")
 
 
 @pytest.fixture
-def ops_user(django_user_model):
-    return make_user(django_user_model, "olivia", "ops", first_name="Olivia")
+def ops_user_2(db):
+    return UserFactory(username="oscar", role="ops", first_name="Oscar")
 
 
 @pytest.fixture
-def ops_user_2(django_user_model):
-    return make_user(django_user_model, "oscar", "ops", first_name="Oscar")
+def manager_user(db):
+    return UserFactory(username="carol", role="manager", is_staff=True)
 
 
 @pytest.fixture
-def manager_user(django_user_model):
-    return make_user(django_user_model, "carol", "manager", is_staff=True)
+def auditor_user(db):
+    return UserFactory(username="audrey", role="auditor")
 
 
 @pytest.fixture
-def auditor_user(django_user_model):
-    return make_user(django_user_model, "audrey", "auditor")
-
-
-@pytest.fixture
-def outsider_user(django_user_model):
+def outsider_user(db):
     """Signed in, but in no role: may see nothing."""
-    return make_user(django_user_model, "mallory")
+    return UserFactory(username="mallory")
 
 
 @pytest.fixture
@@ -97,11 +89,11 @@ def api_client(finance_user):
 
 
 @pytest.fixture
-def token_client(django_user_model):
+def token_client(db):
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
-    user = make_user(django_user_model, "integration-bot", "integration")
+    user = UserFactory(username="integration-bot", role="integration")
     token = Token.objects.create(user=user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")

@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.conftest import make_user
+from tests.factories import RateCardFactory, UserFactory
 from tests.web.conftest import reconciled  # noqa: F401  (a fixture: a bill, its run and four discrepancies)
 
 pytestmark = pytest.mark.django_db
@@ -288,19 +288,16 @@ def test_exclusions_still_exist():
 @pytest.fixture
 def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F811
     """Everything a URL can point at, and one signed-in caller per role."""
-    from couriers.models import RateCard, RateCardBand, RateCardZone
     from recon.audit import audit_record
     from recon.models import BulkAction, DiscrepancyAttachment, Dispute, DisputeItem, SavedFilter
 
     settings.MEDIA_ROOT = tmp_path / "media"
-    users = {role: make_user(django_user_model, f"matrix-{role}", role) for role in ROLES if role not in (ANONYMOUS, OUTSIDER)}
-    users[OUTSIDER] = make_user(django_user_model, "matrix-outsider")
+    users = {role: UserFactory(username=f"matrix-{role}", role=role) for role in ROLES if role not in (ANONYMOUS, OUTSIDER)}
+    users[OUTSIDER] = UserFactory(username="matrix-outsider")
     assert not users[OUTSIDER].groups.exists()
 
     d = reconciled["discrepancies"][0]
-    card = RateCard.objects.create(courier=zto, name="中通 2026", effective_from=date(2026, 1, 1))
-    RateCardBand.objects.create(rate_card=card, province="广东", upper_g=1000, price=Decimal("3.00"))
-    RateCardZone.objects.create(rate_card=card, province="广东", step_g=1000, step_price=Decimal("1.50"))
+    card = RateCardFactory(courier=zto, name="中通 2026", bands=[("广东", 1000, "3.00")], zones=[("广东", 1000, "1.50")])
     attachment = DiscrepancyAttachment(discrepancy=d, original_filename="磅秤.jpg", size_bytes=4, uploaded_by=users["ops"])
     attachment.file.save("scale.jpg", ContentFile(b"\xff\xd8\xff\xe0"), save=True)
     dispute = Dispute(number="ZTO-2026-10-001", courier=zto, item_count=1, amount_claimed=d.amount_at_stake, created_by=users["ops"])
@@ -466,6 +463,6 @@ def test_each_role_holds_exactly_its_custom_permissions(db):
 def test_only_a_manager_sees_personal_data_deletes_bills_or_changes_settings(django_user_model):
     manager_only = {"orders.view_personal_data", "couriers.delete_courierbill", "recon.change_setting"}
     for role in EXPECTED_CUSTOM:
-        user = make_user(django_user_model, f"p-{role}", role)
+        user = UserFactory(username=f"p-{role}", role=role)
         assert {p for p in manager_only if user.has_perm(p)} == (manager_only if role == "manager" else set()), role
-    assert not make_user(django_user_model, "p-nobody").get_all_permissions()
+    assert not UserFactory(username="p-nobody").get_all_permissions()

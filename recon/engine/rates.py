@@ -100,19 +100,81 @@ class RateBook:
             if table is None:
                 continue
             rows = keys.index[usable][positions].to_numpy()
-            ww = w[rows]
-            band = np.searchsorted(table.uppers, ww, side="left")
-            inside = band < len(table.uppers)
-            fees = np.where(inside, table.prices[np.minimum(band, len(table.uppers) - 1)], 0)
-            if table.step_price_fen is not None:
-                over = ww - table.uppers[-1]
-                steps = -(-over // table.step_g)  # every started step is charged in full
-                fees = np.where(inside, fees, table.prices[-1] + steps * table.step_price_fen)
-                ok = np.ones(len(rows), dtype=bool)
-            else:
-                ok = inside
-            out[rows] = fees
-            found[rows] = ok
+            priced = _zone_fees(table, w[rows])
+            out[rows] = priced.fees
+            found[rows] = priced.ok
         result = pd.Series(out, dtype="Int64")
         result[~found] = pd.NA
         return result
+
+
+@dataclass(frozen=True)
+class _Priced:
+    fees: np.ndarray  # fen; meaningless where not ok
+    ok: np.ndarray  # the card prices this weight
+    inside: np.ndarray  # within a band (else above the last one)
+    band: np.ndarray  # index of the band a weight fits in
+    over_g: np.ndarray  # grams above the last band
+    steps: np.ndarray  # started steps above the last band
+
+
+def _zone_fees(table: _ZoneTable, w: np.ndarray) -> _Priced:
+    """The one pricing rule, used for the engine's fees and for the clerk's step-by-step explanation."""
+    band = np.searchsorted(table.uppers, w, side="left")  # a weight exactly on upper_g belongs to that band
+    inside = band < len(table.uppers)
+    fees = np.where(inside, table.prices[np.minimum(band, len(table.uppers) - 1)], 0)
+    over = np.where(inside, 0, w - table.uppers[-1])
+    steps = -(-over // table.step_g)  # every started step is charged in full
+    if table.step_price_fen is not None:
+        fees = np.where(inside, fees, table.prices[-1] + steps * table.step_price_fen)
+        ok = np.ones(len(w), dtype=bool)
+    else:
+        ok = inside
+    return _Priced(fees, ok, inside, band, over, steps)
+
+
+@dataclass(frozen=True)
+class FeeStep:
+    """One line of an explanation: a fixed code and its numbers (grams, fen); the caller words it."""
+
+    code: str
+    values: dict
+
+
+@dataclass(frozen=True)
+class FeeExplanation:
+    fee_fen: int | None
+    steps: tuple[FeeStep, ...]
+
+
+# Codes of FeeStep, in the order they can appear.
+NO_PRICES = "no_prices"  # {province}
+IN_BAND = "in_band"  # {weight_g, upper_g, price_fen}
+ABOVE_LAST_BAND = "above_last_band"  # {weight_g, upper_g, price_fen}
+NOTHING_ABOVE = "nothing_above"  # {upper_g, province}
+EXTRA_STEPS = "extra_steps"  # {extra_g, step_g, steps, step_price_fen, added_fen}
+TOTAL = "total"  # {base_fen, added_fen, fee_fen}
+
+
+def explain_fee(card: RateCardSpec, *, province: str, weight_g: int) -> FeeExplanation:
+    """How a card prices one weight to one province, step by step, with the fee RateBook.fee gives for it."""
+    table = _zone_tables(card).get(province)
+    if table is None:
+        return FeeExplanation(None, (FeeStep(NO_PRICES, {"province": province}),))
+    p = _zone_fees(table, np.array([weight_g], dtype=np.int64))
+    fee = int(p.fees[0]) if p.ok[0] else None
+    if p.inside[0]:
+        band = int(p.band[0])
+        return FeeExplanation(fee, (FeeStep(IN_BAND, {
+            "weight_g": weight_g, "upper_g": int(table.uppers[band]), "price_fen": int(table.prices[band])}),))
+    last_g, last_fen = int(table.uppers[-1]), int(table.prices[-1])
+    steps = [FeeStep(ABOVE_LAST_BAND, {"weight_g": weight_g, "upper_g": last_g, "price_fen": last_fen})]
+    if table.step_price_fen is None:
+        steps.append(FeeStep(NOTHING_ABOVE, {"upper_g": last_g, "province": province}))
+        return FeeExplanation(None, tuple(steps))
+    n = int(p.steps[0])
+    added = n * table.step_price_fen
+    steps.append(FeeStep(EXTRA_STEPS, {"extra_g": int(p.over_g[0]), "step_g": table.step_g, "steps": n,
+                                       "step_price_fen": table.step_price_fen, "added_fen": added}))
+    steps.append(FeeStep(TOTAL, {"base_fen": last_fen, "added_fen": added, "fee_fen": fee}))
+    return FeeExplanation(fee, tuple(steps))

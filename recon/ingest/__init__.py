@@ -5,7 +5,9 @@ read_courier_bill, read_shipments and read_rate_card are the three readers built
 """
 from .bills import read_courier_bill
 from .clean import (
+    MoneyError,
     cell_text,
+    money_fen,
     normalize_waybill,
     parse_datetime,
     parse_length_mm,
@@ -24,12 +26,14 @@ from .table import ParsedTable
 __all__ = [
     "Field",
     "IngestError",
+    "MoneyError",
     "ParsedTable",
     "TableSpec",
     "cell_text",
     "decode_text",
     "find_header",
     "header_key",
+    "money_fen",
     "normalize_province",
     "normalize_waybill",
     "parse_datetime",

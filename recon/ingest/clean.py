@@ -77,15 +77,15 @@ _MONEY_NOISE = r"[¥$]|rmb|cny|人民币|元"
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
 
 
-def _scale_decimal_strings(t: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:
-    """round_half_up(value * 10**places) of strings matching _PLAIN_DECIMAL_RE; (values, too long).
+def _scale_decimal_strings(t: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """round_half_up(value * 10**places) of strings matching _PLAIN_DECIMAL_RE; (values, too long, rounded).
 
     Works on the digits as a byte matrix, one numpy step per character position, so that text
     amounts never pass through float.
     """
     n = len(t)
     if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
     b = np.asarray(t, dtype=str).astype(np.bytes_)  # validated ASCII
     width = b.dtype.itemsize
     m = b.view(np.uint8).reshape(n, width)
@@ -98,6 +98,7 @@ def _scale_decimal_strings(t: np.ndarray, places: int) -> tuple[np.ndarray, np.n
     too_long = (dot - first_significant) > _MAX_INT_DIGITS
     value = np.zeros(n, dtype=np.int64)
     round_up = np.zeros(n, dtype=bool)
+    rounded = np.zeros(n, dtype=bool)
     for j in range(width):
         # Power of ten this character contributes once scaled: digits left of the dot count down
         # from dot-1, digits right of it from -1.
@@ -106,12 +107,13 @@ def _scale_decimal_strings(t: np.ndarray, places: int) -> tuple[np.ndarray, np.n
         value += np.where(use, d[:, j] * _POW10[np.clip(exp, 0, 18)], 0)
         # Half up: only the first dropped digit decides (3.0049 -> 300, 3.005 -> 301).
         round_up |= digit[:, j] & (exp == -1) & (d[:, j] >= 5)
+        rounded |= digit[:, j] & (exp < 0) & (d[:, j] != 0)
     value += round_up
-    return np.where(m[:, 0] == 45, -value, value), too_long
+    return np.where(m[:, 0] == 45, -value, value), too_long, rounded
 
 
-def _scale_float(x: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:
-    """round_half_up(x * 10**places) for Excel number cells, as Excel would show them.
+def _scale_float(x: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """round_half_up(x * 10**places) for Excel number cells, as Excel would show them; (values, invalid, rounded).
 
     Excel keeps 15 significant digits, so a cell showing 3.005 may hold 3.00499999999999989; snapping
     to 15 significant digits first makes it round to 301 fen like the user expects.
@@ -128,7 +130,8 @@ def _scale_float(x: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:
     q, r = np.divmod(mantissa, down_scale)
     value = np.where(drop <= 0, mantissa * up_scale, q + (2 * r >= down_scale))
     value = np.where(x < 0, -value, value)
-    return np.where(invalid, 0, value), invalid
+    rounded = (drop > 0) & (r != 0)
+    return np.where(invalid, 0, value), invalid, rounded & ~invalid
 
 
 def parse_scaled(
@@ -144,29 +147,38 @@ def parse_scaled(
     `unit_places` maps unit suffixes ('g', '公斤') to the places they need, overriding `places`;
     `noise` is a regex of tokens to drop (currency signs). Number cells are scaled by `places`.
     """
+    values, invalid, _rounded = _parse_scaled(s, places, unit_places=unit_places, noise=noise, allow_negative=allow_negative)
+    return values, invalid
+
+
+def _parse_scaled(s, places, *, unit_places=None, noise=None, allow_negative=True) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """parse_scaled, plus a mask of the cells that had more decimals than `places` (and so were rounded)."""
     s = _series(s)
     n = len(s)
     text, number = cell_kinds(s)
     values = np.zeros(n, dtype=np.int64)
     empty = np.ones(n, dtype=bool)
     invalid = np.zeros(n, dtype=bool)
+    rounded = np.zeros(n, dtype=bool)
 
     if number.any():
-        scaled, bad = _scale_float(s[number].to_numpy(dtype=float), places)
+        scaled, bad, cut = _scale_float(s[number].to_numpy(dtype=float), places)
         if not allow_negative:
             bad |= scaled < 0
         values[number] = scaled
         empty[number] = False
         invalid[number] = bad
+        rounded[number] = cut
 
     if text.any():
         codes, uniques = pd.factorize(s[text].to_numpy(dtype=object))
-        u_val, u_empty, u_bad = _parse_decimal_text(
+        u_val, u_empty, u_bad, u_cut = _parse_decimal_text(
             pd.Series(uniques, dtype=object), places, unit_places or {}, noise, allow_negative
         )
         values[text] = u_val[codes]
         empty[text] = u_empty[codes]
         invalid[text] = u_bad[codes]
+        rounded[text] = u_cut[codes]
 
     # Dates, booleans and the like in a number column are wrong, not empty.
     other = ~text & ~number & s.notna().to_numpy()
@@ -177,6 +189,7 @@ def parse_scaled(
     return (
         pd.Series(_int_array(values, na), index=s.index),
         pd.Series(invalid, index=s.index),
+        rounded & ~na,
     )
 
 
@@ -211,17 +224,46 @@ def _parse_decimal_text(u: pd.Series, places, unit_places, noise, allow_negative
         valid &= ~t.str.startswith("-").to_numpy(dtype=bool)
     values = np.zeros(len(t), dtype=np.int64)
     bad = ~empty & ~valid
+    rounded = np.zeros(len(t), dtype=bool)
     for p in np.unique(row_places[valid]):
         sel = valid & (row_places == p)
-        v, too_long = _scale_decimal_strings(t[sel].to_numpy(dtype=object), int(p))
+        v, too_long, cut = _scale_decimal_strings(t[sel].to_numpy(dtype=object), int(p))
         values[sel] = v
         bad[sel] = too_long
-    return values, empty, bad
+        rounded[sel] = cut
+    return values, empty, bad, rounded
 
 
 def parse_money_fen(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Amounts in fen (Int64) and an invalid mask: '¥1,234.50', '1234.5元', '(3.00)', '￥３．５０'."""
     return parse_scaled(s, 2, noise=_MONEY_NOISE)
+
+
+class MoneyError(ValueError):
+    """An amount that cannot be read exactly; `code` is 'invalid_amount' or 'too_many_decimals'."""
+
+    def __init__(self, code: str, value):
+        super().__init__(code)
+        self.code, self.value = code, value
+
+
+def money_fen(value) -> int | None:
+    """One amount typed or sent by a person -> exact integer fen, None when empty; MoneyError when unreadable
+    or finer than a fen. The same reading as parse_money_fen gives a file's cells ('¥1,234.50', '(3.00)', '３．５')."""
+    if isinstance(value, bool):
+        raise MoneyError(INVALID_AMOUNT, value)
+    # Decimals and ints are exact as text; floats (JSON numbers) are read as a spreadsheet shows them.
+    cell = value if value is None or isinstance(value, (float, str)) else str(value)
+    values, invalid, rounded = _parse_scaled(pd.Series([cell], dtype=object), 2, noise=_MONEY_NOISE)
+    if invalid.iloc[0]:
+        raise MoneyError(INVALID_AMOUNT, value)
+    if rounded[0]:
+        raise MoneyError(TOO_MANY_DECIMALS, value)
+    return None if pd.isna(values.iloc[0]) else int(values.iloc[0])
+
+
+INVALID_AMOUNT = "invalid_amount"
+TOO_MANY_DECIMALS = "too_many_decimals"
 
 
 _WEIGHT_UNITS = {"kg": 3, "kgs": 3, "公斤": 3, "千克": 3, "g": 0, "克": 0}

@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 
 from recon.api_errors import exception_handler
 from recon.models import AuditEvent, ReconRun
-from tests.conftest import make_user
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ WHOLE_NUMBER = ["请输入不小于 1 的整数。"]
 
 @pytest.fixture
 def manager(django_user_model):
-    return make_user(django_user_model, "api-mona", "manager")
+    return UserFactory(username="api-mona", role="manager")
 
 
 @pytest.fixture

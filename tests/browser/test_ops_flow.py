@@ -53,11 +53,11 @@ def october(demo_rate_card, zto, no_enqueue, tmp_path, settings):
 
 @pytest.fixture
 def people(django_user_model):
-    from tests.conftest import make_user
+    from tests.factories import UserFactory
 
     return SimpleNamespace(
-        ops=make_user(django_user_model, "olivia", "ops", first_name="Olivia"),
-        manager=make_user(django_user_model, "mei", "manager", first_name="Mei"),
+        ops=UserFactory(username="olivia", role="ops", first_name="Olivia"),
+        manager=UserFactory(username="mei", role="manager", first_name="Mei"),
     )
 
 

@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from couriers.filters import CourierBillFilter, RateCardFilter
-from couriers.models import Courier, CourierBill, RateCard
+from couriers.models import CourierBill, RateCard
+from tests.factories import CourierBillFactory, RateCardFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +24,11 @@ BILLS = {
 @pytest.fixture
 def bills(finance_user):
     ids = {}
-    for i, (name, (code, start, lines, total, day)) in enumerate(BILLS.items()):
+    for name, (code, start, lines, total, day) in BILLS.items():
         end = start.replace(day=calendar.monthrange(start.year, start.month)[1])
-        bill = CourierBill.objects.create(
-            courier=Courier.objects.get(code=code), period_start=start, period_end=end, file=f"bills/{name}.csv",
-            original_filename=f"{name}.csv", sha256=f"{i:064d}", size_bytes=100, line_count=lines,
-            billed_total=Decimal(total), uploaded_by=finance_user,
+        bill = CourierBillFactory(
+            courier__code=code, period_start=start, period_end=end, period=None, file=f"bills/{name}.csv",
+            original_filename=f"{name}.csv", size_bytes=100, line_count=lines, billed_total=Decimal(total), uploaded_by=finance_user,
         )
         CourierBill.objects.filter(pk=bill.pk).update(uploaded_at=timezone.make_aware(datetime(2026, 11, day, 9, 0)))
         ids[bill.pk] = name
@@ -82,7 +82,7 @@ def test_bill_html_list_sorts_by_the_filterset(client, finance_user, bills, orde
 def cards():
     ids = {}
     for name, code, start in [("zto-2026", "ZTO", date(2026, 1, 1)), ("yto-2026", "YTO", date(2026, 1, 1)), ("zto-2025", "ZTO", date(2025, 7, 1))]:
-        ids[RateCard.objects.create(courier=Courier.objects.get(code=code), effective_from=start).pk] = name
+        ids[RateCardFactory(courier__code=code, name="", effective_from=start).pk] = name
     return ids
 
 

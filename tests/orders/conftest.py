@@ -4,21 +4,19 @@ from datetime import datetime
 import pytest
 from django.utils import timezone
 
-from tests.conftest import make_user
+from tests.factories import ShipmentFactory, UserFactory
 
 RECIPIENT = {"recipient_name": "张三丰", "recipient_phone": "+86 138 1234 1234", "recipient_address": "广东省深圳市南山区科技园路1号"}
 
 
 @pytest.fixture
 def user_in_role(django_user_model):
-    return lambda role: make_user(django_user_model, f"{role}-user", role)
+    return lambda role: UserFactory(username=f"{role}-user", role=role)
 
 
 @pytest.fixture
 def shipment(zto):
-    from orders.models import Shipment
-
-    return Shipment.objects.create(
+    return ShipmentFactory(
         order_no="SO-1", waybill_no="75312345678901", courier=zto, shipped_at=timezone.make_aware(datetime(2026, 10, 3, 10, 0)),
         weight_g=1250, province="广东", city="深圳", **RECIPIENT,
     )

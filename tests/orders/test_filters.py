@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from orders.filters import ShipmentFilter
 from orders.models import Shipment
+from tests.factories import ShipmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +21,8 @@ def parcels(zto):
         ("ZT002", 2, 15, 1200),
     ]
     for i, (waybill, day, hour, weight_g) in enumerate(rows):
-        Shipment.objects.create(
-            order_no=f"SO{i}", waybill_no=waybill, courier=zto, weight_g=weight_g, province="广东",
+        ShipmentFactory(
+            order_no=f"SO{i}", waybill_no=waybill, courier=zto, weight_g=weight_g,
             shipped_at=timezone.make_aware(datetime(2026, 10, day, hour, 0)),
         )
 

@@ -8,12 +8,10 @@ from types import SimpleNamespace
 import openpyxl
 import pandas as pd
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from couriers.models import Courier
 from recon.demo import generate, write_messy_csv
 from recon.disputes import (
     discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
@@ -21,8 +19,9 @@ from recon.disputes import (
 )
 from recon.filters import DisputeFilter
 from recon.errors import UserFacingError
-from recon.models import AuditEvent, Discrepancy, DiscrepancyType, Dispute, DisputeItem, ReconPeriod, ReconRun
+from recon.models import AuditEvent, Discrepancy, DiscrepancyType, Dispute, DisputeItem, ReconPeriod
 from tests.couriers.test_bill_reconciliation import load_shipments, submit_and_run
+from tests.factories import CourierFactory, DiscrepancyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +40,7 @@ def media(settings, tmp_path):
 
 
 def role_user(django_user_model, username: str, role: str):
-    user = django_user_model.objects.create_user(username, password=f"{username}-pw-1", first_name=username.title())
-    user.groups.add(Group.objects.get(name=role))
-    return user
+    return UserFactory(username=username, role=role, first_name=username.title())
 
 
 @pytest.fixture
@@ -175,10 +172,8 @@ def test_what_is_already_disputed_stays_out_of_the_next_dispute(demo, ops):
 
 
 def test_mixed_couriers_are_refused_and_nothing_changes(demo, ops):
-    yto = Courier.objects.get(code="YTO")
-    run = ReconRun.objects.create(courier=yto, status="succeeded")
-    other = Discrepancy.objects.create(run=run, courier=yto, type="rate_overcharge", waybill_no="YT0000000001",
-                                       amount_at_stake=Decimal("1.20"), billed_fee=Decimal("4.20"), reason="—")
+    other = DiscrepancyFactory(run__courier=CourierFactory(code="YTO"), waybill_no="YT0000000001", amount_at_stake=Decimal("1.20"),
+                               billed_fee=Decimal("4.20"))
     zto_row = Discrepancy.objects.filter(run=demo.run, type="rate_overcharge").first()
     with pytest.raises(UserFacingError) as err:
         dispute_create(discrepancies=Discrepancy.objects.filter(id__in=[zto_row.id, other.id]), user=ops)
@@ -401,6 +396,17 @@ def test_answers_over_the_claim_or_twice_are_refused(demo, ops):
     assert err.value.details["errors"][0]["code"] == "already_answered"
 
 
+def test_a_typed_answer_reads_money_as_a_reply_file_does(demo, ops):
+    dispute = create(ops, "courier=ZTO&type=rate_overcharge")
+    item = DisputeItem.objects.filter(dispute=dispute).select_related("discrepancy").first()
+    # Full-width digits, as a Chinese input method types them; the one money parser reads them exactly.
+    typed = str(item.amount_claimed).translate(str.maketrans("0123456789.", "０１２３４５６７８９．"))
+    dispute_answer_record(dispute=dispute, answers=[{"waybill_no": item.discrepancy.waybill_no, "credited": f"￥{typed}"}],
+                          refused_to="queue", user=ops)
+    item.refresh_from_db()
+    assert item.amount_credited == item.amount_claimed
+
+
 def test_one_amount_for_a_waybill_with_two_items_fills_the_bigger_claim_first(demo, ops):
     row = Discrepancy.objects.filter(run=demo.run, type="rate_overcharge").order_by("id").first()
     extra = Discrepancy.objects.create(
@@ -483,10 +489,7 @@ def test_api_create_list_file_answer_and_reply(demo, ops, django_assert_max_num_
 
 def test_api_errors_have_one_shape(demo, ops, auditor):
     client = api(ops)
-    yto = Courier.objects.get(code="YTO")
-    run = ReconRun.objects.create(courier=yto, status="succeeded")
-    other = Discrepancy.objects.create(run=run, courier=yto, type="rate_overcharge", waybill_no="YT0000000002",
-                                       amount_at_stake=Decimal("1.00"), reason="—")
+    other = DiscrepancyFactory(run__courier=CourierFactory(code="YTO"), waybill_no="YT0000000002", amount_at_stake=Decimal("1.00"))
     zto_id = Discrepancy.objects.filter(run=demo.run, type="rate_overcharge").values_list("id", flat=True).first()
     r = client.post("/api/v1/disputes/", {"ids": [zto_id, other.id]}, format="json")
     assert r.status_code == 400 and r.json()["error"]["code"] == "mixed_couriers"

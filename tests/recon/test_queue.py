@@ -252,14 +252,14 @@ def test_the_api_works_a_discrepancy_end_to_end(reconciled, ops_user, manager_us
 def test_bulk_needs_the_permission_of_its_action(reconciled, auditor_user, django_user_model):
     from django.contrib.auth.models import Permission
 
-    from tests.conftest import make_user
+    from tests.factories import UserFactory
 
     ids = [reconciled["discrepancies"][0].pk]
     with pytest.raises(UserFacingError) as err:
         bulk_action_submit(action="comment", params={"text": "x"}, ids=ids, user=auditor_user)
     assert err.value.http_status == 403
     # A custom role that works the queue but may not comment.
-    worker = make_user(django_user_model, "wendy")
+    worker = UserFactory(username="wendy")
     worker.user_permissions.add(*Permission.objects.filter(codename__in=["work_discrepancy", "view_discrepancy"]))
     with pytest.raises(UserFacingError):
         bulk_action_submit(action="comment", params={"text": "x"}, ids=ids, user=worker)

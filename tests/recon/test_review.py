@@ -234,3 +234,25 @@ def test_only_a_manager_closes_a_period(reconciled, ops_user):
         period_close(period=reconciled["bill"].period, user=ops_user)
     assert err.value.http_status == 403
     assert ReconPeriod.objects.get(pk=reconciled["bill"].period_id).status == "open"
+
+
+@pytest.mark.parametrize(("typed", "recovered"), [
+    ("1.5", Decimal("1.50")), ("¥1.50", Decimal("1.50")), ("￥2", Decimal("2.00")), ("1.2元", Decimal("1.20")),
+    ("１．６０", Decimal("1.60")), ("1.50 ", Decimal("1.50")), (Decimal("0.07"), Decimal("0.07")),
+])
+def test_a_recovered_amount_is_read_by_the_one_money_parser(reconciled, ops_user, typed, recovered):
+    d = by_waybill(reconciled, "ZT00000001")
+    discrepancy_resolve(discrepancy=d, outcome="recovered", amount=typed, user=ops_user)
+    d.refresh_from_db()
+    assert d.recovered_amount == recovered
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("1.005", "金额最多保留两位小数（精确到分）。"),
+    ("abc", "“abc”不是金额。"),
+])
+def test_an_unreadable_recovered_amount_says_why(reconciled, ops_user, typed, message):
+    d = by_waybill(reconciled, "ZT00000001")
+    with pytest.raises(UserFacingError) as err:
+        discrepancy_resolve(discrepancy=d, outcome="recovered", amount=typed, user=ops_user)
+    assert (err.value.code, err.value.message) == ("invalid_amount", message)

@@ -22,7 +22,7 @@ from recon.disputes import dispute_create
 from recon.models import Discrepancy
 from recon.review import discrepancy_comment_add
 from recon.writers import csv_text, frame_to_csv_bytes
-from tests.conftest import make_user
+from tests.factories import UserFactory
 from tests.couriers.test_bill_reconciliation import submit_and_run
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def hostile(demo_rate_card, zto, no_enqueue, tmp_path, settings, manager_user, d
     assert run.status == "succeeded", run.error
     found = Discrepancy.objects.filter(run=run)
     Discrepancy.objects.filter(run=run, waybill_no=WAYBILLS[0]).update(reason=REASON)
-    commenter = make_user(django_user_model, "+1+1", "ops")
+    commenter = UserFactory(username="+1+1", role="ops")
     discrepancy_comment_add(discrepancy=found.get(waybill_no=WAYBILLS[1]), text=COMMENT, user=commenter)
     dispute = dispute_create(discrepancies=found.filter(type="rate_overcharge"), user=manager_user, note=DISPUTE_NOTE)
     return {"run": run, "bill": run.courier_bill, "dispute": dispute}

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import RequestFactory
 from rest_framework.authtoken.models import Token
 
-from tests.conftest import make_user
+from tests.factories import UserFactory
 
 # Transactional: the connection must be the kept, autocommitting one that a gunicorn worker holds between requests.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -26,7 +26,7 @@ def serve(path: str, token: str) -> int:
 
 
 def test_a_connection_the_server_closed_is_replaced_not_answered_with_a_500(django_user_model):
-    token = Token.objects.create(user=make_user(django_user_model, "integration-bot", "integration")).key
+    token = Token.objects.create(user=UserFactory(username="integration-bot", role="integration")).key
     assert serve("/api/v1/couriers/", token) == 200
     kept_pid = connection.connection.get_backend_pid()
 

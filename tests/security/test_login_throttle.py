@@ -6,7 +6,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from recon.models import AuditEvent
-from tests.conftest import make_user
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,7 @@ def token_request(token: str, ip: str):
 
 
 def test_bad_api_tokens_lock_the_address_with_json_429_while_other_addresses_work(django_user_model, settings):
-    user = make_user(django_user_model, "integration-bot", "integration")
+    user = UserFactory(username="integration-bot", role="integration")
     good = Token.objects.create(user=user).key
     for i in range(19):
         assert token_request(f"{i:040d}", "203.0.113.9").status_code == 401

@@ -1,13 +1,14 @@
 """Fixtures for the browser pages: a logged-in clerk and a reconciled bill built directly from models."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-OCT_START, OCT_END = date(2026, 10, 1), date(2026, 10, 31)
+from tests.factories import CourierBillFactory, CourierBillLineFactory, DiscrepancyFactory, ReconRunFactory, ShipmentFactory
+from tests.factories.couriers import OCT_END, OCT_START
 
 
 @pytest.fixture
@@ -21,13 +22,10 @@ def shipped_at(day: int) -> datetime:
 
 
 def make_bill(courier, user, *, sha="a" * 64, lines=3, rejected=1):
-    from couriers.models import CourierBill, CourierBillLine, RejectedRow
-    from recon.periods import period_get_or_create
+    from couriers.models import RejectedRow
 
-    bill = CourierBill.objects.create(
-        period=period_get_or_create(courier=courier, start=OCT_START, end=OCT_END),
-        courier=courier, period_start=OCT_START, period_end=OCT_END, file="bills/2026/10/x.csv",
-        original_filename="中通10月账单.csv", sha256=sha, size_bytes=2048, line_count=lines, rejected_count=rejected,
+    bill = CourierBillFactory(
+        courier=courier, original_filename="中通10月账单.csv", sha256=sha, line_count=lines, rejected_count=rejected,
         billed_total=Decimal("15.10"), uploaded_by=user,
         read_info={
             "format": "csv", "encoding": "gbk", "delimiter": ",", "skipped_sheets": [], "weight_unit": "kg",
@@ -37,14 +35,12 @@ def make_bill(courier, user, *, sha="a" * 64, lines=3, rejected=1):
             "totals_rows": [{"sheet": "csv", "row_no": 9, "text": "合计", "fee_fen": 1510}],
         },
     )
-    CourierBillLine.objects.bulk_create(
-        CourierBillLine(
+    for i in range(lines):
+        CourierBillLineFactory(
             bill=bill, line_no=i + 1, sheet="csv", row_no=i + 4, waybill_no=f"ZT{i + 1:08d}", billed_weight_g=1000 + i,
             billed_fee=Decimal("3.50"), billed_province="广东", billed_province_raw="广东省",
             result="ok" if i % 2 else "discrepancy", expected_fee=Decimal("3.00"), our_weight_g=1000, our_province="广东",
         )
-        for i in range(lines)
-    )
     RejectedRow.objects.bulk_create(
         RejectedRow(bill=bill, sheet="csv", row_no=100 + i, reason_code="fee_invalid", reason="运费不是数字", raw="ZT999,abc")
         for i in range(rejected)
@@ -74,39 +70,30 @@ DISCREPANCIES = [
 
 
 def make_run(courier, user, bill, **fields):
-    from recon.models import ReconRun
-
     values = {
         "courier": courier, "courier_bill": bill, "period_start": OCT_START, "period_end": OCT_END,
-        "status": "succeeded", "phase": "done", "progress_current": 6, "progress_total": 6, "summary": SUMMARY,
+        "progress_current": 6, "progress_total": 6, "summary": SUMMARY,
         "input_filename": "中通10月账单.csv", "created_by": user, "finished_at": timezone.now(), "timings": {"total": 0.8},
     }
     values.update(fields)
-    return ReconRun.objects.create(**values)
+    return ReconRunFactory(**values)
 
 
 def make_discrepancy(run, waybill, type_, stake, billed, expected, **extra):
-    from recon.models import Discrepancy
-
-    bill = run.courier_bill
-    extra.setdefault("bill", bill)
-    extra.setdefault("period", bill.period if bill is not None else None)
-    return Discrepancy.objects.create(
-        run=run, courier=run.courier, type=type_, waybill_no=waybill, line_no=extra.pop("line_no", None),
+    return DiscrepancyFactory(
+        run=run, type=type_, waybill_no=waybill, line_no=extra.pop("line_no", None),
         amount_at_stake=Decimal(stake), billed_fee=Decimal(billed), expected_fee=None if expected is None else Decimal(expected),
         billed_weight_g=extra.pop("billed_weight_g", 2000), expected_weight_g=extra.pop("expected_weight_g", 1250),
-        billed_province="浙江", expected_province="上海", reason=f"{type_} on {waybill}", **extra,
+        billed_province="浙江", expected_province="上海", **extra,
     )
 
 
 @pytest.fixture
 def reconciled(zto, finance_user):
     """A bill, its succeeded run and four discrepancies of which one is informational."""
-    from orders.models import Shipment
-
     bill = make_bill(zto, finance_user)
     run = make_run(zto, finance_user, bill)
-    shipment = Shipment.objects.create(
+    shipment = ShipmentFactory(
         order_no="SO-1", waybill_no="ZT00000001", courier=zto, shipped_at=shipped_at(3), weight_g=500,
         length_mm=200, width_mm=150, height_mm=105, province="浙江", city="杭州",
     )

@@ -5,11 +5,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from recon.review import discrepancies_carry_over
-
-from couriers.models import RateCard, RateCardBand, RateCardZone
 from orders.models import Shipment
 from recon.models import ReconRun
+from recon.review import discrepancies_carry_over
+from tests.factories import RateCardFactory
 
 from .conftest import make_bill, make_discrepancy, make_run, shipped_at
 
@@ -23,17 +22,11 @@ PK_PAGES = {"run-detail": "run", "run-status": "run", "bill-detail": "bill", "bi
 
 @pytest.fixture
 def card(zto):
-    card = RateCard.objects.create(courier=zto, name="中通 2026", effective_from=date(2026, 1, 1), fee_tolerance_fen=5)
-    RateCardBand.objects.bulk_create([
-        RateCardBand(rate_card=card, province="广东", upper_g=500, price=Decimal("3.00")),
-        RateCardBand(rate_card=card, province="广东", upper_g=1000, price=Decimal("3.50")),
-        RateCardBand(rate_card=card, province="上海", upper_g=500, price=Decimal("2.60")),
-    ])
-    RateCardZone.objects.bulk_create([
-        RateCardZone(rate_card=card, province="广东", step_g=1000, step_price=Decimal("1.50")),
-        RateCardZone(rate_card=card, province="上海", step_g=1000, step_price=Decimal("1.00")),
-    ])
-    return card
+    return RateCardFactory(
+        courier=zto, name="中通 2026", fee_tolerance_fen=5,
+        bands=[("广东", 500, "3.00"), ("广东", 1000, "3.50"), ("上海", 500, "2.60")],
+        zones=[("广东", 1000, "1.50"), ("上海", 1000, "1.00")],
+    )
 
 
 @pytest.fixture
@@ -192,7 +185,7 @@ def sixty(zto, finance_user):
         for i in range(60)
     )
     for i in range(60):
-        RateCard.objects.create(courier=zto, effective_from=date(2020, 1, 1), name=f"card {i}")
+        RateCardFactory(courier=zto, effective_from=date(2020, 1, 1), name=f"card {i}")
     for i in range(59):
         make_bill(zto, finance_user, sha=f"{i:064d}", lines=1, rejected=0)
     return bill
