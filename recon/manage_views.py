@@ -24,10 +24,10 @@ from .writers import frame_to_csv_bytes, frame_to_xlsx_bytes
 
 @requires("recon.view_reconperiod")
 def period_list(request):
-    periods = ReconPeriod.objects.select_related("courier", "closed_by").order_by("-start", "courier__code")
+    periods = ReconPeriod.objects.select_related("counterparty", "closed_by").order_by("-start", "counterparty__code")
     courier = request.GET.get("courier", "")
     if courier:
-        periods = periods.filter(courier__code__iexact=courier)
+        periods = periods.filter(counterparty__code__iexact=courier)
     page = paginate(request, periods, 50)
     rows = list(page)
     totals = queue_totals(Discrepancy.objects.filter(is_current=True, period__in=rows), by=("period",))
@@ -39,7 +39,7 @@ def period_list(request):
 
 @requires("recon.view_reconperiod")
 def period_detail(request, pk: int):
-    period = get_object_or_404(ReconPeriod.objects.select_related("courier", "closed_by"), pk=pk)
+    period = get_object_or_404(ReconPeriod.objects.select_related("counterparty", "closed_by"), pk=pk)
     totals = queue_totals(Discrepancy.objects.filter(is_current=True, period=period), by=("period",))
     history = AuditEvent.objects.filter(object_type="period", object_id=period.id).order_by("-at", "-id")
     return render(request, "recon/period_detail.html", {

@@ -46,7 +46,7 @@ FILTER_KEYS = [f for f in DiscrepancyFilter.base_filters if f != "ordering"]
 def queue_filter(request, data=None, people=None) -> DiscrepancyFilter:
     filterset = DiscrepancyFilter(
         data if data is not None else request.GET,
-        queryset=Discrepancy.objects.select_related("courier", "assignee", "period"),
+        queryset=Discrepancy.objects.select_related("counterparty", "assignee", "period"),
         request=request,
     )
     style_filter_form(filterset.form, checkboxes=["kind", "type", "status", "outcome"], courier="courier",
@@ -56,8 +56,8 @@ def queue_filter(request, data=None, people=None) -> DiscrepancyFilter:
     ]
     filterset.form.fields["assignee"].widget = forms.Select(choices=people)
     periods = [("", _("All periods"))] + [
-        (str(p.pk), f"{p.courier.code} {p.label}{' 🔒' if p.is_closed else ''}")
-        for p in ReconPeriod.objects.select_related("courier").order_by("-start", "courier__code")[:200]
+        (str(p.pk), f"{p.counterparty.code} {p.label}{' 🔒' if p.is_closed else ''}")
+        for p in ReconPeriod.objects.select_related("counterparty").order_by("-start", "counterparty__code")[:200]
     ]
     filterset.form.fields["period"].widget = forms.Select(choices=periods)
     filterset.form.fields["q"].widget.attrs.update({"placeholder": _("waybill or order number"), "autofocus": True})
@@ -81,7 +81,7 @@ def discrepancy_list(request):
     else:
         page = keyset_page(filterset.qs, ordering=request.GET.get("ordering"), cursor=request.GET.get("cursor"))
     for d in page.rows:
-        d.billed_kg, d.expected_kg = kg(d.billed_weight_g), kg(d.expected_weight_g)
+        d.billed_kg, d.expected_kg = kg(d.details.get("billed_weight_g")), kg(d.details.get("expected_weight_g"))
         d.informational = not d.is_claim
     query = filter_query(request)
     return render(request, "recon/discrepancy_list.html", {
@@ -148,16 +148,22 @@ def _detail_context(request, d: Discrepancy, **forms_) -> dict:
         (_("Card price for our weight to our province"), fen("fee_ours_fen")),
     ]
     card_id = details.get("card_id")
+    billed_g, our_g = details.get("billed_weight_g"), details.get("expected_weight_g")
+    billed_prov, our_prov = details.get("billed_province") or "", details.get("expected_province") or ""
     steps = []
     if card_id:
-        if d.billed_weight_g is not None and d.billed_province:
-            steps.append((_("Billed weight to the billed province"), rate_card_explain(card_id=card_id, weight_g=d.billed_weight_g, province=d.billed_province)))
-        if d.billed_weight_g is not None and d.expected_province and d.expected_province != d.billed_province:
-            steps.append((_("Billed weight to our province"), rate_card_explain(card_id=card_id, weight_g=d.billed_weight_g, province=d.expected_province)))
-        if d.expected_weight_g is not None and d.expected_province and d.expected_weight_g != d.billed_weight_g:
-            steps.append((_("Our weight to our province"), rate_card_explain(card_id=card_id, weight_g=d.expected_weight_g, province=d.expected_province)))
-    shipment = d.shipment
+        if billed_g is not None and billed_prov:
+            steps.append((_("Billed weight to the billed province"), rate_card_explain(card_id=card_id, weight_g=billed_g, province=billed_prov)))
+        if billed_g is not None and our_prov and our_prov != billed_prov:
+            steps.append((_("Billed weight to our province"), rate_card_explain(card_id=card_id, weight_g=billed_g, province=our_prov)))
+        if our_g is not None and our_prov and our_g != billed_g:
+            steps.append((_("Our weight to our province"), rate_card_explain(card_id=card_id, weight_g=our_g, province=our_prov)))
+    from couriers.models import CourierBillLine
     from orders.masking import can_see_personal_data, mask_address, mask_name, mask_phone
+    from orders.models import Shipment
+
+    shipment = Shipment.objects.select_related("courier").filter(pk=details.get("shipment_id") or 0).first()
+    line = CourierBillLine.objects.select_related("bill").filter(pk=details.get("bill_line_id") or 0).first()
 
     recipient = None
     if shipment is not None and (shipment.recipient_name or shipment.recipient_phone or shipment.recipient_address):
@@ -172,8 +178,8 @@ def _detail_context(request, d: Discrepancy, **forms_) -> dict:
     status_form = forms_.get("status_form") or StatusForm(initial={"status": next_status[0][0] if next_status else ""})
     status_form.fields["status"].choices = next_status
     return {
-        "d": d, "line": d.bill_line, "shipment": shipment, "recipient": recipient,
-        "billed_kg": kg(d.billed_weight_g), "expected_kg": kg(d.expected_weight_g),
+        "d": d, "line": line, "shipment": shipment, "recipient": recipient,
+        "billed_kg": kg(billed_g), "expected_kg": kg(our_g),
         "our_weight_kg": kg(shipment.weight_g) if shipment else "",
         "arithmetic": [row for row in arithmetic if row[1] is not None], "steps": steps,
         "card_id": card_id, "informational": not d.is_claim,
@@ -191,7 +197,7 @@ def _detail_context(request, d: Discrepancy, **forms_) -> dict:
 
 def _get(pk: int) -> Discrepancy:
     return get_object_or_404(
-        Discrepancy.objects.select_related("run", "courier", "bill_line__bill", "shipment__courier", "assignee", "period__courier", "dispute"),
+        Discrepancy.objects.select_related("run", "counterparty", "assignee", "period__counterparty", "dispute"),
         pk=pk,
     )
 

@@ -5,7 +5,9 @@ import io
 
 import numpy as np
 import pandas as pd
-from django.db.models import QuerySet
+from django.db.models import F, IntegerField, QuerySet
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from orders.masking import RECIPIENT_FIELDS, mask_recipients
@@ -18,14 +20,32 @@ from recon.writers import frame_to_csv_bytes, xlsx_frame_writer
 EXPORT_COLUMNS = [
     "waybill_no", "order_no", "type", "type_label", "status", "amount_at_stake", "billed_fee", "expected_fee",
     "billed_weight_g", "expected_weight_g", "billed_province", "expected_province", "line_no", "courier", "run_id", "reason",
+    # The same for every kind: the generic names of the reference columns and the counterparty.
+    "kind", "ref", "ref2", "sku", "counterparty",
 ]
 MONEY = ["amount_at_stake", "billed_fee", "expected_fee"]
 
 
+def _detail(key: str, *, number: bool = False):
+    text = KT(f"details__{key}")
+    return Cast(text, IntegerField()) if number else text
+
+
+# The columns the courier-fee export has always had, read from the generic columns and the row's details.
+SOURCES = {
+    "waybill_no": F("ref"), "order_no": F("ref2"), "billed_fee": F("theirs_amount"), "expected_fee": F("ours_amount"),
+    "billed_weight_g": _detail("billed_weight_g", number=True), "expected_weight_g": _detail("expected_weight_g", number=True),
+    "billed_province": _detail("billed_province"), "expected_province": _detail("expected_province"),
+    "line_no": F("source_line"), "courier": F("counterparty__code"), "counterparty_code": F("counterparty__code"),
+}
+
+
 def discrepancies_frame(queryset: QuerySet[Discrepancy]) -> pd.DataFrame:
-    fields = [c for c in EXPORT_COLUMNS if c not in {"type_label", "courier"}] + ["courier__code"]
-    rows = list(queryset.order_by("-amount_at_stake", "id").values_list(*fields))
-    frame = pd.DataFrame.from_records(rows, columns=fields).rename(columns={"courier__code": "courier"})
+    plain = [c for c in EXPORT_COLUMNS if c not in SOURCES and c not in {"type_label", "counterparty"}]
+    rows = list(queryset.order_by("-amount_at_stake", "id").values(*plain, **SOURCES))
+    frame = pd.DataFrame.from_records(rows, columns=[*plain, *SOURCES]).rename(columns={"counterparty_code": "counterparty"})
+    for col in ("billed_province", "expected_province"):
+        frame[col] = frame[col].fillna("")
     labels = {value: str(label) for value, label in DiscrepancyType.choices}
     frame["type_label"] = frame["type"].map(labels)
     return frame[EXPORT_COLUMNS]

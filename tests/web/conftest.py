@@ -25,7 +25,7 @@ def make_bill(courier, user, *, sha="a" * 64, lines=3, rejected=1):
     from recon.periods import period_get_or_create
 
     bill = CourierBill.objects.create(
-        period=period_get_or_create(courier=courier, start=OCT_START, end=OCT_END),
+        period=period_get_or_create(counterparty=courier.counterparty, start=OCT_START, end=OCT_END),
         courier=courier, period_start=OCT_START, period_end=OCT_END, file="bills/2026/10/x.csv",
         original_filename="中通10月账单.csv", sha256=sha, size_bytes=2048, line_count=lines, rejected_count=rejected,
         billed_total=Decimal("15.10"), uploaded_by=user,
@@ -77,7 +77,7 @@ def make_run(courier, user, bill, **fields):
     from recon.models import ReconRun
 
     values = {
-        "courier": courier, "courier_bill": bill, "period_start": OCT_START, "period_end": OCT_END,
+        "counterparty": courier.counterparty, "courier_bill": bill, "period_start": OCT_START, "period_end": OCT_END,
         "status": "succeeded", "phase": "done", "progress_current": 6, "progress_total": 6, "summary": SUMMARY,
         "input_filename": "中通10月账单.csv", "created_by": user, "finished_at": timezone.now(), "timings": {"total": 0.8},
     }
@@ -86,16 +86,22 @@ def make_run(courier, user, bill, **fields):
 
 
 def make_discrepancy(run, waybill, type_, stake, billed, expected, **extra):
-    from recon.models import Discrepancy
+    from recon.models import INFORMATIONAL_TYPES, Discrepancy
 
     bill = run.courier_bill
     extra.setdefault("bill", bill)
     extra.setdefault("period", bill.period if bill is not None else None)
+    details = {"billed_weight_g": extra.pop("billed_weight_g", 2000), "expected_weight_g": extra.pop("expected_weight_g", 1250),
+               "billed_province": "浙江", "expected_province": "上海", **extra.pop("details", {})}
+    for key in ("bill_line_id", "shipment_id"):
+        if key in extra:
+            details[key] = extra.pop(key)
+    line_no = extra.pop("line_no", None)
     return Discrepancy.objects.create(
-        run=run, courier=run.courier, type=type_, waybill_no=waybill, line_no=extra.pop("line_no", None),
-        amount_at_stake=Decimal(stake), billed_fee=Decimal(billed), expected_fee=None if expected is None else Decimal(expected),
-        billed_weight_g=extra.pop("billed_weight_g", 2000), expected_weight_g=extra.pop("expected_weight_g", 1250),
-        billed_province="浙江", expected_province="上海", reason=f"{type_} on {waybill}", **extra,
+        run=run, counterparty=run.counterparty, type=type_, ref=waybill, source_line=line_no,
+        amount_at_stake=Decimal(stake), theirs_amount=Decimal(billed), ours_amount=None if expected is None else Decimal(expected),
+        is_claim=type_ not in INFORMATIONAL_TYPES and Decimal(stake) > 0, carry_key=f"{type_}|{waybill}|{line_no or 0}",
+        details=details, reason=f"{type_} on {waybill}", **extra,
     )
 
 
@@ -115,7 +121,7 @@ def reconciled(zto, finance_user):
         make_discrepancy(run, w, t, s, b, e, line_no=i + 1 if t != "unknown_waybill" else None)
         for i, (w, t, s, b, e) in enumerate(DISCREPANCIES)
     ]
-    found[0].bill_line, found[0].shipment = line, shipment
-    found[0].details = {"card_id": None, "fee_billed_fen": 260, "fee_zone_fen": 260, "fee_ours_fen": 260}
+    found[0].details = {**found[0].details, "bill_line_id": line.id, "shipment_id": shipment.id,
+                        "card_id": None, "fee_billed_fen": 260, "fee_zone_fen": 260, "fee_ours_fen": 260}
     found[0].save()
     return {"bill": bill, "run": run, "discrepancies": found, "shipment": shipment}
