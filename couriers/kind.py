@@ -26,28 +26,28 @@ TYPES = (
 
 # The queue's columns between the money at stake and the reason, as the list has always shown them.
 QUEUE_COLUMNS = (
-    ColumnSpec("billed_fee", _("Billed fee"), "billed_fee", money=True),
-    ColumnSpec("expected_fee", _("Expected fee"), "expected_fee", money=True),
-    ColumnSpec("weight", _("Weight billed / ours (kg)"), "billed_weight_g", kg=True, attr2="expected_weight_g", css="num nowrap"),
-    ColumnSpec("province", _("Province billed / ours"), "billed_province", attr2="expected_province", css="nowrap"),
+    ColumnSpec("billed_fee", _("Billed fee"), "theirs_amount", money=True),
+    ColumnSpec("expected_fee", _("Expected fee"), "ours_amount", money=True),
+    ColumnSpec("weight", _("Weight billed / ours (kg)"), "details.billed_weight_g", kg=True, attr2="details.expected_weight_g", css="num nowrap"),
+    ColumnSpec("province", _("Province billed / ours"), "details.billed_province", attr2="details.expected_province", css="nowrap"),
 )
 
 # The CSV/XLSX export, column for column (the files' headers are the keys; integrations read them).
 EXPORT_COLUMNS = (
-    ColumnSpec("waybill_no", _("waybill number"), "waybill_no"),
-    ColumnSpec("order_no", _("order number"), "order_no"),
+    ColumnSpec("waybill_no", _("waybill number"), "ref"),
+    ColumnSpec("order_no", _("order number"), "ref2"),
     ColumnSpec("type", _("type"), "type"),
     ColumnSpec("type_label", _("type"), "type_label"),
     ColumnSpec("status", _("status"), "status"),
     ColumnSpec("amount_at_stake", _("amount at stake"), "amount_at_stake", money=True),
-    ColumnSpec("billed_fee", _("billed fee"), "billed_fee", money=True),
-    ColumnSpec("expected_fee", _("expected fee"), "expected_fee", money=True),
-    ColumnSpec("billed_weight_g", _("billed weight (g)"), "billed_weight_g"),
-    ColumnSpec("expected_weight_g", _("our weight (g)"), "expected_weight_g"),
-    ColumnSpec("billed_province", _("billed province"), "billed_province"),
-    ColumnSpec("expected_province", _("our province"), "expected_province"),
-    ColumnSpec("line_no", _("line"), "line_no"),
-    ColumnSpec("courier", _("courier"), "courier.code"),
+    ColumnSpec("billed_fee", _("billed fee"), "theirs_amount", money=True),
+    ColumnSpec("expected_fee", _("expected fee"), "ours_amount", money=True),
+    ColumnSpec("billed_weight_g", _("billed weight (g)"), "details.billed_weight_g"),
+    ColumnSpec("expected_weight_g", _("our weight (g)"), "details.expected_weight_g"),
+    ColumnSpec("billed_province", _("billed province"), "details.billed_province"),
+    ColumnSpec("expected_province", _("our province"), "details.expected_province"),
+    ColumnSpec("line_no", _("line"), "source_line"),
+    ColumnSpec("courier", _("courier"), "counterparty.code"),
     ColumnSpec("run_id", _("run"), "run_id"),
     ColumnSpec("reason", _("reason"), "reason"),
 )
@@ -55,11 +55,11 @@ EXPORT_COLUMNS = (
 # The dispute sheet's own columns before the core's (差额, 差异类型, 说明, then the courier's two answer columns).
 # The sheet speaks the courier's language whatever the sender's, so its headers are not translated.
 DISPUTE_COLUMNS = (
-    ColumnSpec("waybill_no", "运单号", "waybill_no"),
-    ColumnSpec("billed_weight_g", "账单重量(kg)", "billed_weight_g", kg=True),
-    ColumnSpec("expected_weight_g", "我方重量(kg)", "expected_weight_g", kg=True),
-    ColumnSpec("billed_fee", "账单运费", "billed_fee", money=True),
-    ColumnSpec("expected_fee", "应收运费", "expected_fee", money=True),
+    ColumnSpec("waybill_no", "运单号", "ref"),
+    ColumnSpec("billed_weight_g", "账单重量(kg)", "details.billed_weight_g", kg=True),
+    ColumnSpec("expected_weight_g", "我方重量(kg)", "details.expected_weight_g", kg=True),
+    ColumnSpec("billed_fee", "账单运费", "theirs_amount", money=True),
+    ColumnSpec("expected_fee", "应收运费", "ours_amount", money=True),
 )
 
 SPEC = KindSpec(
@@ -76,6 +76,6 @@ SPEC = KindSpec(
     detail_template="couriers/_discrepancy_detail.html",
     detail_context="couriers.views.discrepancy_detail_context",
     source_field_labels="couriers.forms.BILL_FIELD_LABELS",
-    reply_key="waybill_no",
-    carry_key=("type", "waybill_no", "line_no"),
+    reply_key="ref",
+    carry_key=("type", "ref", "source_line"),
 )

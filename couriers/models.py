@@ -17,6 +17,10 @@ class Courier(models.Model):
         choices=[("daily", _("Daily")), ("weekly", _("Weekly")), ("monthly", _("Monthly"))],
         help_text=_("How often this courier bills us: the reconciliation periods follow it"),
     )
+    # The courier as the core knows it: periods, disputes, runs and discrepancies point at this row. Kept in step
+    # with the courier by save().
+    counterparty = models.OneToOneField("recon.Counterparty", on_delete=models.PROTECT, related_name="courier",
+                                        verbose_name=_("counterparty"), editable=False)
 
     class Meta:
         verbose_name = _("courier")
@@ -25,6 +29,17 @@ class Courier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def save(self, *args, **kwargs):
+        from recon.models import Counterparty
+
+        fields = {"kind": Counterparty.Kind.COURIER, "code": self.code, "name": self.name, "name_en": self.name_en,
+                  "billing_cycle": self.billing_cycle, "active": self.active}
+        if self.counterparty_id is None:
+            self.counterparty = Counterparty.objects.create(**fields)
+        else:
+            Counterparty.objects.filter(pk=self.counterparty_id).update(**fields)
+        super().save(*args, **kwargs)
 
 
 class RateCard(models.Model):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import json
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -168,7 +169,7 @@ def courier_bill_submit(
     if replaces is not None and mode != "replace":
         raise UserFacingError("invalid_mode", _("Name the bill to replace only with the mode replace."))
     period_start, period_end = period_bounds(period)
-    period_check_open(period_get_or_create(courier=courier, start=period_start, end=period_end))
+    period_check_open(period_get_or_create(counterparty=courier.counterparty, start=period_start, end=period_end))
     mapping = {k: str(v).strip() for k, v in (mapping or {}).items() if k in BILL_FIELDS and str(v or "").strip()}
     staged = stage_upload(file=file, filename=filename)
     existing = CourierBill.objects.filter(sha256=staged.sha256).first()
@@ -198,7 +199,7 @@ def courier_bill_submit(
     stored = keep_staged(staged, f"uploads/{timezone.now():%Y/%m}")
     with transaction.atomic():
         run = ReconRun.objects.create(
-            kind=RunKind.COURIER_FEE, courier=courier, period_start=period_start, period_end=period_end,
+            kind=RunKind.COURIER_FEE, counterparty_id=courier.counterparty_id, period_start=period_start, period_end=period_end,
             input_file=stored, input_filename=staged.filename, input_sha256=staged.sha256,
             params={"mapping": mapping, "format": staged.format, "size_bytes": staged.size, "ip": current_ip.get(),
                     "mode": mode, "replaces": replaced_id},
@@ -211,13 +212,13 @@ def courier_bill_submit(
 
 def courier_bill_rerun(*, bill: CourierBill, user=None, enqueue: bool = True, rerun_of: ReconRun | None = None) -> ReconRun:
     """Reconcile an imported bill again (after a rate-card or shipment fix); the work done on its discrepancies carries over."""
-    bill = CourierBill.objects.select_related("courier", "period__courier").get(pk=bill.pk)
+    bill = CourierBill.objects.select_related("courier", "period__counterparty").get(pk=bill.pk)
     if bill.deleted_at is not None:
         raise UserFacingError("bill_deleted", _("This bill was deleted; restore it before reconciling it again."), http_status=409)
     period_check_open(bill.period)
     with transaction.atomic():
         run = ReconRun.objects.create(
-            kind=RunKind.COURIER_FEE, courier=bill.courier, period_start=bill.period_start, period_end=bill.period_end,
+            kind=RunKind.COURIER_FEE, counterparty_id=bill.courier.counterparty_id, period_start=bill.period_start, period_end=bill.period_end,
             courier_bill=bill, input_filename=bill.original_filename, created_by=user,
             progress_total=len(run_services.PHASE_ORDER) - 1, rerun_of=rerun_of,
         )
@@ -242,10 +243,10 @@ def courier_fee_run_rerun(*, run: ReconRun, user=None, enqueue: bool = True) -> 
     if in_flight is not None:
         raise UserFacingError("run_in_flight", _("Run #%(id)s of this file is already queued or running.") % {"id": in_flight.id},
                               {"run_id": in_flight.id}, http_status=409)
-    period_check_open(period_get_or_create(courier=run.courier, start=run.period_start, end=run.period_end))
+    period_check_open(period_get_or_create(counterparty=run.counterparty, start=run.period_start, end=run.period_end))
     with transaction.atomic():
         again = ReconRun.objects.create(
-            kind=run.kind, courier=run.courier, period_start=run.period_start, period_end=run.period_end,
+            kind=run.kind, counterparty_id=run.counterparty_id, period_start=run.period_start, period_end=run.period_end,
             input_file=run.input_file.name, input_filename=run.input_filename, input_sha256=run.input_sha256,
             params={**run.params, "ip": current_ip.get()}, created_by=user or run.created_by, rerun_of=run,
             progress_total=len(run_services.PHASE_ORDER) - 1,
@@ -258,7 +259,7 @@ def courier_fee_run_rerun(*, run: ReconRun, user=None, enqueue: bool = True) -> 
 def courier_bill_delete(*, bill: CourierBill, user) -> CourierBill:
     """Delete a bill softly: it and its discrepancies leave the lists and the queue; a manager can restore it."""
     with transaction.atomic():
-        bill = CourierBill.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=bill.pk)
+        bill = CourierBill.objects.select_for_update(of=("self",)).select_related("period__counterparty").get(pk=bill.pk)
         if bill.deleted_at is not None:
             raise UserFacingError("bill_deleted", _("This bill is already deleted."), http_status=409)
         period_lock_check(bill.period_id)
@@ -275,7 +276,7 @@ def courier_bill_restore(*, bill: CourierBill, user) -> CourierBill:
     if not user.has_perm("couriers.restore_bill"):
         raise UserFacingError("forbidden", _("Only a manager can restore a deleted bill."), http_status=403)
     with transaction.atomic():
-        bill = CourierBill.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=bill.pk)
+        bill = CourierBill.objects.select_for_update(of=("self",)).select_related("period__counterparty").get(pk=bill.pk)
         if bill.deleted_at is None:
             raise UserFacingError("bill_not_deleted", _("This bill is not deleted."), http_status=409)
         period_lock_check(bill.period_id)
@@ -364,7 +365,7 @@ class _Refused(Exception):
 def _new_bill_check(*, run: ReconRun, content: str) -> int | None:
     """The worker's half of the second-bill rule (the request cannot know a file's content): refuse a copy of a current
     bill in every mode, and a second bill without a mode; returns the bill a replacement replaces."""
-    twin = CourierBill.objects.filter(courier_id=run.courier_id, content_sha256=content, deleted_at__isnull=True).order_by("id").first()
+    twin = CourierBill.objects.filter(courier__counterparty_id=run.counterparty_id, content_sha256=content, deleted_at__isnull=True).order_by("id").first()
     if twin is not None:
         raise _Refused(
             "same_content",
@@ -375,7 +376,7 @@ def _new_bill_check(*, run: ReconRun, content: str) -> int | None:
     params = run.params or {}
     wanted = params.get("replaces")
     try:
-        return _second_bill_target(courier=run.courier, period_start=run.period_start, period_end=run.period_end,
+        return _second_bill_target(courier=_courier_of(run), period_start=run.period_start, period_end=run.period_end,
                                    mode=params.get("mode") or "", replaces=wanted)
     except UserFacingError as exc:
         if exc.code == "replace_not_current":
@@ -442,11 +443,15 @@ class _RunEndedMeanwhile(Exception):
     """The stale sweep failed the run while it worked (its heartbeat stopped): its results must not be saved."""
 
 
+def _courier_of(run: ReconRun) -> Courier:
+    return Courier.objects.select_related("counterparty").get(counterparty_id=run.counterparty_id)
+
+
 def courier_fee_run_execute(*, run: ReconRun) -> None:
     """Read the upload (or the stored bill), match it, and save bill, lines and discrepancies in one transaction."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    courier = run.courier
+    courier = _courier_of(run)
     bill = run.courier_bill
     rejected = pd.DataFrame(columns=["sheet", "row_no", "reason_code", "reason", "raw"])
     info: dict = {}
@@ -515,7 +520,7 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
     rejected_count = len(rejected) if bill is None else rejected_count_existing
     summary = _summary(lines, result.lines, result.discrepancies, rejected_count, info)
     period = bill.period if bill is not None and bill.period_id else period_get_or_create(
-        courier=courier, start=run.period_start, end=run.period_end)
+        counterparty=courier.counterparty, start=run.period_start, end=run.period_end)
     if period.is_closed:
         # Closed while the run waited in the queue: nothing may change in it now.
         run_services.run_fail(run_id=run.id, code="period_closed", message=_(
@@ -555,7 +560,7 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
             else:
                 _update_line_results(lines, result.lines)
             line_ids = dict(CourierBillLine.objects.filter(bill=bill).values_list("line_no", "id"))
-            _insert_discrepancies(run, courier, result.discrepancies, line_ids, bill=bill, period=period)
+            _insert_discrepancies(run, courier, result.discrepancies, line_ids, bill=bill, period=period, lines=lines)
             discrepancies_carry_over(bill_id=bill.id, run_id=run.id, user=run.created_by)
             if replaced_id:
                 _replace_bill(replaced_id=replaced_id, bill=bill, run=run)
@@ -609,7 +614,7 @@ def _retire_not_billed_elsewhere(*, bill: CourierBill, courier: Courier, run: Re
     if others:
         Discrepancy.objects.filter(
             bill_id__in=others, is_current=True, type=DiscrepancyType.NOT_BILLED,
-            waybill_no__in=CourierBillLine.objects.filter(bill=bill).values("waybill_no"),
+            ref__in=CourierBillLine.objects.filter(bill=bill).values("waybill_no"),
         ).update(is_current=False)
 
 
@@ -688,46 +693,68 @@ def _insert_rejected(bill: CourierBill, rejected: pd.DataFrame) -> None:
     bulk_load(RejectedRow._meta.db_table, frame)
 
 
-def _json_details(disc: pd.DataFrame) -> pd.Series:
-    """The rate-card arithmetic behind each discrepancy, as JSON text built column-wise."""
-    def num(col):
-        s = pd.Series(pd.array(disc[col], dtype="Int64"))
+# Claims and the direction of the money, as the kind declares its types.
+INFORMATION_TYPES = frozenset(t.code for t in SPEC.types if not t.claim)
+OWED_BY_US_TYPES = frozenset(t.code for t in SPEC.types if t.direction == "by_us")
+
+
+def _json_text(values: pd.Series) -> pd.Series:
+    """Strings as JSON string literals (null for missing), column-wise."""
+    text = values.astype(object).where(values.notna(), None).reset_index(drop=True)
+    return text.map(lambda v: "null" if v is None else json.dumps(str(v), ensure_ascii=False))
+
+
+def _json_details(disc: pd.DataFrame, bill_line: pd.Series) -> pd.Series:
+    """What only a courier fee has, as JSON text built column-wise: weights, provinces, the bill line and our shipment,
+    and the rate-card arithmetic behind the discrepancy (read back through couriers.kind's accessor)."""
+    def num(values):
+        s = pd.Series(pd.array(values, dtype="Int64"))
         return s.astype(str).where(s.notna(), "null")
 
     return (
-        '{"card_id": ' + num("card_id") + ', "fee_billed_fen": ' + num("fee_billed_fen")
-        + ', "fee_zone_fen": ' + num("fee_zone_fen") + ', "fee_ours_fen": ' + num("fee_ours_fen") + "}"
+        '{"card_id": ' + num(disc["card_id"]) + ', "fee_billed_fen": ' + num(disc["fee_billed_fen"])
+        + ', "fee_zone_fen": ' + num(disc["fee_zone_fen"]) + ', "fee_ours_fen": ' + num(disc["fee_ours_fen"])
+        + ', "billed_weight_g": ' + num(disc["billed_weight_g"]) + ', "expected_weight_g": ' + num(disc["expected_weight_g"])
+        + ', "billed_province": ' + _json_text(disc["billed_province"].fillna(""))
+        + ', "expected_province": ' + _json_text(disc["expected_province"].fillna(""))
+        + ', "bill_line_id": ' + num(bill_line) + ', "shipment_id": ' + num(disc["shipment_id"]) + "}"
     )
 
 
-def _insert_discrepancies(run: ReconRun, courier: Courier, disc: pd.DataFrame, line_ids: dict[int, int], *, bill, period) -> None:
+def _insert_discrepancies(run: ReconRun, courier: Courier, disc: pd.DataFrame, line_ids: dict[int, int], *, bill, period,
+                          lines: pd.DataFrame) -> None:
     if disc.empty:
         return
     line_no = pd.Series(pd.array(disc["line_no"], dtype="Int64"))
     bill_line = line_no.map(line_ids)
+    types = disc["type"].astype(str)
+    amount_fen = np.asarray(disc["amount_at_stake_fen"], dtype=np.int64)
+    waybill = disc["waybill_no"].astype(str)
+    # The day each charge was billed (local time), from its bill line; a not-billed row has no line.
+    billed_on = pd.Series(pd.to_datetime(lines["billed_at"]).dt.date.to_numpy(), index=pd.array(lines["line_no"], dtype="Int64"))
+    billed_on = billed_on[~billed_on.index.duplicated()]
+    occurred = line_no.map(billed_on)
     frame = pd.DataFrame(
         {
             "run_id": run.id,
             "kind": run.kind,
-            "type": disc["type"].to_numpy(),
+            "type": types.to_numpy(),
             "status": "open",
-            "courier_id": courier.id,
+            "counterparty_id": courier.counterparty_id,
             "bill_id": bill.id,
             "period_id": period.id,
-            "bill_line_id": int_or_null(bill_line).to_numpy(),
-            "shipment_id": int_or_null(disc["shipment_id"]).to_numpy(),
-            "waybill_no": disc["waybill_no"].astype(str).to_numpy(),
-            "order_no": disc["order_no"].fillna("").astype(str).to_numpy(),
-            "line_no": int_or_null(line_no).to_numpy(),
-            "billed_fee": money(disc["billed_fee_fen"]).to_numpy(),
-            "expected_fee": money(disc["expected_fee_fen"]).to_numpy(),
-            "billed_weight_g": int_or_null(disc["billed_weight_g"]).to_numpy(),
-            "expected_weight_g": int_or_null(disc["expected_weight_g"]).to_numpy(),
-            "billed_province": disc["billed_province"].fillna("").astype(str).to_numpy(),
-            "expected_province": disc["expected_province"].fillna("").astype(str).to_numpy(),
+            "ref": waybill.to_numpy(),
+            "ref2": disc["order_no"].fillna("").astype(str).to_numpy(),
+            "source_line": int_or_null(line_no).to_numpy(),
+            "theirs_amount": money(disc["billed_fee_fen"]).to_numpy(),
+            "ours_amount": money(disc["expected_fee_fen"]).to_numpy(),
             "amount_at_stake": money(disc["amount_at_stake_fen"]).to_numpy(),
+            "is_claim": (~types.isin(INFORMATION_TYPES)).to_numpy() & (amount_fen > 0),
+            "direction": np.where(types.isin(OWED_BY_US_TYPES), "by_us", "to_us"),
+            "carry_key": (types + "|" + waybill + "|" + line_no.fillna(0).astype("int64").astype(str)).to_numpy(),
+            "occurred_on": occurred.astype(object).where(occurred.notna(), None).to_numpy(),
             "reason": disc["reason"].astype(str).to_numpy(),
-            "details": _json_details(disc).to_numpy(),
+            "details": _json_details(disc, bill_line).to_numpy(),
             "created_at": now_db(),
         }
     )

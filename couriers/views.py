@@ -307,6 +307,7 @@ def ratecard_import(request):
 def discrepancy_detail_context(d, request) -> dict:
     """What templates/couriers/_discrepancy_detail.html shows: the bill line, our shipment, the rate-card arithmetic."""
     from orders.masking import can_see_personal_data, mask_address, mask_name, mask_phone
+    from orders.models import Shipment
 
     details = d.details or {}
     arithmetic = [
@@ -315,15 +316,18 @@ def discrepancy_detail_context(d, request) -> dict:
         (_("Card price for our weight to our province"), yuan_of(details.get("fee_ours_fen"))),
     ]
     card_id = details.get("card_id")
+    billed_g, our_g = details.get("billed_weight_g"), details.get("expected_weight_g")
+    billed_prov, our_prov = details.get("billed_province") or "", details.get("expected_province") or ""
     steps = []
     if card_id:
-        if d.billed_weight_g is not None and d.billed_province:
-            steps.append((_("Billed weight to the billed province"), rate_card_explain(card_id=card_id, weight_g=d.billed_weight_g, province=d.billed_province)))
-        if d.billed_weight_g is not None and d.expected_province and d.expected_province != d.billed_province:
-            steps.append((_("Billed weight to our province"), rate_card_explain(card_id=card_id, weight_g=d.billed_weight_g, province=d.expected_province)))
-        if d.expected_weight_g is not None and d.expected_province and d.expected_weight_g != d.billed_weight_g:
-            steps.append((_("Our weight to our province"), rate_card_explain(card_id=card_id, weight_g=d.expected_weight_g, province=d.expected_province)))
-    shipment = d.shipment
+        if billed_g is not None and billed_prov:
+            steps.append((_("Billed weight to the billed province"), rate_card_explain(card_id=card_id, weight_g=billed_g, province=billed_prov)))
+        if billed_g is not None and our_prov and our_prov != billed_prov:
+            steps.append((_("Billed weight to our province"), rate_card_explain(card_id=card_id, weight_g=billed_g, province=our_prov)))
+        if our_g is not None and our_prov and our_g != billed_g:
+            steps.append((_("Our weight to our province"), rate_card_explain(card_id=card_id, weight_g=our_g, province=our_prov)))
+    shipment = Shipment.objects.select_related("courier").filter(pk=details.get("shipment_id") or 0).first()
+    line = CourierBillLine.objects.select_related("bill").filter(pk=details.get("bill_line_id") or 0).first()
     recipient = None
     if shipment is not None and (shipment.recipient_name or shipment.recipient_phone or shipment.recipient_address):
         if can_see_personal_data(request.user):
@@ -331,8 +335,8 @@ def discrepancy_detail_context(d, request) -> dict:
         else:
             recipient = (mask_name(shipment.recipient_name), mask_phone(shipment.recipient_phone), mask_address(shipment.recipient_address))
     return {
-        "line": d.bill_line, "shipment": shipment, "recipient": recipient,
-        "billed_kg": kg(d.billed_weight_g), "expected_kg": kg(d.expected_weight_g),
+        "line": line, "shipment": shipment, "recipient": recipient,
+        "billed_kg": kg(billed_g), "expected_kg": kg(our_g),
         "our_weight_kg": kg(shipment.weight_g) if shipment else "",
         "arithmetic": [row for row in arithmetic if row[1] is not None], "steps": steps, "card_id": card_id,
     }

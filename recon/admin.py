@@ -21,29 +21,29 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ReconRun)
 class ReconRunAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "status", "phase", "courier", "period_start", "input_filename", "created_at", "finished_at"]
-    list_filter = ["status", "kind", "courier"]
+    list_display = ["id", "kind", "status", "phase", "counterparty", "period_start", "input_filename", "created_at", "finished_at"]
+    list_filter = ["status", "kind", "counterparty"]
 
 
 @admin.register(Discrepancy)
 class DiscrepancyAdmin(ReadOnlyAdmin):
-    list_display = ["waybill_no", "type", "amount_at_stake", "status", "outcome", "assignee", "run", "is_current"]
+    list_display = ["ref", "type", "amount_at_stake", "status", "outcome", "assignee", "run", "is_current"]
     list_filter = ["type", "status", "outcome", "is_current"]
-    search_fields = ["waybill_no", "order_no"]
+    search_fields = ["ref", "ref2"]
     list_select_related = ["run", "assignee"]
     show_full_result_count = False
 
 
 @admin.register(ReconPeriod)
 class ReconPeriodAdmin(ReadOnlyAdmin):
-    list_display = ["courier", "start", "end", "cycle", "status", "closed_by", "closed_at"]
-    list_filter = ["courier", "status", "cycle"]
+    list_display = ["counterparty", "start", "end", "cycle", "status", "closed_by", "closed_at"]
+    list_filter = ["counterparty", "status", "cycle"]
 
 
 @admin.register(Dispute)
 class DisputeAdmin(ReadOnlyAdmin):
-    list_display = ["number", "courier", "status", "item_count", "amount_claimed", "amount_credited", "created_at"]
-    list_filter = ["courier", "status"]
+    list_display = ["number", "counterparty", "status", "item_count", "amount_claimed", "amount_credited", "created_at"]
+    list_filter = ["counterparty", "status"]
 
 
 @admin.register(BulkAction)

@@ -43,7 +43,7 @@ def _query(serializer_class, request) -> dict:
 class ReconRunViewSet(viewsets.ReadOnlyModelViewSet):
     """Reconciliation runs; poll one until `status` is `succeeded` or `failed`."""
 
-    queryset = ReconRun.objects.select_related("courier").order_by("-id")
+    queryset = ReconRun.objects.select_related("counterparty").order_by("-id")
     serializer_class = ReconRunSerializer
     filterset_class = ReconRunFilter
     ordering_fields = ["id", "created_at"]
@@ -62,7 +62,7 @@ class ReconRunViewSet(viewsets.ReadOnlyModelViewSet):
 class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
     """The review queue: current discrepancies (all rows of a run with `run=`), money at stake first, cursor-paged."""
 
-    queryset = Discrepancy.objects.select_related("courier", "assignee").all()
+    queryset = Discrepancy.objects.select_related("counterparty", "assignee").all()
     serializer_class = DiscrepancySerializer
     filterset_class = DiscrepancyFilter
     pagination_class = KeysetPagination
@@ -78,7 +78,7 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if self.action in ("list", "totals"):
             return self.queryset
-        return Discrepancy.objects.select_related("courier", "assignee", "period")
+        return Discrepancy.objects.select_related("counterparty", "assignee", "period")
 
     def filter_queryset(self, queryset):
         # The queue's one selector instead of the filter backend (which stays for the schema's parameters).
@@ -163,7 +163,7 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
         money = lambda row: {k: (f"{v:.2f}" if hasattr(v, "quantize") else v) for k, v in row.items()}  # noqa: E731
         groups = [
             {"period_id": g["period_id"], "period_start": g["period__start"], "period_end": g["period__end"],
-             "period_status": g["period__status"], "courier": g["courier__code"],
+             "period_status": g["period__status"], "courier": g["counterparty__code"],
              **money({k: g[k] for k in ("count", "at_stake", "open", "disputed", "recovered", "accepted", "written_off", "shortfall",
                                         "investigating", "informational")})}
             for g in data["groups"]
@@ -196,7 +196,7 @@ class BulkActionViewSet(viewsets.ReadOnlyModelViewSet):
 class ReconPeriodViewSet(viewsets.ReadOnlyModelViewSet):
     """Reconciliation periods per courier; close when nothing is open (locks them), reopen as a manager."""
 
-    queryset = ReconPeriod.objects.select_related("courier", "closed_by").order_by("-start", "courier__code")
+    queryset = ReconPeriod.objects.select_related("counterparty", "closed_by").order_by("-start", "counterparty__code")
     serializer_class = ReconPeriodSerializer
     required_perms = {
         "list": ("recon.view_reconperiod",), "retrieve": ("recon.view_reconperiod",),

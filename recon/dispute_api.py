@@ -24,7 +24,7 @@ MANAGE = ("recon.manage_dispute",)
 
 class DisputeItemSerializer(serializers.ModelSerializer):
     discrepancy = serializers.IntegerField(source="discrepancy_id", read_only=True)
-    waybill_no = serializers.CharField(source="discrepancy.waybill_no", read_only=True)
+    waybill_no = serializers.CharField(source="discrepancy.ref", read_only=True)
     type = serializers.CharField(source="discrepancy.type", read_only=True)
     status = serializers.CharField(source="discrepancy.status", read_only=True)
     outcome = serializers.CharField(source="discrepancy.outcome", read_only=True)
@@ -37,7 +37,7 @@ class DisputeItemSerializer(serializers.ModelSerializer):
 
 
 class DisputeSerializer(serializers.ModelSerializer):
-    courier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    courier = serializers.SlugRelatedField(source="counterparty", slug_field="code", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     url = serializers.HyperlinkedIdentityField(view_name="api-dispute-detail")
     file_url = serializers.HyperlinkedIdentityField(view_name="api-dispute-file")
@@ -107,7 +107,7 @@ class ReplyUploadSerializer(serializers.Serializer):
 class DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Disputes (对账差异单) sent to couriers, filterable by courier and status, and the couriers' answers."""
 
-    queryset = Dispute.objects.select_related("courier", "created_by").order_by("-created_at", "-id")
+    queryset = Dispute.objects.select_related("counterparty", "created_by").order_by("-created_at", "-id")
     serializer_class = DisputeSerializer
     filterset_class = DisputeFilter
     permission_classes = [DeclaredPermissions]
@@ -166,6 +166,6 @@ class DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(self._answered(result, request))
 
     def _answered(self, result: dict, request) -> dict:
-        dispute = Dispute.objects.select_related("courier", "created_by").get(pk=self.kwargs["pk"])
+        dispute = Dispute.objects.select_related("counterparty", "created_by").get(pk=self.kwargs["pk"])
         return {"result": result, "dispute": DisputeSerializer(dispute, context={"request": request}).data}
 

@@ -61,7 +61,7 @@ def _answer_summary(result: dict) -> str:
 
 @requires(VIEW)
 def dispute_list(request):
-    filterset = DisputeFilter(request.GET, queryset=Dispute.objects.select_related("courier", "created_by"))
+    filterset = DisputeFilter(request.GET, queryset=Dispute.objects.select_related("counterparty", "created_by"))
     style_filter_form(filterset.form, courier="courier")
     qs = filterset.qs
     totals = qs.aggregate(claimed=Sum("amount_claimed"), credited=Sum("amount_credited"), items=Sum("item_count"))
@@ -115,7 +115,7 @@ def _detail(request, dispute: Dispute, *, reply_form=None, answer_errors=None, e
     entered = entered or {}
     for item in rows:
         d = item.discrepancy
-        item.billed_kg, item.expected_kg = kg(d.billed_weight_g), kg(d.expected_weight_g)
+        item.billed_kg, item.expected_kg = kg(d.details.get("billed_weight_g")), kg(d.details.get("expected_weight_g"))
         item.errors = errors_by_item.get(item.id, [])
         item.entered_credited, item.entered_note = entered.get(item.id, ("", ""))
     return render(request, "recon/dispute_detail.html", {
@@ -129,7 +129,7 @@ def _detail(request, dispute: Dispute, *, reply_form=None, answer_errors=None, e
 
 
 def _get(pk: int) -> Dispute:
-    return get_object_or_404(Dispute.objects.select_related("courier", "created_by"), pk=pk)
+    return get_object_or_404(Dispute.objects.select_related("counterparty", "created_by"), pk=pk)
 
 
 @requires(VIEW)

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+
 from .audit import audit_record, audit_record_many, changes_of
 from .db import yuan_of
 from .errors import UserFacingError
@@ -28,7 +29,7 @@ from .ingest.header import Field, TableSpec
 from .ingest.specs import WAYBILL_SYNONYMS
 from .ingest.table import classify_rows, column_or_blank, describe
 from .kinds import KindSpec, information_types, kind_spec, kind_specs, type_choices
-from .models import Discrepancy, Dispute, DisputeItem, ReconPeriod
+from .models import Counterparty, Discrepancy, Dispute, DisputeItem, ReconPeriod
 from . import selectors
 from .periods import period_check_open, periods_lock
 from .permissions import may_work
@@ -65,11 +66,6 @@ ANSWER_COLUMNS = ["确认退款金额", "回复说明"]
 def sheet_columns(spec: KindSpec) -> list[str]:
     """A kind's dispute sheet headers, left to right."""
     return [str(c.label) for c in spec.dispute_columns] + CORE_SHEET_COLUMNS + ANSWER_COLUMNS
-
-
-def _counterparties():
-    """The counterparty model's manager, reached through the dispute's foreign key: the core imports no kind's app."""
-    return Dispute._meta.get_field("courier").related_model.objects
 
 
 def dispute_kind_spec(dispute: Dispute) -> KindSpec:
@@ -123,7 +119,7 @@ class DisputeSelection:
     count: int
     amount: Decimal
     left_out: dict[str, int]
-    courier: object | None
+    counterparty: Counterparty | None
     eligible: QuerySet
     problem: UserFacingError | None = None
 
@@ -161,7 +157,7 @@ def dispute_selection(*, discrepancies: QuerySet, user) -> DisputeSelection:
     )
     candidates = qs.filter(claim, status__in=ELIGIBLE_STATUSES, amount_at_stake__gt=0)
     groups = list(
-        candidates.values("assignee_id", "courier_id", "period_id", "type").annotate(n=Count("id")).order_by()
+        candidates.values("assignee_id", "counterparty_id", "period_id", "type").annotate(n=Count("id")).order_by()
     )
     rule = _assignee_rule(user, {g["assignee_id"] for g in groups})
     left_out["not_yours"] = sum(g["n"] for g in groups if not rule[g["assignee_id"]])
@@ -180,17 +176,17 @@ def dispute_selection(*, discrepancies: QuerySet, user) -> DisputeSelection:
         {"type": value, "label": str(label), "count": counts[value], "amount": amounts[value]}
         for value, label in type_choices() if counts.get(value)
     ]
-    courier_ids = {g["courier_id"] for g in groups}
-    courier = _counterparties().filter(pk=next(iter(courier_ids))).first() if len(courier_ids) == 1 else None
+    party_ids = {g["counterparty_id"] for g in groups}
+    counterparty = Counterparty.objects.filter(pk=next(iter(party_ids))).first() if len(party_ids) == 1 else None
     selection = DisputeSelection(
         by_type=by_type, count=sum(counts.values()), amount=sum(amounts.values(), Decimal("0.00")),
-        left_out=left_out, courier=courier, eligible=eligible,
+        left_out=left_out, counterparty=counterparty, eligible=eligible,
     )
-    selection.problem = _selection_problem(selection, groups, courier_ids)
+    selection.problem = _selection_problem(selection, groups, party_ids)
     return selection
 
 
-def _selection_problem(selection: DisputeSelection, groups: list[dict], courier_ids: set) -> UserFacingError | None:
+def _selection_problem(selection: DisputeSelection, groups: list[dict], party_ids: set) -> UserFacingError | None:
     left = {k: n for k, n in selection.left_out.items() if n}
     if not groups:
         if selection.left_out["not_yours"]:
@@ -203,16 +199,16 @@ def _selection_problem(selection: DisputeSelection, groups: list[dict], courier_
             _("Nothing in this selection can be disputed: only current, open or investigating claims with money at stake go in a dispute."),
             {"left_out": left},
         )
-    if len(courier_ids) > 1 or None in courier_ids:
-        codes = sorted(_counterparties().filter(pk__in=courier_ids - {None}).values_list("code", flat=True))
+    if len(party_ids) > 1 or None in party_ids:
+        codes = sorted(Counterparty.objects.filter(pk__in=party_ids - {None}).values_list("code", flat=True))
         return UserFacingError(
             "mixed_couriers",
             _("A dispute goes to one courier, but this selection has discrepancies of %(couriers)s. Filter the queue by courier first.")
-            % {"couriers": ", ".join(codes) + (", –" if None in courier_ids else "")},
+            % {"couriers": ", ".join(codes) + (", –" if None in party_ids else "")},
             {"couriers": codes},
         )
     period_ids = {g["period_id"] for g in groups} - {None}
-    closed = ReconPeriod.objects.filter(pk__in=period_ids, status=ReconPeriod.Status.CLOSED).select_related("courier").first()
+    closed = ReconPeriod.objects.filter(pk__in=period_ids, status=ReconPeriod.Status.CLOSED).select_related("counterparty").first()
     if closed is not None:
         try:
             period_check_open(closed)
@@ -255,21 +251,21 @@ def dispute_totals_by_type(*, dispute: Dispute) -> list[dict]:
 # --------------------------------------------------------------------------- creating a dispute
 
 
-def _next_number(courier, day) -> str:
-    prefix = f"{courier.code}-{day:%Y%m%d}-"
+def _next_number(party: Counterparty, day) -> str:
+    prefix = f"{party.code}-{day:%Y%m%d}-"
     taken = Dispute.objects.filter(number__startswith=prefix).values_list("number", flat=True)
     last = max((int(n[len(prefix):]) for n in taken if n[len(prefix):].isdigit()), default=0)
     return f"{prefix}{last + 1:03d}"
 
 
-def _dispute_insert(*, courier, user, note: str, count: int, claimed: Decimal) -> Dispute:
+def _dispute_insert(*, counterparty: Counterparty, user, note: str, count: int, claimed: Decimal) -> Dispute:
     """Insert the dispute under the next free number of the courier and day; the unique number settles any race."""
     day = timezone.localdate()
     for attempt in range(5):
         try:
             with transaction.atomic():
                 return Dispute.objects.create(
-                    number=_next_number(courier, day), courier=courier, status=Dispute.Status.SENT, item_count=count,
+                    number=_next_number(counterparty, day), counterparty=counterparty, status=Dispute.Status.SENT, item_count=count,
                     amount_claimed=claimed, note=note, created_by=user,
                 )
         except IntegrityError:
@@ -286,22 +282,22 @@ def dispute_create(*, discrepancies: QuerySet, user, note: str = "") -> Dispute:
         selection = dispute_selection(discrepancies=discrepancies, user=user)
         if selection.problem is not None:
             raise selection.problem
-        # One dispute at a time per courier: its numbers are handed out in order.
-        courier = _counterparties().select_for_update().get(pk=selection.courier.pk)
+        # One dispute at a time per counterparty: its numbers are handed out in order.
+        counterparty = Counterparty.objects.select_for_update().get(pk=selection.counterparty.pk)
         ids = list(selection.eligible.order_by("id").values_list("id", flat=True))
-        fields = ["id", "type", "status", "dispute_id", "amount_at_stake", "recovered_amount", "assignee_id", "courier_id", "is_current"]
+        fields = ["id", "type", "status", "dispute_id", "amount_at_stake", "recovered_amount", "assignee_id", "counterparty_id", "is_current"]
         rows = []
         for chunk in _chunks(ids):
             rows += Discrepancy.objects.select_for_update().filter(id__in=chunk).values(*fields)
         closed = periods_lock(Discrepancy.objects.filter(id__in=ids).values_list("period_id", flat=True).distinct())
         if closed:
-            period_check_open(ReconPeriod.objects.select_related("courier").get(pk=min(closed)))
+            period_check_open(ReconPeriod.objects.select_related("counterparty").get(pk=min(closed)))
         # Another clerk may have moved rows since they were counted: only what is still open goes in.
         rule = _assignee_rule(user, {r["assignee_id"] for r in rows})
         information = information_types()
         rows = [
             r for r in rows
-            if r["status"] in ELIGIBLE_STATUSES and r["is_current"] and r["courier_id"] == courier.pk
+            if r["status"] in ELIGIBLE_STATUSES and r["is_current"] and r["counterparty_id"] == counterparty.pk
             and r["type"] not in information and r["amount_at_stake"] > 0 and rule[r["assignee_id"]]
         ]
         left_out = {**selection.left_out, "changed": len(ids) - len(rows)}
@@ -310,7 +306,7 @@ def dispute_create(*, discrepancies: QuerySet, user, note: str = "") -> Dispute:
         for r in rows:
             r["claim"] = r["amount_at_stake"] - (r["recovered_amount"] or 0)
         claimed = sum((r["claim"] for r in rows), Decimal("0.00"))
-        dispute = _dispute_insert(courier=courier, user=user, note=note, count=len(rows), claimed=claimed)
+        dispute = _dispute_insert(counterparty=counterparty, user=user, note=note, count=len(rows), claimed=claimed)
         DisputeItem.objects.bulk_create(
             [DisputeItem(dispute=dispute, discrepancy_id=r["id"], amount_claimed=r["claim"]) for r in rows],
             batch_size=CHUNK,
@@ -325,7 +321,7 @@ def dispute_create(*, discrepancies: QuerySet, user, note: str = "") -> Dispute:
         )
         audit_record(
             user=user, object_type="dispute", object_id=dispute.id, action="create", note=note,
-            changes={"number": [None, dispute.number], "courier": [None, courier.code], "item_count": [None, len(rows)],
+            changes={"number": [None, dispute.number], "courier": [None, counterparty.code], "item_count": [None, len(rows)],
                      "amount_claimed": [None, f"{claimed:.2f}"], "left_out": [None, {k: n for k, n in left_out.items() if n}]},
         )
         dispute.file.save(f"{dispute.number}.xlsx", ContentFile(dispute_workbook(dispute=dispute)), save=False)
@@ -384,7 +380,7 @@ def dispute_workbook(*, dispute: Dispute) -> bytes:
     cover.set_column(1, 1, 28)
     cover.set_column(2, 2, 16)
     cover.write(0, 0, "对账差异单", title)
-    facts = [("快递公司", dispute.courier.name), ("差异单号", dispute.number),
+    facts = [("快递公司", dispute.counterparty.name), ("差异单号", dispute.number),
              ("日期", timezone.localtime(dispute.created_at).strftime("%Y-%m-%d")), ("制单人", who)]
     if dispute.note:
         facts.append(("备注", dispute.note))
@@ -482,7 +478,7 @@ def _plan_answers(*, dispute: Dispute, answers: list[dict], refused_to: str, use
     items = list(
         # Lock the items and their discrepancies, not the (nullable, outer-joined) periods: PostgreSQL refuses that.
         DisputeItem.objects.select_for_update(of=("self", "discrepancy")).filter(dispute=dispute)
-        .select_related("discrepancy__period__courier").order_by("-amount_claimed", "id")
+        .select_related("discrepancy__period__counterparty").order_by("-amount_claimed", "id")
     )
     # Held until the answers are saved, so that a period cannot close under them (its close takes the same lock).
     periods_lock(i.discrepancy.period_id for i in items)
@@ -713,7 +709,7 @@ def _apply(*, dispute: Dispute, plan: _Plan, refused_to: str, user, source: str)
 
 
 def _lock_dispute(dispute: Dispute) -> Dispute:
-    return Dispute.objects.select_for_update(of=("self",)).select_related("courier").get(pk=dispute.pk)
+    return Dispute.objects.select_for_update(of=("self",)).select_related("counterparty").get(pk=dispute.pk)
 
 
 def _check_refused_to(refused_to: str) -> None:

@@ -12,7 +12,9 @@ from .kinds import kind_choices, type_choices
 from .models import AuditEvent, Discrepancy, Dispute, ReconPeriod, ReconRun
 
 # Sort keys of the queue: never null, so that keyset pagination (recon.selectors.keyset_page) can use them.
+# `waybill_no` sorts by the primary reference (the API name it has always had).
 QUEUE_SORTS = ["amount_at_stake", "waybill_no", "type", "status", "created_at", "id"]
+SORT_FIELDS = {"waybill_no": "ref"}
 
 
 class DiscrepancyFilter(django_filters.FilterSet):
@@ -25,7 +27,7 @@ class DiscrepancyFilter(django_filters.FilterSet):
     type = django_filters.MultipleChoiceFilter(choices=type_choices, distinct=False, label=_("type"))
     status = django_filters.MultipleChoiceFilter(choices=Discrepancy.Status.choices, distinct=False, label=_("status"))
     outcome = django_filters.MultipleChoiceFilter(choices=Discrepancy.Outcome.choices, distinct=False, label=_("outcome"))
-    courier = django_filters.CharFilter(field_name="courier__code", lookup_expr="iexact", label=_("courier"))
+    courier = django_filters.CharFilter(field_name="counterparty__code", lookup_expr="iexact", label=_("courier"))
     assignee = django_filters.CharFilter(method="filter_assignee", label=_("assignee"))
     period = django_filters.NumberFilter(field_name="period_id", label=_("period"))
     run = django_filters.NumberFilter(field_name="run_id", label=_("run"))
@@ -33,8 +35,8 @@ class DiscrepancyFilter(django_filters.FilterSet):
     dispute = django_filters.NumberFilter(field_name="dispute_id", label=_("dispute"))
     amount_min = django_filters.NumberFilter(field_name="amount_at_stake", lookup_expr="gte", label=_("at stake from"))
     amount_max = django_filters.NumberFilter(field_name="amount_at_stake", lookup_expr="lte", label=_("at stake up to"))
-    waybill_no = django_filters.CharFilter(field_name="waybill_no", lookup_expr="startswith", label=_("waybill number"))
-    ordering = django_filters.OrderingFilter(fields=[(f, f) for f in QUEUE_SORTS], label=_("sort"))
+    waybill_no = django_filters.CharFilter(field_name="ref", lookup_expr="startswith", label=_("waybill number"))
+    ordering = django_filters.OrderingFilter(fields=[(SORT_FIELDS.get(f, f), f) for f in QUEUE_SORTS], label=_("sort"))
 
     class Meta:
         model = Discrepancy
@@ -51,7 +53,7 @@ class DiscrepancyFilter(django_filters.FilterSet):
         if not value:
             return queryset
         # Prefix matches use the varchar_pattern_ops indexes on both columns.
-        return queryset.filter(Q(waybill_no__startswith=value) | Q(order_no__startswith=value))
+        return queryset.filter(Q(ref__startswith=value) | Q(ref2__startswith=value))
 
     def filter_assignee(self, queryset, name, value):
         value = value.strip()
@@ -67,7 +69,7 @@ class DiscrepancyFilter(django_filters.FilterSet):
 
 class ReconRunFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ReconRun.Status.choices, label=_("status"))
-    courier = django_filters.CharFilter(field_name="courier__code", lookup_expr="iexact", label=_("courier"))
+    courier = django_filters.CharFilter(field_name="counterparty__code", lookup_expr="iexact", label=_("courier"))
     kind = django_filters.CharFilter(field_name="kind", label=_("kind"))
 
     class Meta:
@@ -78,7 +80,7 @@ class ReconRunFilter(django_filters.FilterSet):
 class DisputeFilter(django_filters.FilterSet):
     """Disputes by courier and status, shared by the list page and the API."""
 
-    courier = django_filters.CharFilter(field_name="courier__code", lookup_expr="iexact", label=_("courier"))
+    courier = django_filters.CharFilter(field_name="counterparty__code", lookup_expr="iexact", label=_("courier"))
     status = django_filters.ChoiceFilter(choices=Dispute.Status.choices, label=_("status"))
     number = django_filters.CharFilter(field_name="number", lookup_expr="istartswith", label=_("number"))
 
@@ -129,7 +131,7 @@ def _local_midnight(day):
 class ReconPeriodFilter(django_filters.FilterSet):
     """Periods by courier and status, shared by the list page and the API."""
 
-    courier = django_filters.CharFilter(field_name="courier__code", lookup_expr="iexact", label=_("courier"))
+    courier = django_filters.CharFilter(field_name="counterparty__code", lookup_expr="iexact", label=_("courier"))
     status = django_filters.ChoiceFilter(choices=ReconPeriod.Status.choices, label=_("status"))
 
     class Meta:

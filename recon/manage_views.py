@@ -35,7 +35,7 @@ def period_list(request):
 
 @requires("recon.view_reconperiod")
 def period_detail(request, pk: int):
-    period = get_object_or_404(ReconPeriod.objects.select_related("courier", "closed_by"), pk=pk)
+    period = get_object_or_404(ReconPeriod.objects.select_related("counterparty", "closed_by"), pk=pk)
     totals = queue_totals(Discrepancy.objects.filter(is_current=True, period=period), by=("period",))
     history = AuditEvent.objects.filter(object_type="period", object_id=period.id).order_by("-at", "-id")
     return render(request, "recon/period_detail.html", {

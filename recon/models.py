@@ -27,14 +27,52 @@ class DiscrepancyType(models.TextChoices):
 
 
 def claim_q() -> models.Q:
-    """The condition of a claim: a claim type (recon.kinds) with money at stake."""
-    # A claim asks the counterparty for money, so it needs money at stake: a weight overcharge whose two weights fall
-    # in the same band ("¥3.00 instead of ¥3.00") is information, listed but holding no period open and never
-    # disputed. Every count of claims against information goes through this one condition (or Discrepancy.is_claim).
-    # A function, not a constant: the types come from the kinds' specs, which load after the models.
-    from .kinds import information_types
+    """The condition of a claim: the row's is_claim, written by its kind's run (a claim type with money at stake).
 
-    return ~models.Q(type__in=sorted(information_types())) & models.Q(amount_at_stake__gt=0)
+    A weight overcharge whose two weights fall in the same band ("¥3.00 instead of ¥3.00") is information, listed but
+    holding no period open and never disputed. Every count of claims against information goes through this one
+    condition (or Discrepancy.is_claim).
+    """
+    return models.Q(is_claim=True)
+
+
+class Cycle(models.TextChoices):
+    """How often a counterparty settles with us; a reconciliation period spans one cycle."""
+
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class Counterparty(models.Model):
+    """Whoever a discrepancy is with: a courier, a platform shop, a bank account, a warehouse.
+
+    Periods, disputes and totals are per counterparty. Each kind's app keeps its own table for what only it knows
+    (a courier's rate cards and aliases) linked one-to-one to its row here.
+    """
+
+    class Kind(models.TextChoices):
+        COURIER = "courier", _("Courier")
+        SHOP = "shop", _("Platform shop")
+        BANK = "bank", _("Bank account")
+        WAREHOUSE = "warehouse", _("Warehouse")
+
+    kind = models.CharField(_("counterparty kind"), max_length=16, choices=Kind.choices)
+    code = models.CharField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=64)
+    name_en = models.CharField(_("English name"), max_length=64, blank=True)
+    billing_cycle = models.CharField(_("billing cycle"), max_length=8, choices=Cycle.choices, default=Cycle.MONTHLY)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("counterparty")
+        verbose_name_plural = _("counterparties")
+        ordering = ["kind", "code"]
+        constraints = [models.UniqueConstraint(fields=["kind", "code"], name="counterparty_unique_code")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
 
 
 class JobProgress:
@@ -77,7 +115,7 @@ class ReconRun(JobProgress, models.Model):
     phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices, default=Phase.QUEUED)
     progress_current = models.PositiveIntegerField(_("progress"), default=0)
     progress_total = models.PositiveIntegerField(_("progress total"), default=0)
-    courier = models.ForeignKey("couriers.Courier", null=True, blank=True, on_delete=models.PROTECT, related_name="runs", verbose_name=_("courier"))
+    counterparty = models.ForeignKey(Counterparty, null=True, blank=True, on_delete=models.PROTECT, related_name="runs", verbose_name=_("counterparty"))
     period_start = models.DateField(_("period start"), null=True, blank=True)
     period_end = models.DateField(_("period end"), null=True, blank=True)
     courier_bill = models.ForeignKey("couriers.CourierBill", null=True, blank=True, on_delete=models.CASCADE, related_name="runs", verbose_name=_("bill"))
@@ -113,6 +151,11 @@ class ReconRun(JobProgress, models.Model):
         return f"#{self.pk} {self.get_kind_display()} {self.get_status_display()}"
 
 
+class Direction(models.TextChoices):
+    TO_US = "to_us", _("Owed to us")
+    BY_US = "by_us", _("Owed by us")
+
+
 class Discrepancy(models.Model):
     """A mismatch found by a run, with the money at stake and a reason a clerk can read."""
 
@@ -141,20 +184,28 @@ class Discrepancy(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=RunKind.choices, default=RunKind.COURIER_FEE)
     type = models.CharField(_("type"), max_length=32, choices=DiscrepancyType.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
-    courier = models.ForeignKey("couriers.Courier", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("courier"), db_constraint=False)
-    bill_line = models.ForeignKey("couriers.CourierBillLine", null=True, blank=True, on_delete=models.CASCADE, related_name="discrepancies", verbose_name=_("bill line"), db_constraint=False)
-    shipment = models.ForeignKey("orders.Shipment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("shipment"), db_constraint=False)
-    waybill_no = models.CharField(_("waybill number"), max_length=40)
-    order_no = models.CharField(_("order number"), max_length=64, blank=True)
-    line_no = models.PositiveIntegerField(_("line"), null=True, blank=True)
-    billed_fee = models.DecimalField(_("billed fee"), max_digits=12, decimal_places=2, null=True, blank=True)
-    expected_fee = models.DecimalField(_("expected fee"), max_digits=12, decimal_places=2, null=True, blank=True)
-    billed_weight_g = models.PositiveIntegerField(_("billed weight (g)"), null=True, blank=True)
-    expected_weight_g = models.PositiveIntegerField(_("our weight (g)"), null=True, blank=True)
-    billed_province = models.CharField(_("billed province"), max_length=16, blank=True)
-    expected_province = models.CharField(_("our province"), max_length=16, blank=True)
+    counterparty = models.ForeignKey(Counterparty, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("counterparty"), db_constraint=False)
+    # The primary reference (a waybill, a return number, an order number, a bank transaction) and a second one (such
+    # as the order number), both searched by prefix; `sku` where a discrepancy is per item.
+    ref = models.CharField(_("reference"), max_length=64)
+    ref2 = models.CharField(_("second reference"), max_length=64, blank=True)
+    sku = models.CharField(_("SKU"), max_length=64, blank=True, default="", db_default="")
+    # The line of the source file (a bill line, a statement row) the discrepancy came from.
+    source_line = models.PositiveIntegerField(_("line"), null=True, blank=True)
+    # The amount as the counterparty states it, and as our records have it.
+    theirs_amount = models.DecimalField(_("their amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    ours_amount = models.DecimalField(_("our amount"), max_digits=12, decimal_places=2, null=True, blank=True)
     amount_at_stake = models.DecimalField(_("amount at stake"), max_digits=12, decimal_places=2)
+    # A claim is money the counterparty owes us and we can ask for: it keeps its period open and goes into disputes.
+    # Information (and a claim type with nothing at stake) does neither. Written by the run from its kind's types.
+    is_claim = models.BooleanField(_("claim"), default=False, db_default=False)
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.TO_US, db_default=Direction.TO_US)
+    # What makes a later run's row "the same discrepancy", so that the work done on it carries over.
+    carry_key = models.CharField(_("carry-over key"), max_length=200, blank=True, default="", db_default="")
+    occurred_on = models.DateField(_("date"), null=True, blank=True)
     reason = models.TextField(_("reason"))
+    # What only one kind has (a courier fee's weights, provinces, bill line and rate-card arithmetic), read through
+    # that kind's typed accessor.
     details = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # The workflow. Columns the engine's bulk insert does not write carry database defaults.
@@ -187,13 +238,12 @@ class Discrepancy(models.Model):
             models.Index(fields=["run", "type"], name="disc_run_type"),
             models.Index(fields=["run", "-amount_at_stake"], name="disc_run_amount"),
             models.Index(fields=["type", "status"], name="disc_type_status"),
-            models.Index(fields=["waybill_no"], name="disc_waybill"),
             models.Index(fields=["-amount_at_stake", "id"], name="disc_amount"),
             # The queue: every filter leads an index that also serves the default sort (money first).
             models.Index(fields=["-amount_at_stake", "id"], name="queue_amount", condition=models.Q(is_current=True)),
             models.Index(fields=["status", "-amount_at_stake", "id"], name="queue_status", condition=models.Q(is_current=True)),
             models.Index(fields=["assignee", "-amount_at_stake", "id"], name="queue_assignee", condition=models.Q(is_current=True)),
-            models.Index(fields=["courier", "-amount_at_stake", "id"], name="queue_courier", condition=models.Q(is_current=True)),
+            models.Index(fields=["counterparty", "-amount_at_stake", "id"], name="queue_counterparty", condition=models.Q(is_current=True)),
             models.Index(fields=["type", "-amount_at_stake", "id"], name="queue_type", condition=models.Q(is_current=True)),
             models.Index(fields=["kind", "-amount_at_stake", "id"], name="queue_kind", condition=models.Q(is_current=True)),
             models.Index(fields=["period", "-amount_at_stake", "id"], name="queue_period", condition=models.Q(is_current=True)),
@@ -202,34 +252,24 @@ class Discrepancy(models.Model):
             models.Index(fields=["type", "id"], name="queue_type_id", condition=models.Q(is_current=True)),
             models.Index(fields=["status", "id"], name="queue_status_id", condition=models.Q(is_current=True)),
             models.Index(fields=["bill", "type"], name="disc_bill_type"),
-            models.Index(fields=["waybill_no"], name="disc_waybill_prefix", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["order_no"], name="disc_order_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["ref"], name="disc_ref_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["ref2"], name="disc_ref2_prefix", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:
-        return f"{self.waybill_no} {self.type} ¥{self.amount_at_stake}"
-
-    @property
-    def is_claim(self) -> bool:
-        """The row-level twin of claim_q()."""
-        from .kinds import information_types
-
-        return self.type not in information_types() and self.amount_at_stake is not None and self.amount_at_stake > 0
+        return f"{self.ref} {self.type} ¥{self.amount_at_stake}"
 
 
 class ReconPeriod(models.Model):
     """A courier's billing period (day, week or month); once closed, its bills and discrepancies are locked."""
 
-    class Cycle(models.TextChoices):
-        DAILY = "daily", _("Daily")
-        WEEKLY = "weekly", _("Weekly")
-        MONTHLY = "monthly", _("Monthly")
+    Cycle = Cycle
 
     class Status(models.TextChoices):
         OPEN = "open", pgettext_lazy("period status", "Open")
         CLOSED = "closed", pgettext_lazy("period status", "Closed")
 
-    courier = models.ForeignKey("couriers.Courier", on_delete=models.PROTECT, related_name="periods", verbose_name=_("courier"))
+    counterparty = models.ForeignKey(Counterparty, on_delete=models.PROTECT, related_name="periods", verbose_name=_("counterparty"))
     start = models.DateField(_("start"))
     end = models.DateField(_("end"))
     cycle = models.CharField(_("cycle"), max_length=8, choices=Cycle.choices, default=Cycle.MONTHLY)
@@ -241,18 +281,18 @@ class ReconPeriod(models.Model):
     class Meta:
         verbose_name = _("reconciliation period")
         verbose_name_plural = _("reconciliation periods")
-        ordering = ["-start", "courier__code"]
+        ordering = ["-start", "counterparty__code"]
         permissions = [
             ("close_period", _("Can close reconciliation periods")),
             ("reopen_period", _("Can reopen closed periods")),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["courier", "start", "end"], name="period_unique_range"),
+            models.UniqueConstraint(fields=["counterparty", "start", "end"], name="period_unique_range"),
             models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="period_dates_ordered"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.courier.code} {self.label}"
+        return f"{self.counterparty.code} {self.label}"
 
     @property
     def label(self) -> str:
@@ -278,7 +318,7 @@ class Dispute(models.Model):
         ANSWERED = "answered", _("Answered")
 
     number = models.CharField(_("number"), max_length=40, unique=True)
-    courier = models.ForeignKey("couriers.Courier", on_delete=models.PROTECT, related_name="disputes", verbose_name=_("courier"))
+    counterparty = models.ForeignKey(Counterparty, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("counterparty"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SENT)
     file = models.FileField(_("dispute file"), upload_to="disputes/%Y/%m/", blank=True)
     item_count = models.PositiveIntegerField(_("items"), default=0)

@@ -23,10 +23,10 @@ def cycle_of(start: date, end: date) -> str:
     return ReconPeriod.Cycle.MONTHLY if (end - start).days >= 27 else ReconPeriod.Cycle.WEEKLY
 
 
-def period_get_or_create(*, courier, start: date, end: date) -> ReconPeriod:
-    """The courier's period for these dates, created on first use."""
+def period_get_or_create(*, counterparty, start: date, end: date) -> ReconPeriod:
+    """The counterparty's period for these dates, created on first use."""
     period, _created = ReconPeriod.objects.get_or_create(
-        courier=courier, start=start, end=end, defaults={"cycle": cycle_of(start, end)},
+        counterparty=counterparty, start=start, end=end, defaults={"cycle": cycle_of(start, end)},
     )
     return period
 
@@ -37,7 +37,7 @@ def period_check_open(period: ReconPeriod | None) -> None:
         raise UserFacingError(
             "period_closed",
             _("Period %(period)s of %(courier)s is closed: its bills and discrepancies cannot be changed. "
-              "A manager can reopen it.") % {"period": period.label, "courier": period.courier.name},
+              "A manager can reopen it.") % {"period": period.label, "courier": period.counterparty.name},
             {"period_id": period.id}, http_status=409,
         )
 
@@ -58,7 +58,7 @@ def periods_lock(period_ids) -> set[int]:
 def period_lock_check(period_id: int | None) -> None:
     """Lock a period for the current transaction and refuse if it is closed."""
     if period_id and periods_lock([period_id]):
-        period_check_open(ReconPeriod.objects.select_related("courier").get(pk=period_id))
+        period_check_open(ReconPeriod.objects.select_related("counterparty").get(pk=period_id))
 
 
 def period_open_items(period: ReconPeriod):
@@ -71,7 +71,7 @@ def period_close(*, period: ReconPeriod, user) -> ReconPeriod:
     if not user.has_perm("recon.close_period"):
         raise UserFacingError("forbidden", _("Only a manager can close a period."), http_status=403)
     with transaction.atomic():
-        period = ReconPeriod.objects.select_for_update().select_related("courier").get(pk=period.pk)
+        period = ReconPeriod.objects.select_for_update().select_related("counterparty").get(pk=period.pk)
         if period.is_closed:
             raise UserFacingError("period_closed", _("This period is already closed."), {"period_id": period.id}, http_status=409)
         still = period_open_items(period).aggregate(n=Count("id"), amount=Sum("amount_at_stake"))

@@ -77,7 +77,7 @@ FILTER_KEYS = [f for f in DiscrepancyFilter.base_filters if f != "ordering"]
 def queue_filter(request, data=None, people=None) -> DiscrepancyFilter:
     filterset = discrepancy_filter(
         params=data if data is not None else request.GET, user=request.user,
-        queryset=Discrepancy.objects.select_related("courier", "assignee", "period"),
+        queryset=Discrepancy.objects.select_related("counterparty", "assignee", "period"),
     )
     style_filter_form(filterset.form, checkboxes=["kind", "type", "status", "outcome"], courier="courier",
                       hidden=["run", "bill", "dispute", "waybill_no"])
@@ -86,8 +86,8 @@ def queue_filter(request, data=None, people=None) -> DiscrepancyFilter:
     ]
     filterset.form.fields["assignee"].widget = forms.Select(choices=people)
     periods = [("", _("All periods"))] + [
-        (str(p.pk), f"{p.courier.code} {p.label}{' 🔒' if p.is_closed else ''}")
-        for p in ReconPeriod.objects.select_related("courier").order_by("-start", "courier__code")[:200]
+        (str(p.pk), f"{p.counterparty.code} {p.label}{' 🔒' if p.is_closed else ''}")
+        for p in ReconPeriod.objects.select_related("counterparty").order_by("-start", "counterparty__code")[:200]
     ]
     filterset.form.fields["period"].widget = forms.Select(choices=periods)
     filterset.form.fields["q"].widget.attrs.update({"placeholder": _("waybill or order number"), "autofocus": True})
@@ -193,7 +193,7 @@ def _detail_context(request, d: Discrepancy, **forms_) -> dict:
 
 def _get(pk: int) -> Discrepancy:
     return get_object_or_404(
-        Discrepancy.objects.select_related("run", "courier", "bill_line__bill", "shipment__courier", "assignee", "period__courier", "dispute"),
+        Discrepancy.objects.select_related("run", "counterparty", "assignee", "period__counterparty", "dispute"),
         pk=pk,
     )
 

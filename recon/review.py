@@ -136,7 +136,7 @@ def _check_current(d: Discrepancy) -> None:
 
 
 def _lock_and_check(*, discrepancy: Discrepancy, user) -> Discrepancy:
-    d = Discrepancy.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=discrepancy.pk)
+    d = Discrepancy.objects.select_for_update(of=("self",)).select_related("period__counterparty").get(pk=discrepancy.pk)
     _check_current(d)
     period_lock_check(d.period_id)
     if not may_work(user, d):
@@ -257,7 +257,7 @@ def discrepancy_comment_add(*, discrepancy: Discrepancy, text: str, user) -> Dis
     if not user.has_perm("recon.add_discrepancycomment"):
         raise UserFacingError("forbidden", _("You may not comment on discrepancies."), http_status=403)
     with transaction.atomic():
-        d = Discrepancy.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=discrepancy.pk)
+        d = Discrepancy.objects.select_for_update(of=("self",)).select_related("period__counterparty").get(pk=discrepancy.pk)
         _check_current(d)
         period_lock_check(d.period_id)
         return _comment(d, text, user)
@@ -274,7 +274,7 @@ def discrepancy_attachment_add(*, discrepancy: Discrepancy, file, user) -> Discr
         raise UserFacingError("file_too_large", _("Attachments may be at most %(mb)d MB.") % {"mb": ATTACHMENT_MAX_BYTES // 2**20}, http_status=413)
     name = Path(getattr(file, "name", "") or "attachment").name[:255]
     with transaction.atomic():
-        d = Discrepancy.objects.select_for_update(of=("self",)).select_related("period__courier").get(pk=discrepancy.pk)
+        d = Discrepancy.objects.select_for_update(of=("self",)).select_related("period__counterparty").get(pk=discrepancy.pk)
         _check_current(d)
         period_lock_check(d.period_id)
         a = DiscrepancyAttachment(
@@ -477,22 +477,21 @@ def discrepancies_carry_over(*, bill_id: int, run_id: int, user=None, by_line: b
     from .db import bulk_load, fetch_frame, is_postgres
 
     table = Discrepancy._meta.db_table
-    cols = ["id", "type", "waybill_no", "line_no"]
-    old = fetch_frame(
-        f"SELECT id, type, waybill_no, COALESCE(line_no, 0) FROM {table} WHERE bill_id = %s AND run_id <> %s AND is_current",
-        [bill_id, run_id], cols,
-    )
+    # A row's carry key (written by its kind's run) says what makes it the same discrepancy on a rerun; a bill that
+    # replaces another may renumber its lines, so there the n-th row of a type and reference pairs with the n-th.
+    cols = ["id", "type", "ref", "source_line", "carry_key"]
+    select = f"SELECT id, type, ref, COALESCE(source_line, 0), carry_key FROM {table} "
+    old = fetch_frame(select + "WHERE bill_id = %s AND run_id <> %s AND is_current", [bill_id, run_id], cols)
     if old.empty:
         return 0  # a bill's first run: nothing to carry (and no join to plan)
-    new = fetch_frame(f"SELECT id, type, waybill_no, COALESCE(line_no, 0) FROM {table} WHERE run_id = %s", [run_id], cols)
+    new = fetch_frame(select + "WHERE run_id = %s", [run_id], cols)
     # Paired in pandas: right after the COPY the planner's row estimates for the new run are stale, and a
     # nested loop over two bills' discrepancies took seconds.
     if by_line:
-        pairs = new.merge(old.drop_duplicates(["type", "waybill_no", "line_no"]), on=["type", "waybill_no", "line_no"], suffixes=("_new", "_old"))
+        pairs = new.merge(old.drop_duplicates(["carry_key"])[["id", "carry_key"]], on=["carry_key"], suffixes=("_new", "_old"))
     else:
-        # The n-th row of a type and waybill in one bill pairs with the n-th in the other (lines may be renumbered).
-        new, old = (f.sort_values(["line_no", "id"]).assign(nth=lambda f: f.groupby(["type", "waybill_no"]).cumcount()) for f in (new, old))
-        pairs = new.merge(old, on=["type", "waybill_no", "nth"], suffixes=("_new", "_old"))
+        new, old = (f.sort_values(["source_line", "id"]).assign(nth=lambda f: f.groupby(["type", "ref"]).cumcount()) for f in (new, old))
+        pairs = new.merge(old, on=["type", "ref", "nth"], suffixes=("_new", "_old"))
     pairs = pd.DataFrame({"new_id": pairs["id_new"].astype("int64"), "old_id": pairs["id_old"].astype("int64")})
     with connection.cursor() as cursor:
         if len(pairs):

@@ -12,8 +12,8 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Query
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
-from .filters import QUEUE_SORTS
-from .models import AuditEvent, Discrepancy, ReconPeriod, claim_q
+from .filters import QUEUE_SORTS, SORT_FIELDS
+from .models import AuditEvent, Counterparty, Discrepancy, ReconPeriod, claim_q
 
 DEFAULT_SORT = "-amount_at_stake"
 
@@ -61,7 +61,7 @@ def clean_ordering(ordering: str | None) -> str:
 
 
 def _typed(key: str, value):
-    if key == "amount_at_stake":
+    if key in ("amount_at_stake",):
         return Decimal(str(value))
     if key == "created_at":
         return parse_datetime(value) if isinstance(value, str) else value
@@ -81,7 +81,8 @@ def _plain(value):
 def keyset_page(queryset: QuerySet, *, ordering: str | None, cursor: str | None, size: int = 50) -> KeysetPage:
     """Rows after (or before) the cursor in (sort key, id) order: an index range scan, whatever the page."""
     ordering = clean_ordering(ordering)
-    key, desc = ordering.lstrip("-"), ordering.startswith("-")
+    name, desc = ordering.lstrip("-"), ordering.startswith("-")
+    key = SORT_FIELDS.get(name, name)  # the column behind the public sort name
     decoded = _decode(cursor) if cursor else None
     direction = decoded[1] if decoded else "next"
     # Reading backwards for the previous page flips both the key's direction and the id tie-break.
@@ -157,12 +158,11 @@ def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("per
     }
     # Added up per (period_id, courier_id), a hash aggregate over the rows; the labels of the few groups are looked
     # up afterwards. Grouping by the joined labels made PostgreSQL sort every matching row first (seconds at 1M rows).
-    keys = {"period": "period_id", "courier": "courier_id"}
+    # "courier" is the counterparty (the name the pages and the API have always used for it).
+    keys = {"period": "period_id", "courier": "counterparty_id"}
     raw = list(queryset.order_by().values(*[keys[b] for b in by]).annotate(**aggregates))
     periods = ReconPeriod.objects.in_bulk({r["period_id"] for r in raw} - {None}) if "period" in by else {}
-    # The counterparty model through the row's foreign key: the core imports no kind's app.
-    counterparty = Discrepancy._meta.get_field("courier").related_model
-    couriers = counterparty.objects.in_bulk({r["courier_id"] for r in raw} - {None}) if "courier" in by else {}
+    parties = Counterparty.objects.in_bulk({r["counterparty_id"] for r in raw} - {None}) if "courier" in by else {}
     zero = Decimal("0.00")
     rows = []
     for r in raw:
@@ -172,8 +172,8 @@ def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("per
             row.update(period_id=r["period_id"], period__start=p and p.start, period__end=p and p.end,
                        period__cycle=p and p.cycle, period__status=p and p.status)
         if "courier" in by:
-            c = couriers.get(r["courier_id"])
-            row.update(courier__code=c and c.code, courier__name=c and c.name)
+            c = parties.get(r["counterparty_id"])
+            row.update(counterparty_id=r["counterparty_id"], counterparty__code=c and c.code, counterparty__name=c and c.name)
         row.update({k: r[k] for k in aggregates})
         for k in (*MONEY_COLUMNS, "informational"):
             row[k] = row[k] or zero
@@ -185,7 +185,7 @@ def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("per
         return (value is None) == nulls_largest, value if value is not None else ""
 
     if "courier" in by:
-        rows.sort(key=lambda row: ascending(row["courier__code"]))
+        rows.sort(key=lambda row: ascending(row["counterparty__code"]))
     if "period" in by:
         # Periods of several couriers or cycles start on the same day: the id keeps their order the same every time.
         rows.sort(key=lambda row: (ascending(row["period__start"]), ascending(row["period_id"])), reverse=True)
@@ -307,7 +307,7 @@ def recon_period_list(*, params) -> QuerySet:
     """Periods under a filter (courier, status), newest first; none for a filter that does not validate."""
     from .filters import ReconPeriodFilter
 
-    periods = ReconPeriod.objects.select_related("courier", "closed_by").order_by("-start", "courier__code")
+    periods = ReconPeriod.objects.select_related("counterparty", "closed_by").order_by("-start", "counterparty__code")
     filterset = ReconPeriodFilter(params, queryset=periods)
     return filterset.qs if filterset.is_valid() else periods.none()
 

@@ -8,7 +8,7 @@ from .models import (
 
 
 class ReconRunSerializer(serializers.ModelSerializer):
-    courier = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    courier = serializers.SlugRelatedField(source="counterparty", slug_field="code", read_only=True, allow_null=True)
     phase_label = serializers.CharField(source="get_phase_display", read_only=True)
     progress_percent = serializers.IntegerField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api-run-detail")
@@ -40,7 +40,20 @@ class TypeLabelField(serializers.CharField):
 
 
 class DiscrepancySerializer(serializers.ModelSerializer):
-    courier = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    # The names the courier-fee API has always had, read from the generic columns and the row's details.
+    courier = serializers.SlugRelatedField(source="counterparty", slug_field="code", read_only=True, allow_null=True)
+    counterparty = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    waybill_no = serializers.CharField(source="ref", read_only=True)
+    order_no = serializers.CharField(source="ref2", read_only=True)
+    line_no = serializers.IntegerField(source="source_line", read_only=True, allow_null=True)
+    billed_fee = serializers.DecimalField(source="theirs_amount", max_digits=12, decimal_places=2, read_only=True, allow_null=True)
+    expected_fee = serializers.DecimalField(source="ours_amount", max_digits=12, decimal_places=2, read_only=True, allow_null=True)
+    bill_line = serializers.IntegerField(source="details.bill_line_id", read_only=True, allow_null=True)
+    shipment = serializers.IntegerField(source="details.shipment_id", read_only=True, allow_null=True)
+    billed_weight_g = serializers.IntegerField(source="details.billed_weight_g", read_only=True, allow_null=True)
+    expected_weight_g = serializers.IntegerField(source="details.expected_weight_g", read_only=True, allow_null=True)
+    billed_province = serializers.CharField(source="details.billed_province", read_only=True, allow_null=True)
+    expected_province = serializers.CharField(source="details.expected_province", read_only=True, allow_null=True)
     type_label = TypeLabelField(source="type", read_only=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     # "" until the discrepancy is resolved: clients compare against it, so the schema admits it rather than null.
@@ -55,6 +68,8 @@ class DiscrepancySerializer(serializers.ModelSerializer):
             "expected_weight_g", "billed_province", "expected_province", "reason", "details", "created_at",
             "bill", "period", "is_current", "assignee", "outcome", "outcome_reason", "recovered_amount",
             "shortfall_amount", "shortfall_outcome", "shortfall_reason", "dispute", "updated_at",
+            "counterparty", "ref", "ref2", "sku", "source_line", "theirs_amount", "ours_amount", "is_claim", "direction",
+            "occurred_on",
         ]
         read_only_fields = fields
 
@@ -128,7 +143,7 @@ class BulkActionSerializer(serializers.ModelSerializer):
 
 
 class ReconPeriodSerializer(serializers.ModelSerializer):
-    courier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    courier = serializers.SlugRelatedField(source="counterparty", slug_field="code", read_only=True)
     closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     label = serializers.CharField(read_only=True)
 

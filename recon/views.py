@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from .filters import ReconRunFilter
 from .kinds import kind_spec, type_specs
-from .models import Discrepancy, ReconRun, claim_q
+from .models import Counterparty, Discrepancy, ReconRun, claim_q
 from .errors import UserFacingError
 from .permissions import requires
 from .selectors import queue_totals
@@ -64,10 +64,8 @@ def style_filter_form(form, *, checkboxes=(), courier: str = "", dates=(), hidde
         field = form.fields[name]
         field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
     if courier:
-        # The counterparty model is reached through the run's foreign key: the core imports no kind's app.
-        counterparty = ReconRun._meta.get_field("courier").related_model
         choices = [("", _("All couriers"))] + [
-            (code, f"{code} {name}") for code, name in counterparty.objects.order_by("code").values_list("code", "name")
+            (code, f"{code} {name}") for code, name in Counterparty.objects.order_by("code").values_list("code", "name").distinct()
         ]
         form.fields[courier].widget = forms.Select(choices=choices)
     for name in dates:
@@ -99,7 +97,7 @@ def stakes_by_courier(*, days: int = 90) -> list[dict]:
     return list(
         Discrepancy.objects.filter(is_current=True, created_at__gte=since)
         .filter(claim_q())
-        .values("courier__code", "courier__name")
+        .values("counterparty__code", "counterparty__name")
         .annotate(count=Count("id"), amount=Sum("amount_at_stake"), runs=Count("run_id", distinct=True),
                   open=Sum("amount_at_stake", filter=Q(status__in=["open", "investigating"])),
                   recovered=Sum("recovered_amount"))
@@ -113,14 +111,14 @@ def stakes_by_courier(*, days: int = 90) -> list[dict]:
 @requires("recon.view_reconrun")
 def home(request):
     # A deleted bill counts for nothing, on the dashboard too (its runs stay in the run list and on its page).
-    runs = (ReconRun.objects.select_related("courier", "courier_bill").filter(courier_bill__deleted_at__isnull=True)
+    runs = (ReconRun.objects.select_related("counterparty", "courier_bill").filter(courier_bill__deleted_at__isnull=True)
             .order_by("-created_at", "-id")[:12])
     return render(request, "recon/home.html", {"runs": runs, "stakes": stakes_by_courier(), "stake_days": 90})
 
 
 @requires("recon.view_reconrun")
 def run_list(request):
-    filterset = ReconRunFilter(request.GET, queryset=ReconRun.objects.select_related("courier", "created_by"))
+    filterset = ReconRunFilter(request.GET, queryset=ReconRun.objects.select_related("counterparty", "created_by"))
     style_filter_form(filterset.form, checkboxes=["status"], courier="courier", hidden=["kind"])
     page = paginate(request, filterset.qs, 50)
     return render(request, "recon/run_list.html", {"filter": filterset, "page_obj": page})
@@ -157,7 +155,7 @@ def _header_problem(run: ReconRun) -> dict | None:
 
 @requires("recon.view_reconrun")
 def run_detail(request, pk: int):
-    run = get_object_or_404(ReconRun.objects.select_related("courier", "courier_bill", "created_by"), pk=pk)
+    run = get_object_or_404(ReconRun.objects.select_related("counterparty", "courier_bill", "created_by"), pk=pk)
     context = {"run": run, "summary": run.summary or {}}
     if run.status == ReconRun.Status.SUCCEEDED:
         context["by_type"] = _by_type_rows(run)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from orders.masking import RECIPIENT_FIELDS, mask_recipients
 from orders.models import Shipment
@@ -19,24 +20,35 @@ from recon.writers import frame_to_csv_bytes, xlsx_frame_writer
 # A column whose attribute is this shows the label of the row's type in the reader's language.
 TYPE_LABEL = "type_label"
 
+# After each kind's own columns, the same five for every kind: what it is, its references and whom it is with.
+GENERIC_COLUMNS = (
+    ColumnSpec("kind", _lazy("kind"), "kind"),
+    ColumnSpec("ref", _lazy("reference"), "ref"),
+    ColumnSpec("ref2", _lazy("second reference"), "ref2"),
+    ColumnSpec("sku", _lazy("SKU"), "sku"),
+    ColumnSpec("counterparty", _lazy("counterparty"), "counterparty.code"),
+)
+
 
 def _present_columns(kinds: set[str]) -> list[ColumnSpec]:
     """The export columns of the kinds in the file (every kind's own, first seen first); an empty file has the first kind's."""
     specs = [s for s in kind_specs().values() if s.code in kinds] or list(kind_specs().values())[:1]
-    seen, columns = set(), []
+    # The generic columns come last for every kind, filled on every row, even where a kind names one of them too.
+    seen, columns = {c.key for c in GENERIC_COLUMNS}, []
     for spec in specs:
         for col in spec.export_columns:
             if col.key not in seen:
                 seen.add(col.key)
                 columns.append(col)
-    return columns
+    return columns + list(GENERIC_COLUMNS)
 
 
 def discrepancies_frame(queryset: QuerySet[Discrepancy]) -> pd.DataFrame:
     """The export's rows, one query, with the columns each kind declares (KindSpec.export_columns) in their order."""
     specs = list(kind_specs().values())
     # One query for every kind's columns; the kinds actually present decide which of them the file shows.
-    paths = list(dict.fromkeys(c.orm_path for s in specs for c in s.export_columns if c.attr != TYPE_LABEL))
+    paths = list(dict.fromkeys([*(c.orm_path for s in specs for c in s.export_columns if c.attr != TYPE_LABEL),
+                                *(c.orm_path for c in GENERIC_COLUMNS)]))
     fields = list(dict.fromkeys(["kind", "type", *paths]))
     rows = list(queryset.order_by("-amount_at_stake", "id").values_list(*fields))
     raw = pd.DataFrame.from_records(rows, columns=fields)
@@ -47,6 +59,9 @@ def discrepancies_frame(queryset: QuerySet[Discrepancy]) -> pd.DataFrame:
     for col in columns:
         if col.attr == TYPE_LABEL:
             frame[col.key] = raw["type"].map(labels)
+            continue
+        if col in GENERIC_COLUMNS:
+            frame[col.key] = raw[col.orm_path]
             continue
         declaring = {s.code: c.orm_path for s in specs if s.code in present for c in s.export_columns if c.key == col.key}
         if not present:

@@ -300,7 +300,7 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
     card = RateCardFactory(courier=zto, name="中通 2026", bands=[("广东", 1000, "3.00")], zones=[("广东", 1000, "1.50")])
     attachment = DiscrepancyAttachment(discrepancy=d, original_filename="磅秤.jpg", size_bytes=4, uploaded_by=users["ops"])
     attachment.file.save("scale.jpg", ContentFile(b"\xff\xd8\xff\xe0"), save=True)
-    dispute = Dispute(number="ZTO-2026-10-001", courier=zto, item_count=1, amount_claimed=d.amount_at_stake, created_by=users["ops"])
+    dispute = Dispute(number="ZTO-2026-10-001", counterparty=zto.counterparty, item_count=1, amount_claimed=d.amount_at_stake, created_by=users["ops"])
     dispute.file.save("ZTO-2026-10-001.xlsx", ContentFile(b"PK\x03\x04"), save=True)
     DisputeItem.objects.create(dispute=dispute, discrepancy=d, amount_claimed=d.amount_at_stake)
     job = BulkAction.objects.create(action="comment", params={"text": "checked"}, ids=[d.pk], created_by=users["ops"], progress_total=1)

@@ -116,7 +116,7 @@ def _seed(tmp_path: Path) -> dict:
     discrepancy_attachment_add(discrepancy=worked, file=ContentFile(b"scale photo", name="scale.jpg"), user=manager)
     dispute = dispute_create(discrepancies=queue.filter(type="rate_overcharge"), user=manager, note="十月")
     bulk = bulk_action_submit(action="comment", params={"text": "复核"}, ids=[worked.id], user=manager)
-    closed = period_get_or_create(courier=yto, start=date(2026, 9, 1), end=date(2026, 9, 30))
+    closed = period_get_or_create(counterparty=yto.counterparty, start=date(2026, 9, 1), end=date(2026, 9, 30))
     period_close(period=closed, user=manager)
     saved = {u.pk: SavedFilter.objects.create(user=u, name="超重", query="type=weight_overcharge").pk for u in (manager, integration)}
     ids = {

@@ -106,7 +106,7 @@ def _snapshot(run: ReconRun) -> dict:
         "discrepancies": sorted(
             (t, w, n, str(stake), str(billed), str(expected)) for t, w, n, stake, billed, expected in
             Discrepancy.objects.filter(run=run).values_list(
-                "type", "waybill_no", "line_no", "amount_at_stake", "billed_fee", "expected_fee")
+                "type", "ref", "source_line", "amount_at_stake", "theirs_amount", "ours_amount")
         ),
         "summary": run.summary,
     }

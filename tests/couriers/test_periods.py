@@ -33,6 +33,6 @@ def test_bad_periods_are_refused(text):
 ])
 def test_each_bill_period_is_a_reconciliation_period_in_its_cycle(zto, text, cycle, label):
     start, end = period_bounds(text)
-    period = period_get_or_create(courier=zto, start=start, end=end)
+    period = period_get_or_create(counterparty=zto.counterparty, start=start, end=end)
     assert (period.cycle, period.label) == (cycle, label)
-    assert period_get_or_create(courier=zto, start=start, end=end).pk == period.pk
+    assert period_get_or_create(counterparty=zto.counterparty, start=start, end=end).pk == period.pk

@@ -137,8 +137,8 @@ def test_a_supplementary_bill_counts_with_the_first_and_not_billed_looks_at_both
     assert run_s.summary["by_type"]["not_billed"]["count"] == 1
     not_billed = Discrepancy.objects.filter(type="not_billed", is_current=True)
     assert sorted(not_billed.values_list("bill_id", flat=True)) == [bill_a.id, bill_s.id]
-    assert len(set(not_billed.values_list("waybill_no", flat=True))) == 1
-    assert not set(not_billed.values_list("waybill_no", flat=True)) & set(data.bill["运单号"])
+    assert len(set(not_billed.values_list("ref", flat=True))) == 1
+    assert not set(not_billed.values_list("ref", flat=True)) & set(data.bill["运单号"])
 
 
 @pytest.mark.parametrize("period,mode", [("2026-10", "replace"), ("2026-10", "supplement"), ("2026-11", "")])
@@ -171,7 +171,7 @@ def test_a_replacement_deletes_the_first_bill_and_carries_its_work_over(october,
     discrepancy_comment_add(discrepancy=worked, text="称重照片已向网点索取", user=ops_user)
 
     corrected = data.bill.copy()
-    fixed = corrected.index[corrected["运单号"] != worked.waybill_no][0]
+    fixed = corrected.index[corrected["运单号"] != worked.ref][0]
     corrected.loc[fixed, "运费(元)"] = f"{Decimal(corrected.loc[fixed, '运费(元)']) + Decimal('0.01'):.2f}"
     path = tmp_path / "zto-2026-10-更正.xlsx"
     write_messy_xlsx(corrected, path, sheets=1)
@@ -185,7 +185,7 @@ def test_a_replacement_deletes_the_first_bill_and_carries_its_work_over(october,
     # The replaced bill is no earlier bill: only the duplicate injected inside the bill remains.
     assert run_b.summary["by_type"]["duplicate_charge"]["count"] == 1
     assert not Discrepancy.objects.filter(bill=bill_a, is_current=True).exists()
-    carried = Discrepancy.objects.get(run=run_b, type="weight_overcharge", waybill_no=worked.waybill_no)
+    carried = Discrepancy.objects.get(run=run_b, type="weight_overcharge", ref=worked.ref)
     assert carried.is_current and carried.assignee_id == ops_user.id
     assert list(DiscrepancyComment.objects.filter(discrepancy=carried).values_list("text", flat=True)) == ["称重照片已向网点索取"]
 

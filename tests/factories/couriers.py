@@ -73,4 +73,4 @@ class CourierBillLineFactory(factory.django.DjangoModelFactory):
 def _period(courier, start, end):
     from recon.periods import period_get_or_create
 
-    return period_get_or_create(courier=courier, start=start, end=end)
+    return period_get_or_create(counterparty=courier.counterparty, start=start, end=end)

@@ -30,33 +30,65 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class ReconRunFactory(factory.django.DjangoModelFactory):
-    """A finished run; of a bill's courier and period when given `courier_bill`, else of ZTO."""
+    """A finished run; of a bill's courier and period when given `courier_bill`, else of ZTO (or of `courier=`)."""
 
     class Meta:
         model = "recon.ReconRun"
 
+    class Params:
+        courier = factory.LazyAttribute(lambda o: o.courier_bill.courier if o.courier_bill else CourierFactory(code="ZTO"))
+
     courier_bill = None
-    courier = factory.LazyAttribute(lambda o: o.courier_bill.courier if o.courier_bill else CourierFactory(code="ZTO"))
+    counterparty = factory.LazyAttribute(lambda o: o.courier.counterparty)
     period_start = factory.LazyAttribute(lambda o: o.courier_bill.period_start if o.courier_bill else None)
     period_end = factory.LazyAttribute(lambda o: o.courier_bill.period_end if o.courier_bill else None)
     status = "succeeded"
     phase = "done"
 
 
+def _is_claim(o) -> bool:
+    from recon.kinds import information_types
+
+    return o.type not in information_types() and Decimal(o.amount_at_stake) > 0
+
+
 class DiscrepancyFactory(factory.django.DjangoModelFactory):
-    """A current, open discrepancy of a run; `bill` and `period` follow the run's bill when it has one."""
+    """A current, open courier-fee discrepancy of a run; `bill` and `period` follow the run's bill when it has one.
+
+    Takes the courier-fee names (waybill_no, line_no, billed_fee, expected_fee, weights, provinces) and writes them
+    where the run writes them: the generic columns and the row's details.
+    """
 
     class Meta:
         model = "recon.Discrepancy"
 
+    class Params:
+        waybill_no = factory.Sequence(lambda n: f"ZT{n + 1:08d}")
+        line_no = None
+        billed_fee = None
+        expected_fee = None
+        billed_weight_g = None
+        expected_weight_g = None
+        billed_province = ""
+        expected_province = ""
+
     run = factory.SubFactory(ReconRunFactory)
-    courier = factory.SelfAttribute("run.courier")
+    counterparty = factory.SelfAttribute("run.counterparty")
     bill = factory.SelfAttribute("run.courier_bill")
     period = factory.LazyAttribute(lambda o: o.bill.period if o.bill is not None else None)
     type = "rate_overcharge"
-    waybill_no = factory.Sequence(lambda n: f"ZT{n + 1:08d}")
+    ref = factory.SelfAttribute("waybill_no")
+    source_line = factory.SelfAttribute("line_no")
+    theirs_amount = factory.SelfAttribute("billed_fee")
+    ours_amount = factory.SelfAttribute("expected_fee")
     amount_at_stake = Decimal("1.00")
-    reason = factory.LazyAttribute(lambda o: f"{o.type} on {o.waybill_no}")
+    is_claim = factory.LazyAttribute(_is_claim)
+    carry_key = factory.LazyAttribute(lambda o: f"{o.type}|{o.ref}|{o.source_line or 0}")
+    details = factory.LazyAttribute(lambda o: {
+        "billed_weight_g": o.billed_weight_g, "expected_weight_g": o.expected_weight_g,
+        "billed_province": o.billed_province, "expected_province": o.expected_province,
+    })
+    reason = factory.LazyAttribute(lambda o: f"{o.type} on {o.ref}")
 
 
 __all__ = ["DiscrepancyFactory", "ReconRunFactory", "UserFactory"]

@@ -223,7 +223,7 @@ def test_an_empty_or_invalid_filter_is_refused(demo, ops):
 
 def test_the_preview_counts_what_would_go_in_per_type(demo, ops):
     selection = dispute_selection(discrepancies=discrepancies_from_query(query="courier=ZTO", user=ops), user=ops)
-    assert selection.problem is None and selection.courier.code == "ZTO"
+    assert selection.problem is None and selection.counterparty.code == "ZTO"
     got = {row["type"]: (row["count"], row["amount"]) for row in selection.by_type}
     assert got == {t: (e["count"] - demo.zero[t], yuan(e["amount_fen"])) for t, e in demo.claims.items() if e["count"] - demo.zero[t]}
     assert Dispute.objects.count() == 0 and not Discrepancy.objects.filter(status="disputed").exists()
@@ -270,8 +270,8 @@ def test_the_dispute_file_has_a_cover_of_totals_and_one_sheet_per_type(demo, ops
     assert Decimal(str(row["账单重量(kg)"])) == Decimal(line["计费重量(kg)"])
     assert Decimal(str(row["账单运费"])) == Decimal(line["运费(元)"])
     assert Decimal(str(row["我方重量(kg)"])) == Decimal(str(demo.ships.loc[row["运单号"], "weight_kg"]))
-    d = Discrepancy.objects.get(run=demo.run, waybill_no=row["运单号"], type="weight_overcharge")
-    assert Decimal(str(row["应收运费"])) == d.expected_fee and Decimal(str(row["差额"])) == d.amount_at_stake
+    d = Discrepancy.objects.get(run=demo.run, ref=row["运单号"], type="weight_overcharge")
+    assert Decimal(str(row["应收运费"])) == d.ours_amount and Decimal(str(row["差额"])) == d.amount_at_stake
     assert row["说明"] == d.reason
 
 
@@ -312,7 +312,7 @@ def test_the_courier_fills_our_file_full_partial_and_refused_back_to_the_queue(d
     assert [(s["sheet"], s["row"]) for s in totals] == [(ws.title, ws.max_row) for ws in book.worksheets[1:]]
 
     def state(row, type_):
-        d = Discrepancy.objects.get(run=demo.run, waybill_no=row["运单号"], type=type_)
+        d = Discrepancy.objects.get(run=demo.run, ref=row["运单号"], type=type_)
         item = DisputeItem.objects.get(dispute=dispute, discrepancy=d)
         return d, item
 
@@ -347,8 +347,8 @@ def test_a_courier_csv_with_its_own_columns_refused_to_accepted(demo, ops):
     first, second = items[0], items[1]
     text = ("中通快递差异回复\n"
             "运单号,同意金额,备注\n"
-            f"{first.discrepancy.waybill_no},￥{first.amount_claimed},已退款\n"
-            f"{second.discrepancy.waybill_no},0,重量无误\n"
+            f"{first.discrepancy.ref},￥{first.amount_claimed},已退款\n"
+            f"{second.discrepancy.ref},0,重量无误\n"
             "合计,,\n")
     with translation.override("en"):
         result = dispute_reply_import(dispute=dispute, file=csv_upload(text), filename="回复.csv", refused_to="accepted", user=ops)
@@ -365,9 +365,9 @@ def test_a_reply_with_an_unknown_waybill_is_rejected_with_its_row_and_nothing_ch
     item = DisputeItem.objects.filter(dispute=dispute).select_related("discrepancy").first()
     events = AuditEvent.objects.count()
     text = ("运单号,确认金额,说明\n"
-            f"{item.discrepancy.waybill_no},{item.amount_claimed},同意\n"
+            f"{item.discrepancy.ref},{item.amount_claimed},同意\n"
             "75999999999999,3.00,\n"
-            f"{item.discrepancy.waybill_no[:-1]}X,abc,\n")
+            f"{item.discrepancy.ref[:-1]}X,abc,\n")
     with pytest.raises(UserFacingError) as err:
         dispute_reply_import(dispute=dispute, file=csv_upload(text, encoding="utf-8"), filename="r.csv", refused_to="queue", user=ops)
     assert err.value.code == "answers_rejected"
@@ -385,7 +385,7 @@ def test_a_reply_with_an_unknown_waybill_is_rejected_with_its_row_and_nothing_ch
 def test_answers_over_the_claim_or_twice_are_refused(demo, ops):
     dispute = create(ops, "courier=ZTO&type=rate_overcharge")
     item = DisputeItem.objects.filter(dispute=dispute).select_related("discrepancy").first()
-    waybill = item.discrepancy.waybill_no
+    waybill = item.discrepancy.ref
     with pytest.raises(UserFacingError) as err:
         dispute_answer_record(dispute=dispute, answers=[{"waybill_no": waybill, "credited": str(item.amount_claimed + Decimal("0.01"))}],
                               refused_to="queue", user=ops)
@@ -401,7 +401,7 @@ def test_a_typed_answer_reads_money_as_a_reply_file_does(demo, ops):
     item = DisputeItem.objects.filter(dispute=dispute).select_related("discrepancy").first()
     # Full-width digits, as a Chinese input method types them; the one money parser reads them exactly.
     typed = str(item.amount_claimed).translate(str.maketrans("0123456789.", "０１２３４５６７８９．"))
-    dispute_answer_record(dispute=dispute, answers=[{"waybill_no": item.discrepancy.waybill_no, "credited": f"￥{typed}"}],
+    dispute_answer_record(dispute=dispute, answers=[{"waybill_no": item.discrepancy.ref, "credited": f"￥{typed}"}],
                           refused_to="queue", user=ops)
     item.refresh_from_db()
     assert item.amount_credited == item.amount_claimed
@@ -410,12 +410,13 @@ def test_a_typed_answer_reads_money_as_a_reply_file_does(demo, ops):
 def test_one_amount_for_a_waybill_with_two_items_fills_the_bigger_claim_first(demo, ops):
     row = Discrepancy.objects.filter(run=demo.run, type="rate_overcharge").order_by("id").first()
     extra = Discrepancy.objects.create(
-        run=demo.run, courier=row.courier, bill=row.bill, period=row.period, type="zone_mismatch", waybill_no=row.waybill_no,
-        line_no=row.line_no, amount_at_stake=row.amount_at_stake + Decimal("1.00"), billed_fee=row.billed_fee, reason="—",
+        run=demo.run, counterparty=row.counterparty, bill=row.bill, period=row.period, type="zone_mismatch", ref=row.ref,
+        source_line=row.source_line, amount_at_stake=row.amount_at_stake + Decimal("1.00"), theirs_amount=row.theirs_amount, reason="—",
+        is_claim=True,
     )
     dispute = dispute_create(discrepancies=Discrepancy.objects.filter(id__in=[row.id, extra.id]), user=ops)
     credited = extra.amount_at_stake + Decimal("0.50")
-    dispute_answer_record(dispute=dispute, answers=[{"waybill_no": row.waybill_no, "credited": str(credited)}], refused_to="queue", user=ops)
+    dispute_answer_record(dispute=dispute, answers=[{"waybill_no": row.ref, "credited": str(credited)}], refused_to="queue", user=ops)
     row.refresh_from_db()
     extra.refresh_from_db()
     assert extra.recovered_amount == extra.amount_at_stake and row.recovered_amount == Decimal("0.50")
@@ -541,7 +542,7 @@ def test_pages_take_an_ops_user_from_the_queue_filter_to_recovered(demo, ops, cl
     assert Discrepancy.objects.get(pk=items[1].discrepancy_id).status == "open"
     assert DisputeItem.objects.get(pk=items[2].pk).answer == "pending"
 
-    text = f"运单号,退款金额\n{items[2].discrepancy.waybill_no},{items[2].amount_claimed}\n"
+    text = f"运单号,退款金额\n{items[2].discrepancy.ref},{items[2].amount_claimed}\n"
     replied = client.post(f"/disputes/{dispute.pk}/reply/", {"file": csv_upload(text), "refused_to": "queue"})
     assert replied.status_code == 302
     assert Discrepancy.objects.get(pk=items[2].discrepancy_id).outcome == "recovered"

@@ -165,7 +165,7 @@ def test_what_a_failed_run_keeps_of_the_file_is_bounded(token_client, zto, no_en
 
 
 def test_run_fail_bounds_message_and_details(zto):
-    run = ReconRun.objects.create(kind="courier_fee", courier=zto, period_start="2026-10-01", period_end="2026-10-31")
+    run = ReconRun.objects.create(kind="courier_fee", counterparty=zto.counterparty, period_start="2026-10-01", period_end="2026-10-31")
     run_services.run_fail(run_id=run.id, code="internal_error", message="x" * 100_000,
                           details={"rows": [{"raw": "y" * 100_000}] * 500})
     run.refresh_from_db()

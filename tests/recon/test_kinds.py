@@ -31,7 +31,7 @@ def test_the_courier_fee_kind_has_its_ten_types_in_order():
     assert spec.type_codes() == COURIER_TYPES
     assert information_types() == {"rate_undercharge", "no_rate", "not_billed"}
     assert claim_types() == set(COURIER_TYPES) - {"rate_undercharge", "no_rate", "not_billed"}
-    assert spec.carry_key == ("type", "waybill_no", "line_no") and spec.reply_key == "waybill_no"
+    assert spec.carry_key == ("type", "ref", "source_line") and spec.reply_key == "ref"
     assert list(kind_specs()) == ["courier_fee"]
 
 
@@ -78,7 +78,7 @@ def test_a_path_that_is_not_the_kinds_spec_is_refused():
 
 def test_column_value_reads_attributes_and_details():
     spec = toy_kind.SPEC
-    row = Discrepancy(waybill_no="TY001", details={"card_id": 7})
+    row = Discrepancy(ref="TY001", details={"card_id": 7})
     assert [column_value(row, c) for c in spec.export_columns] == ["TY001", "", None, 7]
     assert column_value(Discrepancy(details={}), spec.queue_columns[0]) is None
 
@@ -112,12 +112,12 @@ def toy_rows(db):
     with override_settings(RECON_EXTRA_KINDS=TOY):
         toy_run, fee_run = ReconRun.objects.create(kind="toy"), ReconRun.objects.create(kind="courier_fee")
         rows = [
-            Discrepancy.objects.create(run=toy_run, kind="toy", type="toy_refund_missing", waybill_no="TY001",
+            Discrepancy.objects.create(run=toy_run, kind="toy", type="toy_refund_missing", ref="TY001",
                                        amount_at_stake="12.50", reason="refund missing", details={"card_id": "C-9"}),
-            Discrepancy.objects.create(run=toy_run, kind="toy", type="toy_note", waybill_no="TY002",
+            Discrepancy.objects.create(run=toy_run, kind="toy", type="toy_note", ref="TY002",
                                        amount_at_stake="3.00", reason="note"),
-            Discrepancy.objects.create(run=fee_run, type="rate_overcharge", waybill_no="ZT001", amount_at_stake="1.25",
-                                       billed_fee="9.25", expected_fee="8.00", reason="over"),
+            Discrepancy.objects.create(run=fee_run, type="rate_overcharge", ref="ZT001", amount_at_stake="1.25",
+                                       theirs_amount="9.25", ours_amount="8.00", reason="over"),
         ]
         yield rows
 
@@ -127,7 +127,11 @@ def test_an_export_of_one_kind_has_that_kinds_columns(toy_rows):
 
     with override_settings(RECON_EXTRA_KINDS=TOY):
         data = discrepancies_csv(Discrepancy.objects.filter(kind="toy")).decode("utf-8-sig")
-    assert data.splitlines() == ["ref,type,amount_at_stake,toy_card", "TY001,toy_refund_missing,12.50,C-9", "TY002,toy_note,3.00,"]
+    # The kind's own columns, then the five every kind has (its reference among them).
+    assert data.splitlines() == [
+        "type,amount_at_stake,toy_card,kind,ref,ref2,sku,counterparty",
+        "toy_refund_missing,12.50,C-9,toy,TY001,,,", "toy_note,3.00,,toy,TY002,,,",
+    ]
 
 
 def test_an_export_of_two_kinds_has_both_kinds_columns_each_row_filling_its_own(toy_rows):
@@ -138,12 +142,12 @@ def test_an_export_of_two_kinds_has_both_kinds_columns_each_row_filling_its_own(
     assert list(frame.columns) == [
         "waybill_no", "order_no", "type", "type_label", "status", "amount_at_stake", "billed_fee", "expected_fee",
         "billed_weight_g", "expected_weight_g", "billed_province", "expected_province", "line_no", "courier", "run_id",
-        "reason", "ref", "toy_card",
+        "reason", "toy_card", "kind", "ref", "ref2", "sku", "counterparty",
     ]
-    assert frame[["waybill_no", "ref", "toy_card", "billed_fee"]].to_dict("records") == [
-        {"waybill_no": None, "ref": "TY001", "toy_card": "C-9", "billed_fee": None},
-        {"waybill_no": None, "ref": "TY002", "toy_card": None, "billed_fee": None},
-        {"waybill_no": "ZT001", "ref": None, "toy_card": None, "billed_fee": Decimal("9.25")},
+    assert frame[["waybill_no", "ref", "kind", "toy_card", "billed_fee"]].to_dict("records") == [
+        {"waybill_no": None, "ref": "TY001", "kind": "toy", "toy_card": "C-9", "billed_fee": None},
+        {"waybill_no": None, "ref": "TY002", "kind": "toy", "toy_card": None, "billed_fee": None},
+        {"waybill_no": "ZT001", "ref": "ZT001", "kind": "courier_fee", "toy_card": None, "billed_fee": Decimal("9.25")},
     ]
 
 

@@ -46,10 +46,10 @@ def test_the_page_the_api_the_export_and_a_dispute_select_the_same_rows(client, 
     api = client.get(f"/api/v1/discrepancies/?{QUERY}")
     export = client.get(f"/discrepancies/export/?{QUERY}&format=csv")
     assert (page.status_code, api.status_code, export.status_code) == (200, 200, 200)
-    on_page = [d.waybill_no for d in page.context["rows"]]
+    on_page = [d.ref for d in page.context["rows"]]
     in_api = [row["waybill_no"] for row in api.json()["results"]]
     exported = [row["waybill_no"] for row in csv.DictReader(io.StringIO(export.content.decode("utf-8-sig")))]
-    disputed = sorted(d.waybill_no for d in discrepancies_from_query(query=QUERY, user=user))
+    disputed = sorted(d.ref for d in discrepancies_from_query(query=QUERY, user=user))
     # Only ZT…01 (ZTO, rate, ¥5.00 ≥ ¥1, prefix ZT0): not the ¥0.50 row, the weight row, ZX…, YTO, or the old row.
     assert on_page == in_api == exported == disputed == ["ZT0000000001"]
     totals = client.get(f"/api/v1/discrepancies/totals/?{QUERY}").json()
@@ -59,7 +59,7 @@ def test_the_page_the_api_the_export_and_a_dispute_select_the_same_rows(client, 
 def test_a_wider_filter_selects_the_same_rows_everywhere(client, queue):
     client.force_login(UserFactory(username="fiona", role="manager"))
     query = "type=rate_overcharge"
-    on_page = [d.waybill_no for d in client.get(f"/discrepancies/?{query}").context["rows"]]
+    on_page = [d.ref for d in client.get(f"/discrepancies/?{query}").context["rows"]]
     in_api = [row["waybill_no"] for row in client.get(f"/api/v1/discrepancies/?{query}").json()["results"]]
     export = client.get(f"/discrepancies/export/?{query}&format=csv").content.decode("utf-8-sig")
     exported = [row["waybill_no"] for row in csv.DictReader(io.StringIO(export))]
@@ -102,7 +102,7 @@ def test_the_period_page_and_the_api_filter_alike(client):
     CourierBillFactory(courier__code="ZTO")
     CourierBillFactory(courier__code="YTO")
     client.force_login(UserFactory(username="fiona", role="manager"))
-    labels = lambda periods: [(p.courier.code, p.start.isoformat()) for p in periods]  # noqa: E731
+    labels = lambda periods: [(p.counterparty.code, p.start.isoformat()) for p in periods]  # noqa: E731
     expected = [("ZTO", "2026-10-01"), ("ZTO", "2026-09-01")]
     assert labels(recon_period_list(params={"courier": "zto"})) == expected
     assert labels(client.get("/periods/?courier=zto").context["rows"]) == expected

@@ -17,14 +17,14 @@ pytestmark = pytest.mark.django_db
 
 
 def waybills(response):
-    return [d.waybill_no for d in response.context["rows"]]
+    return [d.ref for d in response.context["rows"]]
 
 
 @pytest.fixture
 def worked(reconciled, ops_user, ops_user_2, manager_user):
     """The reconciled bill after some work: one recovered, one assigned to Oscar, one accepted by nobody's hand."""
     d1, d2, d3, d4 = reconciled["discrepancies"]  # ZT00000001 ¥2.00, ZT00000002 ¥1.00, ZT99999999 ¥3.00, ZT00000003 ¥0.50 (info)
-    Discrepancy.objects.filter(pk=d1.pk).update(order_no="SO-1")
+    Discrepancy.objects.filter(pk=d1.pk).update(ref2="SO-1")
     discrepancy_resolve(discrepancy=d1, outcome="recovered", amount="1.20", user=ops_user)
     discrepancy_assign(discrepancy=d2, assignee=ops_user_2, user=manager_user)
     review.discrepancy_set_status(discrepancy=d3, status="disputed", user=ops_user)
@@ -66,7 +66,7 @@ def test_period_filter_and_totals_per_period_and_courier(worked, ops_client, zto
 
     from recon.periods import period_get_or_create
 
-    nov = period_get_or_create(courier=zto, start=date(2026, 11, 1), end=date(2026, 11, 30))
+    nov = period_get_or_create(counterparty=zto.counterparty, start=date(2026, 11, 1), end=date(2026, 11, 30))
     bill = make_bill(zto, finance_user, sha="b" * 64)
     bill.period = nov
     bill.save()
@@ -95,7 +95,7 @@ def test_bulk_on_ticked_rows_changes_what_it_may_and_counts_the_rest(worked, ops
     # d1 is resolved (may only be reopened, which `investigating` is), d2 is Oscar's, d3 disputed → investigating, d4 open.
     assert job.status == "succeeded"
     assert job.result == {"changed": 3, "skipped": {"not_yours": 1}}
-    assert dict(Discrepancy.objects.values_list("waybill_no", "status")) == {
+    assert dict(Discrepancy.objects.values_list("ref", "status")) == {
         "ZT00000001": "investigating", "ZT00000002": "open", "ZT99999999": "investigating", "ZT00000003": "investigating",
     }
     d1.refresh_from_db()
@@ -115,7 +115,7 @@ def test_bulk_on_the_whole_filter_runs_on_a_worker_with_progress(worked, ops_use
     bulk_action_execute(bulk_action_id=job.id)
     job.refresh_from_db()
     assert (job.status, job.progress_current, job.progress_percent, job.result) == ("succeeded", 3, 100, {"changed": 3, "skipped": {}})
-    assert sorted(DiscrepancyComment.objects.values_list("discrepancy__waybill_no", flat=True)) == ["ZT00000002", "ZT00000003", "ZT99999999"]
+    assert sorted(DiscrepancyComment.objects.values_list("discrepancy__ref", flat=True)) == ["ZT00000002", "ZT00000003", "ZT99999999"]
     bulk_action_execute(bulk_action_id=job.id)  # a second delivery of the task does nothing
     assert DiscrepancyComment.objects.count() == 3
 
@@ -137,7 +137,7 @@ def test_bulk_refuses_an_empty_selection_and_bad_parameters(worked, ops_user):
 def test_bulk_resolve_recovered_in_full_uses_each_rows_amount(reconciled, manager_user):
     job = bulk_action_submit(action="status", params={"status": "resolved", "outcome": "recovered"}, query="courier=ZTO", user=manager_user)
     assert job.result == {"changed": 3, "skipped": {"nothing_to_recover": 1}}
-    assert dict(Discrepancy.objects.filter(outcome="recovered").values_list("waybill_no", "recovered_amount")) == {
+    assert dict(Discrepancy.objects.filter(outcome="recovered").values_list("ref", "recovered_amount")) == {
         "ZT00000001": Decimal("2.00"), "ZT00000002": Decimal("1.00"), "ZT99999999": Decimal("3.00"),
     }
 
@@ -184,8 +184,8 @@ def test_reconciling_again_keeps_the_work_done(demo_rate_card, zto, no_enqueue, 
     # Only the new run is in the queue, with the same rows and the work carried over.
     assert Discrepancy.objects.filter(is_current=True).count() == Discrepancy.objects.filter(run=rerun).count() == count_first
     assert not Discrepancy.objects.filter(run=first, is_current=True).exists()
-    new_a = Discrepancy.objects.get(run=rerun, type=a.type, waybill_no=a.waybill_no, line_no=a.line_no)
-    new_b = Discrepancy.objects.get(run=rerun, type=b.type, waybill_no=b.waybill_no, line_no=b.line_no)
+    new_a = Discrepancy.objects.get(run=rerun, type=a.type, ref=a.ref, source_line=a.source_line)
+    new_b = Discrepancy.objects.get(run=rerun, type=b.type, ref=b.ref, source_line=b.source_line)
     assert (new_a.status, new_a.outcome, new_a.recovered_amount) == ("resolved", "recovered", a.amount_at_stake)
     assert list(new_b.comments.values_list("text", flat=True)) == ["asked the warehouse for the scale photo"]
     from recon.selectors import discrepancy_history

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def by_waybill(reconciled, waybill):
-    return next(d for d in reconciled["discrepancies"] if d.waybill_no == waybill)
+    return next(d for d in reconciled["discrepancies"] if d.ref == waybill)
 
 
 def trail(d):

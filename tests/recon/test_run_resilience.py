@@ -431,7 +431,7 @@ def test_the_requeue_sweep_sends_pending_runs_again_backing_off(monkeypatch, set
     never_sent = _run_at(_submit(bill_file[0], zto).run, created_at=now - timedelta(seconds=61))
 
     def clone(**fields):
-        return ReconRun.objects.create(kind=never_sent.kind, courier=zto, period_start=never_sent.period_start,
+        return ReconRun.objects.create(kind=never_sent.kind, counterparty=zto.counterparty, period_start=never_sent.period_start,
                                        period_end=never_sent.period_end, **fields)
 
     once_90s_ago = clone(queued_at=now - timedelta(seconds=90), enqueue_attempts=1)

@@ -48,7 +48,7 @@ def book(zto, finance_user):
             ("ZT10000007", "rate_undercharge", "0.50", "3.00", "3.50"),    # informational
         ])
     }
-    nov = period_get_or_create(courier=zto, start=date(2026, 11, 1), end=date(2026, 11, 30))
+    nov = period_get_or_create(counterparty=zto.counterparty, start=date(2026, 11, 1), end=date(2026, 11, 30))
     nov_bill = make_bill(zto, finance_user, sha="b" * 64)
     nov_bill.period = nov
     nov_bill.save()
@@ -68,7 +68,7 @@ def panel() -> dict:
     """The money panel of the whole queue, as {(period start, courier): parts} plus "total", in yuan strings."""
     totals = queue_totals(Discrepancy.objects.filter(is_current=True))
     keys = ("at_stake", *PARTS)
-    out = {(str(g["period__start"]), g["courier__code"]): {k: f"{g[k]:.2f}" for k in keys} for g in totals["groups"]}
+    out = {(str(g["period__start"]), g["counterparty__code"]): {k: f"{g[k]:.2f}" for k in keys} for g in totals["groups"]}
     out["total"] = {k: f"{totals['total'][k]:.2f}" for k in keys}
     # The identity, on every row of the panel: the parts add up to the money at stake, to the fen.
     for row in (*totals["groups"], totals["total"]):

@@ -57,14 +57,14 @@ def test_fifty_fen_at_stake_is_offered_for_a_dispute(same_band, manager_user):
     half = add_half_yuan(same_band)
     selection = dispute_selection(discrepancies=Discrepancy.objects.filter(pk__in=[same_band.pk, half.pk]), user=manager_user)
     assert (selection.count, selection.amount) == (1, Decimal("0.50"))
-    assert list(selection.eligible.values_list("waybill_no", flat=True)) == ["ZT00000002"]
+    assert list(selection.eligible.values_list("ref", flat=True)) == ["ZT00000002"]
 
 
 def test_the_queue_lists_it_marked_as_information(same_band, client, finance_user):
     half = add_half_yuan(same_band)
     client.force_login(finance_user)
     response = client.get(reverse("discrepancy-list"))
-    rows = {d.waybill_no: d.informational for d in response.context["rows"]}
+    rows = {d.ref: d.informational for d in response.context["rows"]}
     assert rows == {"ZT00000001": True, "ZT00000002": False}
     assert response.content.decode().count('class="informational s-open"') == 1
     page = client.get(reverse("discrepancy-detail", args=[same_band.pk]))

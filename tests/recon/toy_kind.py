@@ -26,13 +26,13 @@ SPEC = KindSpec(
     source_file_kinds=(("toy_file", "Toy file"),),
     queue_columns=(ColumnSpec("toy_card", "Card", "details.card_id"),),
     export_columns=(
-        ColumnSpec("ref", "Reference", "waybill_no"),
+        ColumnSpec("ref", "Reference", "ref"),
         ColumnSpec("type", "type", "type"),
         ColumnSpec("amount_at_stake", "amount", "amount_at_stake", money=True),
         ColumnSpec("toy_card", "Card", "details.card_id"),
     ),
-    reply_key="waybill_no",
-    carry_key=("type", "waybill_no"),
+    reply_key="ref",
+    carry_key=("type", "ref"),
 )
 
 NOT_A_SPEC = {"code": "toy"}

@@ -73,9 +73,9 @@ def hostile(demo_rate_card, zto, no_enqueue, tmp_path, settings, manager_user, d
     run = submit_and_run(path, zto)
     assert run.status == "succeeded", run.error
     found = Discrepancy.objects.filter(run=run)
-    Discrepancy.objects.filter(run=run, waybill_no=WAYBILLS[0]).update(reason=REASON)
+    Discrepancy.objects.filter(run=run, ref=WAYBILLS[0]).update(reason=REASON)
     commenter = UserFactory(username="+1+1", role="ops")
-    discrepancy_comment_add(discrepancy=found.get(waybill_no=WAYBILLS[1]), text=COMMENT, user=commenter)
+    discrepancy_comment_add(discrepancy=found.get(ref=WAYBILLS[1]), text=COMMENT, user=commenter)
     dispute = dispute_create(discrepancies=found.filter(type="rate_overcharge"), user=manager_user, note=DISPUTE_NOTE)
     return {"run": run, "bill": run.courier_bill, "dispute": dispute}
 

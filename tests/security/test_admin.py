@@ -28,7 +28,7 @@ def shipment(zto):
 def rejected_row(zto, finance_user):
     start, end = date(2026, 10, 1), date(2026, 10, 31)
     bill = CourierBill.objects.create(
-        period=period_get_or_create(courier=zto, start=start, end=end), courier=zto, period_start=start, period_end=end,
+        period=period_get_or_create(counterparty=zto.counterparty, start=start, end=end), courier=zto, period_start=start, period_end=end,
         file="bills/x.csv", original_filename="中通10月账单.csv", sha256="b" * 64, size_bytes=10, line_count=0, rejected_count=1,
         billed_total=Decimal("0"), uploaded_by=finance_user, read_info={},
     )

@@ -102,7 +102,7 @@ def reconciled(zto, finance_user):
         make_discrepancy(run, w, t, s, b, e, line_no=i + 1 if t != "unknown_waybill" else None)
         for i, (w, t, s, b, e) in enumerate(DISCREPANCIES)
     ]
-    found[0].bill_line, found[0].shipment = line, shipment
-    found[0].details = {"card_id": None, "fee_billed_fen": 260, "fee_zone_fen": 260, "fee_ours_fen": 260}
+    found[0].details = {**found[0].details, "bill_line_id": line.id, "shipment_id": shipment.id,
+                        "card_id": None, "fee_billed_fen": 260, "fee_zone_fen": 260, "fee_ours_fen": 260}
     found[0].save()
     return {"bill": bill, "run": run, "discrepancies": found, "shipment": shipment}

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def waybills(response):
-    return [d.waybill_no for d in response.context["rows"]]
+    return [d.ref for d in response.context["rows"]]
 
 
 def test_default_order_is_biggest_amount_first(clerk_client, reconciled):

@@ -95,9 +95,9 @@ def test_real_bill_from_upload_to_discrepancy_list(clerk_client, demo_rate_card,
     assert f'<span class="value">{run.summary["lines"]}</span>' in html
 
     listed = clerk_client.get(reverse("discrepancy-list"), {"run": run.pk, "type": "weight_overcharge"})
-    assert [(d.waybill_no, str(d.amount_at_stake)) for d in listed.context["rows"]] == [("ZT0000000003", "1.00")]
+    assert [(d.ref, str(d.amount_at_stake)) for d in listed.context["rows"]] == [("ZT0000000003", "1.00")]
     everything = clerk_client.get(reverse("discrepancy-list"), {"run": run.pk})
-    assert [d.waybill_no for d in everything.context["rows"]] == ["ZT0000009999", "ZT0000000002", "ZT0000000003"]
+    assert [d.ref for d in everything.context["rows"]] == ["ZT0000009999", "ZT0000000002", "ZT0000000003"]
 
 
 def test_same_file_again_goes_to_the_first_run_with_a_message(clerk_client, demo_rate_card, our_shipments, no_enqueue):

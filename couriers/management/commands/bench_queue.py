@@ -194,22 +194,22 @@ class Command(BaseCommand):
             slots = []
             for code, _share, prefix in COURIERS:
                 courier = Courier.objects.get(code=code)
-                dispute = Dispute.objects.create(number=f"BENCH-Q-{code}", courier=courier, note=MARK)
+                dispute = Dispute.objects.create(number=f"BENCH-Q-{code}", counterparty_id=courier.counterparty_id, note=MARK)
                 for month in range(1, MONTHS + 1):
                     start = date(YEAR, month, 1)
                     end = date(YEAR, month, calendar.monthrange(YEAR, month)[1])
-                    period = ReconPeriod.objects.create(courier=courier, start=start, end=end, cycle=ReconPeriod.Cycle.MONTHLY)
+                    period = ReconPeriod.objects.create(counterparty_id=courier.counterparty_id, start=start, end=end, cycle=ReconPeriod.Cycle.MONTHLY)
                     bill = CourierBill.objects.create(
                         courier=courier, period=period, period_start=start, period_end=end, file=f"bench/{MARK}.csv",
                         original_filename=f"{MARK}-{code}-{start:%Y-%m}.csv", sha256=f"{MARK}-{code}-{start:%Y-%m}",
                         size_bytes=0,
                     )
-                    run_fields = dict(kind="courier_fee", status=ReconRun.Status.SUCCEEDED, phase=ReconRun.Phase.DONE, courier=courier,
+                    run_fields = dict(kind="courier_fee", status=ReconRun.Status.SUCCEEDED, phase=ReconRun.Phase.DONE, counterparty_id=courier.counterparty_id,
                                       courier_bill=bill, period_start=start, period_end=end, input_filename=MARK, params={"bench": MARK})
                     old_run = ReconRun.objects.create(**run_fields) if len(slots) % SUPERSEDED_EVERY == 0 else None
                     run = ReconRun.objects.create(**run_fields)
                     epoch = int(datetime(YEAR, month, 1, tzinfo=tz).timestamp())
-                    slots.append({"courier_id": courier.id, "code": code, "month": month, "prefix": prefix, "period_id": period.id, "bill_id": bill.id,
+                    slots.append({"counterparty_id": courier.counterparty_id, "code": code, "month": month, "prefix": prefix, "period_id": period.id, "bill_id": bill.id,
                                   "run_id": run.id, "old_run_id": old_run.id if old_run else None, "dispute_id": dispute.id, "epoch": epoch})
         return {"manager": manager, "ops": ops, "slots": slots}
 
@@ -227,7 +227,7 @@ class Command(BaseCommand):
                 if not (bill and runs and dispute):
                     return None
                 epoch = int(datetime(YEAR, month, 1, tzinfo=ZoneInfo(settings.TIME_ZONE)).timestamp())
-                slots.append({"courier_id": bill.courier_id, "code": code, "month": month, "prefix": prefix, "period_id": bill.period_id,
+                slots.append({"counterparty_id": bill.courier.counterparty_id, "code": code, "month": month, "prefix": prefix, "period_id": bill.period_id,
                               "bill_id": bill.id, "run_id": runs[-1].id, "old_run_id": runs[0].id if len(runs) > 1 else None,
                               "dispute_id": dispute.id, "epoch": epoch})
         return {"manager": manager, "ops": ops, "slots": slots} if manager and len(ops) == 5 else None
@@ -239,18 +239,20 @@ class Command(BaseCommand):
             ts = lambda s: f"to_timestamp({s})"  # noqa: E731
             money = lambda fen: f"(({fen})::numeric / 100)"  # noqa: E731
             pad = lambda x, n: f"lpad(({x})::text, {n}, '0')"  # noqa: E731
-            empty_json, recursive = "'{}'::jsonb", ""
+            details = lambda *pairs: "jsonb_build_object(" + ", ".join(pairs) + ")"  # noqa: E731
+            recursive = ""
             series = f"generate_series(1::bigint, {int(rows)}) AS g(i)"
             series_cte = ""
         else:
             ts = lambda s: f"datetime({s}, 'unixepoch')"  # noqa: E731
             money = lambda fen: f"round(({fen}) / 100.0, 2)"  # noqa: E731
             pad = lambda x, n: f"substr('{'0' * n}' || ({x}), -{n}, {n})"  # noqa: E731
-            empty_json, recursive = "'{}'", "RECURSIVE"
+            details = lambda *pairs: "json_object(" + ", ".join(pairs) + ")"  # noqa: E731
+            recursive = "RECURSIVE"
             series = "series AS g"
             series_cte = f"series(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM series WHERE i < {int(rows)}), "
         slot_values = ", ".join(
-            f"({n}, {s['courier_id']}, {s['period_id']}, {s['bill_id']}, {s['run_id']}, "
+            f"({n}, {s['counterparty_id']}, {s['period_id']}, {s['bill_id']}, {s['run_id']}, "
             f"{s['old_run_id'] if s['old_run_id'] else 'NULL'}, {s['dispute_id']}, {s['epoch']}, {_q(s['prefix'])})"
             for n, s in enumerate(fx["slots"])
         )
@@ -267,7 +269,7 @@ class Command(BaseCommand):
         superseded = f"(s.old_run_id IS NOT NULL AND x.u_current < {M // 4})"
         sql = f"""
 WITH {recursive} {series_cte}
-slots(slot, courier_id, period_id, bill_id, run_id, old_run_id, dispute_id, epoch, prefix) AS (VALUES {slot_values}),
+slots(slot, counterparty_id, period_id, bill_id, run_id, old_run_id, dispute_id, epoch, prefix) AS (VALUES {slot_values}),
 d AS (SELECT g.i, {draws}, (g.i * 3131131131 + 1234567891) % 10000000000 AS wb, (g.i * 7777777777 + 99) % 10000000000000000 AS ord FROM {series}),
 x AS (
   SELECT d.*, ({courier_idx}) * {MONTHS} + d.u_period % {MONTHS} AS slot,
@@ -280,9 +282,9 @@ x AS (
   FROM d
 )
 INSERT INTO recon_discrepancy (
-  kind, type, status, waybill_no, order_no, line_no, billed_fee, expected_fee, billed_weight_g, expected_weight_g,
-  billed_province, expected_province, amount_at_stake, reason, details, created_at, courier_id, run_id, bill_id,
-  period_id, is_current, assignee_id, outcome, outcome_reason, recovered_amount, dispute_id, updated_at
+  kind, type, status, ref, ref2, source_line, theirs_amount, ours_amount, details, amount_at_stake, reason, created_at,
+  counterparty_id, run_id, bill_id, period_id, is_current, assignee_id, outcome, outcome_reason, recovered_amount,
+  dispute_id, updated_at, is_claim, carry_key
 )
 SELECT
   'courier_fee', x.type, x.status,
@@ -295,15 +297,16 @@ SELECT
   CASE WHEN x.type IN ('unknown_waybill', 'no_rate', 'courier_mismatch') THEN NULL
        WHEN x.type IN ('duplicate_charge', 'cancelled_shipment_charged') THEN 0
        WHEN x.type = 'rate_undercharge' THEN {money("x.base_fen + x.fen")} ELSE {money("x.base_fen")} END,
-  CASE x.type WHEN 'not_billed' THEN NULL WHEN 'weight_overcharge' THEN x.our_g + 500 + x.u_weight % 2500 ELSE x.our_g END,
-  CASE x.type WHEN 'unknown_waybill' THEN NULL ELSE x.our_g END,
-  CASE x.type WHEN 'not_billed' THEN '' ELSE {province("x.u_province")} END,
-  CASE x.type WHEN 'unknown_waybill' THEN '' WHEN 'zone_mismatch' THEN {province("x.u_province + 3")} ELSE {province("x.u_province")} END,
+  {details(
+      "'billed_weight_g'", "CASE x.type WHEN 'not_billed' THEN NULL WHEN 'weight_overcharge' THEN x.our_g + 500 + x.u_weight % 2500 ELSE x.our_g END",
+      "'expected_weight_g'", "CASE x.type WHEN 'unknown_waybill' THEN NULL ELSE x.our_g END",
+      "'billed_province'", f"CASE x.type WHEN 'not_billed' THEN '' ELSE {province('x.u_province')} END",
+      "'expected_province'", f"CASE x.type WHEN 'unknown_waybill' THEN '' WHEN 'zone_mismatch' THEN {province('x.u_province + 3')} ELSE {province('x.u_province')} END",
+  )},
   {money("x.fen")},
   CASE x.type {" ".join(f"WHEN {_q(t)} THEN {r.format(bw='(x.our_g + 500 + x.u_weight % 2500)', ew='x.our_g', fen='x.fen')}" for t, r in REASONS.items())} END,
-  {empty_json},
   {ts("s.epoch + x.u_time % 2419200")},
-  s.courier_id,
+  s.counterparty_id,
   CASE WHEN {superseded} THEN s.old_run_id ELSE s.run_id END,
   s.bill_id, s.period_id,
   CASE WHEN {superseded} THEN FALSE ELSE TRUE END,
@@ -313,7 +316,9 @@ SELECT
   CASE WHEN x.status = 'resolved' AND x.outcome_if_resolved = 'recovered' THEN
        CASE WHEN x.u_fee % 4 = 0 THEN {money("x.fen / 2")} ELSE {money("x.fen")} END END,
   CASE WHEN x.status = 'disputed' OR (x.status = 'resolved' AND x.outcome_if_resolved = 'recovered') THEN s.dispute_id END,
-  CASE WHEN x.status <> 'open' THEN {ts("s.epoch + x.u_time % 2419200 + 86400")} END
+  CASE WHEN x.status <> 'open' THEN {ts("s.epoch + x.u_time % 2419200 + 86400")} END,
+  x.type NOT IN ('rate_undercharge', 'no_rate', 'not_billed'),
+  x.type || '|' || s.prefix || {pad("x.wb", 10)} || '|' || x.i
 FROM x JOIN slots s ON s.slot = x.slot
 """
         with transaction.atomic(), connection.cursor() as c:
@@ -362,10 +367,10 @@ FROM x JOIN slots s ON s.slot = x.slot
         mine = Discrepancy.objects.filter(run_id__in=runs, is_current=True).order_by("id")
         first = mine.first()
         middle = mine.filter(id__gte=first.id + self.rows // 2) if first else mine
-        row = middle.exclude(order_no="").first() or mine.exclude(order_no="").first()
-        zto_row = middle.filter(courier_id=slot["courier_id"]).first() or mine.filter(courier_id=slot["courier_id"]).first()
+        row = middle.exclude(ref2="").first() or mine.exclude(ref2="").first()
+        zto_row = middle.filter(counterparty_id=slot["counterparty_id"]).first() or mine.filter(counterparty_id=slot["counterparty_id"]).first()
         # A clerk types the first digits of a waybill: 8 characters narrow ZTO's 14-digit numbers to a few dozen rows.
-        prefix = (zto_row.waybill_no if zto_row else "7531")[:8]
+        prefix = (zto_row.ref if zto_row else "7531")[:8]
         users = fx["ops"]
         dispute = Dispute.objects.get(number="BENCH-Q-ZTO")
         queue = Discrepancy.objects.filter(is_current=True).count()
@@ -378,7 +383,7 @@ FROM x JOIN slots s ON s.slot = x.slot
             Scenario("type=weight_overcharge", {"type": "weight_overcharge"}),
             Scenario(f"period=<ZTO {YEAR}-06>", {"period": slot["period_id"]}),
             Scenario(f"q={prefix} (waybill prefix)", {"q": prefix}),
-            Scenario("q=<exact order no>", {"q": row.order_no if row else "none"}),
+            Scenario("q=<exact order no>", {"q": row.ref2 if row else "none"}),
             Scenario("amount_min=50", {"amount_min": "50"}),
             Scenario("status=open&courier=YTO&type=rate_overcharge", {"status": "open", "courier": "YTO", "type": "rate_overcharge"}),
             Scenario("sort by waybill_no", {"ordering": "waybill_no"}),
