@@ -360,7 +360,7 @@ def test_ops_takes_the_demo_discrepancies_from_open_to_recovered_and_the_period_
         )
         assert refused.status == 409
         with translation.override("zh-hans"), pytest.raises(UserFacingError) as closed:
-            period_check_open(period.__class__.objects.select_related("courier").get(pk=period.pk))
+            period_check_open(period.__class__.objects.select_related("counterparty").get(pk=period.pk))
         assert closed.value.code == "period_closed"
         assert closed.value.message in html.unescape(refused.text())
         page.reload()
