@@ -1,6 +1,9 @@
 """Runs, periods, disputes and discrepancies point at a counterparty instead of a courier; a discrepancy's courier
 columns become the generic ones (ref, ref2, source_line, theirs/ours amounts) and what only a courier fee has
 (weights, provinces, bill line, shipment) moves into its details."""
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
@@ -8,6 +11,16 @@ from django.db import migrations, models
 # The courier-fee types that were information when this migration was written.
 INFORMATION = ("rate_undercharge", "no_rate", "not_billed")
 OWED_BY_US = ("rate_undercharge", "not_billed")
+
+
+def fire_deferred_checks(schema_editor):
+    """Runs now the foreign-key checks PostgreSQL deferred for the rows updated above."""
+    # A row updated twice in one transaction queues its deferred foreign-key checks, and PostgreSQL refuses to ALTER
+    # a table with checks pending ("pending trigger events"): the columns dropped or renamed after this step would.
+    if schema_editor.connection.vendor == "postgresql":
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def forward(apps, schema_editor):
@@ -44,11 +57,19 @@ def forward(apps, schema_editor):
                 f"UPDATE {t} SET occurred_on = (l.billed_at AT TIME ZONE %s)::date FROM couriers_courierbillline l "
                 f"WHERE l.id = {t}.bill_line_id AND l.billed_at IS NOT NULL", [settings.TIME_ZONE],
             )
-        else:
-            cursor.execute(
-                f"UPDATE {t} SET occurred_on = (SELECT date(l.billed_at) FROM couriers_courierbillline l "
-                f"WHERE l.id = {t}.bill_line_id) WHERE bill_line_id IS NOT NULL"
-            )
+    if vendor != "postgresql":
+        # SQLite keeps datetimes as UTC text and knows no time zones: its date() would give the UTC day, which is the
+        # day before for a charge billed between midnight and 08:00 in Shanghai.
+        zone = ZoneInfo(settings.TIME_ZONE)
+        Discrepancy = apps.get_model("recon", "Discrepancy")
+        days = defaultdict(list)
+        billed = Discrepancy.objects.filter(bill_line__billed_at__isnull=False).values_list("id", "bill_line__billed_at")
+        for pk, billed_at in billed.iterator():
+            days[billed_at.astimezone(zone).date()].append(pk)
+        for day, ids in days.items():
+            for start in range(0, len(ids), 500):
+                Discrepancy.objects.filter(id__in=ids[start:start + 500]).update(occurred_on=day)
+    fire_deferred_checks(schema_editor)
 
 
 def backward(apps, schema_editor):
@@ -70,6 +91,7 @@ def backward(apps, schema_editor):
                 "billed_province = COALESCE(json_extract(details, '$.billed_province'), ''), expected_province = COALESCE(json_extract(details, '$.expected_province'), ''), "
                 "bill_line_id = json_extract(details, '$.bill_line_id'), shipment_id = json_extract(details, '$.shipment_id')"
             )
+    fire_deferred_checks(schema_editor)
 
 
 def counterparty_fk(**kwargs):
@@ -109,7 +131,12 @@ class Migration(migrations.Migration):
         migrations.AddField(model_name="discrepancy", name="direction", field=models.CharField(choices=[("to_us", "Owed to us"), ("by_us", "Owed by us")], db_default="to_us", default="to_us", max_length=8, verbose_name="direction")),
         migrations.AddField(model_name="discrepancy", name="carry_key", field=models.CharField(blank=True, db_default="", default="", max_length=200, verbose_name="carry-over key")),
         migrations.AddField(model_name="discrepancy", name="occurred_on", field=models.DateField(blank=True, null=True, verbose_name="date")),
-        migrations.RunPython(forward, backward),
+        migrations.RunPython(forward, migrations.RunPython.noop),
+        # Made nullable before they go so that, migrating back, they come back empty and backward() fills them
+        # before they are required again (a required column cannot be added to a table that has rows).
+        migrations.AlterField(model_name="reconperiod", name="courier", field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name="periods", to="couriers.courier", verbose_name="courier")),
+        migrations.AlterField(model_name="dispute", name="courier", field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name="disputes", to="couriers.courier", verbose_name="courier")),
+        migrations.RunPython(migrations.RunPython.noop, backward),
         migrations.RemoveField(model_name="reconrun", name="courier"),
         migrations.RemoveField(model_name="reconperiod", name="courier"),
         migrations.RemoveField(model_name="dispute", name="courier"),
