@@ -69,6 +69,7 @@ SPEC = KindSpec(
     types=TYPES,
     execute="couriers.services.courier_fee_run_execute",
     rerun="couriers.services.courier_fee_run_rerun",
+    reconcile="couriers.services.courier_fee_reconcile",
     source_file_kinds=(("courier_bill", _("courier bill")), ("rate_card", _("rate card")), ("shipments", _("shipments"))),
     queue_columns=QUEUE_COLUMNS,
     export_columns=EXPORT_COLUMNS,

@@ -210,7 +210,8 @@ def courier_bill_submit(
     return BillSubmission(run=run)
 
 
-def courier_bill_rerun(*, bill: CourierBill, user=None, enqueue: bool = True, rerun_of: ReconRun | None = None) -> ReconRun:
+def courier_bill_rerun(*, bill: CourierBill, user=None, enqueue: bool = True, rerun_of: ReconRun | None = None,
+                       params: dict | None = None) -> ReconRun:
     """Reconcile an imported bill again (after a rate-card or shipment fix); the work done on its discrepancies carries over."""
     bill = CourierBill.objects.select_related("courier", "period__counterparty").get(pk=bill.pk)
     if bill.deleted_at is not None:
@@ -220,7 +221,7 @@ def courier_bill_rerun(*, bill: CourierBill, user=None, enqueue: bool = True, re
         run = ReconRun.objects.create(
             kind=RunKind.COURIER_FEE, counterparty_id=bill.courier.counterparty_id, period_start=bill.period_start, period_end=bill.period_end,
             courier_bill=bill, input_filename=bill.original_filename, created_by=user,
-            progress_total=len(run_services.PHASE_ORDER) - 1, rerun_of=rerun_of,
+            progress_total=len(run_services.PHASE_ORDER) - 1, rerun_of=rerun_of, params=params or {},
         )
         audit_record(user=user, object_type="courier_bill", object_id=bill.id, action="rerun", changes={"run": [None, run.id]})
         if enqueue:
@@ -295,6 +296,22 @@ def courier_bill_rerun_affected(*, bill: CourierBill, user=None, enqueue: bool =
     """Reconcile again the other bills whose newest run counted this bill in its former state (before its deletion
     or restore)."""
     return [courier_bill_rerun(bill=run.courier_bill, user=user, enqueue=enqueue) for run in bill_affected_runs(bill=bill)]
+
+
+def courier_fee_reconcile(*, counterparty_code: str, start: date, end: date, as_of: datetime | None, user=None,
+                          enqueue: bool = True) -> list[ReconRun]:
+    """Reconcile again every current bill of a courier (or of every courier) whose period lies within [start, end]."""
+    couriers = Courier.objects.order_by("code")
+    if counterparty_code:
+        couriers = couriers.filter(counterparty__code=counterparty_code)
+        if not couriers.exists():
+            raise UserFacingError("not_a_courier", _("“%(code)s” is not a courier; courier fees are reconciled per courier.")
+                                  % {"code": counterparty_code})
+    bills = (CourierBill.objects.filter(courier__in=couriers, deleted_at__isnull=True, period_start__gte=start, period_end__lte=end)
+             .order_by("courier__code", "period_start", "id"))
+    # Matching does not read as_of yet; it is kept on the run so that the run says what was asked of it.
+    params = {"as_of": as_of.isoformat()} if as_of else {}
+    return [courier_bill_rerun(bill=bill, user=user, enqueue=enqueue, params=params) for bill in bills]
 
 
 # --------------------------------------------------------------------------- the reconciliation

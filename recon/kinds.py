@@ -77,6 +77,9 @@ class KindSpec:
     source_field_labels: str = ""
     reply_key: str = "ref"
     carry_key: tuple[str, ...] = ("type", "ref")
+    # Dotted path of fn(*, counterparty_code, start, end, as_of, user, enqueue) -> list[ReconRun]: what
+    # `manage.py reconcile KIND` calls; a kind without it does not answer the command.
+    reconcile: str = ""
 
     def hook(self, name: str):
         """The callable or object at one of the spec's dotted paths (execute, rerun, detail_context …), or None."""

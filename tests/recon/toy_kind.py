@@ -1,4 +1,6 @@
 """A small kind declared inside the test suite (settings.RECON_EXTRA_KINDS), proving the core needs no edit for one."""
+import dataclasses
+
 from recon.kinds import ColumnSpec, KindSpec, TypeSpec
 
 EXECUTED: list[int] = []
@@ -36,3 +38,22 @@ SPEC = KindSpec(
 )
 
 NOT_A_SPEC = {"code": "toy"}
+
+
+def reconcile(*, counterparty_code, start, end, as_of, user=None, enqueue=True):
+    """One run per shop counterparty (or the one named) over the dates asked."""
+    from recon import services as run_services
+    from recon.models import Counterparty, ReconRun
+
+    shops = Counterparty.objects.filter(kind="shop").order_by("code")
+    if counterparty_code:
+        shops = shops.filter(code=counterparty_code)
+    runs = [ReconRun.objects.create(kind="toy", counterparty=shop, period_start=start, period_end=end, created_by=user,
+                                    params={"as_of": as_of.isoformat()} if as_of else {}) for shop in shops]
+    if enqueue:
+        for run in runs:
+            run_services.run_enqueue(run=run)
+    return runs
+
+
+RECONCILING_SPEC = dataclasses.replace(SPEC, reconcile="tests.recon.toy_kind.reconcile")

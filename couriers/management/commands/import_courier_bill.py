@@ -10,6 +10,7 @@ from recon import services as run_services
 from recon.errors import UserFacingError
 from recon.management.base import ServiceCommand
 from recon.models import ReconRun
+from recon.selectors import run_result
 
 
 class Command(ServiceCommand):
@@ -99,7 +100,7 @@ class Command(ServiceCommand):
             "status": run.status if run else "succeeded",
             "lines": summary.get("lines", bill.line_count if bill else 0),
             "rejected": summary.get("rejected", bill.rejected_count if bill else 0),
-            "by_type": {t: {"count": v["count"], "amount_at_stake": v["amount_at_stake"]} for t, v in (summary.get("by_type") or {}).items()},
+            "by_type": run_result(run=run)["by_type"] if run else {},
         }
         if submission.duplicate:
             data["duplicate"] = True
