@@ -716,9 +716,10 @@ OWED_BY_US_TYPES = frozenset(t.code for t in SPEC.types if t.direction == "by_us
 
 
 def _json_text(values: pd.Series) -> pd.Series:
-    """Strings as JSON string literals (null for missing), column-wise."""
+    """Strings as JSON string literals (null for missing), column-wise: each distinct text is encoded once."""
     text = values.astype(object).where(values.notna(), None).reset_index(drop=True)
-    return text.map(lambda v: "null" if v is None else json.dumps(str(v), ensure_ascii=False))
+    encoded = {v: json.dumps(str(v), ensure_ascii=False) for v in pd.unique(text.dropna())}
+    return text.map(encoded).fillna("null")
 
 
 def _json_details(disc: pd.DataFrame, bill_line: pd.Series) -> pd.Series:

@@ -7,8 +7,6 @@ who may use it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
