@@ -72,6 +72,8 @@ def dispute_kind_spec(dispute: Dispute) -> KindSpec:
     """The kind of a dispute's discrepancies (a dispute holds one kind: it goes to one counterparty)."""
     kind = DisputeItem.objects.filter(dispute=dispute).values_list("discrepancy__kind", flat=True).first()
     return kind_spec(kind or next(iter(kind_specs())))
+
+
 COVER_COLUMNS = ["差异类型", "笔数", "差额合计"]
 COVER_SHEET = "汇总"
 TOTAL_LABEL = "合计"

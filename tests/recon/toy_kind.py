@@ -33,6 +33,7 @@ SPEC = KindSpec(
         ColumnSpec("amount_at_stake", "amount", "amount_at_stake", money=True),
         ColumnSpec("toy_card", "Card", "details.card_id"),
     ),
+    dispute_columns=(ColumnSpec("ref", "单号", "ref"),),
     reply_key="ref",
     carry_key=("type", "ref"),
 )
