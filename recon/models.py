@@ -251,6 +251,7 @@ class Discrepancy(models.Model):
             models.Index(fields=["-created_at", "id"], name="queue_created", condition=models.Q(is_current=True)),
             models.Index(fields=["type", "id"], name="queue_type_id", condition=models.Q(is_current=True)),
             models.Index(fields=["status", "id"], name="queue_status_id", condition=models.Q(is_current=True)),
+            models.Index(fields=["ref", "id"], name="queue_ref_id", condition=models.Q(is_current=True)),
             models.Index(fields=["bill", "type"], name="disc_bill_type"),
             models.Index(fields=["ref"], name="disc_ref_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["ref2"], name="disc_ref2_prefix", opclasses=["varchar_pattern_ops"]),
