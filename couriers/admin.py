@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from recon.admin import ReadOnlyAdmin
-from recon.audit import AuditedAdminMixin
+from recon.core.admin import ReadOnlyAdmin
+from recon.audit.services import AuditedAdminMixin
 
 from .models import ColumnMapping, Courier, CourierBill, RateCard, RateCardBand, RateCardZone, RejectedRow
 

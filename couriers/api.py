@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from recon.models import ReconRun
+from recon.core.models import ReconRun
 
 from .filters import CourierBillFilter, CourierBillLineFilter, RateCardFilter, RejectedRowFilter
 from .models import Courier, CourierBill, RateCard

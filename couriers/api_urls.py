@@ -1,4 +1,4 @@
-"""Courier-fee API endpoints, registered on the API's one router by recon.api_urls."""
+"""Courier-fee API endpoints, registered on the API's one router by recon.api.urls."""
 from .api import CourierBillViewSet, CourierViewSet, RateCardViewSet
 
 ROUTES = [

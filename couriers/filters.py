@@ -2,7 +2,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from recon.ordering import StableOrderingFilter
+from recon.review.ordering import StableOrderingFilter
 
 from .models import CourierBill, CourierBillLine, RateCard, RejectedRow
 

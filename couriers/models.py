@@ -31,7 +31,7 @@ class Courier(models.Model):
         return f"{self.code} {self.name}"
 
     def save(self, *args, **kwargs):
-        from recon.models import Counterparty
+        from recon.core.models import Counterparty
 
         fields = {"kind": Counterparty.Kind.COURIER, "code": self.code, "name": self.name, "name_en": self.name_en,
                   "billing_cycle": self.billing_cycle, "active": self.active}

@@ -8,9 +8,9 @@ import pandas as pd
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from recon.db import fen_of, yuan_of
+from recon.core.db import fen_of, yuan_of
 from recon.engine import FeeStep, RateCardSpec, explain_fee, rates
-from recon.errors import UserFacingError
+from recon.core.errors import UserFacingError
 
 from .models import Courier, CourierBill, CourierBillLine, RateCard
 
@@ -95,7 +95,7 @@ def bill_affected_runs(*, bill: CourierBill) -> list:
     it wrongly now: bills of the same period (not billed) and later bills sharing a waybill (duplicate charges)."""
     from django.db.models import Exists, OuterRef, Q
 
-    from recon.models import AuditEvent, ReconRun
+    from recon.core.models import AuditEvent, ReconRun
 
     changes = list(AuditEvent.objects.filter(object_type="courier_bill", object_id=bill.id, action__in=["delete", "restore"])
                    .order_by("-at", "-id").values_list("at", flat=True)[:2])

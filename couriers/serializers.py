@@ -2,7 +2,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from recon.serializers import ReconRunSerializer
+from recon.api.serializers import ReconRunSerializer
 
 from .models import Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone, RejectedRow
 from .services import BILL_FIELDS, BILL_MODES

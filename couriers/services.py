@@ -17,21 +17,21 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from recon import services as run_services
-from recon.db import (
+from recon.runs import services as run_services
+from recon.core.db import (
     bulk_load, db_to_local_naive, fen_from_db, fetch_by_keys, fetch_frame, int_or_null, is_postgres, local_naive_to_db, money,
     now_db, yuan_of,
 )
 from recon.engine import DEFAULT_REASONS, reconcile_courier_bill
 from recon.engine.text import yuan
-from recon.errors import UserFacingError
+from recon.core.errors import UserFacingError
 from recon.ingest import IngestError, read_courier_bill, read_rate_card
-from recon.audit import audit_record, current_ip
-from recon.models import Discrepancy, DiscrepancyType, ReconRun, RunKind
-from recon.periods import period_check_open, period_get_or_create, period_lock_check, periods_lock
-from recon.review import discrepancies_carry_over
+from recon.audit.services import audit_record, current_ip
+from recon.core.models import Discrepancy, DiscrepancyType, ReconRun, RunKind
+from recon.periods.services import period_check_open, period_get_or_create, period_lock_check, periods_lock
+from recon.review.services import discrepancies_carry_over
 from recon.ingest.specs import BILL_SPEC
-from recon.uploads import check_header, ingest_error, keep_staged, stage_upload
+from recon.files.uploads import check_header, ingest_error, keep_staged, stage_upload
 
 from .kind import SPEC
 from .models import ColumnMapping, Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone, RejectedRow
@@ -776,7 +776,7 @@ def _insert_discrepancies(run: ReconRun, courier: Courier, disc: pd.DataFrame, l
             "created_at": now_db(),
         }
     )
-    from recon.models import Discrepancy
+    from recon.core.models import Discrepancy
 
     bulk_load(Discrepancy._meta.db_table, frame)
 

@@ -1,4 +1,4 @@
-"""Courier-fee pages: bills and rate cards (included at the site's root by recon.web_urls)."""
+"""Courier-fee pages: bills and rate cards (included at the site's root by recon.web.urls)."""
 from django.urls import path
 
 from . import views

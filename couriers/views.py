@@ -11,11 +11,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from recon.db import yuan_of
-from recon.errors import UserFacingError
-from recon.models import AuditEvent
-from recon.views import Column, kg, paginate, sort_headers, style_filter_form
-from recon.writers import rows_to_csv_bytes
+from recon.core.db import yuan_of
+from recon.core.errors import UserFacingError
+from recon.core.models import AuditEvent
+from recon.web.views import Column, kg, paginate, sort_headers, style_filter_form
+from recon.core.writers import rows_to_csv_bytes
 
 from .filters import CourierBillFilter, CourierBillLineFilter, RateCardFilter, RejectedRowFilter
 from .forms import BillUploadForm, RateCardImportForm
@@ -24,7 +24,7 @@ from .selectors import bill_affected_runs, rate_card_explain, rate_card_fee_tabl
 from .services import (
     courier_bill_delete, courier_bill_rerun, courier_bill_rerun_affected, courier_bill_restore, courier_bill_submit, rate_card_import,
 )
-from recon.permissions import requires
+from recon.core.permissions import requires
 
 # Service errors that belong next to a particular field; all others are about the file.
 ERROR_FIELDS = {"invalid_period": "period", "bill_exists": "mode", "replace_which": "replaces", "replace_not_current": "replaces",

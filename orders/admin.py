@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from recon.audit import AuditedAdminMixin, model_values
+from recon.audit.services import AuditedAdminMixin, model_values
 
 from .masking import RECIPIENT_FIELDS, can_see_personal_data, mask_address, mask_name, mask_phone
 from .models import Shipment

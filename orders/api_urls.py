@@ -1,4 +1,4 @@
-"""Our shipments' API endpoints, registered on the API's one router by recon.api_urls."""
+"""Our shipments' API endpoints, registered on the API's one router by recon.api.urls."""
 from .api import ShipmentViewSet
 
 ROUTES = [

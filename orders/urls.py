@@ -1,4 +1,4 @@
-"""Our shipments' pages (included at the site's root by recon.web_urls)."""
+"""Our shipments' pages (included at the site's root by recon.web.urls)."""
 from django.urls import path
 
 from reports import views as reports

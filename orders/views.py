@@ -6,9 +6,9 @@ from decimal import Decimal
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
-from recon.errors import UserFacingError
-from recon.permissions import requires
-from recon.views import Column, kg, paginate, sort_headers, style_filter_form
+from recon.core.errors import UserFacingError
+from recon.core.permissions import requires
+from recon.web.views import Column, kg, paginate, sort_headers, style_filter_form
 
 from .filters import ShipmentFilter
 from .forms import ShipmentImportForm

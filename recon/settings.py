@@ -102,7 +102,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
-    "recon",
+    "recon.core",  # the core app keeps the label "recon" (tables, permissions, migrations)
     "orders",
     "couriers",
     "returns",
@@ -114,14 +114,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "recon.api_errors.ApiErrorMiddleware",  # inside the locale middleware: its messages are translated
+    "recon.api.errors.ApiErrorMiddleware",  # inside the locale middleware: its messages are translated
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "recon.middleware.LoginRequiredMiddleware",
-    "recon.audit.AuditContextMiddleware",
+    "recon.web.middleware.LoginRequiredMiddleware",
+    "recon.audit.services.AuditContextMiddleware",
     # Last, so that it turns the lockout flagged during authentication into the locked-out login page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -171,7 +171,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
-    "recon.login_throttle.LoginThrottleBackend",  # refuses locked-out users and addresses before the password is checked
+    "recon.web.login_throttle.LoginThrottleBackend",  # refuses locked-out users and addresses before the password is checked
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -182,14 +182,14 @@ LOGIN_FAILURES_PER_USER = _int("LOGIN_FAILURES_PER_USER", 5)
 LOGIN_FAILURES_PER_ADDRESS = _int("LOGIN_FAILURES_PER_ADDRESS", 20)
 if LOGIN_FAILURES_PER_USER < 1 or LOGIN_FAILURES_PER_ADDRESS < 1:
     raise ImproperlyConfigured("LOGIN_FAILURES_PER_USER and LOGIN_FAILURES_PER_ADDRESS must be at least 1")
-AXES_HANDLER = "recon.login_throttle.LoginAttemptHandler"
+AXES_HANDLER = "recon.web.login_throttle.LoginAttemptHandler"
 AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_USER
-AXES_LOCKOUT_PARAMETERS = "recon.login_throttle.lockout_parameters"
+AXES_LOCKOUT_PARAMETERS = "recon.web.login_throttle.lockout_parameters"
 AXES_COOLOFF_TIME = _int("LOGIN_COOLOFF_MINUTES", 30) / 60 or None  # hours; 0 keeps the lock until a manager lifts it
-AXES_LOCKOUT_CALLABLE = "recon.login_throttle.lockout_response"
+AXES_LOCKOUT_CALLABLE = "recon.web.login_throttle.lockout_response"
 # The same client address as the audit trail's: REMOTE_ADDR, or X-Forwarded-For behind a proxy that overwrites it.
 AUDIT_TRUST_X_FORWARDED_FOR = _bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
-AXES_CLIENT_IP_CALLABLE = "recon.audit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "recon.audit.services.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
@@ -201,7 +201,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-FORMAT_MODULE_PATH = ["recon.formats"]  # money in Chinese grouped by thousands with commas, as in English
+FORMAT_MODULE_PATH = ["recon.core.formats"]  # money in Chinese grouped by thousands with commas, as in English
 TIME_ZONE = _get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -250,19 +250,19 @@ LOGOUT_REDIRECT_URL = "login"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "recon.login_throttle.ThrottledTokenAuthentication",
+        "recon.web.login_throttle.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # Every endpoint lists the permissions of each action (recon.permissions); an undeclared action is refused.
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "recon.permissions.DeclaredPermissions"],
+    # Every endpoint lists the permissions of each action (recon.core.permissions); an undeclared action is refused.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "recon.core.permissions.DeclaredPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "recon.ordering.OrderingFilter",  # steps aside where the FilterSet sorts
+        "recon.review.ordering.OrderingFilter",  # steps aside where the FilterSet sorts
     ],
-    "DEFAULT_PAGINATION_CLASS": "recon.api_pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "recon.api.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "recon.api_schema.AutoSchema",
-    "EXCEPTION_HANDLER": "recon.api_errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "recon.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "recon.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
@@ -277,12 +277,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a `status`; each enum gets its model's name instead of a hash.
     "ENUM_NAME_OVERRIDES": {
-        "DiscrepancyStatusEnum": "recon.models.Discrepancy.Status",
-        "JobStatusEnum": "recon.models.ReconRun.Status",  # runs and bulk actions share it
-        "PeriodStatusEnum": "recon.models.ReconPeriod.Status",
-        "DisputeStatusEnum": "recon.models.Dispute.Status",
+        "DiscrepancyStatusEnum": "recon.core.models.Discrepancy.Status",
+        "JobStatusEnum": "recon.core.models.ReconRun.Status",  # runs and bulk actions share it
+        "PeriodStatusEnum": "recon.core.models.ReconPeriod.Status",
+        "DisputeStatusEnum": "recon.core.models.Dispute.Status",
         "ShipmentStatusEnum": "orders.models.Shipment.Status",
-        "ShortfallOutcomeEnum": "recon.models.Discrepancy.ShortfallOutcome",  # the outcome and the decision share it
+        "ShortfallOutcomeEnum": "recon.core.models.Discrepancy.ShortfallOutcome",  # the outcome and the decision share it
     },
 }
 

@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import IsAuthenticated
 
-from recon.permissions import API_INDEX, DeclaredPermissions
+from recon.core.permissions import API_INDEX, DeclaredPermissions
 
 
 class SchemaView(SpectacularAPIView):
@@ -31,8 +31,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", include("recon.api_urls")),
+    path("api/v1/", include("recon.api.urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", DocsView.as_view(url_name="schema"), name="swagger-ui"),
-    path("", include("recon.web_urls")),
+    path("", include("recon.web.urls")),
 ]

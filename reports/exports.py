@@ -11,11 +11,11 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from orders.masking import RECIPIENT_FIELDS, mask_recipients
 from orders.models import Shipment
-from recon.db import db_to_local_naive
+from recon.core.db import db_to_local_naive
 from recon.engine.text import kg
 from recon.kinds import ColumnSpec, kind_specs, type_choices
-from recon.models import Discrepancy
-from recon.writers import frame_to_csv_bytes, xlsx_frame_writer
+from recon.core.models import Discrepancy
+from recon.core.writers import frame_to_csv_bytes, xlsx_frame_writer
 
 # A column whose attribute is this shows the label of the row's type in the reader's language.
 TYPE_LABEL = "type_label"

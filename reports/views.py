@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from orders.filters import ShipmentFilter
 from orders.masking import can_see_personal_data
 from orders.models import Shipment
-from recon.permissions import requires
-from recon.selectors import discrepancy_filter
+from recon.core.permissions import requires
+from recon.review.selectors import discrepancy_filter
 
 from .exports import discrepancies_csv, discrepancies_xlsx, shipments_csv, shipments_xlsx
 

@@ -111,7 +111,7 @@ def zto(db):
 def demo_rate_card(zto):
     """The demo contract card for ZTO, imported through the real spreadsheet path."""
     from couriers.services import rate_card_import
-    from recon.demo import rate_card_frame
+    from couriers.demo_data import rate_card_frame
 
     buffer = io.BytesIO()
     rate_card_frame().to_excel(buffer, index=False)
@@ -123,7 +123,7 @@ def demo_rate_card(zto):
 def no_enqueue(monkeypatch):
     """Keep submissions queued: the test runs the worker's service itself."""
     calls = []
-    monkeypatch.setattr("recon.services.run_enqueue", lambda *, run: calls.append(run.id))
+    monkeypatch.setattr("recon.runs.services.run_enqueue", lambda *, run: calls.append(run.id))
     return calls
 
 
@@ -209,7 +209,7 @@ def queued_worker(tmp_path):
 
 
 def wait_for_run(run_id: int, timeout: float = 120):
-    from recon.models import ReconRun
+    from recon.core.models import ReconRun
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

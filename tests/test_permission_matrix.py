@@ -286,8 +286,8 @@ def test_exclusions_still_exist():
 @pytest.fixture
 def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F811
     """Everything a URL can point at, and one signed-in caller per role."""
-    from recon.audit import audit_record
-    from recon.models import BulkAction, DiscrepancyAttachment, Dispute, DisputeItem, SavedFilter
+    from recon.audit.services import audit_record
+    from recon.core.models import BulkAction, DiscrepancyAttachment, Dispute, DisputeItem, SavedFilter
 
     settings.MEDIA_ROOT = tmp_path / "media"
     users = {role: UserFactory(username=f"matrix-{role}", role=role) for role in ROLES if role not in (ANONYMOUS, OUTSIDER)}

@@ -1,6 +1,6 @@
 """The matching engine: pure pandas, data frames in, classified rows out, each with a readable reason."""
-from .courier_fee import DEFAULT_REASONS, DISCREPANCY_COLUMNS, CourierFeeResult, reconcile_courier_bill
-from .rates import FeeExplanation, FeeStep, RateBook, RateCardSpec, explain_fee
+from recon.engine.courier_fee import DEFAULT_REASONS, DISCREPANCY_COLUMNS, CourierFeeResult, reconcile_courier_bill
+from recon.engine.rates import FeeExplanation, FeeStep, RateBook, RateCardSpec, explain_fee
 
 __all__ = ["DEFAULT_REASONS", "DISCREPANCY_COLUMNS", "CourierFeeResult", "FeeExplanation", "FeeStep", "RateBook", "RateCardSpec", "explain_fee",
            "reconcile_courier_bill"]

@@ -17,8 +17,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .rates import RateBook, RateCardSpec
-from .text import fields_of, fill, kg, yuan
+from recon.engine.rates import RateBook, RateCardSpec
+from recon.engine.text import fields_of, fill, kg, yuan
 
 LINE_COLUMNS = ["line_no", "waybill_no", "billed_fee_fen", "billed_weight_g", "billed_province", "billed_at"]
 SHIPMENT_COLUMNS = [

@@ -3,8 +3,8 @@
 The generic pieces (sniff_format, read_tables, find_header, the clean.* parsers) serve every importer;
 read_courier_bill, read_shipments and read_rate_card are the three readers built on them.
 """
-from .bills import read_courier_bill
-from .clean import (
+from recon.ingest.bills import read_courier_bill
+from recon.ingest.clean import (
     MoneyError,
     cell_text,
     money_fen,
@@ -15,13 +15,13 @@ from .clean import (
     parse_scaled,
     parse_weight_g,
 )
-from .errors import IngestError
-from .header import Field, TableSpec, find_header, header_key
-from .rate_cards import read_rate_card
-from .readers import decode_text, read_tables, sniff_format
-from .regions import normalize_province
-from .shipments import read_shipments
-from .table import ParsedTable
+from recon.ingest.errors import IngestError
+from recon.ingest.header import Field, TableSpec, find_header, header_key
+from recon.ingest.rate_cards import read_rate_card
+from recon.ingest.readers import decode_text, read_tables, sniff_format
+from recon.ingest.regions import normalize_province
+from recon.ingest.shipments import read_shipments
+from recon.ingest.table import ParsedTable
 
 __all__ = [
     "Field",

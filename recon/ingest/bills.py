@@ -2,14 +2,14 @@
 import numpy as np
 import pandas as pd
 
-from . import errors
-from .clean import cell_text, normalize_waybill, parse_datetime, parse_money_fen, parse_weight_g
-from .guard import run_isolated
-from .errors import IngestError, _
-from .readers import SheetTable, read_tables
-from .regions import normalize_province
-from .specs import BILL_SPEC
-from .table import (
+from recon.ingest import errors
+from recon.ingest.clean import cell_text, normalize_waybill, parse_datetime, parse_money_fen, parse_weight_g
+from recon.ingest.guard import run_isolated
+from recon.ingest.errors import IngestError, _
+from recon.ingest.readers import SheetTable, read_tables
+from recon.ingest.regions import normalize_province
+from recon.ingest.specs import BILL_SPEC
+from recon.ingest.table import (
     ParsedTable,
     classify_rows,
     column_or_blank,

@@ -1,6 +1,6 @@
 """The one error type of the ingest package, and message translation that works with or without Django.
 
-The package imports no Django: the app that uses it hands in its translation function (recon.apps), and
+The package imports no Django: the app that uses it hands in its translation function (recon.core.apps), and
 messages are translated with it when an error or a reason is built, in the language of the request or task.
 """
 from collections.abc import Callable

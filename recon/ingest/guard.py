@@ -24,8 +24,8 @@ import zlib
 
 import numpy as np
 
-from .errors import IngestError, _, corrupt_file
-from .limits import limits
+from recon.ingest.errors import IngestError, _, corrupt_file
+from recon.ingest.limits import limits
 
 LIMIT_EXCEEDED = "limit_exceeded"
 

@@ -11,7 +11,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 
-from .header import HEADER_SEARCH_ROWS
+from recon.ingest.header import HEADER_SEARCH_ROWS
 
 SHEET_PREFIX_BYTES = 4 * 1024 * 1024
 SHARED_PREFIX_BYTES = 8 * 1024 * 1024

@@ -1,4 +1,4 @@
-"""What an uploaded file may hold before any parser opens it; set from Django settings at start (recon.apps)."""
+"""What an uploaded file may hold before any parser opens it; set from Django settings at start (recon.core.apps)."""
 from dataclasses import dataclass, fields, replace
 
 

@@ -5,16 +5,16 @@ import re
 import numpy as np
 import pandas as pd
 
-from . import errors
-from .bills import weight_unit_of
-from .clean import cell_text, parse_money_fen, parse_weight_g
-from .guard import run_isolated
-from .errors import IngestError, _
-from .header import header_key
-from .readers import SheetTable, read_tables
-from .regions import PROVINCES, normalize_province, split_provinces
-from .specs import BAND_RE, RATE_CARD_SPEC
-from .table import (
+from recon.ingest import errors
+from recon.ingest.bills import weight_unit_of
+from recon.ingest.clean import cell_text, parse_money_fen, parse_weight_g
+from recon.ingest.guard import run_isolated
+from recon.ingest.errors import IngestError, _
+from recon.ingest.header import header_key
+from recon.ingest.readers import SheetTable, read_tables
+from recon.ingest.regions import PROVINCES, normalize_province, split_provinces
+from recon.ingest.specs import BAND_RE, RATE_CARD_SPEC
+from recon.ingest.table import (
     ParsedTable,
     classify_rows,
     column_or_blank,

@@ -12,12 +12,12 @@ import olefile
 import pandas as pd
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from . import errors
-from .clean import cell_text
-from .errors import IngestError, _, corrupt_file, gettext_noop
-from .guard import check_xlsx, column_letters, refuse
-from .header import HEADER_SEARCH_ROWS, HeaderMatch, TableSpec, find_header
-from .limits import limits
+from recon.ingest import errors
+from recon.ingest.clean import cell_text
+from recon.ingest.errors import IngestError, _, corrupt_file, gettext_noop
+from recon.ingest.guard import check_xlsx, column_letters, refuse
+from recon.ingest.header import HEADER_SEARCH_ROWS, HeaderMatch, TableSpec, find_header
+from recon.ingest.limits import limits
 
 _SNIFF_BYTES = 64 * 1024
 _WHITESPACE = b" \t\r\n\x0b\x0c"
@@ -311,7 +311,7 @@ def check_xlsx_head(path, filename: str, spec: TableSpec, overrides: dict[str, s
 
     Raises the same errors as read_tables when the first rows of every sheet were read and hold no header.
     """
-    from .head import read_head
+    from recon.ingest.head import read_head
 
     sheets = read_head(path)
     if sheets is None:

@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from .clean import cell_text
+from recon.ingest.clean import cell_text
 
 PROVINCES = (
     "北京", "天津", "上海", "重庆",

@@ -4,10 +4,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..writers import csv_text_undone
-from . import errors
-from .bills import weight_unit_of
-from .clean import (
+from recon.core.writers import csv_text_undone
+from recon.ingest import errors
+from recon.ingest.bills import weight_unit_of
+from recon.ingest.clean import (
     cell_text,
     clean_text,
     lost_digits,
@@ -17,12 +17,12 @@ from .clean import (
     parse_money_fen,
     parse_weight_g,
 )
-from .guard import run_isolated
-from .errors import IngestError, _
-from .readers import SheetTable, _mark_controls, read_tables
-from .regions import normalize_province
-from .specs import SHIPMENT_SPEC
-from .table import (
+from recon.ingest.guard import run_isolated
+from recon.ingest.errors import IngestError, _
+from recon.ingest.readers import SheetTable, _mark_controls, read_tables
+from recon.ingest.regions import normalize_province
+from recon.ingest.specs import SHIPMENT_SPEC
+from recon.ingest.table import (
     ParsedTable,
     classify_rows,
     column_or_blank,

@@ -1,7 +1,7 @@
 """The columns of each kind of file we import, with the names people give them."""
 import re
 
-from .header import Field, TableSpec
+from recon.ingest.header import Field, TableSpec
 
 WAYBILL_SYNONYMS = (
     "运单号", "快递单号", "运单编号", "运单号码", "快递单号码", "单号", "面单号", "物流单号", "物流单号码",

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .clean import cell_text
-from .errors import _, gettext_noop
-from .readers import SheetTable
+from recon.ingest.clean import cell_text
+from recon.ingest.errors import _, gettext_noop
+from recon.ingest.readers import SheetTable
 
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
 TOTALS_RE = r"合计|总计|小计|汇总|total"

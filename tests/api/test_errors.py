@@ -8,8 +8,8 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import ValidationError
 
-from recon.api_errors import exception_handler
-from recon.models import AuditEvent, ReconRun
+from recon.api.errors import exception_handler
+from recon.core.models import AuditEvent, ReconRun
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def test_a_crash_under_api_answers_json_500_and_is_logged(http, monkeypatch, cap
     def boom(self, request, *args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr("recon.api.ReconRunViewSet.list", boom)
+    monkeypatch.setattr("recon.api.views.ReconRunViewSet.list", boom)
     with caplog.at_level(logging.ERROR, logger="django.request"):
         r = http.get("/api/v1/runs/")
     assert r.status_code == 500
@@ -46,7 +46,7 @@ def test_a_crash_under_api_answers_json_500_and_is_logged(http, monkeypatch, cap
 
 
 def test_a_crash_answers_in_english_when_asked(http, monkeypatch):
-    monkeypatch.setattr("recon.api.ReconRunViewSet.retrieve", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("recon.api.views.ReconRunViewSet.retrieve", lambda *a, **k: 1 / 0)
     r = http.get("/api/v1/runs/1/", HTTP_ACCEPT_LANGUAGE="en")
     assert (r.status_code, r["Content-Type"]) == (500, "application/json")
     assert r.json()["error"]["message"] == "Something went wrong on our side. The error has been logged; please try again later."

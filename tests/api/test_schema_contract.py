@@ -98,10 +98,10 @@ def _seed(tmp_path: Path) -> dict:
 
     from couriers.models import Courier, CourierBill, RateCard, RejectedRow
     from orders.models import Shipment
-    from recon.disputes import dispute_create
-    from recon.models import AuditEvent, BulkAction, Discrepancy, ReconRun, SavedFilter
-    from recon.periods import period_close, period_get_or_create
-    from recon.review import bulk_action_submit, discrepancy_attachment_add, discrepancy_comment_add
+    from recon.disputes.services import dispute_create
+    from recon.core.models import AuditEvent, BulkAction, Discrepancy, ReconRun, SavedFilter
+    from recon.periods.services import period_close, period_get_or_create
+    from recon.review.services import bulk_action_submit, discrepancy_attachment_add, discrepancy_comment_add
 
     call_command("seed_demo", lines=200, stdout=io.StringIO())
     users = get_user_model().objects

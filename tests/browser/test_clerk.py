@@ -1,6 +1,6 @@
 """What a finance clerk does in a real browser: log in, upload a messy bill, watch it run, work the discrepancies.
 
-The bill comes from recon.demo with known injected errors, and a real Celery worker reconciles it, so the
+The bill comes from couriers.demo_data with known injected errors, and a real Celery worker reconciles it, so the
 numbers on the pages are checked against what was injected, to the fen.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from recon.demo import generate, price_fen, rate_card_frame, write_messy_csv, write_messy_xlsx
+from couriers.demo_data import generate, price_fen, rate_card_frame, write_messy_csv, write_messy_xlsx
 
 from .conftest import screenshot
 

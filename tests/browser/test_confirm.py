@@ -39,7 +39,7 @@ def test_deleting_a_bill_asks_and_cancel_keeps_it(page, zto, manager_user):
 
 
 def test_a_bulk_write_off_asks_once_and_cancel_changes_nothing(page, zto, ops_user):
-    from recon.models import Discrepancy
+    from recon.core.models import Discrepancy
 
     bill = make_bill(zto, ops_user)
     d = make_discrepancy(make_run(zto, ops_user, bill), "ZT00000001", "rate_overcharge", "2.00", "4.60", "2.60")

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(tra
 
 def test_clerk_is_told_which_limit_a_file_breaks(page, live_worker, finance_user, tmp_path):
     from couriers.models import CourierBill
-    from recon.models import ReconRun
+    from recon.core.models import ReconRun
 
     log_in(page, "alice", "alice-pass-123")
     fill_upload_form(page)

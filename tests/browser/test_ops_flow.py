@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 from django.utils import translation
 
-from recon.demo import generate, write_messy_csv
+from couriers.demo_data import generate, write_messy_csv
 
 from .conftest import screenshot
 
@@ -34,7 +34,7 @@ COVER_SHEET, TOTAL_LABEL = "汇总", "合计"
 def october(demo_rate_card, zto, no_enqueue, tmp_path, settings):
     """October's ZTO bill with errors of every type injected, reconciled by the services as the worker would."""
     from recon.kinds import information_types
-    from recon.models import Discrepancy
+    from recon.core.models import Discrepancy
     from tests.couriers.test_bill_reconciliation import load_shipments, submit_and_run
 
     settings.MEDIA_ROOT = tmp_path / "media"  # dispute files and replies stay out of var/
@@ -172,9 +172,9 @@ def read_cover(path) -> tuple[dict[str, tuple[int, int]], tuple[int, int]]:
 def test_ops_takes_the_demo_discrepancies_from_open_to_recovered_and_the_period_is_closed(
     page, browser, live_server, october, people, tmp_path,
 ):
-    from recon.errors import UserFacingError
-    from recon.models import DiscrepancyType
-    from recon.periods import period_check_open
+    from recon.core.errors import UserFacingError
+    from recon.core.models import DiscrepancyType
+    from recon.periods.services import period_check_open
 
     with translation.override("zh-hans"):
         zh_type = {value: str(label) for value, label in DiscrepancyType.choices}

@@ -9,10 +9,10 @@ from django.db.models import Count
 from couriers.models import CourierBill, CourierBillLine, RejectedRow
 from couriers.services import courier_bill_submit
 from orders.services import shipments_bulk_create
-from recon import services as run_services
-from recon.demo import generate, write_messy_csv, write_messy_xlsx
-from recon.errors import UserFacingError
-from recon.models import Discrepancy, ReconRun
+from recon.runs import services as run_services
+from couriers.demo_data import generate, write_messy_csv, write_messy_xlsx
+from recon.core.errors import UserFacingError
+from recon.core.models import Discrepancy, ReconRun
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from couriers.models import CourierBillLine
 from couriers.selectors import rate_card_specs
 from couriers.services import courier_bill_rerun, courier_bill_submit
 from orders.services import shipments_bulk_create
-from recon import services as run_services
-from recon.db import fen_from_db, fen_of, yuan_of
-from recon.models import Discrepancy, ReconRun
+from recon.runs import services as run_services
+from recon.core.db import fen_from_db, fen_of, yuan_of
+from recon.core.models import Discrepancy, ReconRun
 
 # Each of these, read back as the nearest float and truncated after * 100, loses a fen (12.87 -> 1286).
 FEW_FEN_SHORT = [1287, 29, 115, 230, 435]

@@ -4,8 +4,8 @@ from datetime import date
 import pytest
 
 from couriers.selectors import period_bounds
-from recon.errors import UserFacingError
-from recon.periods import period_get_or_create
+from recon.core.errors import UserFacingError
+from recon.periods.services import period_get_or_create
 
 
 @pytest.mark.parametrize(("text", "start", "end"), [

@@ -9,11 +9,11 @@ from rest_framework.test import APIClient
 
 from couriers.models import CourierBill
 from couriers.services import courier_bill_delete, courier_bill_submit
-from recon import services as run_services
-from recon.demo import generate, write_messy_csv, write_messy_xlsx
-from recon.errors import UserFacingError
-from recon.models import Discrepancy, DiscrepancyComment, ReconRun
-from recon.review import discrepancy_assign, discrepancy_comment_add
+from recon.runs import services as run_services
+from couriers.demo_data import generate, write_messy_csv, write_messy_xlsx
+from recon.core.errors import UserFacingError
+from recon.core.models import Discrepancy, DiscrepancyComment, ReconRun
+from recon.review.services import discrepancy_assign, discrepancy_comment_add
 from tests.couriers.test_bill_reconciliation import assert_matches_injected, load_shipments
 
 pytestmark = pytest.mark.django_db

@@ -71,6 +71,6 @@ class CourierBillLineFactory(factory.django.DjangoModelFactory):
 
 
 def _period(courier, start, end):
-    from recon.periods import period_get_or_create
+    from recon.periods.services import period_get_or_create
 
     return period_get_or_create(counterparty=courier.counterparty, start=start, end=end)

@@ -114,7 +114,7 @@ def test_mask_recipients_masks_a_copy_and_leaves_other_columns():
 
 
 def test_many_rows_demo_recipients_are_all_masked():
-    from recon.demo import generate
+    from couriers.demo_data import generate
 
     ships = generate(2000, seed=3).shipments
     masked = mask_recipients(ships)

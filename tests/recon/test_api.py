@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from recon import services as run_services
-from recon.demo import generate, write_messy_csv
+from recon.runs import services as run_services
+from couriers.demo_data import generate, write_messy_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def test_upload_returns_202_then_the_run_can_be_polled_and_filtered(token_client
     ],
 )
 def test_bad_uploads_get_a_4xx_json_error_and_leave_nothing(api_client, payload, code, status, no_enqueue):
-    from recon.models import ReconRun
+    from recon.core.models import ReconRun
 
     payload["file"].name = "bill.xlsx" if code == "corrupt_file" else "bill.csv"
     r = api_client.post("/api/v1/courier-bills/", payload, format="multipart")

@@ -3,7 +3,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from recon.models import AuditEvent, BulkAction, Discrepancy
+from recon.core.models import AuditEvent, BulkAction, Discrepancy
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from recon.models import AuditEvent
+from recon.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def test_settings_page_changes_are_recorded_and_managers_only(client, manager_us
 
 
 def test_the_trail_page_filters_and_exports(reconciled, ops_user, manager_user, auditor_user, client):
-    from recon.review import discrepancy_set_status
+    from recon.review.services import discrepancy_set_status
 
     d = reconciled["discrepancies"][0]
     discrepancy_set_status(discrepancy=d, status="investigating", user=ops_user)
@@ -67,8 +67,8 @@ def test_the_trail_page_filters_and_exports(reconciled, ops_user, manager_user, 
 
 
 def test_bill_upload_is_recorded_with_the_uploaders_address(demo_rate_card, zto, finance_user, tmp_path, client, no_enqueue):
-    from recon import services as run_services
-    from recon.demo import generate, write_messy_csv
+    from recon.runs import services as run_services
+    from couriers.demo_data import generate, write_messy_csv
 
     data = generate(50, seed=5)
     path = tmp_path / "bill.csv"

@@ -14,11 +14,11 @@ from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from couriers.models import CourierBill
-from recon.filters import QUEUE_SORTS, SORT_FIELDS
+from recon.review.filters import QUEUE_SORTS, SORT_FIELDS
 from couriers.management.commands.bench_queue import MARK, Command
 from recon.kinds import information_types
-from recon.models import Discrepancy, DiscrepancyType, ReconPeriod, ReconRun
-from recon.selectors import keyset_page, queue_totals
+from recon.core.models import Discrepancy, DiscrepancyType, ReconPeriod, ReconRun
+from recon.review.selectors import keyset_page, queue_totals
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from recon.demo import generate, rate_card_frame, write_messy_csv
+from couriers.demo_data import generate, rate_card_frame, write_messy_csv
 
 pytestmark = pytest.mark.django_db
 

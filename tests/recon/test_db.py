@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from django.db import connection
 
-from recon.db import bulk_load, copy_text, int_or_null, local_naive_to_db, money
+from recon.core.db import bulk_load, copy_text, int_or_null, local_naive_to_db, money
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_text_ints_nulls_and_money_come_back_exactly(scratch):
 
 
 def test_large_frames_go_in_blocks_in_order(scratch, monkeypatch):
-    monkeypatch.setattr("recon.db.COPY_BLOCK_ROWS", 4)
+    monkeypatch.setattr("recon.core.db.COPY_BLOCK_ROWS", 4)
     frame = pd.DataFrame({"n": np.arange(11, dtype=np.int64), "label": [f"行{i}\t" if i % 3 else None for i in range(11)]})
     assert bulk_load(scratch, frame) == 11
     assert [(r[0], r[2]) for r in read_back(scratch)] == [(i, f"行{i}\t" if i % 3 else None) for i in range(11)]

@@ -12,14 +12,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
-from recon.demo import generate, write_messy_csv
-from recon.disputes import (
+from couriers.demo_data import generate, write_messy_csv
+from recon.disputes.services import (
     discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
     dispute_selection,
 )
-from recon.filters import DisputeFilter
-from recon.errors import UserFacingError
-from recon.models import AuditEvent, Discrepancy, DiscrepancyType, Dispute, DisputeItem, ReconPeriod
+from recon.review.filters import DisputeFilter
+from recon.core.errors import UserFacingError
+from recon.core.models import AuditEvent, Discrepancy, DiscrepancyType, Dispute, DisputeItem, ReconPeriod
 from tests.couriers.test_bill_reconciliation import load_shipments, submit_and_run
 from tests.factories import CourierFactory, DiscrepancyFactory, UserFactory
 

@@ -14,8 +14,8 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from couriers.models import CourierBill, CourierBillLine, RejectedRow
-from recon import services as run_services
-from recon.models import Discrepancy, ReconRun
+from recon.runs import services as run_services
+from recon.core.models import Discrepancy, ReconRun
 from tests import hostile
 from tests.conftest import wait_for_run
 

@@ -9,14 +9,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from django.utils import translation
 
-from recon.filters import DiscrepancyFilter
+from recon.review.filters import DiscrepancyFilter
 from recon.kinds import (
     UnknownKind, claim_types, column_value, information_types, kind_choices, kind_spec, kind_specs, type_choices, type_label,
     type_spec,
 )
-from recon.models import Discrepancy, ReconRun
-from recon.services import run_execute, run_rerun
-from recon.templatetags.audit_labels import audit_value
+from recon.core.models import Discrepancy, ReconRun
+from recon.runs.services import run_execute, run_rerun
+from recon.core.templatetags.audit_labels import audit_value
 from tests.recon import toy_kind
 
 TOY = {"toy": "tests.recon.toy_kind.SPEC"}

@@ -6,7 +6,7 @@ import pytest
 
 from couriers.services import courier_bill_submit, rate_card_import
 from orders.services import shipments_bulk_create
-from recon.demo import generate, rate_card_frame, write_messy_csv
+from couriers.demo_data import generate, rate_card_frame, write_messy_csv
 from tests.conftest import wait_for_run
 
 # serialized_rollback restores the couriers the data migration created once the flush has emptied the tables

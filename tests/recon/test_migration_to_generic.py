@@ -142,7 +142,7 @@ def test_old_rows_move_to_the_generic_columns(old_rows):
     made = old_rows
     migrate(latest())
     from couriers.models import Courier
-    from recon.models import Counterparty, Discrepancy, DiscrepancyComment, DisputeItem, Dispute, ReconPeriod, ReconRun
+    from recon.core.models import Counterparty, Discrepancy, DiscrepancyComment, DisputeItem, Dispute, ReconPeriod, ReconRun
 
     zto = Courier.objects.get(pk=made["couriers"]["ZTO"])
     jtx = Courier.objects.get(pk=made["couriers"]["JTX"])

@@ -4,10 +4,10 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from recon.errors import UserFacingError
-from recon.models import Discrepancy, ReconPeriod
-from recon.periods import period_close
-from recon.review import discrepancy_resolve, discrepancy_set_status
+from recon.core.errors import UserFacingError
+from recon.core.models import Discrepancy, ReconPeriod
+from recon.periods.services import period_close
+from recon.review.services import discrepancy_resolve, discrepancy_set_status
 
 # serialized_rollback: a transactional test before this one flushed the couriers and roles the migrations made.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

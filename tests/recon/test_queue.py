@@ -5,10 +5,10 @@ import pytest
 from django.urls import reverse
 
 from couriers.services import courier_bill_delete, courier_bill_rerun, courier_bill_restore
-from recon import review
-from recon.errors import UserFacingError
-from recon.models import AuditEvent, BulkAction, Discrepancy, DiscrepancyComment, ReconPeriod
-from recon.review import bulk_action_execute, bulk_action_submit, discrepancy_assign, discrepancy_comment_add, discrepancy_resolve
+from recon.review import services as review
+from recon.core.errors import UserFacingError
+from recon.core.models import AuditEvent, BulkAction, Discrepancy, DiscrepancyComment, ReconPeriod
+from recon.review.services import bulk_action_execute, bulk_action_submit, discrepancy_assign, discrepancy_comment_add, discrepancy_resolve
 from tests.couriers.test_bill_reconciliation import load_shipments, submit_and_run
 
 from .conftest import make_bill, make_discrepancy, make_run
@@ -64,7 +64,7 @@ def test_assignee_me_and_by_id(worked, client, ops_user_2):
 def test_period_filter_and_totals_per_period_and_courier(worked, ops_client, zto, finance_user):
     from datetime import date
 
-    from recon.periods import period_get_or_create
+    from recon.periods.services import period_get_or_create
 
     nov = period_get_or_create(counterparty=zto.counterparty, start=date(2026, 11, 1), end=date(2026, 11, 30))
     bill = make_bill(zto, finance_user, sha="b" * 64)
@@ -108,7 +108,7 @@ def test_bulk_on_the_whole_filter_runs_on_a_worker_with_progress(worked, ops_use
     monkeypatch.setattr(review, "BULK_SYNC_LIMIT", 1)
     monkeypatch.setattr(review, "BULK_CHUNK", 1)
     queued = []
-    monkeypatch.setattr("recon.tasks.bulk_action_execute_task.delay", lambda job_id: queued.append(job_id))
+    monkeypatch.setattr("recon.runs.tasks.bulk_action_execute_task.delay", lambda job_id: queued.append(job_id))
     with django_capture_on_commit_callbacks(execute=True):
         job = bulk_action_submit(action="comment", params={"text": "checked with the warehouse"}, query="status=open&status=disputed", user=ops_user)
     assert (job.status, job.progress_total, queued) == ("pending", 3, [job.id])
@@ -163,8 +163,8 @@ def test_the_queue_page_has_a_query_budget(zto, finance_user, ops_client, django
 
 
 def test_reconciling_again_keeps_the_work_done(demo_rate_card, zto, no_enqueue, tmp_path, ops_user, finance_user):
-    from recon import services as run_services
-    from recon.demo import generate, write_messy_csv
+    from recon.runs import services as run_services
+    from couriers.demo_data import generate, write_messy_csv
 
     data = generate(300, seed=21)
     load_shipments(data)
@@ -188,7 +188,7 @@ def test_reconciling_again_keeps_the_work_done(demo_rate_card, zto, no_enqueue, 
     new_b = Discrepancy.objects.get(run=rerun, type=b.type, ref=b.ref, source_line=b.source_line)
     assert (new_a.status, new_a.outcome, new_a.recovered_amount) == ("resolved", "recovered", a.amount_at_stake)
     assert list(new_b.comments.values_list("text", flat=True)) == ["asked the warehouse for the scale photo"]
-    from recon.selectors import discrepancy_history
+    from recon.review.selectors import discrepancy_history
 
     assert [e.action for e in discrepancy_history(new_a)] == ["carry_over", "resolve"]
 

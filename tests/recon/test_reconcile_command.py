@@ -7,9 +7,9 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import translation
 
-from recon.demo import generate, write_messy_csv
-from recon.models import Counterparty, Discrepancy, ReconRun
-from recon.review import discrepancy_assign
+from couriers.demo_data import generate, write_messy_csv
+from recon.core.models import Counterparty, Discrepancy, ReconRun
+from recon.review.services import discrepancy_assign
 from tests.couriers.test_bill_reconciliation import load_shipments, submit_and_run
 
 pytestmark = pytest.mark.django_db

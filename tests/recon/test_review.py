@@ -5,11 +5,11 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from recon.errors import UserFacingError
-from recon.models import AuditEvent, Discrepancy, DiscrepancyComment, ReconPeriod
-from recon.periods import period_close, period_reopen
-from recon.review import discrepancy_assign, discrepancy_comment_add, discrepancy_resolve, discrepancy_set_status
-from recon.services import setting_change
+from recon.core.errors import UserFacingError
+from recon.core.models import AuditEvent, Discrepancy, DiscrepancyComment, ReconPeriod
+from recon.periods.services import period_close, period_reopen
+from recon.review.services import discrepancy_assign, discrepancy_comment_add, discrepancy_resolve, discrepancy_set_status
+from recon.runs.services import setting_change
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from django.db import connection
 
 from couriers.services import courier_bill_submit, rate_card_import
 from orders.services import shipments_bulk_create
-from recon.demo import generate, rate_card_frame, write_messy_csv
+from couriers.demo_data import generate, rate_card_frame, write_messy_csv
 from tests.conftest import ROOT, CeleryWorker, _database_url, wait_for_run
 
 
@@ -81,8 +81,8 @@ def _seed(tmp_path, n: int, seed: int):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_killed_mid_save_leaves_nothing_and_a_rerun_saves_every_line_once(tmp_path, settings, api_client):
     from couriers.models import CourierBill, CourierBillLine
-    from recon.models import Discrepancy, ReconRun
-    from recon.services import run_recover_stale
+    from recon.core.models import Discrepancy, ReconRun
+    from recon.runs.services import run_recover_stale
 
     zto, data = _seed(tmp_path, 400, seed=41)
     path = tmp_path / "bill.csv"
@@ -195,8 +195,8 @@ class broker_url:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_redis_down_at_upload_or_restarted_empty_the_runs_are_sent_again(tmp_path, settings, api_client, client, finance_user):
-    from recon.models import ReconRun
-    from recon.services import run_requeue_pending
+    from recon.core.models import ReconRun
+    from recon.runs.services import run_requeue_pending
 
     zto, data = _seed(tmp_path, 300, seed=43)
     halves = {"a": data.bill.iloc[:150], "b": data.bill.iloc[150:]}
@@ -314,7 +314,7 @@ from datetime import date
 from couriers.models import Courier
 from couriers.services import courier_bill_submit, rate_card_import
 from orders.services import shipments_bulk_create
-from recon.demo import generate, rate_card_frame, write_messy_csv
+from couriers.demo_data import generate, rate_card_frame, write_messy_csv
 zto = Courier.objects.get(code="ZTO")
 buf = io.BytesIO(); rate_card_frame().to_excel(buf, index=False); buf.seek(0)
 rate_card_import(file=buf, filename="card.xlsx", courier=zto, effective_from=date(2026, 1, 1))
@@ -330,8 +330,8 @@ print(json.dumps({{"run": run.id, "lines": len(data.bill), "discrepancies": sum(
 # The user's "run it again", done in this process (a worker taking a rerun is the kill test's part).
 RERUN = """
 import json
-from recon.models import ReconRun
-from recon.services import run_execute, run_rerun
+from recon.core.models import ReconRun
+from recon.runs.services import run_execute, run_rerun
 again = run_rerun(run=ReconRun.objects.get(id={run}), enqueue=False)
 run_execute(run_id=again.id)
 again.refresh_from_db()
@@ -343,7 +343,7 @@ print(json.dumps({{"run": again.id, "status": again.status, "rerun_of": again.re
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the copy of the test database has its couriers
 def test_postgresql_stopped_mid_run_the_run_ends_failed_and_a_rerun_succeeds(tmp_path):
-    from recon.tasks import run_execute_task
+    from recon.runs.tasks import run_execute_task
 
     cluster = PostgresCluster()
     worker = None
@@ -407,7 +407,7 @@ def _submit(path, zto):
 
 
 def _run_at(run, **fields):
-    from recon.models import ReconRun
+    from recon.core.models import ReconRun
 
     ReconRun.objects.filter(id=run.id).update(**fields)
     run.refresh_from_db()
@@ -420,9 +420,9 @@ def test_the_requeue_sweep_sends_pending_runs_again_backing_off(monkeypatch, set
 
     from django.utils import timezone
 
-    from recon.models import ReconRun
-    from recon.services import run_requeue_pending
-    from recon.tasks import run_execute_task
+    from recon.core.models import ReconRun
+    from recon.runs.services import run_requeue_pending
+    from recon.runs.tasks import run_execute_task
 
     sent = []
     monkeypatch.setattr(run_execute_task, "apply_async", lambda args, **kw: sent.append(args[0]))
@@ -451,7 +451,7 @@ def test_the_stale_sweep_fails_only_runs_whose_heartbeat_stopped(settings, bill_
 
     from django.utils import timezone
 
-    from recon.services import run_recover_stale
+    from recon.runs.services import run_recover_stale
 
     settings.RUN_HEARTBEAT_TIMEOUT_SECONDS = 90
     now = timezone.now()
@@ -477,8 +477,8 @@ def test_a_run_failed_by_the_sweep_while_it_saved_saves_nothing(monkeypatch, tmp
 
     from couriers.models import CourierBill, CourierBillLine
     from couriers.services import discrepancies_carry_over
-    from recon.models import Discrepancy, ReconRun
-    from recon.services import run_execute
+    from recon.core.models import Discrepancy, ReconRun
+    from recon.runs.services import run_execute
 
     zto, data = _seed(tmp_path, 120, seed=59)
     path = tmp_path / "bill.csv"
@@ -545,8 +545,8 @@ def test_the_same_file_while_its_run_is_alive_points_to_it(api_client, bill_file
 
 @pytest.mark.django_db
 def test_the_same_file_of_a_bill_whose_last_run_failed_offers_to_run_it_again(api_client, client, finance_user, bill_file, zto, no_enqueue):
-    from recon.models import ReconRun
-    from recon.services import run_execute
+    from recon.core.models import ReconRun
+    from recon.runs.services import run_execute
 
     first = _submit(bill_file[0], zto).run
     run_execute(run_id=first.id)
@@ -593,7 +593,7 @@ def test_only_a_failed_run_can_be_run_again(api_client, bill_file, zto, no_enque
 
 @pytest.mark.django_db
 def test_the_run_it_again_button_starts_a_new_run_of_the_stored_upload(client, finance_user, bill_file, zto, no_enqueue):
-    from recon.models import ReconRun
+    from recon.core.models import ReconRun
 
     failed = _run_at(_submit(bill_file[0], zto).run, status="failed", phase="failed", error_code="database_unavailable")
     client.force_login(finance_user)
@@ -610,7 +610,7 @@ def test_import_command_exits_3_while_the_files_run_is_in_flight(capsys, bill_fi
     from django.core.management import call_command
     from django.utils import timezone
 
-    from recon.models import ReconRun
+    from recon.core.models import ReconRun
 
     path = str(bill_file[0])
     args = ("import_courier_bill", path, "--courier", "ZTO", "--period", "2026-10")
@@ -632,8 +632,8 @@ def test_import_command_exits_3_while_the_files_run_is_in_flight(capsys, bill_fi
 def test_import_command_exits_1_on_a_failed_run_and_reruns_it_with_rerun(capsys, bill_file, zto, no_enqueue):
     from django.core.management import call_command
 
-    from recon.models import ReconRun
-    from recon.services import run_execute
+    from recon.core.models import ReconRun
+    from recon.runs.services import run_execute
 
     run = _submit(bill_file[0], zto).run
     run_execute(run_id=run.id)

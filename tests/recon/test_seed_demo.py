@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 def test_seed_demo_gives_each_role_a_login_and_an_open_queue(tmp_path, settings, capsys):
     from django.contrib.auth import authenticate
 
-    from recon.models import Discrepancy, ReconRun
+    from recon.core.models import Discrepancy, ReconRun
 
     settings.VAR_DIR = tmp_path
     call_command("seed_demo", lines=200)

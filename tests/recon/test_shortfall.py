@@ -10,15 +10,15 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from couriers.models import Courier
-from recon.disputes import dispute_answer_record, dispute_create
-from recon.errors import UserFacingError
-from recon.models import AuditEvent, Discrepancy, DisputeItem
-from recon.periods import period_get_or_create
-from recon.review import (
+from recon.disputes.services import dispute_answer_record, dispute_create
+from recon.core.errors import UserFacingError
+from recon.core.models import AuditEvent, Discrepancy, DisputeItem
+from recon.periods.services import period_get_or_create
+from recon.review.services import (
     bulk_action_submit, discrepancy_resolve, discrepancy_set_status, discrepancy_shortfall_accept,
     discrepancy_shortfall_reopen, discrepancy_shortfall_write_off,
 )
-from recon.selectors import queue_totals
+from recon.review.selectors import queue_totals
 from tests.web.conftest import make_bill, make_discrepancy, make_run
 
 pytestmark = pytest.mark.django_db
@@ -306,7 +306,7 @@ def test_the_pages_show_the_shortfall_and_decide_it(book, ops_user, client):
 
 
 def test_an_undecided_shortfall_keeps_its_period_open(book, ops_user, manager_user):
-    from recon.periods import period_close
+    from recon.periods.services import period_close
 
     october = book["ZT10000001"].period
     discrepancy_resolve(discrepancy=book["ZT10000001"], outcome="recovered", amount="3.00", user=ops_user)

@@ -4,12 +4,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from recon.disputes import dispute_selection
-from recon.errors import UserFacingError
-from recon.models import Discrepancy, claim_q
-from recon.periods import period_close
-from recon.selectors import queue_totals
-from recon.views import stakes_by_courier
+from recon.disputes.services import dispute_selection
+from recon.core.errors import UserFacingError
+from recon.core.models import Discrepancy, claim_q
+from recon.periods.services import period_close
+from recon.review.selectors import queue_totals
+from recon.web.views import stakes_by_courier
 from tests.web.conftest import make_bill, make_discrepancy, make_run
 
 pytestmark = pytest.mark.django_db

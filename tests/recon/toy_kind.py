@@ -43,8 +43,8 @@ NOT_A_SPEC = {"code": "toy"}
 
 def reconcile(*, counterparty_code, start, end, as_of, user=None, enqueue=True):
     """One run per shop counterparty (or the one named) over the dates asked."""
-    from recon import services as run_services
-    from recon.models import Counterparty, ReconRun
+    from recon.runs import services as run_services
+    from recon.core.models import Counterparty, ReconRun
 
     shops = Counterparty.objects.filter(kind="shop").order_by("code")
     if counterparty_code:

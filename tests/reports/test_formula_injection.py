@@ -18,10 +18,10 @@ from django.urls import reverse
 
 from orders.models import Shipment
 from orders.services import shipment_import
-from recon.disputes import dispute_create
-from recon.models import Discrepancy
-from recon.review import discrepancy_comment_add
-from recon.writers import csv_text, frame_to_csv_bytes
+from recon.disputes.services import dispute_create
+from recon.core.models import Discrepancy
+from recon.review.services import discrepancy_comment_add
+from recon.core.writers import csv_text, frame_to_csv_bytes
 from tests.factories import UserFactory
 from tests.couriers.test_bill_reconciliation import submit_and_run
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from couriers.models import ColumnMapping, Courier, CourierBill, RejectedRow
 from orders.models import Shipment
-from recon.models import AuditEvent
-from recon.periods import period_get_or_create
+from recon.core.models import AuditEvent
+from recon.periods.services import period_get_or_create
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from recon.demo import generate, rate_card_frame, write_messy_csv
+from couriers.demo_data import generate, rate_card_frame, write_messy_csv
 from tests.conftest import ROOT
 
 # Transactional: the grants must be committed for the app role's own connection to see them. serialized_rollback: an
@@ -115,8 +115,8 @@ import json
 from django.core.management import call_command
 from couriers.models import CourierBill
 from couriers.services import courier_bill_rerun
-from recon.models import AuditEvent, ReconRun
-from recon.services import run_execute
+from recon.core.models import AuditEvent, ReconRun
+from recon.runs.services import run_execute
 call_command("import_shipments", {str(shipments)!r})
 call_command("import_shipments", {str(shipments)!r})
 call_command("import_rate_card", {str(card)!r}, "--courier", "ZTO", "--effective-from", "2026-01-01", "--volumetric-divisor", "8000")

@@ -5,7 +5,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from recon.models import AuditEvent
+from recon.core.models import AuditEvent
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

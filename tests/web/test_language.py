@@ -1,7 +1,7 @@
 """The product speaks Simplified Chinese by default: pages and stored reasons."""
 import pytest
 
-from recon.models import Discrepancy
+from recon.core.models import Discrepancy
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ def test_default_language_is_simplified_chinese(client, finance_user):
 
 def test_stored_reasons_are_in_chinese(demo_rate_card, zto, no_enqueue, tmp_path):
     from couriers.services import courier_bill_submit
-    from recon import services as run_services
+    from recon.runs import services as run_services
 
     from orders.services import shipments_bulk_create
 

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from orders.models import Shipment
-from recon.models import ReconRun
-from recon.review import discrepancies_carry_over
+from recon.core.models import ReconRun
+from recon.review.services import discrepancies_carry_over
 from tests.factories import RateCardFactory
 
 from .conftest import make_bill, make_discrepancy, make_run, shipped_at

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from couriers.models import CourierBill, RateCard
 from orders.models import Shipment
-from recon import services as run_services
-from recon.models import Discrepancy, ReconRun
+from recon.runs import services as run_services
+from recon.core.models import Discrepancy, ReconRun
 
 from .conftest import make_bill, make_run, shipped_at
 
@@ -146,7 +146,7 @@ def test_shipment_import_of_an_empty_file_shows_the_error(clerk_client):
 
 
 def test_rate_card_import_goes_to_the_card(clerk_client, zto):
-    from recon.demo import rate_card_frame
+    from couriers.demo_data import rate_card_frame
 
     buffer = io.BytesIO()
     rate_card_frame().to_excel(buffer, index=False)

@@ -15,9 +15,9 @@ from couriers.models import CourierBill, RateCard
 from couriers.selectors import courier_get
 from couriers.services import courier_bill_submit, rate_card_import
 from orders.services import shipments_bulk_create
-from recon import services as run_services
-from recon.demo import generate, rate_card_frame, write_messy_csv
-from recon.models import ReconRun
+from recon.runs import services as run_services
+from couriers.demo_data import generate, rate_card_frame, write_messy_csv
+from recon.core.models import ReconRun
 
 PHASES = ["read", "validate", "load", "match", "persist"]
 

@@ -30,7 +30,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from couriers.models import Courier, CourierBill
-from recon.models import Discrepancy, Dispute, ReconPeriod, ReconRun
+from recon.core.models import Discrepancy, Dispute, ReconPeriod, ReconRun
 
 MARK = "bench-queue"
 YEAR = 2040
@@ -410,7 +410,7 @@ FROM x JOIN slots s ON s.slot = x.slot
 
     def middle_cursor(self, queue: int) -> str:
         """The `next` cursor of the row halfway down the default order, as if a clerk had paged that far."""
-        from recon.selectors import _encode
+        from recon.review.selectors import _encode
 
         current = Discrepancy.objects.filter(is_current=True).order_by("-amount_at_stake", "id")
         row = current.values_list("amount_at_stake", "id")[queue // 2] if queue else ("0", 0)

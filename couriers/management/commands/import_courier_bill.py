@@ -6,11 +6,11 @@ from django.core.management.base import CommandError
 
 from couriers.selectors import courier_get
 from couriers.services import BillSubmission, courier_bill_submit
-from recon import services as run_services
-from recon.errors import UserFacingError
-from recon.management.base import ServiceCommand
-from recon.models import ReconRun
-from recon.selectors import run_result
+from recon.runs import services as run_services
+from recon.core.errors import UserFacingError
+from recon.core.management.base import ServiceCommand
+from recon.core.models import ReconRun
+from recon.review.selectors import run_result
 
 
 class Command(ServiceCommand):

@@ -2,7 +2,7 @@ from django.core.management.base import CommandError
 
 from couriers.selectors import courier_get
 from couriers.services import rate_card_import
-from recon.management.base import ServiceCommand, parse_date
+from recon.core.management.base import ServiceCommand, parse_date
 
 
 class Command(ServiceCommand):

@@ -13,8 +13,8 @@ from couriers.models import Courier, CourierBill, RateCard
 from couriers.selectors import courier_get
 from couriers.services import courier_bill_submit, rate_card_import
 from orders.services import shipments_bulk_create
-from recon import services as run_services
-from recon.demo import generate, rate_card_frame, write_messy_csv, write_messy_xlsx
+from recon.runs import services as run_services
+from couriers.demo_data import generate, rate_card_frame, write_messy_csv, write_messy_xlsx
 
 DEMO_USERS = [
     # username, password, role (group), staff/superuser, description

@@ -3,7 +3,7 @@ import json
 from django.core.management.base import CommandError
 
 from orders.services import shipment_import
-from recon.management.base import ServiceCommand
+from recon.core.management.base import ServiceCommand
 
 
 class Command(ServiceCommand):

@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
-from recon.management.base import ServiceCommand
-from recon.models import Discrepancy, ReconRun
+from recon.core.management.base import ServiceCommand
+from recon.core.models import Discrepancy, ReconRun
 from reports.exports import discrepancies_csv, discrepancies_xlsx
 
 
