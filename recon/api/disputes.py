@@ -14,7 +14,7 @@ from recon.disputes.services import (
     REFUSED_TO, discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
     dispute_totals_by_type,
 )
-from recon.review.filters import DisputeFilter
+from recon.disputes.filters import DisputeFilter
 from recon.core.models import Discrepancy, Dispute, DisputeItem
 from recon.core.permissions import DeclaredPermissions
 

@@ -13,15 +13,21 @@ from rest_framework.response import Response
 
 from recon.api.pagination import KeysetPagination
 from recon.core.errors import UserFacingError
-from recon.review.filters import DiscrepancyFilter, ReconRunFilter
+from recon.review.filters import DiscrepancyFilter
+from recon.runs.filters import ReconRunFilter
 from recon.core.models import AuditEvent, BulkAction, Discrepancy, ReconPeriod, ReconRun, SavedFilter
 from recon.periods.services import period_close, period_reopen
 from recon.review.services import (
-    SHORTFALL_DECISIONS, bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
+    SHORTFALL_DECISIONS,
+    discrepancy_assign,
+    discrepancy_attachment_add,
+    discrepancy_comment_add,
+    discrepancy_set_status,
 )
-from recon.review.selectors import (
-    InvalidFilter, assignee_lookup, audit_event_list, discrepancy_history, discrepancy_list, queue_totals, recon_period_list,
-)
+from recon.review.bulk import bulk_action_submit
+from recon.review.selectors import InvalidFilter, assignee_lookup, discrepancy_history, discrepancy_list, queue_totals
+from recon.audit.selectors import audit_event_list
+from recon.periods.selectors import recon_period_list
 from recon.api.serializers import (
     AssignSerializer, AttachmentSerializer, AttachmentUploadSerializer, AuditEventQuerySerializer, AuditEventSerializer,
     BulkActionRequestSerializer, BulkActionSerializer, CommentSerializer, DiscrepancySerializer, PeriodQuerySerializer,

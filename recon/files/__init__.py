@@ -1,0 +1,1 @@
+"""Uploaded files: the checks every upload gets before anything is stored."""

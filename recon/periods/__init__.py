@@ -1,0 +1,1 @@
+"""Reconciliation periods per counterparty: locking, close and reopen."""

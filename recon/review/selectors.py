@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 
 from recon.review.filters import QUEUE_SORTS, SORT_FIELDS
-from recon.core.models import AuditEvent, Counterparty, Discrepancy, ReconPeriod, claim_q
+from recon.core.models import Counterparty, Discrepancy, ReconPeriod, claim_q
 
 DEFAULT_SORT = "-amount_at_stake"
 
@@ -290,28 +290,6 @@ def discrepancies_from_query(*, query: str, user, empty_message: str = ""):
         ) from exc
 
 
-def audit_event_filter(*, params):
-    """The audit trail's FilterSet bound to these parameters (the page shows its form)."""
-    from recon.review.filters import AuditEventFilter
-
-    return AuditEventFilter(params, queryset=AuditEvent.objects.all())
-
-
-def audit_event_list(*, params) -> QuerySet:
-    """The audit events a filter selects; none for a filter that does not validate."""
-    filterset = audit_event_filter(params=params)
-    return filterset.qs if filterset.is_valid() else AuditEvent.objects.none()
-
-
-def recon_period_list(*, params) -> QuerySet:
-    """Periods under a filter (courier, status), newest first; none for a filter that does not validate."""
-    from recon.review.filters import ReconPeriodFilter
-
-    periods = ReconPeriod.objects.select_related("counterparty", "closed_by").order_by("-start", "counterparty__code")
-    filterset = ReconPeriodFilter(params, queryset=periods)
-    return filterset.qs if filterset.is_valid() else periods.none()
-
-
 def assignee_lookup(raw, *, me=None):
     """The user a form or API names as assignee: an id, a username, `me`, or nobody (empty or `none`)."""
     from django.contrib.auth import get_user_model
@@ -331,13 +309,3 @@ def assignee_lookup(raw, *, me=None):
     return user
 
 
-def run_result(*, run) -> dict:
-    """A run as the commands print it with --json: run_id, status, kind and, per type, count and amount at stake."""
-    by_type = (run.summary or {}).get("by_type") or {}
-    return {
-        "run_id": run.id,
-        "status": run.status,
-        "kind": run.kind,
-        "by_type": {t: {"count": v["count"], "amount_at_stake": f"{Decimal(str(v['amount_at_stake'])):.2f}"}
-                    for t, v in by_type.items()},
-    }

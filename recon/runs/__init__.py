@@ -1,0 +1,1 @@
+"""Reconciliation runs: the outbox, the Celery tasks, heartbeats and sweeps, and the dispatch to each kind's service."""

@@ -25,6 +25,6 @@ def run_requeue_pending() -> int:
 
 @shared_task(name="recon.tasks.bulk_action_execute_task")
 def bulk_action_execute_task(bulk_action_id: int) -> None:
-    from recon.review import services as review
+    from recon.review import bulk
 
-    review.bulk_action_execute(bulk_action_id=bulk_action_id)
+    bulk.bulk_action_execute(bulk_action_id=bulk_action_id)

@@ -17,7 +17,7 @@ from recon.disputes.services import (
     discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
     dispute_selection, dispute_totals_by_type, left_out_message,
 )
-from recon.review.filters import DisputeFilter
+from recon.disputes.filters import DisputeFilter
 from recon.core.errors import UserFacingError
 from recon.core.models import AuditEvent, Dispute, DisputeItem
 from recon.core.permissions import requires

@@ -15,7 +15,9 @@ from recon.core.models import AuditEvent, Discrepancy, ReconPeriod, Setting
 from recon.periods.services import period_close, period_reopen
 from recon.runs.services import KNOWN_SETTINGS, setting_change
 from recon.core.permissions import requires
-from recon.review.selectors import audit_event_filter, keyset_page, name_assignees, queue_totals, recon_period_list
+from recon.audit.selectors import audit_event_filter
+from recon.review.selectors import keyset_page, name_assignees, queue_totals
+from recon.periods.selectors import recon_period_list
 from recon.web.views import paginate
 from recon.core.writers import frame_to_csv_bytes, frame_to_xlsx_bytes
 

@@ -17,8 +17,13 @@ from recon.kinds import ColumnSpec, column_value, kind_spec, kind_specs
 from recon.core.models import BulkAction, Discrepancy, ReconPeriod, SavedFilter
 from recon.core.permissions import may_work, requires
 from recon.review.services import (
-    SHORTFALL_DECISIONS, SKIP_REASONS, bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
+    SHORTFALL_DECISIONS,
+    discrepancy_assign,
+    discrepancy_attachment_add,
+    discrepancy_comment_add,
+    discrepancy_set_status,
 )
+from recon.review.bulk import SKIP_REASONS, bulk_action_submit
 from recon.review.selectors import (
     assignee_lookup, discrepancy_filter, discrepancy_history, keyset_page, name_assignees, queue_totals, workers,
 )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from recon.review.filters import ReconRunFilter
+from recon.runs.filters import ReconRunFilter
 from recon.kinds import kind_spec, type_specs
 from recon.core.models import Counterparty, Discrepancy, ReconRun, claim_q
 from recon.core.errors import UserFacingError

@@ -101,7 +101,8 @@ def _seed(tmp_path: Path) -> dict:
     from recon.disputes.services import dispute_create
     from recon.core.models import AuditEvent, BulkAction, Discrepancy, ReconRun, SavedFilter
     from recon.periods.services import period_close, period_get_or_create
-    from recon.review.services import bulk_action_submit, discrepancy_attachment_add, discrepancy_comment_add
+    from recon.review.bulk import bulk_action_submit
+    from recon.review.services import discrepancy_attachment_add, discrepancy_comment_add
 
     call_command("seed_demo", lines=200, stdout=io.StringIO())
     users = get_user_model().objects

@@ -17,7 +17,7 @@ from recon.disputes.services import (
     discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
     dispute_selection,
 )
-from recon.review.filters import DisputeFilter
+from recon.disputes.filters import DisputeFilter
 from recon.core.errors import UserFacingError
 from recon.core.models import AuditEvent, Discrepancy, DiscrepancyType, Dispute, DisputeItem, ReconPeriod
 from tests.couriers.test_bill_reconciliation import load_shipments, submit_and_run

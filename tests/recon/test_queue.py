@@ -5,10 +5,12 @@ import pytest
 from django.urls import reverse
 
 from couriers.services import courier_bill_delete, courier_bill_rerun, courier_bill_restore
+from recon.review import bulk
 from recon.review import services as review
 from recon.core.errors import UserFacingError
 from recon.core.models import AuditEvent, BulkAction, Discrepancy, DiscrepancyComment, ReconPeriod
-from recon.review.services import bulk_action_execute, bulk_action_submit, discrepancy_assign, discrepancy_comment_add, discrepancy_resolve
+from recon.review.bulk import bulk_action_execute, bulk_action_submit
+from recon.review.services import discrepancy_assign, discrepancy_comment_add, discrepancy_resolve
 from tests.couriers.test_bill_reconciliation import load_shipments, submit_and_run
 
 from .conftest import make_bill, make_discrepancy, make_run
@@ -105,8 +107,8 @@ def test_bulk_on_ticked_rows_changes_what_it_may_and_counts_the_rest(worked, ops
 
 
 def test_bulk_on_the_whole_filter_runs_on_a_worker_with_progress(worked, ops_user, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(review, "BULK_SYNC_LIMIT", 1)
-    monkeypatch.setattr(review, "BULK_CHUNK", 1)
+    monkeypatch.setattr(bulk, "BULK_SYNC_LIMIT", 1)
+    monkeypatch.setattr(bulk, "BULK_CHUNK", 1)
     queued = []
     monkeypatch.setattr("recon.runs.tasks.bulk_action_execute_task.delay", lambda job_id: queued.append(job_id))
     with django_capture_on_commit_callbacks(execute=True):

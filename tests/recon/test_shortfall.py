@@ -14,9 +14,13 @@ from recon.disputes.services import dispute_answer_record, dispute_create
 from recon.core.errors import UserFacingError
 from recon.core.models import AuditEvent, Discrepancy, DisputeItem
 from recon.periods.services import period_get_or_create
+from recon.review.bulk import bulk_action_submit
 from recon.review.services import (
-    bulk_action_submit, discrepancy_resolve, discrepancy_set_status, discrepancy_shortfall_accept,
-    discrepancy_shortfall_reopen, discrepancy_shortfall_write_off,
+    discrepancy_resolve,
+    discrepancy_set_status,
+    discrepancy_shortfall_accept,
+    discrepancy_shortfall_reopen,
+    discrepancy_shortfall_write_off,
 )
 from recon.review.selectors import queue_totals
 from tests.web.conftest import make_bill, make_discrepancy, make_run

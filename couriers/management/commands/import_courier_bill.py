@@ -10,7 +10,7 @@ from recon.runs import services as run_services
 from recon.core.errors import UserFacingError
 from recon.core.management.base import ServiceCommand
 from recon.core.models import ReconRun
-from recon.review.selectors import run_result
+from recon.runs.selectors import run_result
 
 
 class Command(ServiceCommand):

@@ -15,7 +15,7 @@ from recon.runs import services as run_services
 from recon.kinds import UnknownKind, kind_spec, kind_specs
 from recon.core.management.base import ServiceCommand
 from recon.core.models import Counterparty, ReconRun
-from recon.review.selectors import run_result
+from recon.runs.selectors import run_result
 
 
 def _day(value: str, option: str) -> date:
