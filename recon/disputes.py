@@ -26,7 +26,7 @@ from .ingest import IngestError, read_tables
 from .ingest.guard import run_isolated
 from .ingest.clean import cell_text, normalize_ref, parse_money_fen
 from .ingest.header import Field, TableSpec
-from .ingest.table import classify_rows, column_or_blank, describe
+from .ingest.table import TOTALS_RE, classify_rows, column_or_blank, describe
 from .kinds import ColumnSpec, KindSpec, information_types, kind_spec, kind_specs, type_choices
 from .models import Counterparty, Discrepancy, Dispute, DisputeItem, ReconPeriod
 from . import selectors
@@ -791,17 +791,16 @@ def dispute_answer_record(*, dispute: Dispute, answers: list[dict], refused_to: 
 
 def _reply_answers(path, filename: str, spec: KindSpec) -> tuple[list[dict], list[dict], list[dict], list[str]]:
     """(answers, unreadable rows, rows skipped, sheet names) of a reply file; every row is one of the three or blank."""
-    try:
-        tables = read_tables(path, filename, reply_table_spec(spec))
-    except IngestError as exc:
-        raise ingest_error(exc) from exc
+    tables = read_tables(path, filename, reply_table_spec(spec))
     normalize = spec.hook("reply_normalize") or normalize_ref
     answers, errors, skipped = [], [], []
     for table in tables.tables:
         waybill, waybill_reason = normalize(column_or_blank(table, "waybill_no"))
         ok = (waybill_reason == "").to_numpy()
         header_waybill = normalize(pd.Series([table.header_text("waybill_no")], dtype=object))[0].iloc[0]
-        kinds = classify_rows(table, ~ok | (waybill == header_waybill).to_numpy())
+        # A reference that is any text is "valid" in a totals row too (合计): such rows are looked at as well.
+        totals_key = waybill.astype(str).str.contains(TOTALS_RE, case=False, regex=True).to_numpy(dtype=bool)
+        kinds = classify_rows(table, ~ok | (waybill == header_waybill).to_numpy() | totals_key)
         credited_fen, credited_bad = parse_money_fen(column_or_blank(table, "credited"))
         credited_text = cell_text(column_or_blank(table, "credited")).to_numpy(dtype=object)
         types = cell_text(column_or_blank(table, "type")).to_numpy(dtype=object)
@@ -834,7 +833,11 @@ def dispute_reply_import(*, dispute: Dispute, file, filename: str, refused_to: s
     try:
         # Parsed in a child process under the upload limits, like every other upload.
         spec = dispute_kind_spec(dispute)
-        answers, errors, skipped, sheets = run_isolated(_reply_answers, staged.path, staged.filename, spec, filename=staged.filename)
+        try:
+            answers, errors, skipped, sheets = run_isolated(_reply_answers, staged.path, staged.filename, spec, filename=staged.filename)
+        except IngestError as exc:
+            # Raised here, not in the child: only an IngestError comes back from it as a refusal rather than a crash.
+            raise ingest_error(exc) from exc
         if not answers and not errors:
             raise UserFacingError(
                 "no_answers", _("The reply has no credited amounts filled in (column 确认退款金额 or similar)."), {"skipped": skipped},
