@@ -43,3 +43,16 @@ def test_seed_demo_calls_each_kinds_demo_hook_in_the_kinds_order(tmp_path, setti
     seeded = out.index("toy demo seeded")
     assert out[seeded - 1].startswith("bill reconciled: run #") and out[seeded + 1:seeded + 3] == ["", "Demo logins:"]
     assert out[-2:] == [f"Sample files to upload (another month's bill, messy shapes): {tmp_path / 'demo'}", "Toy sample files: none"]
+
+
+def test_a_demo_hook_may_be_the_function_itself():
+    from django.test import override_settings
+
+    from recon.kinds import kind_spec
+    from tests.recon import toy_kind
+
+    with override_settings(RECON_EXTRA_KINDS={"toy": "tests.recon.toy_kind.CALLABLE_DEMO_SPEC"}):
+        assert kind_spec("toy").hook("demo") is toy_kind.demo
+    with override_settings(RECON_EXTRA_KINDS={"toy": "tests.recon.toy_kind.DEMO_SPEC"}):
+        assert kind_spec("toy").hook("demo") is toy_kind.demo
+        assert kind_spec("toy").hook("reconcile") is None

@@ -143,3 +143,14 @@ def test_a_reply_without_the_reference_column_is_refused_with_the_columns_it_nee
     assert (err.value.code, err.value.message) == (
         "header_not_found", "No header row with the expected columns was found in “reply.csv”. Required: waybill_no, credited.")
     assert Discrepancy.objects.get(ref="R1").status == "disputed"
+
+
+def test_a_courier_reply_is_still_keyed_by_every_name_of_a_waybill_column_and_read_as_waybill_numbers():
+    from recon.ingest.clean import normalize_waybill
+    from recon.ingest.specs import WAYBILL_SYNONYMS
+    from recon.kinds import kind_spec
+
+    spec = kind_spec("courier_fee")
+    key = disputes.reply_table_spec(spec).fields[0]
+    assert (key.name, key.synonyms, key.required) == ("waybill_no", WAYBILL_SYNONYMS, True)
+    assert spec.hook("reply_normalize") is normalize_waybill and spec.reply_noun == "waybill"

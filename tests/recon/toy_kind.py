@@ -74,3 +74,5 @@ def demo(*, lines, period, out_dir, stdout):
 
 
 DEMO_SPEC = dataclasses.replace(SPEC, demo="tests.recon.toy_kind.demo")
+# The same hook given as the function itself rather than its dotted path.
+CALLABLE_DEMO_SPEC = dataclasses.replace(SPEC, demo=demo)
