@@ -5,6 +5,7 @@ this file and not the core.
 """
 from django.utils.translation import gettext_lazy as _
 
+from recon.ingest.specs import WAYBILL_SYNONYMS
 from recon.kinds import ColumnSpec, KindSpec, TypeSpec
 
 OVERCHARGED = _("charged more than the rate card")
@@ -78,5 +79,10 @@ SPEC = KindSpec(
     detail_context="couriers.views.discrepancy_detail_context",
     source_field_labels="couriers.forms.BILL_FIELD_LABELS",
     reply_key="ref",
+    # A courier answers on our sheet or on its own table: any name a waybill column goes by, read as a waybill number.
+    reply_headers=WAYBILL_SYNONYMS,
+    reply_normalize="recon.ingest.clean.normalize_waybill",
+    reply_noun="waybill",
     carry_key=("type", "ref", "source_line"),
+    demo="couriers.demo.courier_fee_demo",
 )

@@ -76,15 +76,28 @@ class KindSpec:
     # Dotted path of a dict field name → label: the fields a source file's header is searched for.
     source_field_labels: str = ""
     reply_key: str = "ref"
+    # A reply file finds the reply key's column by the header our dispute sheet wrote for it, then by these (the names
+    # a counterparty's own table gives it).
+    reply_headers: tuple[str, ...] = ()
+    # Dotted path or callable fn(Series) -> (normalised keys, reason code or "" per cell) for a reply file's key
+    # column; empty: trimmed upper-case text (recon.ingest.clean.normalize_ref).
+    reply_normalize: Any = ""
+    # How messages about a reply name its key: "waybill" (a courier's 运单号) or "reference" (any other number).
+    reply_noun: str = "reference"
     carry_key: tuple[str, ...] = ("type", "ref")
     # Dotted path of fn(*, counterparty_code, start, end, as_of, user, enqueue) -> list[ReconRun]: what
     # `manage.py reconcile KIND` calls; a kind without it does not answer the command.
     reconcile: str = ""
+    # Dotted path or callable fn(*, lines, period, out_dir, stdout) -> list[str]: seeds the kind's demo data for
+    # `manage.py seed_demo` and returns lines to print after the logins (where its sample files are).
+    demo: Any = ""
 
     def hook(self, name: str):
-        """The callable or object at one of the spec's dotted paths (execute, rerun, detail_context …), or None."""
+        """The callable or object at one of the spec's hooks (execute, rerun, detail_context …), or None."""
         path = getattr(self, name)
-        return import_string(path) if path else None
+        if not path:
+            return None
+        return path if callable(path) else import_string(path)
 
     def type_codes(self) -> list[str]:
         return [t.code for t in self.types]

@@ -24,11 +24,10 @@ from recon.core.db import yuan_of
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError, read_tables
 from recon.ingest.guard import run_isolated
-from recon.ingest.clean import cell_text, normalize_waybill, parse_money_fen
+from recon.ingest.clean import cell_text, normalize_ref, parse_money_fen
 from recon.ingest.header import Field, TableSpec
-from recon.ingest.specs import WAYBILL_SYNONYMS
-from recon.ingest.table import classify_rows, column_or_blank, describe
-from recon.kinds import KindSpec, information_types, kind_spec, kind_specs, type_choices
+from recon.ingest.table import TOTALS_RE, classify_rows, column_or_blank, describe
+from recon.kinds import ColumnSpec, KindSpec, information_types, kind_spec, kind_specs, type_choices
 from recon.core.models import Counterparty, Discrepancy, Dispute, DisputeItem, ReconPeriod
 from recon.review import selectors
 from recon.periods.services import period_check_open, periods_lock
@@ -58,14 +57,33 @@ LEFT_OUT_REASONS = {
 # Query keys that page or sort the queue without selecting anything.
 
 # The dispute file speaks the counterparty's language; the reply reader finds these same headers again. A kind's own
-# columns (KindSpec.dispute_columns, the first being its reply key) come first, then these.
+# columns (KindSpec.dispute_columns, led by its reply key) come first, then these.
 CORE_SHEET_COLUMNS = ["差额", "差异类型", "说明"]
 ANSWER_COLUMNS = ["确认退款金额", "回复说明"]
+# The header of a reply key that no column of the kind names, by the generic attribute it reads.
+REF_HEADERS = {"ref": "单号", "ref2": "关联单号", "sku": "SKU"}
+
+
+def reply_column(spec: KindSpec) -> ColumnSpec:
+    """The dispute sheet's column holding the reply key: the kind's own, or one the core makes from the key's label."""
+    for column in spec.dispute_columns:
+        if column.attr == spec.reply_key:
+            return column
+    named = next((c for c in (*spec.export_columns, *spec.queue_columns) if c.attr == spec.reply_key), None)
+    with translation.override("zh-hans"):
+        label = str(named.label) if named else REF_HEADERS.get(spec.reply_key, spec.reply_key)
+    return ColumnSpec("reply_ref", label, spec.reply_key)
+
+
+def dispute_sheet_columns(spec: KindSpec) -> tuple[ColumnSpec, ...]:
+    """A kind's own dispute sheet columns; led by the reply key's, added when the kind has none, so every sheet can be answered."""
+    column = reply_column(spec)
+    return spec.dispute_columns if column in spec.dispute_columns else (column, *spec.dispute_columns)
 
 
 def sheet_columns(spec: KindSpec) -> list[str]:
     """A kind's dispute sheet headers, left to right."""
-    return [str(c.label) for c in spec.dispute_columns] + CORE_SHEET_COLUMNS + ANSWER_COLUMNS
+    return [str(c.label) for c in dispute_sheet_columns(spec)] + CORE_SHEET_COLUMNS + ANSWER_COLUMNS
 
 
 def dispute_kind_spec(dispute: Dispute) -> KindSpec:
@@ -78,20 +96,62 @@ COVER_COLUMNS = ["差异类型", "笔数", "差额合计"]
 COVER_SHEET = "汇总"
 TOTAL_LABEL = "合计"
 
-REPLY_SPEC = TableSpec(
-    fields=(
-        Field("waybill_no", WAYBILL_SYNONYMS, required=True),
-        Field(
-            "credited",
-            ("确认退款金额", "同意金额", "确认金额", "退款金额", "赔付金额", "同意退款金额", "确认赔付金额", "认可金额", "退还金额",
-             "核减金额", "credited", "credited amount", "refund", "refund amount", "agreed amount"),
-            required=True,
-        ),
-        Field("type", ("差异类型", "异常类型", "类型", "type")),
-        # '回复说明' first: our own file also has '说明', which is our reason, not the courier's answer.
-        Field("note", ("回复说明", "备注", "回复", "说明", "原因", "处理说明", "处理意见", "note", "remark", "comment", "reply")),
-    )
+REPLY_FIELDS = (
+    Field(
+        "credited",
+        ("确认退款金额", "同意金额", "确认金额", "退款金额", "赔付金额", "同意退款金额", "确认赔付金额", "认可金额", "退还金额",
+         "核减金额", "credited", "credited amount", "refund", "refund amount", "agreed amount"),
+        required=True,
+    ),
+    Field("type", ("差异类型", "异常类型", "类型", "type")),
+    # '回复说明' first: our own file also has '说明', which is our reason, not the courier's answer.
+    Field("note", ("回复说明", "备注", "回复", "说明", "原因", "处理说明", "处理意见", "note", "remark", "comment", "reply")),
 )
+
+
+def reply_table_spec(spec: KindSpec) -> TableSpec:
+    """The columns of a reply file to a kind's dispute: its key (the header our sheet wrote, then the kind's names), the answer."""
+    headers = tuple(dict.fromkeys((str(reply_column(spec).label), *spec.reply_headers)))
+    # The key keeps the field name of the answers' API ("waybill_no"), which a reply file may also use as a header.
+    return TableSpec(fields=(Field("waybill_no", headers, required=True), *REPLY_FIELDS))
+
+
+# How the messages about a reply name its key (KindSpec.reply_noun): a courier's has always been "the waybill".
+REPLY_WORDING = {
+    "waybill": {
+        "missing_code": "waybill_missing",
+        "missing": gettext_lazy("The waybill number is empty."),
+        "not_in_dispute": gettext_lazy("Waybill %(waybill)s is not in dispute %(number)s."),
+        "type_not_in_dispute": gettext_lazy("Waybill %(waybill)s has no “%(type)s” item in dispute %(number)s."),
+        "already_answered": gettext_lazy("Waybill %(waybill)s was already answered (%(answer)s)."),
+        "answered_twice": gettext_lazy("Waybill %(waybill)s is answered more than once in this reply."),
+        "more_rows": gettext_lazy("Waybill %(waybill)s is answered by %(rows)d rows but has %(items)d open items in this dispute."),
+        "more_items": gettext_lazy("Waybill %(waybill)s has %(items)d open items in this dispute but %(rows)d rows answer it: "
+                                   "name the discrepancy type on each row."),
+        "too_much": gettext_lazy("The credited amount ¥%(amount)s is more than the ¥%(claimed)s claimed for waybill %(waybill)s."),
+    },
+    "reference": {
+        "missing_code": "ref_missing",
+        "missing": gettext_lazy("The reference is empty."),
+        "not_in_dispute": gettext_lazy("Reference %(ref)s is not in dispute %(number)s."),
+        "type_not_in_dispute": gettext_lazy("Reference %(ref)s has no “%(type)s” item in dispute %(number)s."),
+        "already_answered": gettext_lazy("Reference %(ref)s was already answered (%(answer)s)."),
+        "answered_twice": gettext_lazy("Reference %(ref)s is answered more than once in this reply."),
+        "more_rows": gettext_lazy("Reference %(ref)s is answered by %(rows)d rows but has %(items)d open items in this dispute."),
+        "more_items": gettext_lazy("Reference %(ref)s has %(items)d open items in this dispute but %(rows)d rows answer it: "
+                                   "name the discrepancy type on each row."),
+        "too_much": gettext_lazy("The credited amount ¥%(amount)s is more than the ¥%(claimed)s claimed for reference %(ref)s."),
+    },
+}
+
+
+def _wording(spec: KindSpec) -> dict:
+    return REPLY_WORDING.get(spec.reply_noun, REPLY_WORDING["reference"])
+
+
+def _say(wording: dict, message: str, key: str, **values) -> str:
+    # Both placeholders are given: each wording names the key its own way.
+    return str(wording[message]) % {"waybill": key, "ref": key, **values}
 
 
 def _may_manage(user) -> None:
@@ -221,7 +281,7 @@ def _selection_problem(selection: DisputeSelection, groups: list[dict], party_id
 
 def dispute_items_frame(*, dispute: Dispute, spec: KindSpec | None = None) -> pd.DataFrame:
     """A dispute's items with their discrepancies' facts (and the kind's sheet columns), one query, in the file's order."""
-    own = {c.key: F(f"discrepancy__{c.orm_path}") for c in spec.dispute_columns} if spec else {}
+    own = {c.key: F(f"discrepancy__{c.orm_path}") for c in dispute_sheet_columns(spec)} if spec else {}
     order = ("-amount_claimed", f"discrepancy__{spec.reply_key}", "id") if spec else ("-amount_claimed", "id")
     rows = list(
         DisputeItem.objects.filter(dispute=dispute)
@@ -372,8 +432,9 @@ def dispute_workbook(*, dispute: Dispute) -> bytes:
     answer_text = book.add_format({"bg_color": "#FFF9E6", "border": 1, "num_format": "@"})
 
     types = [value for value, _label in type_choices() if (frame["type"] == value).any()]
+    columns = dispute_sheet_columns(spec)
     headers = sheet_columns(spec)
-    own = len(spec.dispute_columns)  # the core's columns start after the kind's: the amount claimed first
+    own = len(columns)  # the core's columns start after the kind's: the amount claimed first
     creator = dispute.created_by
     who = (creator.get_full_name() or creator.get_username()) if creator else ""
 
@@ -408,7 +469,7 @@ def dispute_workbook(*, dispute: Dispute) -> bytes:
         sub = frame[frame["type"] == value]
         sheet = book.add_worksheet(labels[value][:31])
         n = len(sub)
-        widths = [20 if i == 0 else 12 if c.kg else 10 if c.money else 16 for i, c in enumerate(spec.dispute_columns)]
+        widths = [20 if i == 0 else 12 if c.kg else 10 if c.money else 16 for i, c in enumerate(columns)]
         for col, width in enumerate(widths + [10, 16, 60, 14, 30]):
             sheet.set_column(col, col, width)
         sheet.set_row(0, 30)
@@ -416,7 +477,7 @@ def dispute_workbook(*, dispute: Dispute) -> bytes:
         sheet.write_row(0, own + 3, headers[own + 3:], answer_head)
         sheet.freeze_panes(1, 1)
         # Column by column: references as text (a waybill is longer than Excel's 15 exact digits), money as numbers.
-        for col, c in enumerate(spec.dispute_columns):
+        for col, c in enumerate(columns):
             if c.kg:
                 sheet.write_column(1, col, [_kg(g) for g in sub[c.key]], weight)
             elif c.money:
@@ -487,10 +548,11 @@ def _plan_answers(*, dispute: Dispute, answers: list[dict], refused_to: str, use
     by_waybill: dict[str, list[DisputeItem]] = defaultdict(list)
     by_discrepancy = {}
     # Replies name a row by the kind's reply key (a courier's, the waybill); the answer field keeps its API name.
-    reply_key = kind_spec(items[0].discrepancy.kind).reply_key if items else "waybill_no"
+    spec = kind_spec(items[0].discrepancy.kind) if items else dispute_kind_spec(dispute)
+    wording = _wording(spec)
 
     def key_of(d: Discrepancy) -> str:
-        return str(getattr(d, reply_key) or "")
+        return str(getattr(d, spec.reply_key) or "")
 
     for item in items:
         by_waybill[key_of(item.discrepancy).upper()].append(item)
@@ -528,12 +590,11 @@ def _plan_answers(*, dispute: Dispute, answers: list[dict], refused_to: str, use
             named.append((0, ("id", item.discrepancy_id), [item], credited, note, where, key_of(item.discrepancy)))
             continue
         if not waybill:
-            plan.errors.append(_row_error(where, "waybill_missing", _("The waybill number is empty.")))
+            plan.errors.append(_row_error(where, wording["missing_code"], str(wording["missing"])))
             continue
         candidates = by_waybill.get(waybill)
         if not candidates:
-            plan.errors.append(_row_error(where, "not_in_dispute", _("Waybill %(waybill)s is not in dispute %(number)s.")
-                                          % {"waybill": waybill, "number": dispute.number}, waybill))
+            plan.errors.append(_row_error(where, "not_in_dispute", _say(wording, "not_in_dispute", waybill, number=dispute.number), waybill))
             continue
         type_text = str(answer.get("type") or "").strip()
         if type_text:
@@ -543,8 +604,8 @@ def _plan_answers(*, dispute: Dispute, answers: list[dict], refused_to: str, use
                 continue
             candidates = [i for i in candidates if i.discrepancy.type == type_]
             if not candidates:
-                plan.errors.append(_row_error(where, "not_in_dispute", _("Waybill %(waybill)s has no “%(type)s” item in dispute %(number)s.")
-                                              % {"waybill": waybill, "type": type_text, "number": dispute.number}, waybill))
+                plan.errors.append(_row_error(where, "not_in_dispute", _say(wording, "type_not_in_dispute", waybill, type=type_text,
+                                                                            number=dispute.number), waybill))
                 continue
             named.append((1, ("type", waybill, type_), candidates, credited, note, where, waybill))
         else:
@@ -562,25 +623,20 @@ def _plan_answers(*, dispute: Dispute, answers: list[dict], refused_to: str, use
             for _stage, _key, _c, _credited, _note, where, waybill in rows:
                 if pool:
                     answered = pool[0]
-                    message = _("Waybill %(waybill)s was already answered (%(answer)s).") % {"waybill": waybill, "answer": answered.get_answer_display()}
+                    message = _say(wording, "already_answered", waybill, answer=answered.get_answer_display())
                 else:
-                    message = _("Waybill %(waybill)s is answered more than once in this reply.") % {"waybill": waybill}
+                    message = _say(wording, "answered_twice", waybill)
                 plan.errors.append(_row_error(where, "already_answered", message, waybill))
             continue
         if len(rows) == len(pending):
             pairs = [(item, row[3], row[4], row[5]) for item, row in zip(pending, rows)]
         elif len(rows) == 1:
-            pairs = _share_out(pending, rows[0], plan)
+            pairs = _share_out(pending, rows[0], plan, wording)
             if pairs is None:
                 continue
         else:
             for _stage, _key, _c, _credited, _note, where, waybill in rows:
-                values = {"waybill": waybill, "items": len(pending), "rows": len(rows)}
-                if len(rows) > len(pending):
-                    message = _("Waybill %(waybill)s is answered by %(rows)d rows but has %(items)d open items in this dispute.") % values
-                else:
-                    message = _("Waybill %(waybill)s has %(items)d open items in this dispute but %(rows)d rows answer it: "
-                                "name the discrepancy type on each row.") % values
+                message = _say(wording, "more_rows" if len(rows) > len(pending) else "more_items", waybill, items=len(pending), rows=len(rows))
                 plan.errors.append(_row_error(where, "ambiguous", message, waybill))
             continue
         for item, credited, note, where in pairs:
@@ -593,13 +649,13 @@ def _plan_answers(*, dispute: Dispute, answers: list[dict], refused_to: str, use
     return plan
 
 
-def _share_out(pending: list[DisputeItem], row, plan: _Plan):
-    """One amount for a waybill with several items: it fills the biggest claims first."""
+def _share_out(pending: list[DisputeItem], row, plan: _Plan, wording: dict):
+    """One amount for a reference with several items: it fills the biggest claims first."""
     _stage, _key, _c, credited, note, where, waybill = row
     claimed = sum((i.amount_claimed for i in pending), Decimal("0.00"))
     if credited > claimed:
-        plan.errors.append(_row_error(where, "amount_too_large", _("The credited amount ¥%(amount)s is more than the ¥%(claimed)s claimed for waybill %(waybill)s.")
-                                      % {"amount": f"{credited:.2f}", "claimed": f"{claimed:.2f}", "waybill": waybill}, waybill))
+        plan.errors.append(_row_error(where, "amount_too_large", _say(wording, "too_much", waybill, amount=f"{credited:.2f}",
+                                                                      claimed=f"{claimed:.2f}"), waybill))
         return None
     pairs, rest = [], credited
     for item in pending:
@@ -733,18 +789,18 @@ def dispute_answer_record(*, dispute: Dispute, answers: list[dict], refused_to: 
         return _apply(dispute=dispute, plan=plan, refused_to=refused_to, user=user, source="")
 
 
-def _reply_answers(path, filename: str) -> tuple[list[dict], list[dict], list[dict], list[str]]:
+def _reply_answers(path, filename: str, spec: KindSpec) -> tuple[list[dict], list[dict], list[dict], list[str]]:
     """(answers, unreadable rows, rows skipped, sheet names) of a reply file; every row is one of the three or blank."""
-    try:
-        tables = read_tables(path, filename, REPLY_SPEC)
-    except IngestError as exc:
-        raise ingest_error(exc) from exc
+    tables = read_tables(path, filename, reply_table_spec(spec))
+    normalize = spec.hook("reply_normalize") or normalize_ref
     answers, errors, skipped = [], [], []
     for table in tables.tables:
-        waybill, waybill_reason = normalize_waybill(column_or_blank(table, "waybill_no"))
+        waybill, waybill_reason = normalize(column_or_blank(table, "waybill_no"))
         ok = (waybill_reason == "").to_numpy()
-        header_waybill = normalize_waybill(pd.Series([table.header_text("waybill_no")], dtype=object))[0][0]
-        kinds = classify_rows(table, ~ok | (waybill == header_waybill).to_numpy())
+        header_waybill = normalize(pd.Series([table.header_text("waybill_no")], dtype=object))[0].iloc[0]
+        # A reference that is any text is "valid" in a totals row too (合计): such rows are looked at as well.
+        totals_key = waybill.astype(str).str.contains(TOTALS_RE, case=False, regex=True).to_numpy(dtype=bool)
+        kinds = classify_rows(table, ~ok | (waybill == header_waybill).to_numpy() | totals_key)
         credited_fen, credited_bad = parse_money_fen(column_or_blank(table, "credited"))
         credited_text = cell_text(column_or_blank(table, "credited")).to_numpy(dtype=object)
         types = cell_text(column_or_blank(table, "type")).to_numpy(dtype=object)
@@ -776,7 +832,12 @@ def dispute_reply_import(*, dispute: Dispute, file, filename: str, refused_to: s
     staged = stage_upload(file=file, filename=filename)
     try:
         # Parsed in a child process under the upload limits, like every other upload.
-        answers, errors, skipped, sheets = run_isolated(_reply_answers, staged.path, staged.filename, filename=staged.filename)
+        spec = dispute_kind_spec(dispute)
+        try:
+            answers, errors, skipped, sheets = run_isolated(_reply_answers, staged.path, staged.filename, spec, filename=staged.filename)
+        except IngestError as exc:
+            # Raised here, not in the child: only an IngestError comes back from it as a refusal rather than a crash.
+            raise ingest_error(exc) from exc
         if not answers and not errors:
             raise UserFacingError(
                 "no_answers", _("The reply has no credited amounts filled in (column 确认退款金额 or similar)."), {"skipped": skipped},

@@ -357,6 +357,13 @@ def _normalize_waybill_text(t: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, reason
 
 
+def normalize_ref(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(trimmed upper-case references, "ref_missing" or '' per cell): any reference that is not a waybill number."""
+    t = clean_text(s).str.upper()
+    t = t.mask(t.str.lower().isin(_EMPTY_TOKENS), "")
+    return t, pd.Series(np.where(t == "", "ref_missing", ""), index=t.index, dtype=object)
+
+
 def clean_text(s: pd.Series) -> pd.Series:
     """Identifier-like text (order numbers, couriers): NFKC, no surrounding spaces or Excel wrappers."""
     t = cell_text(s).str.normalize("NFKC").str.strip()

@@ -23,6 +23,7 @@ REASONS = {
         "Format the column as text in Excel and export the file again"
     ),
     "waybill_invalid": gettext_noop("Waybill number “%(value)s” is not valid"),
+    "ref_missing": gettext_noop("Reference is empty"),
     "fee_missing": gettext_noop("Fee is empty"),
     "fee_invalid": gettext_noop("Fee “%(value)s” is not an amount"),
     "weight_invalid": gettext_noop("Weight “%(value)s” is not a weight"),

@@ -26,3 +26,33 @@ def test_seed_demo_gives_each_role_a_login_and_an_open_queue(tmp_path, settings,
     assert (tmp_path / "demo" / "zto-2026-11-bill.xlsx").exists()
     call_command("seed_demo", lines=200)  # a second time changes nothing
     assert ReconRun.objects.count() == 1
+
+
+def test_seed_demo_calls_each_kinds_demo_hook_in_the_kinds_order(tmp_path, settings, capsys):
+    from django.test import override_settings
+
+    from tests.recon import toy_kind
+
+    settings.VAR_DIR = tmp_path
+    toy_kind.DEMO_CALLS.clear()
+    with override_settings(RECON_EXTRA_KINDS={"toy": "tests.recon.toy_kind.DEMO_SPEC"}):
+        call_command("seed_demo", lines=200, period="2026-09")
+    out = capsys.readouterr().out.splitlines()
+    assert toy_kind.DEMO_CALLS == [{"lines": 200, "period": "2026-09", "out_dir": tmp_path / "demo"}]
+    # Courier fees first (the core's kinds), then the test's kind; each one's notes after the logins, in the same order.
+    seeded = out.index("toy demo seeded")
+    assert out[seeded - 1].startswith("bill reconciled: run #") and out[seeded + 1:seeded + 3] == ["", "Demo logins:"]
+    assert out[-2:] == [f"Sample files to upload (another month's bill, messy shapes): {tmp_path / 'demo'}", "Toy sample files: none"]
+
+
+def test_a_demo_hook_may_be_the_function_itself():
+    from django.test import override_settings
+
+    from recon.kinds import kind_spec
+    from tests.recon import toy_kind
+
+    with override_settings(RECON_EXTRA_KINDS={"toy": "tests.recon.toy_kind.CALLABLE_DEMO_SPEC"}):
+        assert kind_spec("toy").hook("demo") is toy_kind.demo
+    with override_settings(RECON_EXTRA_KINDS={"toy": "tests.recon.toy_kind.DEMO_SPEC"}):
+        assert kind_spec("toy").hook("demo") is toy_kind.demo
+        assert kind_spec("toy").hook("reconcile") is None

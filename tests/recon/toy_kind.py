@@ -58,3 +58,21 @@ def reconcile(*, counterparty_code, start, end, as_of, user=None, enqueue=True):
 
 
 RECONCILING_SPEC = dataclasses.replace(SPEC, reconcile="tests.recon.toy_kind.reconcile")
+
+# The shop answers on its own table too, where the reference is called 退款单号.
+REPLYING_SPEC = dataclasses.replace(SPEC, reply_headers=("退款单号",))
+# A kind whose dispute sheet shows no column of its reply key: the core adds one, named by the kind's export label.
+NO_REF_COLUMN_SPEC = dataclasses.replace(SPEC, dispute_columns=(ColumnSpec("toy_card", "卡号", "details.card_id"),))
+
+DEMO_CALLS: list[dict] = []
+
+
+def demo(*, lines, period, out_dir, stdout):
+    DEMO_CALLS.append({"lines": lines, "period": period, "out_dir": out_dir})
+    stdout.write("toy demo seeded")
+    return ["Toy sample files: none"]
+
+
+DEMO_SPEC = dataclasses.replace(SPEC, demo="tests.recon.toy_kind.demo")
+# The same hook given as the function itself rather than its dotted path.
+CALLABLE_DEMO_SPEC = dataclasses.replace(SPEC, demo=demo)
