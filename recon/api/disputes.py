@@ -10,10 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from recon.disputes.services import (
-    REFUSED_TO, discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
-    dispute_totals_by_type,
-)
+from recon.disputes.replies import REFUSED_TO, dispute_answer_record, dispute_reply_import
+from recon.disputes.services import discrepancies_from_query, dispute_create
+from recon.disputes.sheets import dispute_totals_by_type
 from recon.disputes.filters import DisputeFilter
 from recon.core.models import Discrepancy, Dispute, DisputeItem
 from recon.core.permissions import DeclaredPermissions

@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from recon.disputes.services import (
-    discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
-    dispute_selection, dispute_totals_by_type, left_out_message,
-)
+from recon.disputes.services import discrepancies_from_query, dispute_create, dispute_selection, left_out_message
+from recon.disputes.replies import dispute_answer_record, dispute_reply_import
+from recon.disputes.sheets import dispute_totals_by_type
 from recon.disputes.filters import DisputeFilter
 from recon.core.errors import UserFacingError
 from recon.core.models import AuditEvent, Dispute, DisputeItem

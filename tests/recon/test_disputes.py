@@ -13,10 +13,8 @@ from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from couriers.demo_data import generate, write_messy_csv
-from recon.disputes.services import (
-    discrepancies_from_query, dispute_answer_record, dispute_create, dispute_reply_import,
-    dispute_selection,
-)
+from recon.disputes.services import discrepancies_from_query, dispute_create, dispute_selection
+from recon.disputes.replies import dispute_answer_record, dispute_reply_import
 from recon.disputes.filters import DisputeFilter
 from recon.core.errors import UserFacingError
 from recon.core.models import AuditEvent, Discrepancy, DiscrepancyType, Dispute, DisputeItem, ReconPeriod

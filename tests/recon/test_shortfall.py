@@ -10,7 +10,8 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from couriers.models import Courier
-from recon.disputes.services import dispute_answer_record, dispute_create
+from recon.disputes.replies import dispute_answer_record
+from recon.disputes.services import dispute_create
 from recon.core.errors import UserFacingError
 from recon.core.models import AuditEvent, Discrepancy, DisputeItem
 from recon.periods.services import period_get_or_create

@@ -9,7 +9,8 @@ import pytest
 from django.test import override_settings
 from openpyxl import load_workbook
 
-from recon.disputes.services import dispute_answer_record, dispute_create
+from recon.disputes.replies import dispute_answer_record
+from recon.disputes.services import dispute_create
 from recon.core.models import Counterparty, Discrepancy, ReconRun
 from recon.periods.services import period_close, period_get_or_create
 

@@ -11,8 +11,9 @@ from django.test import override_settings
 from django.utils import translation
 from openpyxl import load_workbook
 
-from recon.disputes import services as disputes
-from recon.disputes.services import dispute_create, dispute_reply_import
+from recon.disputes import replies, sheets
+from recon.disputes.services import dispute_create
+from recon.disputes.replies import dispute_reply_import
 from recon.core.errors import UserFacingError
 from recon.core.models import Counterparty, Discrepancy, DisputeItem, ReconRun
 from recon.periods.services import period_get_or_create
@@ -129,8 +130,8 @@ def test_a_sheet_whose_kind_shows_no_reference_column_gets_one_and_can_be_answer
 
 def test_a_reference_no_column_of_the_kind_names_is_headed_in_chinese():
     bare = dataclasses.replace(toy_kind.NO_REF_COLUMN_SPEC, export_columns=())
-    assert (disputes.reply_column(bare).label, disputes.reply_column(bare).attr) == ("单号", "ref")
-    assert disputes.reply_column(toy_kind.SPEC) is toy_kind.SPEC.dispute_columns[0]
+    assert (sheets.reply_column(bare).label, sheets.reply_column(bare).attr) == ("单号", "ref")
+    assert sheets.reply_column(toy_kind.SPEC) is toy_kind.SPEC.dispute_columns[0]
 
 
 def test_a_reply_without_the_reference_column_is_refused_with_the_columns_it_needs(manager_user):
@@ -151,6 +152,6 @@ def test_a_courier_reply_is_still_keyed_by_every_name_of_a_waybill_column_and_re
     from recon.kinds import kind_spec
 
     spec = kind_spec("courier_fee")
-    key = disputes.reply_table_spec(spec).fields[0]
+    key = replies.reply_table_spec(spec).fields[0]
     assert (key.name, key.synonyms, key.required) == ("waybill_no", WAYBILL_SYNONYMS, True)
     assert spec.hook("reply_normalize") is normalize_waybill and spec.reply_noun == "waybill"
