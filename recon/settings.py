@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "orders",
     "couriers",
     "returns",
+    "payments",
     "reports",
 ]
 

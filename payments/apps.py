@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PaymentsConfig(AppConfig):
+    """Platform settlements and bank statements (回款对账); their models arrive with that capability."""
+
+    name = "payments"
+    verbose_name = _("Payments")
+    default_auto_field = "django.db.models.BigAutoField"
