@@ -27,7 +27,7 @@ from recon.engine.text import yuan
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError, read_courier_bill, read_rate_card
 from recon.audit.services import audit_record, current_ip
-from recon.core.models import Discrepancy, DiscrepancyType, ReconRun, RunKind
+from recon.core.models import Discrepancy, ReconRun
 from recon.periods.services import period_check_open, period_get_or_create, period_lock_check, periods_lock
 from recon.review.services import discrepancies_carry_over
 from recon.ingest.specs import BILL_SPEC
@@ -199,7 +199,7 @@ def courier_bill_submit(
     stored = keep_staged(staged, f"uploads/{timezone.now():%Y/%m}")
     with transaction.atomic():
         run = ReconRun.objects.create(
-            kind=RunKind.COURIER_FEE, counterparty_id=courier.counterparty_id, period_start=period_start, period_end=period_end,
+            kind=SPEC.code, counterparty_id=courier.counterparty_id, period_start=period_start, period_end=period_end,
             input_file=stored, input_filename=staged.filename, input_sha256=staged.sha256,
             params={"mapping": mapping, "format": staged.format, "size_bytes": staged.size, "ip": current_ip.get(),
                     "mode": mode, "replaces": replaced_id},
@@ -219,7 +219,7 @@ def courier_bill_rerun(*, bill: CourierBill, user=None, enqueue: bool = True, re
     period_check_open(bill.period)
     with transaction.atomic():
         run = ReconRun.objects.create(
-            kind=RunKind.COURIER_FEE, counterparty_id=bill.courier.counterparty_id, period_start=bill.period_start, period_end=bill.period_end,
+            kind=SPEC.code, counterparty_id=bill.courier.counterparty_id, period_start=bill.period_start, period_end=bill.period_end,
             courier_bill=bill, input_filename=bill.original_filename, created_by=user,
             progress_total=len(run_services.PHASE_ORDER) - 1, rerun_of=rerun_of, params=params or {},
         )
@@ -630,7 +630,7 @@ def _retire_not_billed_elsewhere(*, bill: CourierBill, courier: Courier, run: Re
                                           exclude_ids=[bill.id]).values_list("id", flat=True))
     if others:
         Discrepancy.objects.filter(
-            bill_id__in=others, is_current=True, type=DiscrepancyType.NOT_BILLED,
+            bill_id__in=others, is_current=True, type="not_billed",
             ref__in=CourierBillLine.objects.filter(bill=bill).values("waybill_no"),
         ).update(is_current=False)
 

@@ -6,24 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-
-class RunKind(models.TextChoices):
-    COURIER_FEE = "courier_fee", _("Courier fees")
-
-
-class DiscrepancyType(models.TextChoices):
-    """The product's vocabulary: these codes appear in the API and in exports, unchanged."""
-
-    UNKNOWN_WAYBILL = "unknown_waybill", _("Unknown waybill")
-    DUPLICATE_CHARGE = "duplicate_charge", _("Duplicate charge")
-    CANCELLED_SHIPMENT_CHARGED = "cancelled_shipment_charged", _("Cancelled shipment charged")
-    COURIER_MISMATCH = "courier_mismatch", _("Shipped with another courier")
-    RATE_OVERCHARGE = "rate_overcharge", _("Rate overcharge")
-    RATE_UNDERCHARGE = "rate_undercharge", _("Rate undercharge")
-    ZONE_MISMATCH = "zone_mismatch", _("Zone mismatch")
-    WEIGHT_OVERCHARGE = "weight_overcharge", _("Weight overcharge")
-    NO_RATE = "no_rate", _("No rate card")
-    NOT_BILLED = "not_billed", _("Shipped, not billed")
+# Kinds and their discrepancy types are declared by the kinds' apps (recon/kinds.py); the choices are read when asked.
+from recon.kinds import kind_choices, type_choices
 
 
 def claim_q() -> models.Q:
@@ -110,7 +94,7 @@ class ReconRun(JobProgress, models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    kind = models.CharField(_("kind"), max_length=32, choices=RunKind.choices, default=RunKind.COURIER_FEE)
+    kind = models.CharField(_("kind"), max_length=32, choices=kind_choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices, default=Phase.QUEUED)
     progress_current = models.PositiveIntegerField(_("progress"), default=0)
@@ -181,8 +165,8 @@ class Discrepancy(models.Model):
     # Lookups by run, bill and dispute use the composite indexes below (and the foreign key's own index for
     # dispute); single-column indexes for run and bill would only slow down the COPY of each run's rows.
     run = models.ForeignKey(ReconRun, on_delete=models.CASCADE, related_name="discrepancies", verbose_name=_("run"), db_index=False)
-    kind = models.CharField(_("kind"), max_length=32, choices=RunKind.choices, default=RunKind.COURIER_FEE)
-    type = models.CharField(_("type"), max_length=32, choices=DiscrepancyType.choices)
+    kind = models.CharField(_("kind"), max_length=32, choices=kind_choices)
+    type = models.CharField(_("type"), max_length=32, choices=type_choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     counterparty = models.ForeignKey(Counterparty, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("counterparty"), db_constraint=False)
     # The primary reference (a waybill, a return number, an order number, a bank transaction) and a second one (such

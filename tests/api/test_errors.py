@@ -99,7 +99,7 @@ def test_a_duplicate_saved_filter_name_is_a_translated_409(http):
 
 @pytest.fixture
 def three_runs(zto):
-    return [ReconRun.objects.create(counterparty=zto.counterparty, status="succeeded") for _ in range(3)]
+    return [ReconRun.objects.create(kind="courier_fee", counterparty=zto.counterparty, status="succeeded") for _ in range(3)]
 
 
 @pytest.mark.parametrize("query, field", [

@@ -173,11 +173,11 @@ def test_ops_takes_the_demo_discrepancies_from_open_to_recovered_and_the_period_
     page, browser, live_server, october, people, tmp_path,
 ):
     from recon.core.errors import UserFacingError
-    from recon.core.models import DiscrepancyType
+    from recon.kinds import type_choices
     from recon.periods.services import period_check_open
 
     with translation.override("zh-hans"):
-        zh_type = {value: str(label) for value, label in DiscrepancyType.choices}
+        zh_type = {value: str(label) for value, label in type_choices()}
     claim_fen = sum(e["amount_fen"] for e in october.claims.values())
     ops, manager, period = people.ops, people.manager, october.period
 

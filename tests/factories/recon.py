@@ -38,6 +38,7 @@ class ReconRunFactory(factory.django.DjangoModelFactory):
     class Params:
         courier = factory.LazyAttribute(lambda o: o.courier_bill.courier if o.courier_bill else CourierFactory(code="ZTO"))
 
+    kind = "courier_fee"
     courier_bill = None
     counterparty = factory.LazyAttribute(lambda o: o.courier.counterparty)
     period_start = factory.LazyAttribute(lambda o: o.courier_bill.period_start if o.courier_bill else None)
@@ -73,6 +74,7 @@ class DiscrepancyFactory(factory.django.DjangoModelFactory):
         expected_province = ""
 
     run = factory.SubFactory(ReconRunFactory)
+    kind = factory.SelfAttribute("run.kind")
     counterparty = factory.SelfAttribute("run.counterparty")
     bill = factory.SelfAttribute("run.courier_bill")
     period = factory.LazyAttribute(lambda o: o.bill.period if o.bill is not None else None)

@@ -17,7 +17,8 @@ from recon.disputes.services import discrepancies_from_query, dispute_create, di
 from recon.disputes.replies import dispute_answer_record, dispute_reply_import
 from recon.disputes.filters import DisputeFilter
 from recon.core.errors import UserFacingError
-from recon.core.models import AuditEvent, Discrepancy, DiscrepancyType, Dispute, DisputeItem, ReconPeriod
+from recon.core.models import AuditEvent, Discrepancy, Dispute, DisputeItem, ReconPeriod
+from recon.kinds import type_choices
 from tests.couriers.test_bill_reconciliation import load_shipments, submit_and_run
 from tests.factories import CourierFactory, DiscrepancyFactory, UserFactory
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 with translation.override("zh-hans"):
-    ZH = {value: str(label) for value, label in DiscrepancyType.choices}
+    ZH = {value: str(label) for value, label in type_choices()}
 
 # The courier-fee types whose money is information (couriers/kind.py), and the dispute sheet's headers, as a user sees them.
 INFORMATIONAL_TYPES = {"rate_undercharge", "no_rate", "not_billed"}
@@ -233,7 +234,7 @@ def test_the_preview_counts_what_would_go_in_per_type(demo, ops):
 def test_the_dispute_file_has_a_cover_of_totals_and_one_sheet_per_type(demo, ops):
     dispute = create(ops, "courier=ZTO")
     book = read_book(dispute)
-    types = [t for t, _label in DiscrepancyType.choices if t in demo.claims and demo.claims[t]["count"] - demo.zero[t]]
+    types = [t for t, _label in type_choices() if t in demo.claims and demo.claims[t]["count"] - demo.zero[t]]
     assert book.sheetnames == ["汇总"] + [ZH[t] for t in types]
 
     cover = [list(r) for r in book["汇总"].iter_rows(values_only=True)]
@@ -408,7 +409,7 @@ def test_a_typed_answer_reads_money_as_a_reply_file_does(demo, ops):
 def test_one_amount_for_a_waybill_with_two_items_fills_the_bigger_claim_first(demo, ops):
     row = Discrepancy.objects.filter(run=demo.run, type="rate_overcharge").order_by("id").first()
     extra = Discrepancy.objects.create(
-        run=demo.run, counterparty=row.counterparty, bill=row.bill, period=row.period, type="zone_mismatch", ref=row.ref,
+        run=demo.run, kind="courier_fee", counterparty=row.counterparty, bill=row.bill, period=row.period, type="zone_mismatch", ref=row.ref,
         source_line=row.source_line, amount_at_stake=row.amount_at_stake + Decimal("1.00"), theirs_amount=row.theirs_amount, reason="—",
         is_claim=True,
     )

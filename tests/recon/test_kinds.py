@@ -116,7 +116,7 @@ def toy_rows(db):
                                        amount_at_stake="12.50", reason="refund missing", details={"card_id": "C-9"}),
             Discrepancy.objects.create(run=toy_run, kind="toy", type="toy_note", ref="TY002",
                                        amount_at_stake="3.00", reason="note"),
-            Discrepancy.objects.create(run=fee_run, type="rate_overcharge", ref="ZT001", amount_at_stake="1.25",
+            Discrepancy.objects.create(run=fee_run, kind="courier_fee", type="rate_overcharge", ref="ZT001", amount_at_stake="1.25",
                                        theirs_amount="9.25", ours_amount="8.00", reason="over"),
         ]
         yield rows
