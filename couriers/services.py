@@ -605,7 +605,8 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
 
 def _replace_bill(*, replaced_id: int, bill: CourierBill, run: ReconRun) -> None:
     """The earlier bill leaves (soft-deleted, restorable) and the work done on its discrepancies moves to this run's."""
-    old = CourierBill.objects.select_for_update(of=("self",)).get(pk=replaced_id)
+    # The source file's row, which a delete or restore of the old bill locks too.
+    old = CourierBill.objects.select_for_update(of=("self", "sourcefile_ptr")).get(pk=replaced_id)
     old.deleted_at, old.deleted_by = timezone.now(), run.created_by
     old.save(update_fields=["deleted_at", "deleted_by"])
     # Another file of the same bill may number its lines differently: pair by type and waybill, in line order.
