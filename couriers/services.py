@@ -29,7 +29,7 @@ from recon.errors import UserFacingError
 from recon.ingest import IngestError, read_courier_bill, read_rate_card
 from recon.audit import audit_record, current_ip
 from recon.models import Discrepancy, DiscrepancyType, ReconRun, RunKind
-from recon.periods import period_check_open, period_get_or_create, period_lock_check, periods_lock
+from recon.periods import period_check_open, period_get_or_create, periods_lock
 from recon.review import discrepancies_carry_over
 from recon.sources.selectors import column_mapping_remembered, source_file_duplicate
 from recon.sources.services import (

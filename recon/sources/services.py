@@ -6,7 +6,6 @@ from dataclasses import dataclass
 import pandas as pd
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..audit import audit_record
