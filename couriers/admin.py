@@ -1,9 +1,8 @@
 from django.contrib import admin
 
-from recon.core.admin import ReadOnlyAdmin
 from recon.audit.services import AuditedAdminMixin
 
-from .models import ColumnMapping, Courier, CourierBill, RateCard, RateCardBand, RateCardZone, RejectedRow
+from .models import Courier, CourierBill, RateCard, RateCardBand, RateCardZone
 
 
 @admin.register(Courier)
@@ -31,11 +30,6 @@ class RateCardAdmin(AuditedAdminMixin, admin.ModelAdmin):
     readonly_fields = ["created_by", "created_at", "source_filename"]
 
 
-@admin.register(ColumnMapping)
-class ColumnMappingAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["courier", "mapping", "updated_at"]
-
-
 @admin.register(CourierBill)
 class CourierBillAdmin(admin.ModelAdmin):
     list_display = ["id", "courier", "period_start", "period_end", "original_filename", "line_count", "rejected_count", "billed_total", "uploaded_at"]
@@ -49,10 +43,3 @@ class CourierBillAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Deleting a bill is a soft delete in the application, recorded and reversible; never a hard delete here.
         return False
-
-
-@admin.register(RejectedRow)
-class RejectedRowAdmin(ReadOnlyAdmin):
-    # A bill's rejected rows are its import's evidence (downloadable with the bill): they go only with the bill.
-    list_display = ["bill", "sheet", "row_no", "reason_code", "reason"]
-    list_filter = ["reason_code"]

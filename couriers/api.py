@@ -7,13 +7,16 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from recon.core.models import ReconRun
+from recon.sources.filters import RejectedRowFilter
+from recon.sources.selectors import rejected_rows_of
+from recon.sources.serializers import RejectedRowSerializer
 
-from .filters import CourierBillFilter, CourierBillLineFilter, RateCardFilter, RejectedRowFilter
+from .filters import CourierBillFilter, CourierBillLineFilter, RateCardFilter
 from .models import Courier, CourierBill, RateCard
 from .selectors import courier_get
 from .serializers import (
     BillSubmissionSerializer, CourierBillLineSerializer, CourierBillSerializer, CourierBillUploadSerializer,
-    CourierSerializer, RateCardSerializer, RateCardUploadSerializer, RejectedRowSerializer, RerunAffectedSerializer, RestoredBillSerializer,
+    CourierSerializer, RateCardSerializer, RateCardUploadSerializer, RerunAffectedSerializer, RestoredBillSerializer,
 )
 from .selectors import bill_affected_runs
 from .services import courier_bill_delete, courier_bill_rerun_affected, courier_bill_restore, courier_bill_submit, rate_card_import
@@ -60,7 +63,7 @@ class CourierBillViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, view
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     required_perms = {
         "list": ("couriers.view_courierbill",), "retrieve": ("couriers.view_courierbill",),
-        "lines": ("couriers.view_courierbillline",), "rejected_rows": ("couriers.view_rejectedrow",),
+        "lines": ("couriers.view_courierbillline",), "rejected_rows": ("recon.view_rejectedrow",),
         "create": ("couriers.upload_bill",), "destroy": ("couriers.delete_courierbill",), "restore": ("couriers.restore_bill",),
         "rerun_affected": ("couriers.upload_bill",),
     }
@@ -112,7 +115,7 @@ class CourierBillViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, view
     @action(detail=True, methods=["get"], url_path="rejected-rows")
     def rejected_rows(self, request, pk=None):
         bill = self.get_object()
-        qs = self.filter_queryset_with(RejectedRowFilter, bill.rejected_rows.order_by("sheet", "row_no"))
+        qs = self.filter_queryset_with(RejectedRowFilter, rejected_rows_of(source=bill))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(RejectedRowSerializer(page, many=True).data)
 

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from recon.review.ordering import StableOrderingFilter
 
-from .models import CourierBill, CourierBillLine, RateCard, RejectedRow
+from .models import CourierBill, CourierBillLine, RateCard
 
 
 class CourierBillFilter(django_filters.FilterSet):
@@ -35,14 +35,6 @@ class CourierBillLineFilter(django_filters.FilterSet):
     class Meta:
         model = CourierBillLine
         fields = ["result", "waybill_no", "fee_min", "fee_max"]
-
-
-class RejectedRowFilter(django_filters.FilterSet):
-    reason_code = django_filters.CharFilter(field_name="reason_code", label=_("reason"))
-
-    class Meta:
-        model = RejectedRow
-        fields = ["reason_code", "sheet"]
 
 
 class RateCardFilter(django_filters.FilterSet):

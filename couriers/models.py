@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from recon.core.models import SourceFile
+
 
 class Courier(models.Model):
     code = models.CharField(_("code"), max_length=16, unique=True, help_text=_("Upper-case code such as ZTO or SF"))
@@ -111,36 +113,22 @@ class RateCardBand(models.Model):
         return f"{self.province} ≤{self.upper_g}g ¥{self.price}"
 
 
-class ColumnMapping(models.Model):
-    """Header names a user chose for a courier's bill columns, tried first on that courier's next upload."""
+class CourierBill(SourceFile):
+    """A courier's bill for a period, as uploaded; created only once its file has been read in full.
 
-    courier = models.OneToOneField(Courier, on_delete=models.CASCADE, related_name="column_mapping", verbose_name=_("courier"))
-    mapping = models.JSONField(_("mapping"), default=dict)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    A source file (file kind "courier_bill") by multi-table inheritance: the stored file, its SHA-256, the uploader,
+    the period, the rejected rows and the soft delete are the core's; the bill's id is its source file's id.
+    """
 
-    class Meta:
-        verbose_name = _("column mapping")
-        verbose_name_plural = _("column mappings")
+    FILE_KIND = "courier_bill"
 
-
-class CourierBill(models.Model):
-    """A courier's bill for a period, as uploaded; created only once its file has been read in full."""
-
+    # The parent link keeps the column the bill's id always had, so lines, runs and discrepancies keep pointing at it.
+    sourcefile_ptr = models.OneToOneField(SourceFile, on_delete=models.CASCADE, parent_link=True, primary_key=True,
+                                          db_column="id", related_name="courier_bill", verbose_name=_("source file"))
     courier = models.ForeignKey(Courier, on_delete=models.PROTECT, related_name="bills", verbose_name=_("courier"))
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
-    file = models.FileField(_("file"), upload_to="bills/%Y/%m/")
-    original_filename = models.CharField(_("file name"), max_length=255)
-    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
-    size_bytes = models.BigIntegerField(_("size (bytes)"))
-    line_count = models.PositiveIntegerField(_("lines"), default=0)
-    rejected_count = models.PositiveIntegerField(_("rejected rows"), default=0)
     billed_total = models.DecimalField(_("billed total"), max_digits=14, decimal_places=2, default=0)
-    read_info = models.JSONField(_("read details"), default=dict, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("uploaded by"))
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    period = models.ForeignKey("recon.ReconPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="bills", verbose_name=_("reconciliation period"))
     # What the bill charges, independent of its file's format: the SHA-256 of its sorted distinct (waybill, fee in
     # fen) pairs. The same bill sent again as xlsx after CSV has another file hash but this same content hash.
     content_sha256 = models.CharField(_("content SHA-256"), max_length=64, blank=True, db_index=True)
@@ -148,9 +136,6 @@ class CourierBill(models.Model):
     is_supplement = models.BooleanField(_("supplementary bill"), default=False)
     replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by",
                                  verbose_name=_("replaces bill"))
-    # Deleting a bill hides it (and its discrepancies) and can be undone by a manager.
-    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
-    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("deleted by"))
 
     class Meta:
         verbose_name = _("courier bill")
@@ -164,6 +149,13 @@ class CourierBill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.courier.code} {self.period_label} #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        # Whatever creates a bill (an import, the demo, a test), its source file says what it is and whose.
+        self.file_kind = self.FILE_KIND
+        if self.counterparty_id is None:
+            self.counterparty_id = Courier.objects.values_list("counterparty_id", flat=True).get(pk=self.courier_id)
+        super().save(*args, **kwargs)
 
     @property
     def period_label(self) -> str:
@@ -211,19 +203,3 @@ class CourierBillLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.waybill_no} ¥{self.billed_fee}"
-
-
-class RejectedRow(models.Model):
-    """A row of an uploaded bill that could not be read, kept with its reason so nothing is lost."""
-
-    bill = models.ForeignKey(CourierBill, on_delete=models.CASCADE, related_name="rejected_rows", verbose_name=_("bill"))
-    sheet = models.CharField(_("sheet"), max_length=64, blank=True)
-    row_no = models.PositiveIntegerField(_("row"))
-    reason_code = models.CharField(_("reason code"), max_length=32)
-    reason = models.TextField(_("reason"))
-    raw = models.TextField(_("row as uploaded"), blank=True)
-
-    class Meta:
-        verbose_name = _("rejected row")
-        verbose_name_plural = _("rejected rows")
-        ordering = ["bill", "sheet", "row_no"]

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from recon.api.serializers import ReconRunSerializer
 
-from .models import Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone, RejectedRow
+from .models import Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone
 from .services import BILL_FIELDS, BILL_MODES
 
 
@@ -131,9 +131,4 @@ class CourierBillLineSerializer(serializers.ModelSerializer):
             "billed_province_raw", "billed_at", "result", "expected_fee", "our_weight_g", "our_province", "shipment",
         ]
 
-
-class RejectedRowSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = RejectedRow
-        fields = ["id", "sheet", "row_no", "reason_code", "reason", "raw"]
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from recon.runs import services as run_services
 from recon.core.db import (
@@ -28,13 +29,17 @@ from recon.core.errors import UserFacingError
 from recon.ingest import IngestError, read_courier_bill, read_rate_card
 from recon.audit.services import audit_record, current_ip
 from recon.core.models import Discrepancy, ReconRun
-from recon.periods.services import period_check_open, period_get_or_create, period_lock_check, periods_lock
+from recon.periods.services import period_check_open, period_get_or_create, periods_lock
 from recon.review.services import discrepancies_carry_over
+from recon.sources.selectors import column_mapping_remembered, source_file_duplicate
+from recon.sources.services import (
+    SourceFileTerms, column_mapping_remember, rejected_rows_save, source_file_delete, source_file_restore,
+)
 from recon.ingest.specs import BILL_SPEC
-from recon.files.uploads import check_header, ingest_error, keep_staged, stage_upload
+from recon.sources.uploads import check_header, ingest_error, keep_staged, stage_upload
 
 from .kind import SPEC
-from .models import ColumnMapping, Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone, RejectedRow
+from .models import Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone
 from .selectors import bill_affected_runs, bills_current_in_period, period_bounds, rate_card_specs
 
 log = logging.getLogger(__name__)
@@ -42,6 +47,11 @@ log = logging.getLogger(__name__)
 BILL_FIELDS = ["waybill_no", "billed_fee", "billed_weight", "province", "billed_at"]
 # What a second bill of the same courier and period is: it replaces the earlier one, or it is a supplementary bill.
 BILL_MODES = ("replace", "supplement")
+# A bill's delete and restore are the core's soft delete, with the words they always had.
+BILL_TERMS = SourceFileTerms(
+    audit_type="courier_bill", deleted_code="bill_deleted", already_deleted=gettext_lazy("This bill is already deleted."),
+    not_deleted_code="bill_not_deleted", not_deleted=gettext_lazy("This bill is not deleted."),
+)
 
 
 # --------------------------------------------------------------------------- rate cards
@@ -172,7 +182,8 @@ def courier_bill_submit(
     period_check_open(period_get_or_create(counterparty=courier.counterparty, start=period_start, end=period_end))
     mapping = {k: str(v).strip() for k, v in (mapping or {}).items() if k in BILL_FIELDS and str(v or "").strip()}
     staged = stage_upload(file=file, filename=filename)
-    existing = CourierBill.objects.filter(sha256=staged.sha256).first()
+    duplicate = source_file_duplicate(file_kind=CourierBill.FILE_KIND, sha256=staged.sha256)
+    existing = CourierBill.objects.get(pk=duplicate.pk) if duplicate is not None else None
     earlier = ReconRun.objects.filter(input_sha256=staged.sha256, status__in=[ReconRun.Status.PENDING, ReconRun.Status.RUNNING])
     if existing is not None or earlier.exists():
         # Never point an upload at a run whose worker died: fail such runs first (the duplicate then offers a rerun).
@@ -190,7 +201,7 @@ def courier_bill_submit(
     except UserFacingError:
         staged.discard()
         raise
-    remembered = ColumnMapping.objects.filter(courier=courier).values_list("mapping", flat=True).first() or {}
+    remembered = column_mapping_remembered(counterparty_id=courier.counterparty_id, file_kind=CourierBill.FILE_KIND)
     try:
         check_header(staged, BILL_SPEC, {**remembered, **mapping})
     except UserFacingError:
@@ -235,7 +246,7 @@ def courier_fee_run_rerun(*, run: ReconRun, user=None, enqueue: bool = True) -> 
         return courier_bill_rerun(bill=run.courier_bill, user=user, enqueue=enqueue, rerun_of=run)
     if not run.input_file:
         raise UserFacingError("nothing_to_rerun", _("This run has no stored file to run again."), http_status=409)
-    twin = CourierBill.objects.filter(sha256=run.input_sha256).first()
+    twin = source_file_duplicate(file_kind=CourierBill.FILE_KIND, sha256=run.input_sha256)
     if twin is not None:
         raise UserFacingError("duplicate_file", _("This file was already imported as bill #%(id)s.") % {"id": twin.id},
                               {"bill_id": twin.id}, http_status=409)
@@ -259,17 +270,7 @@ def courier_fee_run_rerun(*, run: ReconRun, user=None, enqueue: bool = True) -> 
 
 def courier_bill_delete(*, bill: CourierBill, user) -> CourierBill:
     """Delete a bill softly: it and its discrepancies leave the lists and the queue; a manager can restore it."""
-    with transaction.atomic():
-        bill = CourierBill.objects.select_for_update(of=("self",)).select_related("period__counterparty").get(pk=bill.pk)
-        if bill.deleted_at is not None:
-            raise UserFacingError("bill_deleted", _("This bill is already deleted."), http_status=409)
-        period_lock_check(bill.period_id)
-        bill.deleted_at, bill.deleted_by = timezone.now(), user
-        bill.save(update_fields=["deleted_at", "deleted_by"])
-        Discrepancy.objects.filter(bill=bill, is_current=True).update(is_current=False)
-        audit_record(user=user, object_type="courier_bill", object_id=bill.id, action="delete",
-                     changes={"deleted_at": [None, bill.deleted_at.isoformat()]})
-    return bill
+    return source_file_delete(source=bill, user=user, terms=BILL_TERMS)
 
 
 def courier_bill_restore(*, bill: CourierBill, user) -> CourierBill:
@@ -277,19 +278,8 @@ def courier_bill_restore(*, bill: CourierBill, user) -> CourierBill:
     if not user.has_perm("couriers.restore_bill"):
         raise UserFacingError("forbidden", _("Only a manager can restore a deleted bill."), http_status=403)
     with transaction.atomic():
-        bill = CourierBill.objects.select_for_update(of=("self",)).select_related("period__counterparty").get(pk=bill.pk)
-        if bill.deleted_at is None:
-            raise UserFacingError("bill_not_deleted", _("This bill is not deleted."), http_status=409)
-        period_lock_check(bill.period_id)
-        before = bill.deleted_at.isoformat()
-        bill.deleted_at, bill.deleted_by = None, None
-        bill.save(update_fields=["deleted_at", "deleted_by"])
         latest = bill.runs.filter(status=ReconRun.Status.SUCCEEDED).order_by("-id").values_list("id", flat=True).first()
-        if latest:
-            Discrepancy.objects.filter(run_id=latest).update(is_current=True)
-        audit_record(user=user, object_type="courier_bill", object_id=bill.id, action="restore",
-                     changes={"deleted_at": [before, None]})
-    return bill
+        return source_file_restore(source=bill, user=user, current_run_id=latest, terms=BILL_TERMS)
 
 
 def courier_bill_rerun_affected(*, bill: CourierBill, user=None, enqueue: bool = True) -> list[ReconRun]:
@@ -346,7 +336,8 @@ def _load_previous(waybills: list[str], courier: Courier, bill_id: int | None, r
     # A deleted bill charges nothing, and neither does the bill this one replaces.
     sql = (
         "SELECT l.waybill_no, l.bill_id FROM couriers_courierbillline l JOIN couriers_courierbill b ON b.id = l.bill_id "
-        "WHERE b.courier_id = %s AND b.id < %s AND b.id <> %s AND b.deleted_at IS NULL AND l.waybill_no {keys} ORDER BY l.bill_id"
+        "JOIN recon_sourcefile f ON f.id = b.id "
+        "WHERE b.courier_id = %s AND b.id < %s AND b.id <> %s AND f.deleted_at IS NULL AND l.waybill_no {keys} ORDER BY l.bill_id"
     )
     return fetch_by_keys(sql, waybills, ["waybill_no", "bill_id"], [courier.id, bill_id or 2**62, replaced_id or 0])
 
@@ -355,7 +346,8 @@ def _billed_elsewhere(waybills: list[str], *, courier: Courier, run: ReconRun, e
     """Which of these waybills another current bill of the same courier and period bills."""
     sql = (
         "SELECT DISTINCT l.waybill_no FROM couriers_courierbillline l JOIN couriers_courierbill b ON b.id = l.bill_id "
-        "WHERE b.courier_id = %s AND b.period_start = %s AND b.period_end = %s AND b.deleted_at IS NULL "
+        "JOIN recon_sourcefile f ON f.id = b.id "
+        "WHERE b.courier_id = %s AND b.period_start = %s AND b.period_end = %s AND f.deleted_at IS NULL "
         "AND b.id <> %s AND b.id <> %s AND l.waybill_no {keys}"
     )
     ids = [*exclude_ids, 0, 0][:2]
@@ -474,7 +466,7 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
     info: dict = {}
     if bill is None:
         path = Path(settings.MEDIA_ROOT) / run.input_file.name
-        remembered = ColumnMapping.objects.filter(courier=courier).values_list("mapping", flat=True).first() or {}
+        remembered = column_mapping_remembered(counterparty_id=courier.counterparty_id, file_kind=CourierBill.FILE_KIND)
         overrides = {**remembered, **(run.params.get("mapping") or {})}
         try:
             parsed = read_courier_bill(path, run.input_filename, overrides=overrides or None)
@@ -559,7 +551,8 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
                     courier=courier, period_start=run.period_start, period_end=run.period_end, file=run.input_file.name,
                     original_filename=run.input_filename, sha256=run.input_sha256, size_bytes=run.params.get("size_bytes") or 0,
                     line_count=len(lines), rejected_count=len(rejected), billed_total=Decimal(summary["billed_total"]),
-                    read_info=info, uploaded_by=run.created_by, period=period, content_sha256=content,
+                    read_info=info, uploaded_by=run.created_by, period=period, content_sha256=content, mapping=overrides,
+                    counterparty_id=courier.counterparty_id,
                     is_supplement=is_supplement, replaces_id=replaced_id,
                 )
                 created = {"file": [None, run.input_filename], "lines": [None, len(lines)], "billed_total": [None, summary["billed_total"]]}
@@ -569,16 +562,14 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
                     created["is_supplement"] = [None, True]
                 audit_record(user=run.created_by, object_type="courier_bill", object_id=bill.id, action="create", changes=created)
                 _insert_lines(bill, lines, result.lines)
-                _insert_rejected(bill, rejected)
-                if run.params.get("mapping"):
-                    ColumnMapping.objects.update_or_create(
-                        courier=courier, defaults={"mapping": run.params["mapping"], "updated_by": run.created_by}
-                    )
+                rejected_rows_save(source=bill, rejected=rejected)
+                column_mapping_remember(counterparty_id=courier.counterparty_id, file_kind=CourierBill.FILE_KIND,
+                                        mapping=run.params.get("mapping") or {}, user=run.created_by)
             else:
                 _update_line_results(lines, result.lines)
             line_ids = dict(CourierBillLine.objects.filter(bill=bill).values_list("line_no", "id"))
             _insert_discrepancies(run, courier, result.discrepancies, line_ids, bill=bill, period=period, lines=lines)
-            discrepancies_carry_over(bill_id=bill.id, run_id=run.id, user=run.created_by)
+            discrepancies_carry_over(source_id=bill.id, run_id=run.id, user=run.created_by)
             if replaced_id:
                 _replace_bill(replaced_id=replaced_id, bill=bill, run=run)
             _retire_not_billed_elsewhere(bill=bill, courier=courier, run=run)
@@ -603,7 +594,7 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
             "Period %(period)s was closed before this run finished; a manager can reopen it.") % {"period": period.label})
     except IntegrityError:
         # The same file was imported by a concurrent upload: point to that bill.
-        twin = CourierBill.objects.filter(sha256=run.input_sha256).first()
+        twin = source_file_duplicate(file_kind=CourierBill.FILE_KIND, sha256=run.input_sha256)
         if twin is None:
             raise
         run_services.run_fail(
@@ -614,11 +605,12 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
 
 def _replace_bill(*, replaced_id: int, bill: CourierBill, run: ReconRun) -> None:
     """The earlier bill leaves (soft-deleted, restorable) and the work done on its discrepancies moves to this run's."""
-    old = CourierBill.objects.select_for_update(of=("self",)).get(pk=replaced_id)
+    # The source file's row, which a delete or restore of the old bill locks too.
+    old = CourierBill.objects.select_for_update(of=("self", "sourcefile_ptr")).get(pk=replaced_id)
     old.deleted_at, old.deleted_by = timezone.now(), run.created_by
     old.save(update_fields=["deleted_at", "deleted_by"])
     # Another file of the same bill may number its lines differently: pair by type and waybill, in line order.
-    discrepancies_carry_over(bill_id=old.id, run_id=run.id, user=run.created_by, by_line=False)
+    discrepancies_carry_over(source_id=old.id, run_id=run.id, user=run.created_by, by_line=False)
     audit_record(user=run.created_by, object_type="courier_bill", object_id=old.id, action="delete",
                  changes={"deleted_at": [None, old.deleted_at.isoformat()], "replaced_by": [None, bill.id]},
                  note=f"run #{run.id}")
@@ -630,7 +622,7 @@ def _retire_not_billed_elsewhere(*, bill: CourierBill, courier: Courier, run: Re
                                           exclude_ids=[bill.id]).values_list("id", flat=True))
     if others:
         Discrepancy.objects.filter(
-            bill_id__in=others, is_current=True, type="not_billed",
+            source_id__in=others, is_current=True, type="not_billed",
             ref__in=CourierBillLine.objects.filter(bill=bill).values("waybill_no"),
         ).update(is_current=False)
 
@@ -694,22 +686,6 @@ def _update_line_results(lines: pd.DataFrame, results: pd.DataFrame) -> None:
             )
 
 
-def _insert_rejected(bill: CourierBill, rejected: pd.DataFrame) -> None:
-    if rejected.empty:
-        return
-    frame = pd.DataFrame(
-        {
-            "bill_id": bill.id,
-            "sheet": rejected["sheet"].astype(str).str.slice(0, 64).to_numpy(),
-            "row_no": rejected["row_no"].astype("int64").to_numpy(),
-            "reason_code": rejected["reason_code"].astype(str).to_numpy(),
-            "reason": rejected["reason"].astype(str).to_numpy(),
-            "raw": rejected["raw"].astype(str).to_numpy(),
-        }
-    )
-    bulk_load(RejectedRow._meta.db_table, frame)
-
-
 # Claims and the direction of the money, as the kind declares its types.
 INFORMATION_TYPES = frozenset(t.code for t in SPEC.types if not t.claim)
 OWED_BY_US_TYPES = frozenset(t.code for t in SPEC.types if t.direction == "by_us")
@@ -759,7 +735,7 @@ def _insert_discrepancies(run: ReconRun, courier: Courier, disc: pd.DataFrame, l
             "type": types.to_numpy(),
             "status": "open",
             "counterparty_id": courier.counterparty_id,
-            "bill_id": bill.id,
+            "source_id": bill.id,
             "period_id": period.id,
             "ref": waybill.to_numpy(),
             "ref2": disc["order_no"].fillna("").astype(str).to_numpy(),

@@ -1,10 +1,9 @@
 """Browser pages for courier bills (upload, lines, rejected rows) and rate cards."""
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.db.models import Count, Max
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,9 +14,9 @@ from recon.core.db import yuan_of
 from recon.core.errors import UserFacingError
 from recon.core.models import AuditEvent
 from recon.web.views import Column, kg, paginate, sort_headers, style_filter_form
-from recon.core.writers import rows_to_csv_bytes
+from recon.sources.views import rejected_rows_csv, rejected_rows_page
 
-from .filters import CourierBillFilter, CourierBillLineFilter, RateCardFilter, RejectedRowFilter
+from .filters import CourierBillFilter, CourierBillLineFilter, RateCardFilter
 from .forms import BillUploadForm, RateCardImportForm
 from .models import CourierBill, CourierBillLine, RateCard
 from .selectors import bill_affected_runs, rate_card_explain, rate_card_fee_table
@@ -210,28 +209,17 @@ def bill_lines(request, pk: int):
     })
 
 
-@requires("couriers.view_rejectedrow")
+@requires("recon.view_rejectedrow")
 def bill_rejected(request, pk: int):
     bill = get_object_or_404(CourierBill.objects.select_related("courier"), pk=pk)
-    rejected = bill.rejected_rows.all()
-    filterset = RejectedRowFilter(request.GET, queryset=rejected)
-    reasons = list(rejected.values_list("reason_code").annotate(n=Count("id")).order_by("reason_code"))
-    filterset.form.fields["reason_code"].widget = forms.Select(
-        choices=[("", _("All reasons"))] + [(code, f"{code} ({n})") for code, n in reasons]
-    )
-    page = paginate(request, filterset.qs, 100)
-    return render(request, "couriers/bill_rejected.html", {"bill": bill, "filter": filterset, "page_obj": page})
+    return render(request, "couriers/bill_rejected.html", {"bill": bill, **rejected_rows_page(request, bill)})
 
 
-@requires("couriers.view_rejectedrow")
+@requires("recon.view_rejectedrow")
 def bill_rejected_download(request, pk: int):
     """The rejected rows as CSV, so the clerk can fix them in Excel and ask the courier."""
     bill = get_object_or_404(CourierBill, pk=pk)
-    rows = bill.rejected_rows.order_by("sheet", "row_no").values_list("sheet", "row_no", "reason_code", "reason", "raw")
-    # The BOM makes Excel on Windows read the file as UTF-8 instead of GBK.
-    response = HttpResponse(rows_to_csv_bytes(["sheet", "row_no", "reason_code", "reason", "raw"], rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="bill-{bill.pk}-rejected.csv"'
-    return response
+    return rejected_rows_csv(bill, filename=f"bill-{bill.pk}-rejected.csv")
 
 
 # --------------------------------------------------------------------------- rate cards

@@ -15,7 +15,7 @@ from couriers.selectors import courier_lookup_table
 from recon.core.db import bulk_load, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError, read_shipments
-from recon.files.uploads import ingest_error, stage_upload
+from recon.sources.uploads import ingest_error, stage_upload
 
 from .masking import RECIPIENT_FIELDS, looks_masked
 from .models import Shipment

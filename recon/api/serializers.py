@@ -50,6 +50,7 @@ class DiscrepancySerializer(serializers.ModelSerializer):
     expected_fee = serializers.DecimalField(source="ours_amount", max_digits=12, decimal_places=2, read_only=True, allow_null=True)
     bill_line = serializers.IntegerField(source="details.bill_line_id", read_only=True, allow_null=True)
     shipment = serializers.IntegerField(source="details.shipment_id", read_only=True, allow_null=True)
+    bill = serializers.PrimaryKeyRelatedField(source="source", read_only=True, allow_null=True, label="bill")
     billed_weight_g = serializers.IntegerField(source="details.billed_weight_g", read_only=True, allow_null=True)
     expected_weight_g = serializers.IntegerField(source="details.expected_weight_g", read_only=True, allow_null=True)
     billed_province = serializers.CharField(source="details.billed_province", read_only=True, allow_null=True)

@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from recon.audit.services import AuditedAdminMixin, audit_record
 from recon.core.models import AuditEvent, BulkAction, Discrepancy, Dispute, ReconPeriod, ReconRun, Setting
+from recon.sources.models import ColumnMapping, RejectedRow, SourceFile
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -109,3 +110,22 @@ def _record_lift(user, attempts) -> None:
         audit_record(user=user, object_type="login_lockout", object_id=attempt.pk, action="lift",
                      changes={"username": [attempt.username, None], "ip_address": [attempt.ip_address, None],
                               "failures": [attempt.failures_since_start, 0]}, note="admin")
+
+
+@admin.register(SourceFile)
+class SourceFileAdmin(ReadOnlyAdmin):
+    # Files change only through their kind's upload and the soft delete, which keep the rules and the trail.
+    list_display = ["id", "file_kind", "counterparty", "original_filename", "line_count", "rejected_count", "uploaded_at", "deleted_at"]
+    list_filter = ["file_kind"]
+
+
+@admin.register(RejectedRow)
+class RejectedRowAdmin(ReadOnlyAdmin):
+    # A file's rejected rows are its import's evidence (downloadable with the file): they go only with the file.
+    list_display = ["source", "sheet", "row_no", "reason_code", "reason"]
+    list_filter = ["reason_code"]
+
+
+@admin.register(ColumnMapping)
+class ColumnMappingAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["counterparty", "file_kind", "mapping", "updated_at"]

@@ -162,8 +162,8 @@ class Discrepancy(models.Model):
         WRITTEN_OFF = "written_off", _("Written off")
         REOPENED = "reopened", _("Back in the queue")
 
-    # Lookups by run, bill and dispute use the composite indexes below (and the foreign key's own index for
-    # dispute); single-column indexes for run and bill would only slow down the COPY of each run's rows.
+    # Lookups by run, source file and dispute use the composite indexes below (and the foreign key's own index for
+    # dispute); single-column indexes for run and source would only slow down the COPY of each run's rows.
     run = models.ForeignKey(ReconRun, on_delete=models.CASCADE, related_name="discrepancies", verbose_name=_("run"), db_index=False)
     kind = models.CharField(_("kind"), max_length=32, choices=kind_choices)
     type = models.CharField(_("type"), max_length=32, choices=type_choices)
@@ -193,7 +193,8 @@ class Discrepancy(models.Model):
     details = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # The workflow. Columns the engine's bulk insert does not write carry database defaults.
-    bill = models.ForeignKey("couriers.CourierBill", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("bill"), db_constraint=False, db_index=False)
+    # The file the discrepancy came from (a courier bill, a statement), with source_line above.
+    source = models.ForeignKey("recon.SourceFile", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("source file"), db_constraint=False, db_index=False)
     period = models.ForeignKey("recon.ReconPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="discrepancies", verbose_name=_("period"), db_constraint=False)
     # False once a later run of the same bill replaced this row, or its bill was deleted: out of the queue.
     is_current = models.BooleanField(_("current"), default=True, db_default=True)
@@ -236,7 +237,7 @@ class Discrepancy(models.Model):
             models.Index(fields=["type", "id"], name="queue_type_id", condition=models.Q(is_current=True)),
             models.Index(fields=["status", "id"], name="queue_status_id", condition=models.Q(is_current=True)),
             models.Index(fields=["ref", "id"], name="queue_ref_id", condition=models.Q(is_current=True)),
-            models.Index(fields=["bill", "type"], name="disc_bill_type"),
+            models.Index(fields=["source", "type"], name="disc_source_type"),
             models.Index(fields=["ref"], name="disc_ref_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["ref2"], name="disc_ref2_prefix", opclasses=["varchar_pattern_ops"]),
         ]
@@ -478,3 +479,7 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("the audit trail is append-only")
+
+
+# Source files live in their own module; imported here so that the app's models are registered in one place.
+from recon.sources.models import ColumnMapping, RejectedRow, SourceFile  # noqa: E402,F401

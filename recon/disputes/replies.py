@@ -20,7 +20,7 @@ from recon.core.errors import UserFacingError
 from recon.core.models import Discrepancy, Dispute, DisputeItem
 from recon.disputes.services import CHUNK, A, O, S, _assignee_rule, _may_manage
 from recon.disputes.sheets import dispute_kind_spec, reply_column
-from recon.files.uploads import ingest_error, stage_upload
+from recon.sources.uploads import ingest_error, stage_upload
 from recon.ingest import IngestError, read_tables
 from recon.ingest.clean import cell_text, normalize_ref, parse_money_fen
 from recon.ingest.guard import run_isolated

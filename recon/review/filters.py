@@ -26,7 +26,8 @@ class DiscrepancyFilter(django_filters.FilterSet):
     assignee = django_filters.CharFilter(method="filter_assignee", label=_("assignee"))
     period = django_filters.NumberFilter(field_name="period_id", label=_("period"))
     run = django_filters.NumberFilter(field_name="run_id", label=_("run"))
-    bill = django_filters.NumberFilter(field_name="bill_id", label=_("bill"))
+    # The queue keeps its parameter name: a courier bill is the source file of its discrepancies.
+    bill = django_filters.NumberFilter(field_name="source_id", label=_("bill"))
     dispute = django_filters.NumberFilter(field_name="dispute_id", label=_("dispute"))
     amount_min = django_filters.NumberFilter(field_name="amount_at_stake", lookup_expr="gte", label=_("at stake from"))
     amount_max = django_filters.NumberFilter(field_name="amount_at_stake", lookup_expr="lte", label=_("at stake up to"))

@@ -281,8 +281,8 @@ def discrepancy_attachment_add(*, discrepancy: Discrepancy, file, user) -> Discr
 # --------------------------------------------------------------------------- a bill reconciled again
 
 
-def discrepancies_carry_over(*, bill_id: int, run_id: int, user=None, by_line: bool = True) -> int:
-    """A new run of a bill replaces the old one in the queue, keeping the work done: status, outcome, assignee,
+def discrepancies_carry_over(*, source_id: int, run_id: int, user=None, by_line: bool = True) -> int:
+    """A new run of a source file (a bill) replaces the old one in the queue, keeping the work done: status, outcome, assignee,
     dispute, comments and attachments move to the new row with the same type, waybill and line (or, for a bill
     replacing another one, the same type and waybill, paired in line order)."""
     import pandas as pd
@@ -295,7 +295,7 @@ def discrepancies_carry_over(*, bill_id: int, run_id: int, user=None, by_line: b
     # replaces another may renumber its lines, so there the n-th row of a type and reference pairs with the n-th.
     cols = ["id", "type", "ref", "source_line", "carry_key"]
     select = f"SELECT id, type, ref, COALESCE(source_line, 0), carry_key FROM {table} "
-    old = fetch_frame(select + "WHERE bill_id = %s AND run_id <> %s AND is_current", [bill_id, run_id], cols)
+    old = fetch_frame(select + "WHERE source_id = %s AND run_id <> %s AND is_current", [source_id, run_id], cols)
     if old.empty:
         return 0  # a bill's first run: nothing to carry (and no join to plan)
     new = fetch_frame(select + "WHERE run_id = %s", [run_id], cols)
@@ -324,7 +324,7 @@ def discrepancies_carry_over(*, bill_id: int, run_id: int, user=None, by_line: b
                 t = model._meta.db_table
                 cursor.execute(f"UPDATE {t} SET discrepancy_id = p.new_id FROM carry_pairs p WHERE {t}.discrepancy_id = p.old_id")
             cursor.execute("DROP TABLE carry_pairs")
-        cursor.execute(f"UPDATE {table} SET is_current = %s WHERE bill_id = %s AND run_id <> %s AND is_current", [False, bill_id, run_id])
+        cursor.execute(f"UPDATE {table} SET is_current = %s WHERE source_id = %s AND run_id <> %s AND is_current", [False, source_id, run_id])
     # The trail of the new row starts by naming the row it replaces, so its page can show the whole history.
     audit_record_many(user=user, object_type="discrepancy", action="carry_over",
                       rows=((int(n), {"replaces": [None, int(o)]}) for n, o in pairs.itertuples(index=False)), note=f"run #{run_id}")

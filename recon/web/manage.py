@@ -41,7 +41,7 @@ def period_detail(request, pk: int):
     totals = queue_totals(Discrepancy.objects.filter(is_current=True, period=period), by=("period",))
     history = AuditEvent.objects.filter(object_type="period", object_id=period.id).order_by("-at", "-id")
     return render(request, "recon/period_detail.html", {
-        "period": period, "totals": totals["total"], "bills": period.bills.filter(deleted_at__isnull=True).order_by("-uploaded_at"),
+        "period": period, "totals": totals["total"], "bills": period.source_files.filter(deleted_at__isnull=True).select_related("courier_bill").order_by("-uploaded_at"),
         "history": history, "can_close": request.user.has_perm("recon.close_period"),
         "can_reopen": request.user.has_perm("recon.reopen_period"),
     })

@@ -96,10 +96,10 @@ def _seed(tmp_path: Path) -> dict:
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
-    from couriers.models import Courier, CourierBill, RateCard, RejectedRow
+    from couriers.models import Courier, CourierBill, RateCard
     from orders.models import Shipment
     from recon.disputes.services import dispute_create
-    from recon.core.models import AuditEvent, BulkAction, Discrepancy, ReconRun, SavedFilter
+    from recon.core.models import AuditEvent, BulkAction, Discrepancy, ReconRun, RejectedRow, SavedFilter
     from recon.periods.services import period_close, period_get_or_create
     from recon.review.bulk import bulk_action_submit
     from recon.review.services import discrepancy_attachment_add, discrepancy_comment_add
@@ -110,7 +110,7 @@ def _seed(tmp_path: Path) -> dict:
     zto, yto = Courier.objects.get(code="ZTO"), Courier.objects.get(code="YTO")
     bill = CourierBill.objects.get(courier=zto)
     if not bill.rejected_rows.exists():
-        RejectedRow.objects.create(bill=bill, sheet="Sheet1", row_no=9, reason_code="bad_weight", reason="重量无法识别", raw="abc")
+        RejectedRow.objects.create(source=bill, sheet="Sheet1", row_no=9, reason_code="bad_weight", reason="重量无法识别", raw="abc")
     queue = Discrepancy.objects.filter(is_current=True).order_by("-amount_at_stake")
     worked = queue.filter(type="weight_overcharge").first()
     discrepancy_comment_add(discrepancy=worked, text="称重照片已上传", user=manager)

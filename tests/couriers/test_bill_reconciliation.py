@@ -6,13 +6,13 @@ import pandas as pd
 import pytest
 from django.db.models import Count
 
-from couriers.models import CourierBill, CourierBillLine, RejectedRow
+from couriers.models import CourierBill, CourierBillLine
 from couriers.services import courier_bill_submit
 from orders.services import shipments_bulk_create
 from recon.runs import services as run_services
 from couriers.demo_data import generate, write_messy_csv, write_messy_xlsx
 from recon.core.errors import UserFacingError
-from recon.core.models import Discrepancy, ReconRun
+from recon.core.models import Discrepancy, ReconRun, RejectedRow
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +114,7 @@ def test_rejected_rows_are_kept_with_row_numbers(demo_rate_card, zto, no_enqueue
     run = submit_and_run(path, zto)
     assert run.status == "succeeded"
     assert run.summary["lines"] == 1 and run.summary["rejected"] == 2
-    rows = list(RejectedRow.objects.filter(bill=run.courier_bill).order_by("row_no").values_list("row_no", "reason_code"))
+    rows = list(RejectedRow.objects.filter(source=run.courier_bill).order_by("row_no").values_list("row_no", "reason_code"))
     assert rows == [(3, "waybill_scientific"), (4, "fee_invalid")]
 
 

@@ -136,7 +136,7 @@ def test_a_supplementary_bill_counts_with_the_first_and_not_billed_looks_at_both
     # Only the shipment neither bill charges is not billed, in the supplement's run and in the first bill's queue rows.
     assert run_s.summary["by_type"]["not_billed"]["count"] == 1
     not_billed = Discrepancy.objects.filter(type="not_billed", is_current=True)
-    assert sorted(not_billed.values_list("bill_id", flat=True)) == [bill_a.id, bill_s.id]
+    assert sorted(not_billed.values_list("source_id", flat=True)) == [bill_a.id, bill_s.id]
     assert len(set(not_billed.values_list("ref", flat=True))) == 1
     assert not set(not_billed.values_list("ref", flat=True)) & set(data.bill["运单号"])
 
@@ -184,7 +184,7 @@ def test_a_replacement_deletes_the_first_bill_and_carries_its_work_over(october,
     assert bill_b.replaces_id == bill_a.id and bill_b.is_supplement is False
     # The replaced bill is no earlier bill: only the duplicate injected inside the bill remains.
     assert run_b.summary["by_type"]["duplicate_charge"]["count"] == 1
-    assert not Discrepancy.objects.filter(bill=bill_a, is_current=True).exists()
+    assert not Discrepancy.objects.filter(source=bill_a, is_current=True).exists()
     carried = Discrepancy.objects.get(run=run_b, type="weight_overcharge", ref=worked.ref)
     assert carried.is_current and carried.assignee_id == ops_user.id
     assert list(DiscrepancyComment.objects.filter(discrepancy=carried).values_list("text", flat=True)) == ["称重照片已向网点索取"]

@@ -54,7 +54,7 @@ def _is_claim(o) -> bool:
 
 
 class DiscrepancyFactory(factory.django.DjangoModelFactory):
-    """A current, open courier-fee discrepancy of a run; `bill` and `period` follow the run's bill when it has one.
+    """A current, open courier-fee discrepancy of a run; `source` and `period` follow the run's bill when it has one.
 
     Takes the courier-fee names (waybill_no, line_no, billed_fee, expected_fee, weights, provinces) and writes them
     where the run writes them: the generic columns and the row's details.
@@ -76,8 +76,8 @@ class DiscrepancyFactory(factory.django.DjangoModelFactory):
     run = factory.SubFactory(ReconRunFactory)
     kind = factory.SelfAttribute("run.kind")
     counterparty = factory.SelfAttribute("run.counterparty")
-    bill = factory.SelfAttribute("run.courier_bill")
-    period = factory.LazyAttribute(lambda o: o.bill.period if o.bill is not None else None)
+    source = factory.SelfAttribute("run.courier_bill")
+    period = factory.LazyAttribute(lambda o: o.source.period if o.source is not None else None)
     type = "rate_overcharge"
     ref = factory.SelfAttribute("waybill_no")
     source_line = factory.SelfAttribute("line_no")

@@ -409,7 +409,7 @@ def test_a_typed_answer_reads_money_as_a_reply_file_does(demo, ops):
 def test_one_amount_for_a_waybill_with_two_items_fills_the_bigger_claim_first(demo, ops):
     row = Discrepancy.objects.filter(run=demo.run, type="rate_overcharge").order_by("id").first()
     extra = Discrepancy.objects.create(
-        run=demo.run, kind="courier_fee", counterparty=row.counterparty, bill=row.bill, period=row.period, type="zone_mismatch", ref=row.ref,
+        run=demo.run, kind="courier_fee", counterparty=row.counterparty, source=row.source, period=row.period, type="zone_mismatch", ref=row.ref,
         source_line=row.source_line, amount_at_stake=row.amount_at_stake + Decimal("1.00"), theirs_amount=row.theirs_amount, reason="—",
         is_claim=True,
     )

@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from couriers.models import CourierBill, CourierBillLine, RejectedRow
+from couriers.models import CourierBill, CourierBillLine
 from recon.runs import services as run_services
-from recon.core.models import Discrepancy, ReconRun
+from recon.core.models import Discrepancy, ReconRun, RejectedRow
 from tests import hostile
 from tests.conftest import wait_for_run
 

@@ -7,9 +7,9 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from couriers.models import ColumnMapping, Courier, CourierBill, RejectedRow
+from couriers.models import Courier, CourierBill
 from orders.models import Shipment
-from recon.core.models import AuditEvent
+from recon.core.models import AuditEvent, ColumnMapping, RejectedRow
 from recon.periods.services import period_get_or_create
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def rejected_row(zto, finance_user):
         file="bills/x.csv", original_filename="中通10月账单.csv", sha256="b" * 64, size_bytes=10, line_count=0, rejected_count=1,
         billed_total=Decimal("0"), uploaded_by=finance_user, read_info={},
     )
-    return RejectedRow.objects.create(bill=bill, sheet="csv", row_no=7, reason_code="bad_waybill", reason="运单号为科学计数法")
+    return RejectedRow.objects.create(source=bill, sheet="csv", row_no=7, reason_code="bad_waybill", reason="运单号为科学计数法")
 
 
 @pytest.fixture
@@ -56,10 +56,10 @@ def test_nobody_deletes_a_shipment_in_the_admin(client, request, who, shipment):
 @pytest.mark.parametrize("who", ["manager_user", "superuser"])
 def test_rejected_rows_are_read_only_in_the_admin(client, request, who, rejected_row):
     client.force_login(request.getfixturevalue(who))
-    assert client.get(reverse("admin:couriers_rejectedrow_delete", args=[rejected_row.pk])).status_code == 403
-    assert client.post(reverse("admin:couriers_rejectedrow_delete", args=[rejected_row.pk]), {"post": "yes"}).status_code == 403
-    assert client.post(reverse("admin:couriers_rejectedrow_change", args=[rejected_row.pk]), {"reason": "rewritten"}).status_code == 403
-    assert client.get(reverse("admin:couriers_rejectedrow_change", args=[rejected_row.pk])).status_code == 200  # still readable
+    assert client.get(reverse("admin:recon_rejectedrow_delete", args=[rejected_row.pk])).status_code == 403
+    assert client.post(reverse("admin:recon_rejectedrow_delete", args=[rejected_row.pk]), {"post": "yes"}).status_code == 403
+    assert client.post(reverse("admin:recon_rejectedrow_change", args=[rejected_row.pk]), {"reason": "rewritten"}).status_code == 403
+    assert client.get(reverse("admin:recon_rejectedrow_change", args=[rejected_row.pk])).status_code == 200  # still readable
     rejected_row.refresh_from_db()
     assert rejected_row.reason == "运单号为科学计数法"
 
@@ -82,9 +82,9 @@ def test_a_managers_shipment_edit_is_in_the_trail_with_the_recipient_masked(clie
 
 def test_deleting_several_rows_with_the_admin_action_is_in_the_trail(client, manager_user):
     couriers = list(Courier.objects.order_by("code")[:2])
-    mappings = [ColumnMapping.objects.create(courier=c, mapping={"waybill_no": "单号"}) for c in couriers]
+    mappings = [ColumnMapping.objects.create(counterparty=c.counterparty, file_kind="courier_bill", mapping={"waybill_no": "单号"}) for c in couriers]
     client.force_login(manager_user)
-    done = client.post(reverse("admin:couriers_columnmapping_changelist"),
+    done = client.post(reverse("admin:recon_columnmapping_changelist"),
                        {"action": "delete_selected", "_selected_action": [m.pk for m in mappings], "post": "yes"})
     assert done.status_code == 302
     events = AuditEvent.objects.filter(object_type="columnmapping", action="delete").order_by("object_id")

@@ -22,7 +22,7 @@ def shipped_at(day: int) -> datetime:
 
 
 def make_bill(courier, user, *, sha="a" * 64, lines=3, rejected=1):
-    from couriers.models import RejectedRow
+    from recon.core.models import RejectedRow
 
     bill = CourierBillFactory(
         courier=courier, original_filename="中通10月账单.csv", sha256=sha, line_count=lines, rejected_count=rejected,
@@ -42,7 +42,7 @@ def make_bill(courier, user, *, sha="a" * 64, lines=3, rejected=1):
             result="ok" if i % 2 else "discrepancy", expected_fee=Decimal("3.00"), our_weight_g=1000, our_province="广东",
         )
     RejectedRow.objects.bulk_create(
-        RejectedRow(bill=bill, sheet="csv", row_no=100 + i, reason_code="fee_invalid", reason="运费不是数字", raw="ZT999,abc")
+        RejectedRow(source=bill, sheet="csv", row_no=100 + i, reason_code="fee_invalid", reason="运费不是数字", raw="ZT999,abc")
         for i in range(rejected)
     )
     return bill

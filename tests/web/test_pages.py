@@ -164,7 +164,7 @@ def test_dashboard_totals_by_courier_count_latest_run_of_each_bill_only(clerk_cl
     newer = make_run(zto, finance_user, reconciled["bill"])
     make_discrepancy(newer, "ZT77777777", "rate_overcharge", "100.00", "103.00", "3.00")
     make_discrepancy(newer, "ZT77777778", "not_billed", "9.00", "0.00", "9.00")  # informational: not a claim
-    discrepancies_carry_over(bill_id=reconciled["bill"].id, run_id=newer.id)  # what saving a run does
+    discrepancies_carry_over(source_id=reconciled["bill"].id, run_id=newer.id)  # what saving a run does
     stakes = clerk_client.get(reverse("home")).context["stakes"]
     assert [(s["counterparty__code"], s["amount"], s["count"]) for s in stakes] == [("ZTO", Decimal("100.00"), 1)]
 

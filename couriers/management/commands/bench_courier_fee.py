@@ -118,5 +118,6 @@ class Command(BaseCommand):
             c.execute(f"DELETE FROM recon_discrepancy WHERE run_id IN (SELECT id FROM recon_reconrun WHERE courier_bill_id IN ({marks}))", bills)
             c.execute(f"DELETE FROM recon_reconrun WHERE courier_bill_id IN ({marks})", bills)
             c.execute(f"DELETE FROM couriers_courierbillline WHERE bill_id IN ({marks})", bills)
-            c.execute(f"DELETE FROM couriers_rejectedrow WHERE bill_id IN ({marks})", bills)
+            c.execute(f"DELETE FROM recon_rejectedrow WHERE source_id IN ({marks})", bills)
             c.execute(f"DELETE FROM couriers_courierbill WHERE id IN ({marks})", bills)
+            c.execute(f"DELETE FROM recon_sourcefile WHERE id IN ({marks})", bills)

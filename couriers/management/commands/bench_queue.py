@@ -283,7 +283,7 @@ x AS (
 )
 INSERT INTO recon_discrepancy (
   kind, type, status, ref, ref2, source_line, theirs_amount, ours_amount, details, amount_at_stake, reason, created_at,
-  counterparty_id, run_id, bill_id, period_id, is_current, assignee_id, outcome, outcome_reason, recovered_amount,
+  counterparty_id, run_id, source_id, period_id, is_current, assignee_id, outcome, outcome_reason, recovered_amount,
   dispute_id, updated_at, is_claim, carry_key
 )
 SELECT

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recon', '0010_queue_ref_index'),
+        ('recon', '0011_source_files'),
     ]
 
     operations = [

@@ -1,1 +1,0 @@
-"""Uploaded files: the checks every upload gets before anything is stored."""

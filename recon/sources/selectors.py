@@ -1,0 +1,25 @@
+"""Reads about source files: the duplicate of an upload, a remembered column mapping, a file's rejected rows."""
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from recon.sources.models import ColumnMapping, RejectedRow, SourceFile
+
+REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
+
+
+def source_file_duplicate(*, file_kind: str, sha256: str) -> SourceFile | None:
+    """The file of this kind already stored with these bytes (deleted or not), if any."""
+    return SourceFile.objects.filter(file_kind=file_kind, sha256=sha256).order_by("id").first()
+
+
+def column_mapping_remembered(*, counterparty_id: int | None, file_kind: str) -> dict:
+    """The headers chosen on this counterparty's last upload of this file kind that named some ({} when none)."""
+    if counterparty_id is None:
+        return {}
+    return ColumnMapping.objects.filter(counterparty_id=counterparty_id, file_kind=file_kind).values_list("mapping", flat=True).first() or {}
+
+
+def rejected_rows_of(*, source: SourceFile) -> QuerySet[RejectedRow]:
+    """A file's rejected rows in the order they stand in the file."""
+    return RejectedRow.objects.filter(source_id=source.pk).order_by("sheet", "row_no", "id")

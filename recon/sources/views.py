@@ -1,0 +1,33 @@
+"""What a page about any source file shows of its rejected rows: the filtered list, and the CSV download."""
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Count
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+
+from recon.web.views import paginate
+from recon.core.writers import rows_to_csv_bytes
+from recon.sources.filters import RejectedRowFilter
+from recon.sources.models import SourceFile
+from recon.sources.selectors import REJECTED_COLUMNS, rejected_rows_of
+
+
+def rejected_rows_page(request, source: SourceFile, *, per_page: int = 100) -> dict:
+    """The filter (reasons offered with their counts) and the page of rows, for a kind's template."""
+    rejected = rejected_rows_of(source=source)
+    filterset = RejectedRowFilter(request.GET, queryset=rejected)
+    reasons = list(rejected.order_by().values_list("reason_code").annotate(n=Count("id")).order_by("reason_code"))
+    filterset.form.fields["reason_code"].widget = forms.Select(
+        choices=[("", _("All reasons"))] + [(code, f"{code} ({n})") for code, n in reasons]
+    )
+    return {"filter": filterset, "page_obj": paginate(request, filterset.qs, per_page)}
+
+
+def rejected_rows_csv(source: SourceFile, *, filename: str) -> HttpResponse:
+    """The rejected rows as CSV, so the clerk can fix them in Excel and ask the sender."""
+    rows = rejected_rows_of(source=source).values_list(*REJECTED_COLUMNS)
+    # The BOM makes Excel on Windows read the file as UTF-8 instead of GBK.
+    response = HttpResponse(rows_to_csv_bytes(REJECTED_COLUMNS, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
