@@ -20,7 +20,7 @@ from .review import (
     SHORTFALL_DECISIONS, bulk_action_submit, discrepancy_assign, discrepancy_attachment_add, discrepancy_comment_add, discrepancy_set_status,
 )
 from .selectors import (
-    InvalidFilter, assignee_lookup, audit_event_list, discrepancy_history, discrepancy_list, queue_totals, recon_period_list,
+    InvalidFilter, assignee_lookup, audit_event_list, discrepancy_filter, discrepancy_history, discrepancy_list, queue_totals, recon_period_list,
 )
 from .serializers import (
     AssignSerializer, AttachmentSerializer, AttachmentUploadSerializer, AuditEventQuerySerializer, AuditEventSerializer,
@@ -81,11 +81,12 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
         return Discrepancy.objects.select_related("counterparty", "assignee", "period")
 
     def filter_queryset(self, queryset):
-        # The queue's one selector instead of the filter backend (which stays for the schema's parameters).
-        try:
-            return discrepancy_list(params=self.request.query_params, user=self.request.user, queryset=queryset)
-        except InvalidFilter as exc:
-            raise translate_validation(exc.errors) from exc
+        # The queue's one filter instead of the filter backend (which stays for the schema's parameters).
+        filterset = discrepancy_filter(params=self.request.query_params, user=self.request.user, queryset=queryset)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        self.keyset_ids_first = filterset.narrows_by_reference  # read by KeysetPagination
+        return filterset.qs
 
     @extend_schema(request=StatusChangeSerializer, responses=DiscrepancySerializer)
     @action(detail=True, methods=["post"], url_path="status")

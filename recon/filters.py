@@ -43,6 +43,13 @@ class DiscrepancyFilter(django_filters.FilterSet):
         fields = ["q", "kind", "type", "status", "outcome", "courier", "assignee", "period", "run", "bill", "dispute",
                   "amount_min", "amount_max", "waybill_no"]
 
+    @property
+    def narrows_by_reference(self) -> bool:
+        """Whether a reference prefix selects the rows: no index walks them in the queue's order, so a page of them is
+        best picked by id first (recon.selectors.keyset_page)."""
+        data = self.form.cleaned_data if self.is_bound and self.is_valid() else {}
+        return bool((data.get("q") or "").strip() or data.get("waybill_no"))
+
     def filter_queryset(self, queryset):
         if not self.form.cleaned_data.get("run"):
             queryset = queryset.filter(is_current=True)
