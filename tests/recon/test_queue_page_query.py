@@ -45,11 +45,12 @@ def test_a_page_picks_its_ids_first_and_loads_its_rows_whole_in_one_query(prefix
 
 @pytest.mark.parametrize(("params", "ids_first", "expected"), [
     ({"waybill_no": "753187"}, True, ["75318700000002", "75318712345678", "75318700000001", "75318799999999"]),
-    ({"q": "7531870000"}, True, ["75318700000002", "75318700000001"]),
+    ({"waybill_no": "7531870000"}, True, ["75318700000002", "75318700000001"]),
+    ({"q": "7531870000"}, False, ["75318700000002", "75318700000001"]),
     ({"q": " "}, False, ["75319900000001", "75310000000001", "75318700000002", "75318712345678", "75318700000001", "75318799999999"]),
     ({"status": "open", "amount_min": "9"}, False, ["75319900000001", "75310000000001", "75318700000002", "75318712345678"]),
 ])
-def test_the_queue_page_and_the_api_pick_ids_first_for_a_reference_prefix_only(prefixed, ops_client, params, ids_first, expected):
+def test_the_queue_page_and_the_api_pick_ids_first_for_a_waybill_prefix_only(prefixed, ops_client, params, ids_first, expected):
     for url in (reverse("discrepancy-list"), reverse("api-discrepancy-list")):
         with CaptureQueriesContext(connection) as captured:
             response = ops_client.get(url, params)
