@@ -85,7 +85,7 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
         filterset = discrepancy_filter(params=self.request.query_params, user=self.request.user, queryset=queryset)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
-        self.keyset_ids_first = filterset.narrows_by_reference  # read by KeysetPagination
+        self.keyset_ids_first = filterset.narrows_by_waybill_prefix  # read by KeysetPagination
         return filterset.qs
 
     @extend_schema(request=StatusChangeSerializer, responses=DiscrepancySerializer)

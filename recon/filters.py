@@ -44,7 +44,7 @@ class DiscrepancyFilter(django_filters.FilterSet):
                   "amount_min", "amount_max", "waybill_no"]
 
     @property
-    def narrows_by_reference(self) -> bool:
+    def narrows_by_waybill_prefix(self) -> bool:
         """Whether a waybill prefix selects the rows: no index walks them in the queue's order, so a page of them is
         best picked by id first (recon.selectors.keyset_page)."""
         # Not for `q`: it also searches ref2, whose rows the ids would be picked from the table anyway, and the few
