@@ -65,7 +65,8 @@ class KeysetPagination(BasePagination):
         size = min(query_positive_int(request, "page_size", self.page_size), self.max_page_size)
         self.request = request
         ordering = request.query_params.get("ordering") or getattr(view, "default_ordering", "-amount_at_stake")
-        self.page = keyset_page(queryset, ordering=ordering, cursor=request.query_params.get("cursor"), size=size)
+        self.page = keyset_page(queryset, ordering=ordering, cursor=request.query_params.get("cursor"), size=size,
+                                ids_first=getattr(view, "keyset_ids_first", False))
         return self.page.rows
 
     def _link(self, cursor):

@@ -25,7 +25,9 @@ from recon.review.services import (
     discrepancy_set_status,
 )
 from recon.review.bulk import bulk_action_submit
-from recon.review.selectors import InvalidFilter, assignee_lookup, discrepancy_history, discrepancy_list, queue_totals
+from recon.review.selectors import (
+    InvalidFilter, assignee_lookup, discrepancy_filter, discrepancy_history, discrepancy_list, queue_totals,
+)
 from recon.audit.selectors import audit_event_list
 from recon.periods.selectors import recon_period_list
 from recon.api.serializers import (
@@ -87,11 +89,12 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
         return Discrepancy.objects.select_related("counterparty", "assignee", "period")
 
     def filter_queryset(self, queryset):
-        # The queue's one selector instead of the filter backend (which stays for the schema's parameters).
-        try:
-            return discrepancy_list(params=self.request.query_params, user=self.request.user, queryset=queryset)
-        except InvalidFilter as exc:
-            raise translate_validation(exc.errors) from exc
+        # The queue's one filter instead of the filter backend (which stays for the schema's parameters).
+        filterset = discrepancy_filter(params=self.request.query_params, user=self.request.user, queryset=queryset)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        self.keyset_ids_first = filterset.narrows_by_waybill_prefix  # read by KeysetPagination
+        return filterset.qs
 
     @extend_schema(request=StatusChangeSerializer, responses=DiscrepancySerializer)
     @action(detail=True, methods=["post"], url_path="status")

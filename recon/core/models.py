@@ -238,7 +238,10 @@ class Discrepancy(models.Model):
             models.Index(fields=["status", "id"], name="queue_status_id", condition=models.Q(is_current=True)),
             models.Index(fields=["ref", "id"], name="queue_ref_id", condition=models.Q(is_current=True)),
             models.Index(fields=["source", "type"], name="disc_source_type"),
-            models.Index(fields=["ref"], name="disc_ref_prefix", opclasses=["varchar_pattern_ops"]),
+            # A waybill prefix matches thousands of rows; carrying what the queue filters and sorts them by lets
+            # PostgreSQL pick a page's ids from the index alone (recon.review.selectors.keyset_page).
+            models.Index(fields=["ref"], name="disc_ref_prefix_cover", opclasses=["varchar_pattern_ops"],
+                         include=["is_current", "amount_at_stake", "id"]),
             models.Index(fields=["ref2"], name="disc_ref2_prefix", opclasses=["varchar_pattern_ops"]),
         ]
 

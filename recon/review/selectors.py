@@ -78,8 +78,25 @@ def _plain(value):
     return value
 
 
-def keyset_page(queryset: QuerySet, *, ordering: str | None, cursor: str | None, size: int = 50) -> KeysetPage:
-    """Rows after (or before) the cursor in (sort key, id) order: an index range scan, whatever the page."""
+def _same_rows(queryset: QuerySet) -> QuerySet:
+    """All rows of the queryset's model, loaded as the queryset loads them (related rows, prefetches), unfiltered."""
+    rows = queryset.model._default_manager.all()
+    related = queryset.query.select_related
+    if related is True:
+        rows = rows.select_related()
+    elif related:
+        def paths(tree: dict, prefix: str = ""):
+            for name, sub in tree.items():
+                yield from paths(sub, f"{prefix}{name}__") if sub else [f"{prefix}{name}"]
+
+        rows = rows.select_related(*paths(related))
+    return rows.prefetch_related(*queryset._prefetch_related_lookups)
+
+
+def keyset_page(queryset: QuerySet, *, ordering: str | None, cursor: str | None, size: int = 50,
+                ids_first: bool = False) -> KeysetPage:
+    """Rows after (or before) the cursor in (sort key, id) order: an index range scan, whatever the page. With
+    `ids_first`, for a filter whose rows no index walks in that order, the page's ids are picked before its rows."""
     ordering = clean_ordering(ordering)
     name, desc = ordering.lstrip("-"), ordering.startswith("-")
     key = SORT_FIELDS.get(name, name)  # the column behind the public sort name
@@ -104,7 +121,15 @@ def keyset_page(queryset: QuerySet, *, ordering: str | None, cursor: str | None,
             # page in the middle of a million rows walks every row before the cursor.
             bound = Q(**{f"{key}__lte" if key_desc else f"{key}__gte": value})
             qs = qs.filter(bound, after_key | tie)
-    rows = list(qs.order_by(*order)[: size + 1])
+    if ids_first:
+        # Picking the ids reads only the filter's columns, the sort key and the id (an index-only scan where an index
+        # covers them), and only the page's rows are fetched whole and joined. A waybill prefix matching ~3,000 of a
+        # million rows otherwise fetched, joined and sorted all of them (~25 ms instead of ~3 ms). Where an index
+        # walks the rows in order, reading 51 entries, the extra step only costs (~0.5 ms).
+        page_ids = qs.order_by(*order).values("id")[: size + 1]
+        rows = list(_same_rows(queryset).filter(id__in=page_ids).order_by(*order))
+    else:
+        rows = list(qs.order_by(*order)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if not forward:

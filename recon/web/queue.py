@@ -114,7 +114,8 @@ def discrepancy_list(request):
     if not filterset.is_valid():
         page = keyset_page(Discrepancy.objects.none(), ordering=None, cursor=None)
     else:
-        page = keyset_page(filterset.qs, ordering=request.GET.get("ordering"), cursor=request.GET.get("cursor"))
+        page = keyset_page(filterset.qs, ordering=request.GET.get("ordering"), cursor=request.GET.get("cursor"),
+                           ids_first=filterset.narrows_by_waybill_prefix)
     columns = queue_kind_columns()
     for d in page.rows:
         d.kind_cells = kind_cells(d, columns)
