@@ -9,17 +9,21 @@ from pathlib import Path
 import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from couriers.selectors import courier_lookup_table
 from recon.core.db import bulk_load, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError, read_shipments
-from recon.sources.uploads import ingest_error, stage_upload
+from recon.sources.models import RejectedRow, SourceFile
+from recon.sources.services import rejected_rows_save
+from recon.sources.uploads import StagedUpload, ingest_error, keep_staged, stage_upload
 
 from .masking import RECIPIENT_FIELDS, looks_masked
 from .models import Shipment
 
+SHIPMENTS_FILE_KIND = "shipments"
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
 UPSERT_COLUMNS = [
     "order_no", "waybill_no", "courier_id", "shipped_at", "weight_g", "length_mm", "width_mm", "height_mm",
@@ -32,6 +36,8 @@ class ShipmentImportResult:
     created: int = 0
     updated: int = 0
     rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
+    # The uploaded file's SourceFile; a JSON post has none.
+    source_id: int | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -128,18 +134,68 @@ def _recipient_values(frame: pd.DataFrame, column: str):
     return text.str.slice(0, Shipment._meta.get_field(column).max_length).to_numpy()
 
 
-def shipment_import(*, file, filename: str | None = None) -> ShipmentImportResult:
-    """Import a CSV/XLSX of shipments; the same waybill again updates it."""
+def shipment_import(*, file, filename: str | None = None, user=None) -> ShipmentImportResult:
+    """Import a CSV/XLSX of shipments and record the file as a "shipments" SourceFile; the same waybill again updates it."""
     staged = stage_upload(file=file, filename=filename)
     try:
         parsed = read_shipments(staged.path, staged.filename)
     except IngestError as exc:
-        raise ingest_error(exc) from exc
-    finally:
         staged.discard()
-    result = shipments_upsert(frame=parsed.frame)
-    result.rejected = pd.concat([parsed.rejected[REJECTED_COLUMNS], result.rejected], ignore_index=True)
+        raise ingest_error(exc) from exc
+    except BaseException:
+        staged.discard()
+        raise
+    kept = _keep_shipments_file(staged)
+    try:
+        with transaction.atomic():
+            result = shipments_upsert(frame=parsed.frame)
+            line_count = len(parsed.frame) - len(result.rejected)
+            result.rejected = pd.concat([parsed.rejected[REJECTED_COLUMNS], result.rejected], ignore_index=True)
+            source = _shipments_source_record(staged=staged, stored=kept.name, info=parsed.info, line_count=line_count,
+                                              rejected=result.rejected, user=user)
+    except BaseException:
+        kept.forget()
+        raise
+    result.source_id = source.pk
     return result
+
+
+@dataclass
+class _KeptFile:
+    """Where an import's file is stored, and whether this import put it there (so a failed import takes it away again)."""
+
+    name: str
+    path: Path | None = None
+
+    def forget(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+def _keep_shipments_file(staged: StagedUpload) -> _KeptFile:
+    """Keep the staged upload, unless the same bytes are already stored for an earlier import of this file."""
+    earlier = SourceFile.objects.filter(file_kind=SHIPMENTS_FILE_KIND, sha256=staged.sha256).values_list("file", flat=True).first()
+    if earlier and (Path(settings.MEDIA_ROOT) / earlier).is_file():
+        staged.discard()
+        return _KeptFile(name=earlier)
+    # Apart from the bills' folder: a failed import removes what it stored, never a bill of the same bytes.
+    name = keep_staged(staged, f"uploads/shipments/{timezone.now():%Y/%m}")
+    return _KeptFile(name=name, path=staged.path)
+
+
+def _shipments_source_record(*, staged: StagedUpload, stored: str, info: dict, line_count: int, rejected: pd.DataFrame,
+                             user) -> SourceFile:
+    """Create the file's SourceFile, or refresh the one an earlier import of the same bytes made; its rejected rows are this import's."""
+    values = {
+        "file": stored, "original_filename": staged.filename[:255], "size_bytes": staged.size, "line_count": line_count,
+        "rejected_count": len(rejected), "read_info": info, "uploaded_by": user, "uploaded_at": timezone.now(),
+    }
+    # update_or_create locks an existing row, and a concurrent first import of the same bytes ends in its get, not an error.
+    source, created = SourceFile.objects.update_or_create(file_kind=SHIPMENTS_FILE_KIND, sha256=staged.sha256, defaults=values)
+    if not created:
+        RejectedRow.objects.filter(source_id=source.pk).delete()
+    rejected_rows_save(source=source, rejected=rejected)
+    return source
 
 
 def shipments_bulk_create(*, records: list[dict]) -> ShipmentImportResult:

@@ -61,7 +61,7 @@ def shipment_import_view(request):
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                imported = shipment_import(file=upload, filename=upload.name)
+                imported = shipment_import(file=upload, filename=upload.name, user=request.user)
             except UserFacingError as exc:
                 form.add_error("file", exc.message)
             else:

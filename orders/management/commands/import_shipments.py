@@ -21,7 +21,7 @@ class Command(ServiceCommand):
         with fh:
             result = shipment_import(file=fh, filename=o["file"])
         if o["json"]:
-            self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
+            self.stdout.write(json.dumps({**result.as_dict(), "source_id": result.source_id}, ensure_ascii=False, default=str))
             return
         self.stdout.write(f"created {result.created}, updated {result.updated}, rejected {len(result.rejected)}")
         for r in result.rejected.head(20).itertuples():
