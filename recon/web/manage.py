@@ -1,6 +1,8 @@
 """Browser pages for periods (close and reopen), the audit trail (view and export) and product settings."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -15,7 +17,7 @@ from recon.core.models import AuditEvent, Discrepancy, ReconPeriod, Setting
 from recon.periods.services import period_close, period_reopen
 from recon.runs.services import KNOWN_SETTINGS, setting_change
 from recon.core.permissions import requires
-from recon.audit.selectors import audit_event_filter
+from recon.audit.selectors import audit_event_filter, audit_object_names
 from recon.review.selectors import keyset_page, name_assignees, queue_totals
 from recon.periods.selectors import recon_period_list
 from recon.web.views import paginate
@@ -88,6 +90,7 @@ def audit_list(request):
     # Newest first by id (ids grow with time), cursor-paged like the queue.
     page = keyset_page(qs, ordering="-id", cursor=request.GET.get("cursor"), size=100)
     name_assignees(page.rows)
+    audit_object_names(page.rows)
     query = request.GET.copy()
     query.pop("cursor", None)
     return render(request, "recon/audit_list.html", {"form": form, "page": page, "rows": page.rows, "export_query": query.urlencode()})
@@ -95,24 +98,46 @@ def audit_list(request):
 
 @requires("recon.view_auditevent")
 def audit_export(request):
-    """The filtered trail as CSV or Excel, column-wise."""
+    """The filtered trail: CSV with its codes (other tools read them), Excel in the reader's language."""
     form, qs = audit_events(request.GET)
     fmt = request.GET.get("format", "csv")
+    stamp = timezone.localdate().isoformat()
+    if fmt == "xlsx":
+        response = HttpResponse(frame_to_xlsx_bytes(_audit_reader_frame(qs), sheet_name=_("Audit trail")[:31]),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.xlsx"'
+        return response
     rows = list(qs.order_by("id").values_list("id", "at", "actor_name", "ip", "object_type", "object_id", "action", "changes", "note"))
     frame = pd.DataFrame.from_records(rows, columns=["id", "at", "user", "ip", "object_type", "object_id", "action", "changes", "note"])
     if len(frame):
         frame["at"] = pd.to_datetime(frame["at"], utc=True).dt.tz_convert(timezone.get_current_timezone_name()).dt.strftime("%Y-%m-%d %H:%M:%S")
-        import json
-
         frame["changes"] = frame["changes"].map(lambda c: json.dumps(c, ensure_ascii=False, sort_keys=True))
-    stamp = timezone.localdate().isoformat()
-    if fmt == "xlsx":
-        response = HttpResponse(frame_to_xlsx_bytes(frame, sheet_name="audit"), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.xlsx"'
-        return response
     response = HttpResponse(frame_to_csv_bytes(frame), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     return response
+
+
+def _audit_reader_frame(qs) -> pd.DataFrame:
+    """The trail as the page shows it: local time, the object by name, the action and each change in words."""
+    from recon.core.templatetags.audit_labels import audit_action, audit_field, audit_value
+
+    events = name_assignees(audit_object_names(list(qs.order_by("id"))))
+
+    def change_text(e) -> str:
+        if getattr(e, "assignee_change", None):
+            return f"{audit_field('assignee_id')}: {e.assignee_change[0]} → {e.assignee_change[1]}"
+        return "; ".join(f"{audit_field(f)}: {audit_value(pair[0], f)} → {audit_value(pair[1], f)}"
+                         for f, pair in (e.changes or {}).items() if isinstance(pair, (list, tuple)) and len(pair) == 2)
+
+    return pd.DataFrame({
+        _("When"): [timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S") for e in events],
+        _("Who"): [e.actor_name or "—" for e in events],
+        _("IP address"): [e.ip or "" for e in events],
+        _("Object"): [str(e.object_name) for e in events],
+        _("What"): [str(audit_action(e.action)) for e in events],
+        _("Old → new"): [change_text(e) for e in events],
+        _("Note"): [e.note for e in events],
+    })
 
 
 # --------------------------------------------------------------------------- settings

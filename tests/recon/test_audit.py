@@ -95,3 +95,38 @@ def test_each_object_page_shows_its_history(demo_rate_card, reconciled, manager_
     for url, actions in pages.items():
         history = client.get(url).context["history"]
         assert [e.action for e in history] == actions, url
+
+
+def test_the_trail_names_each_object_and_shows_money_and_local_time_in_the_readers_words(reconciled, ops_user, manager_user, auditor_user, client):
+    from couriers.services import courier_bill_delete
+    from recon.review.services import discrepancy_resolve
+
+    d = reconciled["discrepancies"][0]
+    bill = reconciled["bill"]
+    discrepancy_resolve(discrepancy=d, outcome="recovered", amount=d.amount_at_stake, user=ops_user)
+    courier_bill_delete(bill=bill, user=manager_user)
+    deleted_at = AuditEvent.objects.get(object_type="courier_bill", object_id=bill.pk, action="delete").changes["deleted_at"][1]
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    local = timezone.localtime(parse_datetime(deleted_at)).strftime("%Y-%m-%d %H:%M:%S")
+    client.force_login(auditor_user)
+    page = client.get(reverse("audit-list"), {"object_type": "discrepancy", "object_id": d.pk})
+    html = page.content.decode()
+    assert [e.object_name for e in page.context["rows"]] == [f"差异 {d.ref}"]
+    assert f'<a href="/discrepancies/{d.pk}/">差异 {d.ref}</a>' in html
+    money = f"¥{d.amount_at_stake:,.2f}"
+    assert f"追回金额: — → {money}" in " ".join(html.split()).replace('<span class="muted">', "").replace("</span>", "")
+
+    book = openpyxl.load_workbook(io.BytesIO(client.get(reverse("audit-export"), {"format": "xlsx"}).content))
+    sheet = book.active
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert rows[0] == ["时间", "操作人", "IP 地址", "对象", "操作", "原值 → 新值", "备注"]
+    by_object = {r[3]: r for r in rows[1:]}
+    resolved = by_object[f"差异 {d.ref}"]
+    assert resolved[4] == "已解决" and f"追回金额: — → {money}" in resolved[5] and "状态: 待处理 → 已解决" in resolved[5]
+    deleted = by_object[f"账单 #{bill.pk} ({bill.original_filename})"]
+    assert deleted[4] == "已删除" and deleted[5] == f"删除时间: — → {local}"
+    # The CSV keeps its codes for the tools that read it.
+    text = client.get(reverse("audit-export"), {"format": "csv", "object_type": "courier_bill"}).content.decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(text))) == ["id", "at", "user", "ip", "object_type", "object_id", "action", "changes", "note"]

@@ -42,13 +42,49 @@ def audit_field(name: str) -> str:
     return FIELDS.get(name, name)
 
 
+# Fields whose values are money (stored as "12.50") or moments (stored as UTC ISO text).
+MONEY_FIELDS = {"recovered_amount", "shortfall_amount", "billed_total", "amount_at_stake", "credited"}
+TIME_FIELDS = {"deleted_at", "closed_at", "answered_at"}
+
+
+def _money_text(value) -> str | None:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return f"¥{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _local_time_text(value) -> str | None:
+    from datetime import timezone as dt_timezone
+
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is None:
+        return None
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=dt_timezone.utc)
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
 @register.filter
 def audit_value(value, field: str = ""):
-    """A stored value as a reader wants it: labels for codes, yes/no for booleans."""
+    """A stored value as a reader wants it: labels for codes, yes/no for booleans, ¥ for money, local time."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if field in MONEY_FIELDS and not isinstance(value, bool):
+        text = _money_text(value)
+        if text:
+            return text
+    if field in TIME_FIELDS:
+        text = _local_time_text(value)
+        if text:
+            return text
     if field == "status" and value == "open":
         return Discrepancy.Status.OPEN.label
     if not isinstance(value, str):
