@@ -487,6 +487,7 @@ def test_api_create_list_file_answer_and_reply(demo, ops, django_assert_max_num_
     body = r.json()
     claims = demo.claims["rate_overcharge"]
     assert body["number"].startswith("ZTO-") and body["courier"] == "ZTO" and body["status"] == "sent"
+    assert body["period"] == "2026-10"
     assert body["item_count"] == claims["count"] - demo.zero["rate_overcharge"] == len(body["items"])
     assert body["amount_claimed"] == f"{yuan(claims['amount_fen']):.2f}" and body["left_out"] == {}
     assert body["by_type"] == [{"type": "rate_overcharge", "label": body["by_type"][0]["label"], "count": body["item_count"],
@@ -496,6 +497,7 @@ def test_api_create_list_file_answer_and_reply(demo, ops, django_assert_max_num_
     with django_assert_max_num_queries(6):
         listed = client.get("/api/v1/disputes/?courier=ZTO&status=sent")
     assert listed.status_code == 200 and listed.json()["count"] == 1
+    assert listed.json()["results"][0]["period"] == "2026-10"
     assert client.get("/api/v1/disputes/?status=answered").json()["count"] == 0
 
     f = client.get(f"/api/v1/disputes/{pk}/file/")
@@ -579,6 +581,7 @@ def test_pages_take_an_ops_user_from_the_queue_filter_to_recovered(demo, ops, cl
 
     page = client.get(f"/disputes/{dispute.pk}/")
     assert page.status_code == 200 and dispute.number in page.content.decode()
+    assert '<span data-testid="dispute-period">2026-10</span>' in page.content.decode()
     assert client.get("/disputes/").status_code == 200
     download = client.get(f"/disputes/{dispute.pk}/file/")
     assert download.status_code == 200 and download["Content-Type"] == XLSX
