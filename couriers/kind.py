@@ -57,6 +57,9 @@ EXPORT_COLUMNS = (
 # The sheet speaks the courier's language whatever the sender's, so its headers are not translated.
 DISPUTE_COLUMNS = (
     ColumnSpec("waybill_no", "运单号", "ref"),
+    # The courier finds a charge by the line of its own bill and the day it picked the parcel up (occurred_on).
+    ColumnSpec("line_no", "账单行号", "source_line"),
+    ColumnSpec("pickup_date", "揽收日期", "occurred_on"),
     ColumnSpec("billed_weight_g", "账单重量(kg)", "details.billed_weight_g", kg=True),
     ColumnSpec("expected_weight_g", "我方重量(kg)", "details.expected_weight_g", kg=True),
     ColumnSpec("billed_fee", "账单运费", "theirs_amount", money=True),

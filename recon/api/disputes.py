@@ -38,12 +38,14 @@ class DisputeItemSerializer(serializers.ModelSerializer):
 class DisputeSerializer(serializers.ModelSerializer):
     courier = serializers.SlugRelatedField(source="counterparty", slug_field="code", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # The period's label ("2026-10"), as the dispute file's cover and the refusal of a mixed selection name it.
+    period = serializers.SlugRelatedField(slug_field="label", read_only=True, allow_null=True)
     url = serializers.HyperlinkedIdentityField(view_name="api-dispute-detail")
     file_url = serializers.HyperlinkedIdentityField(view_name="api-dispute-file")
 
     class Meta:
         model = Dispute
-        fields = ["id", "url", "number", "courier", "status", "item_count", "amount_claimed", "amount_credited", "note",
+        fields = ["id", "url", "number", "courier", "period", "status", "item_count", "amount_claimed", "amount_credited", "note",
                   "file_url", "created_by", "created_at", "answered_at"]
         read_only_fields = fields
 
@@ -106,7 +108,7 @@ class ReplyUploadSerializer(serializers.Serializer):
 class DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Disputes (对账差异单) sent to couriers, filterable by courier and status, and the couriers' answers."""
 
-    queryset = Dispute.objects.select_related("counterparty", "created_by").order_by("-created_at", "-id")
+    queryset = Dispute.objects.select_related("counterparty", "period", "created_by").order_by("-created_at", "-id")
     serializer_class = DisputeSerializer
     filterset_class = DisputeFilter
     permission_classes = [DeclaredPermissions]
@@ -165,6 +167,6 @@ class DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(self._answered(result, request))
 
     def _answered(self, result: dict, request) -> dict:
-        dispute = Dispute.objects.select_related("counterparty", "created_by").get(pk=self.kwargs["pk"])
+        dispute = Dispute.objects.select_related("counterparty", "period", "created_by").get(pk=self.kwargs["pk"])
         return {"result": result, "dispute": DisputeSerializer(dispute, context={"request": request}).data}
 

@@ -308,6 +308,8 @@ class Dispute(models.Model):
 
     number = models.CharField(_("number"), max_length=40, unique=True)
     counterparty = models.ForeignKey(Counterparty, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("counterparty"))
+    # One dispute is for one period; empty only for disputes made before periods were recorded on them.
+    period = models.ForeignKey("recon.ReconPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("period"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SENT)
     file = models.FileField(_("dispute file"), upload_to="disputes/%Y/%m/", blank=True)
     item_count = models.PositiveIntegerField(_("items"), default=0)

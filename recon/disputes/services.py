@@ -72,6 +72,7 @@ class DisputeSelection:
     counterparty: Counterparty | None
     eligible: QuerySet
     problem: UserFacingError | None = None
+    period_id: int | None = None
 
     @property
     def left_out_rows(self) -> list[dict]:
@@ -132,6 +133,8 @@ def dispute_selection(*, discrepancies: QuerySet, user) -> DisputeSelection:
         by_type=by_type, count=sum(counts.values()), amount=sum(amounts.values(), Decimal("0.00")),
         left_out=left_out, counterparty=counterparty, eligible=eligible,
     )
+    period_ids = {g["period_id"] for g in groups}
+    selection.period_id = next(iter(period_ids)) if len(period_ids) == 1 else None
     selection.problem = _selection_problem(selection, groups, party_ids)
     return selection
 
@@ -157,7 +160,17 @@ def _selection_problem(selection: DisputeSelection, groups: list[dict], party_id
             % {"couriers": ", ".join(codes) + (", –" if None in party_ids else "")},
             {"couriers": codes},
         )
-    period_ids = {g["period_id"] for g in groups} - {None}
+    all_periods = {g["period_id"] for g in groups}
+    if len(all_periods) > 1:
+        periods = ReconPeriod.objects.filter(pk__in=all_periods - {None}).order_by("start", "end")
+        labels = [p.label for p in periods] + (["–"] if None in all_periods else [])
+        return UserFacingError(
+            "mixed_periods",
+            _("A dispute is for one period, but this selection has discrepancies of %(periods)s. Filter the queue by period first.")
+            % {"periods": ", ".join(labels)},
+            {"periods": labels},
+        )
+    period_ids = all_periods - {None}
     closed = ReconPeriod.objects.filter(pk__in=period_ids, status=ReconPeriod.Status.CLOSED).select_related("counterparty").first()
     if closed is not None:
         try:
@@ -177,14 +190,14 @@ def _next_number(party: Counterparty, day) -> str:
     return f"{prefix}{last + 1:03d}"
 
 
-def _dispute_insert(*, counterparty: Counterparty, user, note: str, count: int, claimed: Decimal) -> Dispute:
+def _dispute_insert(*, counterparty: Counterparty, period_id: int | None, user, note: str, count: int, claimed: Decimal) -> Dispute:
     """Insert the dispute under the next free number of the courier and day; the unique number settles any race."""
     day = timezone.localdate()
     for attempt in range(5):
         try:
             with transaction.atomic():
                 return Dispute.objects.create(
-                    number=_next_number(counterparty, day), counterparty=counterparty, status=Dispute.Status.SENT, item_count=count,
+                    number=_next_number(counterparty, day), counterparty=counterparty, period_id=period_id, status=Dispute.Status.SENT, item_count=count,
                     amount_claimed=claimed, note=note, created_by=user,
                 )
         except IntegrityError:
@@ -204,10 +217,13 @@ def dispute_create(*, discrepancies: QuerySet, user, note: str = "") -> Dispute:
         # One dispute at a time per counterparty: its numbers are handed out in order.
         counterparty = Counterparty.objects.select_for_update().get(pk=selection.counterparty.pk)
         ids = list(selection.eligible.order_by("id").values_list("id", flat=True))
-        fields = ["id", "type", "status", "dispute_id", "amount_at_stake", "recovered_amount", "assignee_id", "counterparty_id", "is_current"]
+        fields = ["id", "type", "status", "dispute_id", "amount_at_stake", "recovered_amount", "assignee_id", "counterparty_id", "is_current",
+                  "period_id"]
         rows = []
         for chunk in _chunks(ids):
             rows += Discrepancy.objects.select_for_update().filter(id__in=chunk).values(*fields)
+        # The selection was checked to hold one period; a row moved to another since is not this dispute's.
+        period_id = selection.period_id
         closed = periods_lock(Discrepancy.objects.filter(id__in=ids).values_list("period_id", flat=True).distinct())
         if closed:
             period_check_open(ReconPeriod.objects.select_related("counterparty").get(pk=min(closed)))
@@ -217,7 +233,7 @@ def dispute_create(*, discrepancies: QuerySet, user, note: str = "") -> Dispute:
         rows = [
             r for r in rows
             if r["status"] in ELIGIBLE_STATUSES and r["is_current"] and r["counterparty_id"] == counterparty.pk
-            and r["type"] not in information and r["amount_at_stake"] > 0 and rule[r["assignee_id"]]
+            and r["type"] not in information and r["amount_at_stake"] > 0 and rule[r["assignee_id"]] and r["period_id"] == period_id
         ]
         left_out = {**selection.left_out, "changed": len(ids) - len(rows)}
         if not rows:
@@ -225,7 +241,7 @@ def dispute_create(*, discrepancies: QuerySet, user, note: str = "") -> Dispute:
         for r in rows:
             r["claim"] = r["amount_at_stake"] - (r["recovered_amount"] or 0)
         claimed = sum((r["claim"] for r in rows), Decimal("0.00"))
-        dispute = _dispute_insert(counterparty=counterparty, user=user, note=note, count=len(rows), claimed=claimed)
+        dispute = _dispute_insert(counterparty=counterparty, period_id=period_id, user=user, note=note, count=len(rows), claimed=claimed)
         DisputeItem.objects.bulk_create(
             [DisputeItem(dispute=dispute, discrepancy_id=r["id"], amount_claimed=r["claim"]) for r in rows],
             batch_size=CHUNK,
@@ -240,7 +256,8 @@ def dispute_create(*, discrepancies: QuerySet, user, note: str = "") -> Dispute:
         )
         audit_record(
             user=user, object_type="dispute", object_id=dispute.id, action="create", note=note,
-            changes={"number": [None, dispute.number], "courier": [None, counterparty.code], "item_count": [None, len(rows)],
+            changes={"number": [None, dispute.number], "courier": [None, counterparty.code],
+                     "period": [None, dispute.period.label if dispute.period else None], "item_count": [None, len(rows)],
                      "amount_claimed": [None, f"{claimed:.2f}"], "left_out": [None, {k: n for k, n in left_out.items() if n}]},
         )
         dispute.file.save(f"{dispute.number}.xlsx", ContentFile(dispute_workbook(dispute=dispute)), save=False)

@@ -1,7 +1,9 @@
 """The dispute file we send a counterparty: a cover of totals by type and one sheet of items with the columns to answer."""
 from __future__ import annotations
 
+import datetime
 import io
+import numbers
 from decimal import Decimal
 
 import pandas as pd
@@ -103,6 +105,19 @@ def _money(value) -> float | None:
     return None if value is None or pd.isna(value) else float(Decimal(value))
 
 
+def _write_plain(sheet, row: int, col: int, cell, *, text, day) -> None:
+    """A cell of a kind's own column: dates as dates and counts as numbers (so the courier can sort them), the rest as text."""
+    if isinstance(cell, datetime.date):
+        sheet.write_datetime(row, col, datetime.datetime.combine(cell, datetime.time()), day)
+    elif isinstance(cell, numbers.Number) and not isinstance(cell, bool):
+        if pd.isna(cell):
+            sheet.write_blank(row, col, None)
+        else:
+            sheet.write_number(row, col, cell)
+    else:
+        sheet.write_string(row, col, "" if cell is None else str(cell), text)
+
+
 def dispute_workbook(*, dispute: Dispute) -> bytes:
     """The dispute file in the courier's language: a cover of totals per type, then one sheet per type to answer on."""
     spec = dispute_kind_spec(dispute)
@@ -119,6 +134,7 @@ def dispute_workbook(*, dispute: Dispute) -> bytes:
     money_bold = book.add_format({"num_format": "0.00", "bold": True})
     weight = book.add_format({"num_format": "0.00#"})
     text = book.add_format({"num_format": "@"})
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
     answer = book.add_format({"num_format": "0.00", "bg_color": "#FFF9E6", "border": 1})
     answer_text = book.add_format({"bg_color": "#FFF9E6", "border": 1, "num_format": "@"})
 
@@ -134,8 +150,10 @@ def dispute_workbook(*, dispute: Dispute) -> bytes:
     cover.set_column(1, 1, 28)
     cover.set_column(2, 2, 16)
     cover.write(0, 0, "对账差异单", title)
-    facts = [("快递公司", dispute.counterparty.name), ("差异单号", dispute.number),
-             ("日期", timezone.localtime(dispute.created_at).strftime("%Y-%m-%d")), ("制单人", who)]
+    facts = [("快递公司", dispute.counterparty.name), ("差异单号", dispute.number)]
+    if dispute.period is not None:
+        facts.append(("对账期间", f"{dispute.period.start:%Y-%m-%d} 至 {dispute.period.end:%Y-%m-%d}"))
+    facts += [("日期", timezone.localtime(dispute.created_at).strftime("%Y-%m-%d")), ("制单人", who)]
     if dispute.note:
         facts.append(("备注", dispute.note))
     for i, (key, value) in enumerate(facts, start=2):
@@ -175,7 +193,7 @@ def dispute_workbook(*, dispute: Dispute) -> bytes:
                 sheet.write_column(1, col, [_money(v) for v in sub[c.key]], money)
             else:
                 for row, cell in enumerate(sub[c.key], start=1):
-                    sheet.write_string(row, col, "" if cell is None else str(cell), text)
+                    _write_plain(sheet, row, col, cell, text=text, day=day)
         sheet.write_column(1, own, [_money(v) for v in sub["amount_claimed"]], money)
         sheet.write_column(1, own + 1, [labels[value]] * n)
         sheet.write_column(1, own + 2, [str(r) for r in sub["reason"]])

@@ -128,7 +128,7 @@ def _detail(request, dispute: Dispute, *, reply_form=None, answer_errors=None, e
 
 
 def _get(pk: int) -> Dispute:
-    return get_object_or_404(Dispute.objects.select_related("counterparty", "created_by"), pk=pk)
+    return get_object_or_404(Dispute.objects.select_related("counterparty", "period", "created_by"), pk=pk)
 
 
 @requires(VIEW)

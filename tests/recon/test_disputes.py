@@ -1,6 +1,7 @@
 """Disputes (对账差异单) end to end: a real reconciled bill, the file the courier gets, the courier's reply, pages and API."""
 from __future__ import annotations
 
+import datetime
 import io
 from decimal import Decimal
 from types import SimpleNamespace
@@ -13,12 +14,14 @@ from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from couriers.demo_data import generate, write_messy_csv
+from couriers.models import CourierBillLine
 from recon.disputes.services import discrepancies_from_query, dispute_create, dispute_selection
 from recon.disputes.replies import dispute_answer_record, dispute_reply_import
 from recon.disputes.filters import DisputeFilter
 from recon.core.errors import UserFacingError
 from recon.core.models import AuditEvent, Discrepancy, Dispute, DisputeItem, ReconPeriod
 from recon.kinds import type_choices
+from recon.periods.services import period_get_or_create
 from tests.couriers.test_bill_reconciliation import load_shipments, submit_and_run
 from tests.factories import CourierFactory, DiscrepancyFactory, UserFactory
 
@@ -30,7 +33,8 @@ with translation.override("zh-hans"):
 
 # The courier-fee types whose money is information (couriers/kind.py), and the dispute sheet's headers, as a user sees them.
 INFORMATIONAL_TYPES = {"rate_undercharge", "no_rate", "not_billed"}
-SHEET_COLUMNS = ["运单号", "账单重量(kg)", "我方重量(kg)", "账单运费", "应收运费", "差额", "差异类型", "说明", "确认退款金额", "回复说明"]
+SHEET_COLUMNS = ["运单号", "账单行号", "揽收日期", "账单重量(kg)", "我方重量(kg)", "账单运费", "应收运费", "差额", "差异类型", "说明",
+                 "确认退款金额", "回复说明"]
 
 
 @pytest.fixture(autouse=True)
@@ -181,6 +185,37 @@ def test_mixed_couriers_are_refused_and_nothing_changes(demo, ops):
     assert not Discrepancy.objects.exclude(status="open").exists()
 
 
+def november_claim(demo) -> Discrepancy:
+    """A ZTO claim of November beside the October bill's, as a second bill's run would leave it."""
+    row = Discrepancy.objects.filter(run=demo.run, type="rate_overcharge").order_by("id").first()
+    november = period_get_or_create(counterparty=row.counterparty, start=datetime.date(2026, 11, 1), end=datetime.date(2026, 11, 30))
+    return Discrepancy.objects.create(
+        run=demo.run, kind="courier_fee", counterparty=row.counterparty, source=row.source, period=november, type="rate_overcharge",
+        ref="75100000000001", source_line=1, amount_at_stake=Decimal("2.00"), theirs_amount=Decimal("6.00"), reason="—", is_claim=True,
+    )
+
+
+def test_a_selection_of_two_periods_is_refused_naming_them_and_nothing_changes(demo, ops):
+    november = november_claim(demo)
+    october = Discrepancy.objects.filter(run=demo.run, type="rate_overcharge").order_by("id").first()
+    with pytest.raises(UserFacingError) as err:
+        dispute_create(discrepancies=Discrepancy.objects.filter(id__in=[november.id, october.id]), user=ops)
+    assert err.value.code == "mixed_periods" and err.value.http_status == 400
+    assert err.value.details == {"periods": ["2026-10", "2026-11"]}
+    assert err.value.message == "一张差异单只对应一个对账期间，但所选差异涉及 2026-10, 2026-11。请先按对账期间筛选。"
+    with translation.override("en"):
+        selection = dispute_selection(discrepancies=discrepancies_from_query(query="courier=ZTO", user=ops), user=ops)
+    assert selection.problem.message == (
+        "A dispute is for one period, but this selection has discrepancies of 2026-10, 2026-11. Filter the queue by period first.")
+    assert Dispute.objects.count() == 0
+    assert not Discrepancy.objects.exclude(status="open").exists()
+
+    # One period at a time goes through, and the dispute records it.
+    dispute = create(ops, f"courier=ZTO&period={november.period_id}")
+    assert (dispute.period_id, dispute.item_count, dispute.amount_claimed) == (november.period_id, 1, Decimal("2.00"))
+    assert create(ops, "courier=ZTO").period_id == demo.run.courier_bill.period_id
+
+
 def test_a_closed_period_is_refused(demo, ops):
     ReconPeriod.objects.filter(pk=demo.run.courier_bill.period_id).update(status="closed")
     with pytest.raises(UserFacingError) as err:
@@ -239,8 +274,10 @@ def test_the_dispute_file_has_a_cover_of_totals_and_one_sheet_per_type(demo, ops
 
     cover = [list(r) for r in book["汇总"].iter_rows(values_only=True)]
     assert cover[0][0] == "对账差异单"
-    facts = {r[0]: r[1] for r in cover[1:8] if r[0]}
+    facts = {r[0]: r[1] for r in cover[1:9] if r[0]}
     assert facts["快递公司"] == "中通" and facts["差异单号"] == dispute.number
+    assert facts["对账期间"] == "2026-10-01 至 2026-10-31"
+    assert [r[0] for r in cover[2:7]] == ["快递公司", "差异单号", "对账期间", "日期", "制单人"]
     assert facts["日期"] == f"{timezone.localdate():%Y-%m-%d}" and facts["制单人"] == "Dispute-Olga"
     start = next(i for i, r in enumerate(cover) if r[:3] == ["差异类型", "笔数", "差额合计"])
     totals = {r[0]: (r[1], Decimal(str(r[2]))) for r in cover[start + 1 : start + 2 + len(types)]}
@@ -252,15 +289,17 @@ def test_the_dispute_file_has_a_cover_of_totals_and_one_sheet_per_type(demo, ops
     for t in types:
         ws = book[ZH[t]]
         assert [c.value for c in ws[1]] == SHEET_COLUMNS
-        assert SHEET_COLUMNS[:8] == ["运单号", "账单重量(kg)", "我方重量(kg)", "账单运费", "应收运费", "差额", "差异类型", "说明"]
+        assert SHEET_COLUMNS[:10] == ["运单号", "账单行号", "揽收日期", "账单重量(kg)", "我方重量(kg)", "账单运费", "应收运费", "差额",
+                                      "差异类型", "说明"]
         rows = sheet_rows(ws)
         assert len(rows) == demo.claims[t]["count"] - demo.zero[t]
         assert sum(Decimal(str(r["差额"])) for r in rows) == yuan(demo.claims[t]["amount_fen"])
         assert {r["差异类型"] for r in rows} == {ZH[t]}
         assert all(isinstance(r["运单号"], str) and r["确认退款金额"] is None for r in rows)
-        assert ws.cell(2, 1).data_type == "s" and ws.cell(2, 6).number_format == "0.00"
+        assert ws.cell(2, 1).data_type == "s" and ws.cell(2, 8).number_format == "0.00"
+        assert ws.cell(2, 2).data_type == "n" and ws.cell(2, 3).number_format == "yyyy-mm-dd"
         totals_row = [c.value for c in ws[len(rows) + 2]]
-        assert totals_row[0] == "合计" and Decimal(str(totals_row[5])) == yuan(demo.claims[t]["amount_fen"])
+        assert totals_row[0] == "合计" and Decimal(str(totals_row[7])) == yuan(demo.claims[t]["amount_fen"])
 
     # A weight overcharge row, checked against what the courier billed and what we shipped.
     row = sheet_rows(book[ZH["weight_overcharge"]])[0]
@@ -272,6 +311,12 @@ def test_the_dispute_file_has_a_cover_of_totals_and_one_sheet_per_type(demo, ops
     d = Discrepancy.objects.get(run=demo.run, ref=row["运单号"], type="weight_overcharge")
     assert Decimal(str(row["应收运费"])) == d.ours_amount and Decimal(str(row["差额"])) == d.amount_at_stake
     assert row["说明"] == d.reason
+    # The courier finds the charge again by its own bill's line and the day it picked the parcel up.
+    assert row["账单行号"] == d.source_line and isinstance(row["账单行号"], int)
+    bill_line = CourierBillLine.objects.get(bill=demo.run.courier_bill, line_no=row["账单行号"])
+    assert bill_line.waybill_no == row["运单号"]
+    picked_up = datetime.datetime.strptime(line["揽收时间"], "%Y-%m-%d %H:%M:%S")
+    assert row["揽收日期"] == datetime.datetime.combine(picked_up.date(), datetime.time()) == datetime.datetime.combine(d.occurred_on, datetime.time())
 
 
 # --------------------------------------------------------------------------- the courier's answer
@@ -442,6 +487,7 @@ def test_api_create_list_file_answer_and_reply(demo, ops, django_assert_max_num_
     body = r.json()
     claims = demo.claims["rate_overcharge"]
     assert body["number"].startswith("ZTO-") and body["courier"] == "ZTO" and body["status"] == "sent"
+    assert body["period"] == "2026-10"
     assert body["item_count"] == claims["count"] - demo.zero["rate_overcharge"] == len(body["items"])
     assert body["amount_claimed"] == f"{yuan(claims['amount_fen']):.2f}" and body["left_out"] == {}
     assert body["by_type"] == [{"type": "rate_overcharge", "label": body["by_type"][0]["label"], "count": body["item_count"],
@@ -451,6 +497,7 @@ def test_api_create_list_file_answer_and_reply(demo, ops, django_assert_max_num_
     with django_assert_max_num_queries(6):
         listed = client.get("/api/v1/disputes/?courier=ZTO&status=sent")
     assert listed.status_code == 200 and listed.json()["count"] == 1
+    assert listed.json()["results"][0]["period"] == "2026-10"
     assert client.get("/api/v1/disputes/?status=answered").json()["count"] == 0
 
     f = client.get(f"/api/v1/disputes/{pk}/file/")
@@ -485,6 +532,18 @@ def test_api_create_list_file_answer_and_reply(demo, ops, django_assert_max_num_
     answers = {i["waybill_no"]: (i["answer"], i["status"]) for i in detail["items"]}
     assert answers[third["waybill_no"]] == ("credited", "resolved")
     assert answers[second["waybill_no"]] == ("refused", "open")
+
+
+def test_api_refuses_two_periods_in_the_same_shape(demo, ops):
+    november_claim(demo)
+    r = api(ops).post("/api/v1/disputes/", {"filter": "courier=ZTO"}, format="json")
+    assert r.status_code == 400
+    assert r.json() == {"error": {
+        "code": "mixed_periods",
+        "message": "一张差异单只对应一个对账期间，但所选差异涉及 2026-10, 2026-11。请先按对账期间筛选。",
+        "details": {"periods": ["2026-10", "2026-11"]},
+    }}
+    assert Dispute.objects.count() == 0
 
 
 def test_api_errors_have_one_shape(demo, ops, auditor):
@@ -522,6 +581,7 @@ def test_pages_take_an_ops_user_from_the_queue_filter_to_recovered(demo, ops, cl
 
     page = client.get(f"/disputes/{dispute.pk}/")
     assert page.status_code == 200 and dispute.number in page.content.decode()
+    assert '<span data-testid="dispute-period">2026-10</span>' in page.content.decode()
     assert client.get("/disputes/").status_code == 200
     download = client.get(f"/disputes/{dispute.pk}/file/")
     assert download.status_code == 200 and download["Content-Type"] == XLSX
@@ -574,6 +634,17 @@ def test_the_preview_explains_a_problem_instead_of_offering_the_button(demo, ops
     client.force_login(ops)
     page = client.get("/disputes/new/?courier=ZTO")
     assert page.status_code == 200 and page.context["problem"].code == "period_closed"
+    assert 'action="/disputes/new/"' not in page.content.decode()
+    assert client.post("/disputes/new/", {"query": "courier=ZTO"}).status_code == 400
+    assert Dispute.objects.count() == 0
+
+
+def test_the_preview_refuses_two_periods_instead_of_offering_the_button(demo, ops, client):
+    november_claim(demo)
+    client.force_login(ops)
+    page = client.get("/disputes/new/?courier=ZTO")
+    assert page.status_code == 200 and page.context["problem"].code == "mixed_periods"
+    assert "一张差异单只对应一个对账期间，但所选差异涉及 2026-10, 2026-11。请先按对账期间筛选。" in page.content.decode()
     assert 'action="/disputes/new/"' not in page.content.decode()
     assert client.post("/disputes/new/", {"query": "courier=ZTO"}).status_code == 400
     assert Dispute.objects.count() == 0

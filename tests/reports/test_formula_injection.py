@@ -247,4 +247,5 @@ def test_dispute_file_keeps_notes_and_reasons_as_text(hostile, client, manager_u
     for url in (reverse("dispute-file", args=[dispute.id]), reverse("api-dispute-file", args=[dispute.id])):
         cells = xlsx_cells(get(client, manager_user, url))
         assert ["备注", DISPUTE_NOTE] in [row[:2] for row in cells]
-        assert [row[7] for row in cells if row[0] == WAYBILLS[0]] == [REASON]
+        reason = next(row for row in cells if row[0] == "运单号").index("说明")
+        assert [row[reason] for row in cells if row[0] == WAYBILLS[0]] == [REASON]
