@@ -124,13 +124,14 @@ def discrepancies_xlsx(queryset: QuerySet[Discrepancy], title: str = "") -> byte
     """The export for people: headers and values in the active language, money formatted, a totals row."""
     frame = discrepancies_frame(queryset)
     money = frame.attrs["money"]
+    # Summed while the amounts are still Decimals: a float sum of many fen can show a stray 0.0000001 in the cell.
+    summary = frame.groupby("type", sort=False).agg(count=("type", "size"), amount_at_stake=("amount_at_stake", _money_sum)).reset_index()
     for col in money:
         frame[col] = pd.to_numeric(frame[col].astype(object).where(frame[col].notna(), None).astype(str), errors="coerce")
     # The codes stay in the CSV for other tools; here each one reads as its label (the type's is already a column).
     types = {v: str(lbl) for v, lbl in type_choices()}
     statuses = {v: str(lbl) for v, lbl in Discrepancy.Status.choices}
     kinds = {v: str(lbl) for v, lbl in kind_choices()}
-    summary = frame.groupby("type", sort=False).agg(count=("type", "size"), amount_at_stake=("amount_at_stake", "sum")).reset_index()
     summary["type"] = summary["type"].map(types)
     if "status" in frame:
         frame["status"] = frame["status"].map(statuses).fillna(frame["status"])
@@ -226,7 +227,7 @@ def shipments_xlsx(queryset: QuerySet[Shipment], *, reveal: bool) -> bytes:
         # Waybills, order numbers and phones stay text: as numbers Excel would show 7.53E+13 and drop leading zeros.
         frame.to_excel(writer, sheet_name=sheet_name, index=False, freeze_panes=(1, 0))
         book, sheet = writer.book, writer.sheets[sheet_name]
-        money_fmt = book.add_format({"num_format": "#,##0.00"})
+        money_fmt = book.add_format({"num_format": MONEY_FORMAT})
         for i, col in enumerate(SHIPMENT_EXPORT_COLUMNS):
             width = 40 if col == "recipient_address" else 18 if col in {"waybill_no", "order_no", "shipped_at", "recipient_phone"} else 11
             sheet.set_column(i, i, width, money_fmt if col == "declared_value" else None)

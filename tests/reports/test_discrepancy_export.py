@@ -108,3 +108,15 @@ def test_command_writes_the_xlsx_in_the_default_language(reconciled, tmp_path):
     rows = [list(r) for r in book["差异"].iter_rows(values_only=True)]
     assert rows[0] == ZH_HEADER
     assert rows[1][2:4] == ["非我方运单", "待处理"]
+
+
+def test_xlsx_sums_money_to_the_fen(clerk_client, zto, finance_user):
+    from tests.web.conftest import make_bill, make_discrepancy, make_run
+
+    run = make_run(zto, finance_user, make_bill(zto, finance_user))
+    for i, stake in enumerate(["0.70", "0.20", "0.10"]):
+        make_discrepancy(run, f"ZT1000000{i}", "rate_overcharge", stake, "4.00", "3.00")
+    content = export(clerk_client, "xlsx")
+    # In floats 0.7 + 0.2 + 0.1 is 0.9999999999999999; the cells hold the sum to the fen.
+    assert list(workbook(content)["汇总"].iter_rows(min_row=2, max_row=2, values_only=True)) == [("运费超收", 3, 1)]
+    assert list(workbook(content, data_only=True)["差异"].iter_rows(min_row=5, values_only=True))[0][4] == 1
