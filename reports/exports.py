@@ -137,7 +137,11 @@ def discrepancies_xlsx(queryset: QuerySet[Discrepancy], title: str = "") -> byte
         frame["status"] = frame["status"].map(statuses).fillna(frame["status"])
     labels = {c.key: str(c.label) for c in _present_columns(set(frame["kind"]))}
     frame["kind"] = frame["kind"].map(kinds).fillna(frame["kind"])
-    frame = frame.drop(columns=["type"])
+    # A kind without a label column shows its type column as the label; with one, the code column is the CSV's alone.
+    if TYPE_LABEL in frame:
+        frame = frame.drop(columns=["type"])
+    elif "type" in frame:
+        frame["type"] = frame["type"].map(types).fillna(frame["type"])
     keys = list(frame.columns)
     frame.columns = [labels.get(k, k) for k in keys]
     money_labels = [labels[k] for k in money]
