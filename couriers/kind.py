@@ -38,7 +38,7 @@ EXPORT_COLUMNS = (
     ColumnSpec("waybill_no", _("waybill number"), "ref"),
     ColumnSpec("order_no", _("order number"), "ref2"),
     ColumnSpec("type", _("type"), "type"),
-    ColumnSpec("type_label", _("type"), "type_label"),
+    ColumnSpec("type_label", _("discrepancy type"), "type_label"),
     ColumnSpec("status", _("status"), "status"),
     ColumnSpec("amount_at_stake", _("amount at stake"), "amount_at_stake", money=True),
     ColumnSpec("billed_fee", _("billed fee"), "theirs_amount", money=True),

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
+from xlsxwriter.utility import xl_col_to_name
 
 from orders.masking import RECIPIENT_FIELDS, mask_recipients
 from orders.models import Shipment
 from recon.core.db import db_to_local_naive
 from recon.engine.text import kg
-from recon.kinds import ColumnSpec, kind_specs, type_choices
+from recon.kinds import ColumnSpec, kind_choices, kind_specs, type_choices
 from recon.core.models import Discrepancy
 from recon.core.writers import frame_to_csv_bytes, xlsx_frame_writer
 
@@ -89,24 +92,81 @@ def discrepancies_csv(queryset: QuerySet[Discrepancy]) -> bytes:
     return frame_to_csv_bytes(frame, numbers=money)
 
 
+# Every money cell of the Excel files, on every sheet: yuan with thousands separators, as the pages show it.
+MONEY_FORMAT = "¥#,##0.00"
+
+
+def _money_sum(values: pd.Series) -> float:
+    """The column's total summed exactly in Decimal, then as the number Excel shows before it recalculates."""
+    return float(sum((Decimal(str(v)) for v in values if pd.notna(v)), Decimal("0")))
+
+
+def _write_totals(book, sheet, frame: pd.DataFrame, money: list[str], label: str) -> None:
+    """A bold totals row under the frame: the label in the first column, each money column as SUM() of its cells."""
+    row, last = len(frame) + 1, len(frame)  # 0-based row of the totals; the data sit in Excel rows 2..last+1
+    bold = book.add_format({"bold": True, "top": 1})
+    bold_money = book.add_format({"bold": True, "top": 1, "num_format": MONEY_FORMAT})
+    for i in range(len(frame.columns)):
+        sheet.write_blank(row, i, None, bold)
+    sheet.write_string(row, 0, label, bold)
+    for col in money:
+        i = frame.columns.get_loc(col)
+        letter = xl_col_to_name(i)
+        total = _money_sum(frame[col])
+        if last:
+            # A formula, so that a reader who corrects a cell sees the total follow; the cached value is ours, exact.
+            sheet.write_formula(row, i, f"=SUM({letter}2:{letter}{last + 1})", bold_money, total)
+        else:
+            sheet.write_number(row, i, 0, bold_money)
+
+
 def discrepancies_xlsx(queryset: QuerySet[Discrepancy], title: str = "") -> bytes:
+    """The export for people: headers and values in the active language, money formatted, a totals row."""
     frame = discrepancies_frame(queryset)
     money = frame.attrs["money"]
+    # Summed while the amounts are still Decimals: a float sum of many fen can show a stray 0.0000001 in the cell.
+    summary = frame.groupby("type", sort=False).agg(count=("type", "size"), amount_at_stake=("amount_at_stake", _money_sum)).reset_index()
     for col in money:
         frame[col] = pd.to_numeric(frame[col].astype(object).where(frame[col].notna(), None).astype(str), errors="coerce")
+    # The codes stay in the CSV for other tools; here each one reads as its label (the type's is already a column).
+    types = {v: str(lbl) for v, lbl in type_choices()}
+    statuses = {v: str(lbl) for v, lbl in Discrepancy.Status.choices}
+    kinds = {v: str(lbl) for v, lbl in kind_choices()}
+    summary["type"] = summary["type"].map(types)
+    if "status" in frame:
+        frame["status"] = frame["status"].map(statuses).fillna(frame["status"])
+    labels = {c.key: str(c.label) for c in _present_columns(set(frame["kind"]))}
+    frame["kind"] = frame["kind"].map(kinds).fillna(frame["kind"])
+    # A kind without a label column shows its type column as the label; with one, the code column is the CSV's alone.
+    if TYPE_LABEL in frame:
+        frame = frame.drop(columns=["type"])
+    elif "type" in frame:
+        frame["type"] = frame["type"].map(types).fillna(frame["type"])
+    keys = list(frame.columns)
+    frame.columns = [labels.get(k, k) for k in keys]
+    money_labels = [labels[k] for k in money]
+    count = len(frame)
+    sheet_name, summary_name = _("Discrepancies")[:31], _("Summary")[:31]
     buffer = io.BytesIO()
     with xlsx_frame_writer(buffer, {"constant_memory": False}) as writer:
-        frame.to_excel(writer, sheet_name=_("Discrepancies")[:31], index=False, freeze_panes=(1, 0))
-        book, sheet = writer.book, writer.sheets[_("Discrepancies")[:31]]
-        money_fmt = book.add_format({"num_format": "#,##0.00"})
-        for i, col in enumerate(frame.columns):
-            width = 44 if col == "reason" else 16 if col in {"waybill_no", "order_no", "type", TYPE_LABEL} else 12
-            sheet.set_column(i, i, width, money_fmt if col in money else None)
-        sheet.autofilter(0, 0, len(frame), len(frame.columns) - 1)
-        summary = frame.groupby("type", sort=False).agg(count=("type", "size"), amount_at_stake=("amount_at_stake", "sum")).reset_index()
-        summary.insert(1, "type_label", summary["type"].map({v: str(lbl) for v, lbl in type_choices()}))
-        summary.to_excel(writer, sheet_name=_("Summary")[:31], index=False)
-        writer.sheets[_("Summary")[:31]].set_column(0, 3, 22, None)
+        frame.to_excel(writer, sheet_name=sheet_name, index=False, freeze_panes=(1, 0))
+        book, sheet = writer.book, writer.sheets[sheet_name]
+        money_fmt = book.add_format({"num_format": MONEY_FORMAT})
+        for i, key in enumerate(keys):
+            width = 44 if key == "reason" else 16 if key in {"waybill_no", "order_no", TYPE_LABEL} else 12
+            sheet.set_column(i, i, width, money_fmt if key in money else None)
+        sheet.autofilter(0, 0, count, len(keys) - 1)
+        _write_totals(book, sheet, frame, money_labels,
+                      ngettext("Total: %(count)s discrepancy", "Total: %(count)s discrepancies", count) % {"count": count})
+        summary.columns = [_("discrepancy type"), _("Count"), _("Amount at stake")]
+        summary.to_excel(writer, sheet_name=summary_name, index=False, freeze_panes=(1, 0))
+        summary_sheet = writer.sheets[summary_name]
+        summary_sheet.set_column(0, 0, 22, None)
+        summary_sheet.set_column(1, 1, 10, None)
+        summary_sheet.set_column(2, 2, 16, money_fmt)
+        _write_totals(book, summary_sheet, summary, [summary.columns[2]], _("Total"))
+        if len(summary):
+            summary_sheet.write_formula(len(summary) + 1, 1, f"=SUM(B2:B{len(summary) + 1})", book.add_format({"bold": True, "top": 1}), count)
     return buffer.getvalue()
 
 
@@ -171,7 +231,7 @@ def shipments_xlsx(queryset: QuerySet[Shipment], *, reveal: bool) -> bytes:
         # Waybills, order numbers and phones stay text: as numbers Excel would show 7.53E+13 and drop leading zeros.
         frame.to_excel(writer, sheet_name=sheet_name, index=False, freeze_panes=(1, 0))
         book, sheet = writer.book, writer.sheets[sheet_name]
-        money_fmt = book.add_format({"num_format": "#,##0.00"})
+        money_fmt = book.add_format({"num_format": MONEY_FORMAT})
         for i, col in enumerate(SHIPMENT_EXPORT_COLUMNS):
             width = 40 if col == "recipient_address" else 18 if col in {"waybill_no", "order_no", "shipped_at", "recipient_phone"} else 11
             sheet.set_column(i, i, width, money_fmt if col == "declared_value" else None)

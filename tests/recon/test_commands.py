@@ -54,7 +54,7 @@ def test_import_commands_and_sync_json(month, tmp_path):
     run_json("export_discrepancies", str(result["run_id"]), "--format", "xlsx", "-o", str(xlsx_path))
     sheet = openpyxl.load_workbook(xlsx_path, read_only=True).worksheets[0]
     header = [c.value for c in next(sheet.iter_rows(max_row=1))]
-    assert header[:3] == ["waybill_no", "order_no", "type"] and "amount_at_stake" in header
+    assert header[:3] == ["运单号", "订单号", "差异类型"] and "涉及金额" in header
 
 
 def test_unknown_courier_exits_non_zero_with_message(month):

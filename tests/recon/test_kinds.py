@@ -162,3 +162,21 @@ def test_the_queue_shows_each_kinds_columns_and_labels(toy_rows, ops_client):
     assert by_ref["TY001"][:6] == ["12.50", "", "", "", "", "C-9"]
     assert by_ref["ZT001"][:6] == ["1.25", "9.25", "8.00", "– / –", "– / –", ""]
     assert '<span class="tag t-toy_refund_missing">Refund missing</span>' in page
+
+
+def test_the_excel_of_a_kind_without_a_label_column_shows_its_type_labels(toy_rows):
+    import io
+
+    import openpyxl
+
+    from reports.exports import discrepancies_xlsx
+
+    with override_settings(RECON_EXTRA_KINDS=TOY):
+        content = discrepancies_xlsx(Discrepancy.objects.filter(kind="toy"))
+    rows = list(openpyxl.load_workbook(io.BytesIO(content)).worksheets[0].iter_rows(values_only=True))
+    assert rows == [
+        ("type", "amount", "Card", "对账类别", "单号", "第二单号", "SKU", "对账方"),
+        ("Refund missing", 12.5, "C-9", "Toy refunds", "TY001", None, None, None),
+        ("Note", 3, None, "Toy refunds", "TY002", None, None, None),
+        ("合计：2 条差异", "=SUM(B2:B3)", None, None, None, None, None, None),
+    ]

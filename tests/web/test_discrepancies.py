@@ -93,10 +93,10 @@ def test_export_xlsx_of_the_filter(clerk_client, reconciled):
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     header = list(rows[0])
-    assert header[:3] == ["waybill_no", "order_no", "type"]
+    assert header[:3] == ["运单号", "订单号", "差异类型"]
     col = {name: i for i, name in enumerate(header)}
-    assert [(r[col["waybill_no"]], r[col["type"]], r[col["amount_at_stake"]]) for r in rows[1:]] == [
-        ("ZT99999999", "unknown_waybill", 3), ("ZT00000001", "rate_overcharge", 2)]
+    assert [(r[col["运单号"]], r[col["差异类型"]], r[col["涉及金额"]]) for r in rows[1:]] == [
+        ("ZT99999999", "非我方运单", 3), ("ZT00000001", "运费超收", 2), ("合计：2 条差异", None, "=SUM(E2:E3)")]
 
 
 def test_export_csv_of_the_filter(clerk_client, reconciled):

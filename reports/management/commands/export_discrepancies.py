@@ -1,6 +1,8 @@
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from recon.core.management.base import ServiceCommand
 from recon.core.models import Discrepancy, ReconRun
@@ -22,7 +24,12 @@ class Command(ServiceCommand):
         if run.status != ReconRun.Status.SUCCEEDED:
             raise CommandError(f"run #{run.id} is {run.status}; only finished runs have discrepancies")
         qs = Discrepancy.objects.filter(run=run)
-        data = discrepancies_csv(qs) if o["format"] == "csv" else discrepancies_xlsx(qs)
+        if o["format"] == "csv":
+            data = discrepancies_csv(qs)
+        else:
+            # No request says who reads the file: the product's default language, whatever the shell's locale.
+            with translation.override(settings.LANGUAGE_CODE):
+                data = discrepancies_xlsx(qs)
         try:
             Path(o["output"]).write_bytes(data)
         except OSError as exc:
