@@ -14,21 +14,13 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from recon.core.envfile import env_value
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def _get(name: str, default=None):
-    """A setting from the environment: NAME itself, else the content of the file NAME_FILE names (secrets mounted
-    as files), else the default. Every variable below is read through here, so each one may come from a file."""
-    if name in os.environ:
-        return os.environ[name]
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        try:
-            return Path(path).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {exc}") from exc
-    return default
+# Every variable below is read through _get, so each one may come from a file.
+_get = env_value
 
 
 VAR_DIR = Path(_get("RECON_VAR_DIR", BASE_DIR / "var"))

@@ -107,8 +107,11 @@ def reconcile_courier_bill(
     ship = ships.reindex(wb.to_numpy()).reset_index(drop=True)
 
     # -- the four whole-line types, in priority order
-    first_line = L.groupby(wb, sort=False)["line_no"].transform("first")
-    dup_same = wb.duplicated(keep="first").to_numpy()
+    # The original charge is the lowest line number, not the first row: the result must not depend on row order.
+    first_line = L.groupby(wb, sort=False)["line_no"].transform("min")
+    by_line_no = np.argsort(np.asarray(L["line_no"]), kind="stable")
+    dup_same = np.zeros(n, dtype=bool)
+    dup_same[by_line_no] = wb.iloc[by_line_no].duplicated(keep="first").to_numpy()
     prev_bill = pd.Series(pd.NA, index=L.index, dtype="Int64")
     if len(prev):
         first_prev = prev.drop_duplicates("waybill_no").set_index("waybill_no")["bill_id"]

@@ -245,8 +245,9 @@ def test_audit_xlsx_keeps_notes_and_names_as_text(hostile, client, manager_user)
     cells = xlsx_cells(get(client, manager_user, reverse("audit-export"), format="xlsx"))
     header = cells[0]
     events = [dict(zip(header, row)) for row in cells[1:]]
-    assert [e["note"] for e in events if e["object_type"] == "dispute"] == [DISPUTE_NOTE]
-    assert [e["user"] for e in events if e["action"] == "comment"] == ["+1+1"]
+    # The Excel is in the reader's language: the object by its name, the action by its label.
+    assert [e["备注"] for e in events if e["对象"].startswith("差异单 ")] == [DISPUTE_NOTE]
+    assert [e["操作人"] for e in events if e["操作"] == "已评论"] == ["+1+1"]
 
 
 def test_dispute_file_keeps_notes_and_reasons_as_text(hostile, client, manager_user):

@@ -157,3 +157,23 @@ def test_the_grant_refuses_a_role_that_owns_tables(app_role):
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f'ALTER TABLE recon_setting OWNER TO "{connection.settings_dict["USER"]}"')
+
+
+def test_the_grant_reads_the_app_url_from_database_url_file(monkeypatch, tmp_path):
+    """Docker secrets: DATABASE_URL_FILE names the application's role for the grant as it does for the settings."""
+    role = f"recon_app_test_{uuid.uuid4().hex[:8]}"
+    (tmp_path / "database_url").write_text(url(role, PASSWORD) + "\n", encoding="utf-8")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_URL_FILE", str(tmp_path / "database_url"))
+    call_command("db_grant_app_role", "--create", stdout=io.StringIO())
+    try:
+        s = connection.settings_dict
+        conn = psycopg2.connect(host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, dbname=s["NAME"], user=role, password=PASSWORD)
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT current_user")
+            assert cursor.fetchone() == (role,)
+        conn.close()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP OWNED BY "{role}"')
+            cursor.execute(f'DROP ROLE "{role}"')

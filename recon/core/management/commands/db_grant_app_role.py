@@ -1,10 +1,9 @@
-import os
-
 import environ
 from django.core.management.base import CommandError
 
 from recon.core.db_roles import app_role_grant
 from recon.core.management.base import ServiceCommand
+from recon.core.envfile import env_value
 
 
 class Command(ServiceCommand):
@@ -18,7 +17,7 @@ class Command(ServiceCommand):
 
     def handle(self, *args, **o):
         # Settings point this command at the owner; DATABASE_URL still names the role the application runs as.
-        app_url = os.environ.get("DATABASE_URL", "")
+        app_url = env_value("DATABASE_URL", "")
         app = environ.Env.db_url_config(app_url) if app_url else {}
         role = o["role"] or app.get("USER")
         if not role:
