@@ -126,7 +126,7 @@ def history(page) -> list[dict]:
     rows = page.eval_on_selector("[data-testid=history]", """(table) => [...table.querySelectorAll('tbody tr')].map((tr) => {
         const tag = tr.querySelector('.tag');
         return { action: [...tag.classList].find((c) => c.startsWith('a-')).slice(2), who: tr.children[1].innerText.trim(),
-                 note: tr.children[5].innerText.trim() };
+                 note: tr.querySelector('[data-col=note]').innerText.trim() };
     })""")
     return rows[::-1]
 
