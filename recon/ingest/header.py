@@ -71,6 +71,8 @@ class HeaderMatch:
     units: dict[str, str]               # field -> unit named in the header ('' if none)
     groups: dict[str, list[int]]        # group -> column positions, left to right
     score: tuple = ()
+    # Fields whose column was chosen by a rule a person should confirm (a loose name match, a tie broken by content).
+    uncertain: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
