@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from recon.engine.rates import RateBook
-from recon.engine.text import fill, kg, yuan
+from recon.engine.text import fields_of, fill, kg, yuan
 
 REQUEST_COLUMNS = [
     "request_id", "return_no", "order_no", "return_waybill_no", "courier_code", "sku", "quantity", "refund_fen",
@@ -97,24 +97,52 @@ def prorata_fen(amount_fen, k, q) -> np.ndarray:
     return np.where(q > 0, (2 * a * k + safe) // (2 * safe), 0)
 
 
-def _days(s) -> pd.Series:
-    return pd.to_datetime(pd.Series(s), errors="coerce").dt.normalize().reset_index(drop=True)
+def _days(s) -> np.ndarray:
+    return pd.to_datetime(pd.Series(s), errors="coerce").dt.normalize().to_numpy(dtype="datetime64[ns]")
 
 
-def _text(s) -> pd.Series:
-    return pd.Series(s, dtype=object).fillna("").astype(str).reset_index(drop=True)
+def _text(s) -> np.ndarray:
+    return pd.Series(s, dtype=object).fillna("").astype(str).to_numpy(dtype=object)
 
 
 def _ints(s) -> pd.Series:
     return pd.Series(pd.array(s, dtype="Int64")).reset_index(drop=True)
 
 
-def _day_text(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s).dt.strftime("%Y-%m-%d").reset_index(drop=True)
+def _int64(s, default: int = 0) -> np.ndarray:
+    return np.asarray(pd.array(s, dtype="Int64").fillna(default), dtype=np.int64)
 
 
-def _frame(columns: list[str], data: pd.DataFrame) -> pd.DataFrame:
+def _day_text(days: np.ndarray) -> pd.Series:
+    return pd.Series(pd.to_datetime(days)).dt.strftime("%Y-%m-%d").fillna("")
+
+
+def _frame(columns: list[str], data: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(columns=columns) if data is None or not len(data) else data.reset_index(drop=True)
+
+
+def _vocab(*columns: np.ndarray, sort: bool = False) -> tuple[list[np.ndarray], np.ndarray]:
+    """One integer code per distinct key across several frames' columns, -1 for ""; and the keys by code."""
+    joined = np.concatenate([np.asarray(c, dtype=object) for c in columns]) if columns else np.array([], dtype=object)
+    codes, uniques = pd.factorize(joined, sort=sort)
+    uniques = np.asarray(uniques, dtype=object)
+    codes = np.asarray(codes, dtype=np.int64)
+    blank = np.flatnonzero(uniques == "")
+    if len(blank):
+        codes[codes == blank[0]] = -1
+    return np.split(codes, np.cumsum([len(c) for c in columns])[:-1]), uniques
+
+
+def _table(members: np.ndarray, size: int) -> np.ndarray:
+    """A lookup of size+1 booleans: True at every member code; the last cell answers for -1 (no key)."""
+    table = np.zeros(size + 1, dtype=bool)
+    members = np.asarray(members, dtype=np.int64)
+    table[members[members >= 0]] = True
+    return table
+
+
+def _look(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    return table[np.where(codes >= 0, codes, len(table) - 1)]
 
 
 def reconcile_returns(
@@ -135,295 +163,339 @@ def reconcile_returns(
     unexpected); `rates` is one courier's RateBook, or a RateBook per courier code.
     """
     t = {**DEFAULT_REASONS, **(texts or {})}
-    first, last, today = pd.Timestamp(start), pd.Timestamp(end), pd.Timestamp(as_of)
+    first, last, today = (np.datetime64(pd.Timestamp(d), "ns") for d in (start, end, as_of))
     grace = int(grace_days)
+    as_of_text = pd.Timestamp(as_of).strftime("%Y-%m-%d")
+    R, C, F = _frame(REQUEST_COLUMNS, requests), _frame(RECEIPT_COLUMNS, receipts), _frame(FREIGHT_COLUMNS, freight)
+
+    # Keys become integers once, so that every join below is an array lookup; return and order numbers are sorted so
+    # that "the largest" of a return's values does not depend on the rows' order.
+    (req_wb, rec_wb, fr_wb), wb_values = _vocab(_text(R["return_waybill_no"]), _text(C["return_waybill_no"]), _text(F["waybill_no"]))
+    (req_ord, rec_ord), order_values = _vocab(_text(R["order_no"]), _text(C["order_no"]), sort=True)
+    (req_sku, rec_sku), sku_values = _vocab(_text(R["sku"]), _text(C["sku"]))
+    (req_courier,), courier_values = _vocab(_text(R["courier_code"]), sort=True)
+    ret_code, ret_values = pd.factorize(_text(R["return_no"]), sort=True)
+    ret_values = np.asarray(ret_values, dtype=object)
+    n_wb, n_ord, n_sku, n_ret = len(wb_values), len(order_values), len(sku_values), len(ret_values)
 
     # ---------------------------------------------------------------- requests → returns
-    R = _frame(REQUEST_COLUMNS, requests)
+    refunded_row = _text(R["refund_status"]) == "refunded"
     req = pd.DataFrame({
-        "request_id": _ints(R["request_id"]), "return_no": _text(R["return_no"]), "order_no": _text(R["order_no"]),
-        "waybill": _text(R["return_waybill_no"]), "courier_code": _text(R["courier_code"]), "sku": _text(R["sku"]),
-        "quantity": _ints(R["quantity"]).fillna(0).astype(np.int64),
-        "refund_fen": _ints(R["refund_fen"]).fillna(0).astype(np.int64),
-        "refunded": (_text(R["refund_status"]) == "refunded").to_numpy(), "requested_on": _days(R["requested_on"]),
+        "ret": np.asarray(ret_code, dtype=np.int64), "wb": req_wb, "order": req_ord, "sku": req_sku, "courier": req_courier,
+        "request_id": _int64(R["request_id"]), "quantity": _int64(R["quantity"]),
+        "refunded": refunded_row, "refunded_fen": np.where(refunded_row, _int64(R["refund_fen"]), 0),
+        "requested_on": _days(R["requested_on"]),
     })
-    req["refunded_fen"] = np.where(req["refunded"], req["refund_fen"], 0)
-    # "" sorts first, so max() takes a return's non-empty order number or courier whatever the rows' order.
-    ret = req.groupby("return_no", sort=True).agg(
-        requested_on=("requested_on", "min"), request_id=("request_id", "min"), order_no=("order_no", "max"),
-        courier_code=("courier_code", "max"), refunded=("refunded", "any"), refunded_fen=("refunded_fen", "sum"),
-        rows=("request_id", "size"),
-    )
-    ret["in_range"] = (ret["requested_on"] >= first) & (ret["requested_on"] <= last)
-    ret["overdue"] = today > ret["requested_on"] + pd.Timedelta(days=grace)
+    g = req.groupby("ret", sort=True)
+    ret = pd.DataFrame({
+        "requested_on": g["requested_on"].min(), "request_id": g["request_id"].min(), "order": g["order"].max(),
+        "courier": g["courier"].max(), "refunded": g["refunded"].any(), "refunded_fen": g["refunded_fen"].sum(),
+        "rows": g.size(),
+    }).reindex(np.arange(n_ret))
+    r_on = ret["requested_on"].to_numpy(dtype="datetime64[ns]")
+    r_request = ret["request_id"].to_numpy(dtype=np.int64)
+    r_order = ret["order"].to_numpy(dtype=np.int64)
+    r_courier = np.append(courier_values, "")[np.where(ret["courier"].to_numpy(dtype=np.int64) >= 0, ret["courier"], len(courier_values))] if n_ret else np.array([], dtype=object)
+    r_refunded = ret["refunded"].to_numpy(dtype=bool)
+    r_refunded_fen = ret["refunded_fen"].to_numpy(dtype=np.int64)
+    in_range = (r_on >= first) & (r_on <= last)
+    overdue = today > r_on + np.timedelta64(grace, "D")
 
     # ---------------------------------------------------------------- receipts → parcels → returns
-    C = _frame(RECEIPT_COLUMNS, receipts)
     rec = pd.DataFrame({
-        "receipt_id": _ints(C["receipt_id"]), "waybill": _text(C["return_waybill_no"]), "order_no": _text(C["order_no"]),
-        "received_on": _days(C["received_on"]), "sku": _text(C["sku"]), "quantity": _ints(C["quantity"]),
-        "condition": _text(C["condition"]),
+        "receipt_id": _int64(C["receipt_id"]), "wb": rec_wb, "order": rec_ord, "sku": rec_sku,
+        "quantity": _ints(C["quantity"]), "condition": _text(C["condition"]), "received_on": _days(C["received_on"]),
     })
-    rec = rec[(rec["received_on"] <= today).to_numpy() & ((rec["waybill"] != "") | (rec["order_no"] != "")).to_numpy()]
-    rec = rec.reset_index(drop=True)
-    has_wb = rec["waybill"] != ""
-    rec["parcel"] = np.where(has_wb, "W:" + rec["waybill"], "O:" + rec["order_no"])
-    rec["parcel_ref"] = np.where(has_wb, rec["waybill"], rec["order_no"])
+    rec = rec[(rec["received_on"].to_numpy() <= today) & ((rec_wb >= 0) | (rec_ord >= 0))].reset_index(drop=True)
+    # A parcel is a receipt waybill, or an order number when the receipt has no waybill: one code space for both.
+    rec["parcel"] = np.where(rec["wb"] >= 0, rec["wb"], n_wb + rec["order"])
+    p_rec = rec["parcel"].to_numpy(dtype=np.int64)
 
-    ret_waybills = req.loc[req["waybill"] != "", ["return_no", "waybill"]].drop_duplicates()
-    parcel_waybills = rec.loc[has_wb, ["parcel", "waybill"]].drop_duplicates()
-    by_waybill = ret_waybills.merge(parcel_waybills, on="waybill")[["return_no", "parcel"]]
-    unmatched = ret.index[~ret.index.isin(by_waybill["return_no"])]
-    open_rows = rec.loc[~rec["parcel"].isin(by_waybill["parcel"]) & (rec["order_no"] != ""), ["parcel", "order_no"]].drop_duplicates()
-    ret_orders = ret.loc[unmatched, ["order_no"]].reset_index()
-    by_order = ret_orders[ret_orders["order_no"] != ""].merge(open_rows, on="order_no")[["return_no", "parcel"]]
+    ret_waybills = req.loc[req["wb"] >= 0, ["ret", "wb"]].drop_duplicates()
+    by_waybill = ret_waybills[_look(_table(rec["wb"], n_wb), ret_waybills["wb"].to_numpy())].rename(columns={"wb": "parcel"})
+    claimed = _table(by_waybill["parcel"], n_wb + n_ord)
+    ret_matched = _table(by_waybill["ret"], n_ret)[:n_ret]
+    candidates = np.flatnonzero(~ret_matched & (r_order >= 0))
+    open_rows = rec.loc[~_look(claimed, p_rec) & (rec["order"] >= 0).to_numpy(), ["parcel", "order"]].drop_duplicates()
+    by_order = pd.DataFrame({"ret": candidates, "order": r_order[candidates]}).merge(open_rows, on="order")[["ret", "parcel"]]
     matches = pd.concat([by_waybill, by_order], ignore_index=True).drop_duplicates()
-    ret["arrived"] = ret.index.isin(matches["return_no"])
+    arrived = _table(matches["ret"], n_ret)[:n_ret]
 
-    judged = ret[ret["in_range"]]
     parts: list[pd.DataFrame] = []
 
     # ---------------------------------------------------------------- not received
-    missing = judged[~judged["arrived"] & judged["overdue"]].reset_index()
-    for kind, rows in (("refunded_not_received", missing[missing["refunded"]]),
-                       ("return_not_received", missing[~missing["refunded"]])):
-        if not len(rows):
+    missing = in_range & ~arrived & overdue
+    for kind, mask in (("refunded_not_received", missing & r_refunded), ("return_not_received", missing & ~r_refunded)):
+        pos = np.flatnonzero(mask)
+        if not len(pos):
             continue
-        rows = rows.reset_index(drop=True)
-        amount = rows["refunded_fen"].to_numpy(dtype=np.int64) if kind == "refunded_not_received" else np.zeros(len(rows), np.int64)
-        fields = {"return_no": rows["return_no"], "requested_on": _day_text(rows["requested_on"]),
-                  "refunded": yuan(rows["refunded_fen"]), "as_of": _const(today.strftime("%Y-%m-%d"), len(rows)),
-                  "grace_days": _const(str(grace), len(rows))}
-        parts.append(_rows(kind, rows, ref=rows["return_no"], amount=amount,
-                           theirs=rows["refunded_fen"] if kind == "refunded_not_received" else None,
-                           ours=np.zeros(len(rows), np.int64) if kind == "refunded_not_received" else None,
-                           occurred_on=rows["requested_on"], courier_code=rows["courier_code"], request_id=rows["request_id"],
-                           reason=fill(t[kind], fields, len(rows))))
+        refunded_fen = r_refunded_fen[pos]
+        fields = {"return_no": lambda: ret_values[pos], "requested_on": lambda: _day_text(r_on[pos]),
+                  "refunded": lambda: yuan(pd.Series(refunded_fen)), "as_of": lambda: as_of_text, "grace_days": lambda: str(grace)}
+        claim = kind == "refunded_not_received"
+        parts.append(_rows(kind, len(pos), ref=ret_values[pos], amount=refunded_fen if claim else 0,
+                           theirs=refunded_fen if claim else None, ours=0 if claim else None, occurred_on=r_on[pos],
+                           courier_code=r_courier[pos], request_id=r_request[pos], reason=_reason(t[kind], fields, len(pos))))
 
     # ---------------------------------------------------------------- what arrived, SKU by SKU
-    judged_matches = matches[matches["return_no"].isin(judged.index)]
+    width = n_sku + 1  # (return, SKU) as one integer; SKU "" is code -1, so shifted by one
+    judged_matches = matches[in_range[matches["ret"].to_numpy(dtype=np.int64)]]
     got = judged_matches.merge(rec, on="parcel")
-    asked = req[req["return_no"].isin(judged.index)].groupby(["return_no", "sku"], sort=True).agg(
-        q=("quantity", "sum"), refunded_fen=("refunded_fen", "sum"), refunded=("refunded", "any"),
-        request_id=("request_id", "min"),
-    ).reset_index()
-    got = got.merge(asked[["return_no", "sku", "q"]], on=["return_no", "sku"], how="left")
-    requested_sku = got["q"].notna().to_numpy()
+    got_key = got["ret"].to_numpy(dtype=np.int64) * width + got["sku"].to_numpy(dtype=np.int64) + 1
+    judged_req = req[in_range[req["ret"].to_numpy()]]
+    ga = judged_req.groupby(judged_req["ret"].to_numpy() * width + judged_req["sku"].to_numpy() + 1, sort=True)
+    asked = pd.DataFrame({"q": ga["quantity"].sum(), "refunded_fen": ga["refunded_fen"].sum(), "refunded": ga["refunded"].any(),
+                          "request_id": ga["request_id"].min()})
+    at = asked.index.get_indexer(got_key)
+    requested_sku = at >= 0
 
     # An empty parcel row with no count stands for everything asked; a blank count on any other row of a requested SKU
     # is read the same way (the warehouse saw the item and did not count it).
-    q_row = got["q"].fillna(0).astype(np.int64).to_numpy()
+    q_row = np.where(requested_sku, asked["q"].to_numpy(dtype=np.int64)[np.maximum(at, 0)] if len(asked) else 0, 0)
     qty = got["quantity"]
-    is_damaged = got["condition"].isin(DAMAGED_CONDITIONS).to_numpy()
-    blank = qty.isna().to_numpy() | ((got["condition"] == "empty").to_numpy() & (qty.fillna(0) == 0).to_numpy())
-    got["count"] = np.where(blank, q_row, qty.fillna(0).astype(np.int64).to_numpy())
-    got["good"] = np.where(is_damaged, 0, got["count"])
-    got["bad"] = np.where(is_damaged, got["count"], 0)
-    got["bad_receipt"] = got["receipt_id"].where(is_damaged)
+    condition = got["condition"].to_numpy(dtype=object)
+    is_damaged = np.isin(condition, DAMAGED_CONDITIONS)
+    blank = qty.isna().to_numpy() | ((condition == "empty") & (qty.fillna(0) == 0).to_numpy())
+    count = np.where(blank, q_row, np.asarray(qty.fillna(0), dtype=np.int64))
+    got = got.assign(key=got_key, good=np.where(is_damaged, 0, count), bad=np.where(is_damaged, count, 0),
+                     bad_receipt=np.where(is_damaged, got["receipt_id"], np.iinfo(np.int64).max))
 
-    arrived_on = got.groupby("return_no")["received_on"].min()
-    per_sku = got[requested_sku].groupby(["return_no", "sku"], sort=True).agg(
-        good=("good", "sum"), bad=("bad", "sum"), receipt_id=("receipt_id", "min"), bad_receipt=("bad_receipt", "min"),
-        last_on=("received_on", "max"),
-    ).reset_index()
-    sku = asked[asked["return_no"].isin(arrived_on.index)].merge(per_sku, on=["return_no", "sku"], how="left")
-    sku[["good", "bad"]] = sku[["good", "bad"]].fillna(0).astype(np.int64)
-    sku = sku.merge(ret[["courier_code"]], left_on="return_no", right_index=True, how="left")
-    sku["arrived_on"] = sku["return_no"].map(arrived_on)
+    arrived_on = got.groupby("ret")["received_on"].min()
+    gs = got[requested_sku].groupby("key", sort=True)
+    per_sku = pd.DataFrame({"good": gs["good"].sum(), "bad": gs["bad"].sum(), "receipt_id": gs["receipt_id"].min(),
+                            "bad_receipt": gs["bad_receipt"].min(), "last_on": gs["received_on"].max()})
+    a_key = asked.index.to_numpy(dtype=np.int64)
+    a_ret = a_key // width
+    seen = _look(_table(arrived_on.index, n_ret), a_ret)
+    sku = asked[seen]
+    s_key, s_ret = a_key[seen], a_ret[seen]
+    s_sku = s_key % width - 1
+    ps = per_sku.index.get_indexer(s_key)
+    has = ps >= 0
+    psx = np.maximum(ps, 0)
+
+    def pick(col, fill_value):
+        values = per_sku[col].to_numpy()[psx] if len(per_sku) else np.zeros(len(ps), dtype=per_sku[col].dtype)
+        return np.where(has, values, fill_value)
+
     q = sku["q"].to_numpy(dtype=np.int64)
-    good = sku["good"].to_numpy(dtype=np.int64)
-    received = good + sku["bad"].to_numpy(dtype=np.int64)
+    good = pick("good", 0).astype(np.int64)
+    damaged = pick("bad", 0).astype(np.int64)
+    received = good + damaged
     short = np.maximum(q - received, 0)
     # Good items cover the request first: damaged ones beyond what was asked are more received, not a loss.
-    bad = np.minimum(sku["bad"].to_numpy(dtype=np.int64), np.maximum(q - good, 0))
+    bad = np.minimum(damaged, np.maximum(q - good, 0))
     refunded = sku["refunded"].to_numpy(dtype=bool)
     paid = sku["refunded_fen"].to_numpy(dtype=np.int64)
+    s_arrived_on = arrived_on.reindex(s_ret).to_numpy(dtype="datetime64[ns]")
+    s_last_on = pick("last_on", np.datetime64("NaT")).astype("datetime64[ns]")
+    s_sku_text = np.append(sku_values, "")[np.where(s_sku >= 0, s_sku, n_sku)]
+    s_request = sku["request_id"].to_numpy(dtype=np.int64)
+    receipt_any = pick("receipt_id", 0).astype(np.int64)
+    receipt_bad = pick("bad_receipt", 0).astype(np.int64)
 
-    for kind, count in (("return_quantity_short", short), ("return_damaged", bad)):
-        mask = count > 0
-        if not mask.any():
+    for kind, counted in (("return_quantity_short", short), ("return_damaged", bad)):
+        pos = np.flatnonzero(counted > 0)
+        if not len(pos):
             continue
-        rows = sku[mask].reset_index(drop=True)
-        k, qq, refd, fen = count[mask], q[mask], refunded[mask], paid[mask]
+        k, qq, refd, fen = counted[pos], q[pos], refunded[pos], paid[pos]
         amount = np.where(refd, prorata_fen(fen, k, qq), 0)
-        fields = {"return_no": rows["return_no"], "sku": rows["sku"], "requested": _num(qq), "received": _num(received[mask]),
-                  "short": _num(k), "damaged": _num(k), "amount": yuan(pd.Series(amount))}
-        reason = pd.Series(np.where(refd, fill(t[kind + "_refunded"], fields, len(rows)), fill(t[kind], fields, len(rows))),
-                           dtype=object)
-        receipt = rows["receipt_id"] if kind == "return_quantity_short" else rows["bad_receipt"]
-        parts.append(_rows(kind, rows, ref=rows["return_no"], sku=rows["sku"], amount=amount,
-                           theirs=np.where(refd, fen, pd.NA), ours=np.where(refd, fen - amount, pd.NA),
-                           occurred_on=rows["arrived_on"] if kind == "return_quantity_short" else rows["last_on"],
-                           courier_code=rows["courier_code"], request_id=rows["request_id"], receipt_id=receipt,
-                           reason=reason))
+        fields = {"return_no": lambda: ret_values[s_ret[pos]], "sku": lambda: s_sku_text[pos], "requested": lambda: _num(qq),
+                  "received": lambda: _num(received[pos]), "short": lambda: _num(k), "damaged": lambda: _num(k),
+                  "amount": lambda: yuan(pd.Series(amount))}
+        reason = np.where(refd, _reason(t[kind + "_refunded"], fields, len(pos)), _reason(t[kind], fields, len(pos)))
+        receipt = receipt_any[pos] if kind == "return_quantity_short" else receipt_bad[pos]
+        parts.append(_rows(kind, len(pos), ref=ret_values[s_ret[pos]], sku=s_sku_text[pos], amount=amount,
+                           theirs=pd.arrays.IntegerArray(fen, ~refd), ours=pd.arrays.IntegerArray(fen - amount, ~refd),
+                           occurred_on=s_arrived_on[pos] if kind == "return_quantity_short" else s_last_on[pos],
+                           courier_code=r_courier[s_ret[pos]], request_id=s_request[pos],
+                           receipt_id=pd.arrays.IntegerArray(receipt, ~has[pos]), reason=reason))
 
-    wrong = got[~requested_sku].groupby(["return_no", "sku"], sort=True).agg(
-        receipt_id=("receipt_id", "min"), last_on=("received_on", "max")).reset_index()
+    gw = got[~requested_sku].groupby("key", sort=True)
+    wrong = pd.DataFrame({"receipt_id": gw["receipt_id"].min(), "last_on": gw["received_on"].max()})
     if len(wrong):
-        wrong = wrong.merge(ret[["courier_code", "request_id"]], left_on="return_no", right_index=True, how="left")
-        fields = {"return_no": wrong["return_no"], "sku": wrong["sku"]}
-        parts.append(_rows("return_wrong_item", wrong, ref=wrong["return_no"], sku=wrong["sku"],
-                           amount=np.zeros(len(wrong), np.int64), occurred_on=wrong["last_on"],
-                           courier_code=wrong["courier_code"], request_id=wrong["request_id"],
-                           receipt_id=wrong["receipt_id"], reason=fill(t["return_wrong_item"], fields, len(wrong))))
+        w_key = wrong.index.to_numpy(dtype=np.int64)
+        w_ret, w_sku = w_key // width, w_key % width - 1
+        w_sku_text = np.append(sku_values, "")[np.where(w_sku >= 0, w_sku, n_sku)]
+        fields = {"return_no": lambda: ret_values[w_ret], "sku": lambda: w_sku_text}
+        parts.append(_rows("return_wrong_item", len(wrong), ref=ret_values[w_ret], sku=w_sku_text, amount=0,
+                           occurred_on=wrong["last_on"].to_numpy(), courier_code=r_courier[w_ret], request_id=r_request[w_ret],
+                           receipt_id=wrong["receipt_id"].to_numpy(), reason=_reason(t["return_wrong_item"], fields, len(wrong))))
 
     # ---------------------------------------------------------------- parcels nobody asked for
-    known = (rec["parcel"].isin(matches["parcel"]) | (has_wb & rec["waybill"].isin(ret_waybills["waybill"]))
-             | ((rec["order_no"] != "") & rec["order_no"].isin(req["order_no"][req["order_no"] != ""])))
-    parcel = rec.assign(known=known).groupby("parcel", sort=True).agg(
-        ref=("parcel_ref", "first"), known=("known", "any"), received_on=("received_on", "min"),
-        receipt_id=("receipt_id", "min"))
-    stray = parcel[~parcel["known"] & (parcel["received_on"] >= first) & (parcel["received_on"] <= last)].reset_index(drop=True)
-    if len(stray):
-        fields = {"ref": stray["ref"], "received_on": _day_text(stray["received_on"])}
-        parts.append(_rows("return_unexpected", stray, ref=stray["ref"], amount=np.zeros(len(stray), np.int64),
-                           occurred_on=stray["received_on"], receipt_id=stray["receipt_id"],
-                           reason=fill(t["return_unexpected"], fields, len(stray))))
+    known = (_look(_table(req_wb, n_wb), rec["wb"].to_numpy(dtype=np.int64))
+             | _look(_table(req_ord, n_ord), rec["order"].to_numpy(dtype=np.int64)))
+    gp = rec.assign(known=known).groupby("parcel", sort=True)
+    parcel = pd.DataFrame({"known": gp["known"].any(), "received_on": gp["received_on"].min(), "receipt_id": gp["receipt_id"].min()})
+    p_on = parcel["received_on"].to_numpy(dtype="datetime64[ns]")
+    stray = ~parcel["known"].to_numpy(dtype=bool) & (p_on >= first) & (p_on <= last)
+    if stray.any():
+        code = parcel.index.to_numpy(dtype=np.int64)[stray]
+        ref = np.where(code < n_wb, np.append(wb_values, "")[np.minimum(code, n_wb)], np.append(order_values, "")[np.clip(code - n_wb, 0, n_ord)])
+        fields = {"ref": lambda: ref, "received_on": lambda: _day_text(p_on[stray])}
+        parts.append(_rows("return_unexpected", len(code), ref=ref, amount=0, occurred_on=p_on[stray],
+                           receipt_id=parcel["receipt_id"].to_numpy()[stray], reason=_reason(t["return_unexpected"], fields, len(code))))
 
     # ---------------------------------------------------------------- return freight
-    parts += _freight(freight, req, ret, rates, first, last, today, t)
+    owner = np.full(n_wb + 1, -1, dtype=np.int64)
+    named = req[req["wb"] >= 0]
+    if len(named):
+        # A waybill several requests name belongs to the earliest of them: one run judges its freight, once.
+        by_date = np.lexsort((named["request_id"].to_numpy(), r_on[named["ret"].to_numpy()]))
+        wbs, rets = named["wb"].to_numpy()[by_date], named["ret"].to_numpy()[by_date]
+        uniq, first_at = np.unique(wbs, return_index=True)
+        owner[uniq] = rets[first_at]
+    parts += _freight(F, fr_wb, wb_values, owner, in_range, overdue, arrived, ret_values, r_request, rates, first, last,
+                      today, as_of_text, t)
 
     parts = [p for p in parts if len(p)]
-    disc = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=DISCREPANCY_COLUMNS)
+    disc = pd.concat(parts, ignore_index=True) if parts else _rows("", 0, ref=None, amount=0, reason=[])
     disc = _finish(disc)
-    return ReturnsResult(discrepancies=disc, summary=_summary(ret, disc))
+    waiting = in_range & ~arrived
+    lost = waiting & overdue & r_refunded
+    summary = {
+        "requests": int(in_range.sum()),
+        "request_rows": int(ret["rows"].to_numpy()[in_range].sum()),
+        "arrived": int((in_range & arrived).sum()),
+        "pending": int((waiting & ~overdue).sum()),
+        "overdue": int((waiting & overdue).sum()),
+        "refunded_not_received": int(lost.sum()),
+        "refunded_not_received_fen": int(r_refunded_fen[lost].sum()),
+    }
+    return ReturnsResult(discrepancies=disc, summary={**summary, **_totals(disc)})
 
 
-def _freight(freight, req, ret, rates, first, last, today, t) -> list[pd.DataFrame]:
+def _freight(F, fr_wb, wb_values, owner, in_range, overdue, arrived, ret_values, r_request, rates, first, last, today,
+             as_of_text, t) -> list[pd.DataFrame]:
     """The four freight types; a line that bills a waybill again takes the whole line."""
-    F = _frame(FREIGHT_COLUMNS, freight)
+    (courier,), courier_values = _vocab(_text(F["courier_code"]))
     fr = pd.DataFrame({
-        "line_id": _ints(F["line_id"]), "courier_code": _text(F["courier_code"]), "waybill": _text(F["waybill_no"]),
-        "billed_on": _days(F["billed_on"]), "weight_g": _ints(F["billed_weight_g"]),
-        "fee_fen": _ints(F["fee_fen"]).fillna(0).astype(np.int64), "province": _text(F["origin_province"]),
-        "import_order": _ints(F["import_order"]).fillna(0), "line_no": _ints(F["line_no"]).fillna(0),
+        "line_id": _int64(F["line_id"]), "courier": courier, "wb": fr_wb, "billed_on": _days(F["billed_on"]),
+        "weight_g": _ints(F["billed_weight_g"]), "fee_fen": _int64(F["fee_fen"]), "province": _text(F["origin_province"]),
+        "import_order": _int64(F["import_order"]), "line_no": _int64(F["line_no"]),
     })
-    fr = fr[(fr["billed_on"] <= today).to_numpy()]
+    fr = fr[fr["billed_on"].to_numpy() <= today]
     # The first bill of a waybill is the earliest import, then the lowest line: never the first row handed in.
     fr = fr.sort_values(["import_order", "line_no", "line_id"], kind="stable").reset_index(drop=True)
-    key = ["courier_code", "waybill"]
-    fr["dup"] = fr.duplicated(key, keep="first")
-    firsts = fr[~fr["dup"]].set_index(key)
-    idx = pd.MultiIndex.from_frame(fr[key])
-    fr["first_fee"] = firsts["fee_fen"].reindex(idx).to_numpy()
-    fr["first_billed_on"] = firsts["billed_on"].reindex(idx).to_numpy()
+    n = len(fr)
+    wb = fr["wb"].to_numpy(dtype=np.int64)
+    key = fr["courier"].to_numpy(dtype=np.int64) * (len(wb_values) + 1) + wb + 1
+    _, first_at, inverse = np.unique(key, return_index=True, return_inverse=True)
+    first_pos = first_at[inverse.reshape(-1)] if n else np.zeros(0, dtype=np.int64)
+    dup = np.arange(n) != first_pos
 
-    # A waybill several requests name belongs to the earliest of them: one run judges the line, once.
-    owners = req.loc[req["waybill"] != "", ["waybill", "return_no", "request_id"]].merge(
-        ret[["requested_on"]], left_on="return_no", right_index=True).reset_index(drop=True)
-    owners = owners.sort_values(["requested_on", "request_id", "return_no"], kind="stable").drop_duplicates("waybill")
-    owner = owners.set_index("waybill")["return_no"]
-    fr["return_no"] = fr["waybill"].map(owner)
-    matched = fr["return_no"].notna().to_numpy()
-    info = ret.reindex(fr["return_no"].fillna("").to_numpy())
-    in_range = (fr["billed_on"] >= first) & (fr["billed_on"] <= last)
-    judged = np.where(matched, info["in_range"].fillna(False).to_numpy(dtype=bool), in_range.to_numpy(dtype=bool))
-    fr["request_id"] = _ints(info["request_id"].to_numpy())
-    fr["req_courier"] = info["courier_code"].fillna("").to_numpy()
-
-    dup = judged & fr["dup"].to_numpy()
-    checked = judged & ~fr["dup"].to_numpy()
-    not_received = checked & matched & info["overdue"].fillna(False).to_numpy(dtype=bool) & ~info["arrived"].fillna(True).to_numpy(dtype=bool)
+    ret = owner[np.where(wb >= 0, wb, len(owner) - 1)]
+    matched = ret >= 0
+    rx = np.maximum(ret, 0)
+    billed_on = fr["billed_on"].to_numpy(dtype="datetime64[ns]")
+    if len(in_range):
+        judged = np.where(matched, in_range[rx], (billed_on >= first) & (billed_on <= last))
+        not_received = matched & overdue[rx] & ~arrived[rx]
+    else:
+        judged = (billed_on >= first) & (billed_on <= last)
+        not_received = np.zeros(n, dtype=bool)
+    checked = judged & ~dup
+    not_received &= checked
     unknown = checked & ~matched
 
-    price = pd.Series(pd.NA, index=fr.index, dtype="Int64")
-    tolerance = np.zeros(len(fr), dtype=np.int64)
+    price = np.zeros(n, dtype=np.int64)
+    priced = np.zeros(n, dtype=bool)
+    tolerance = np.zeros(n, dtype=np.int64)
+    codes = np.append(courier_values, "")[np.where(fr["courier"] >= 0, fr["courier"], len(courier_values))]
     books = rates if isinstance(rates, Mapping) else {None: rates}
     for code, book in books.items():
-        if book is None:
+        rows = np.flatnonzero(checked & (True if code is None else codes == code))
+        if book is None or not len(rows):
             continue
-        rows = checked & (True if code is None else (fr["courier_code"] == code).to_numpy())
-        if not rows.any():
-            continue
-        card = book.card_index(fr.loc[rows, "billed_on"].reset_index(drop=True))
-        price[rows] = book.fee(card, fr.loc[rows, "province"].reset_index(drop=True),
-                               fr.loc[rows, "weight_g"].reset_index(drop=True)).to_numpy()
+        card = book.card_index(pd.Series(billed_on[rows]))
+        fee = book.fee(card, pd.Series(fr["province"].to_numpy()[rows]), fr["weight_g"].iloc[rows].reset_index(drop=True))
+        price[rows] = np.asarray(fee.fillna(0), dtype=np.int64)
+        priced[rows] = fee.notna().to_numpy()
         tolerance[rows] = book.card_values(card, "fee_tolerance_fen")
     fee = fr["fee_fen"].to_numpy(dtype=np.int64)
-    over = np.asarray(fee - price.fillna(0).to_numpy(dtype=np.int64), dtype=np.int64)
-    overcharge = checked & price.notna().to_numpy() & (over > tolerance)
+    over = fee - price
+    overcharge = checked & priced & (over > tolerance)
 
+    waybill = np.append(wb_values, "")[np.where(wb >= 0, wb, len(wb_values))]
+    return_no = np.append(ret_values, "")[np.where(matched, ret, len(ret_values))]
+    request_id = pd.arrays.IntegerArray(r_request[rx] if len(r_request) else np.zeros(n, dtype=np.int64), ~matched)
+    line_id = fr["line_id"].to_numpy(dtype=np.int64)
     out = []
-    common = {"fee": yuan(fr["fee_fen"]), "billed_on": _day_text(fr["billed_on"]), "waybill_no": fr["waybill"],
-              "return_no": fr["return_no"].fillna(""), "as_of": _const(today.strftime("%Y-%m-%d"), len(fr)),
-              "first_fee": yuan(fr["first_fee"]), "first_billed_on": _day_text(fr["first_billed_on"]),
-              "card_fee": yuan(price), "weight": kg(fr["weight_g"]), "province": fr["province"],
-              "stake": yuan(pd.Series(over))}
-    for kind, mask, amount, ref, ref2 in (
-        ("return_freight_duplicate", dup, fee, fr["waybill"], None),
-        ("return_freight_not_received", not_received, fee, fr["return_no"], fr["waybill"]),
-        ("return_freight_unknown", unknown, fee, fr["waybill"], None),
-        ("return_freight_overcharge", overcharge, over, fr["waybill"], None),
+    for kind, mask, amount, ours in (
+        ("return_freight_duplicate", judged & dup, fee, 0),
+        ("return_freight_not_received", not_received, fee, 0),
+        ("return_freight_unknown", unknown, fee, 0),
+        ("return_freight_overcharge", overcharge, over, price),
     ):
-        if not mask.any():
+        pos = np.flatnonzero(mask)
+        if not len(pos):
             continue
-        rows = fr[mask].reset_index(drop=True)
-        fields = {name: col[mask].reset_index(drop=True) for name, col in common.items()}
-        ours = price[mask].reset_index(drop=True) if kind == "return_freight_overcharge" else np.zeros(len(rows), np.int64)
-        out.append(_rows(kind, rows, ref=ref[mask].reset_index(drop=True),
-                         ref2=ref2[mask].reset_index(drop=True) if ref2 is not None else None, amount=amount[mask],
-                         theirs=rows["fee_fen"], ours=ours, occurred_on=rows["billed_on"], courier_code=rows["courier_code"],
-                         request_id=rows["request_id"], line_id=rows["line_id"], reason=fill(t[kind], fields, len(rows))))
+        fields = {
+            "fee": lambda: yuan(pd.Series(fee[pos])), "billed_on": lambda: _day_text(billed_on[pos]),
+            "waybill_no": lambda: waybill[pos], "return_no": lambda: return_no[pos], "as_of": lambda: as_of_text,
+            "first_fee": lambda: yuan(pd.Series(fee[first_pos[pos]])), "first_billed_on": lambda: _day_text(billed_on[first_pos[pos]]),
+            "card_fee": lambda: yuan(pd.Series(price[pos])), "weight": lambda: kg(fr["weight_g"].iloc[pos]),
+            "province": lambda: fr["province"].to_numpy()[pos], "stake": lambda: yuan(pd.Series(over[pos])),
+        }
+        not_rec = kind == "return_freight_not_received"
+        parts_ours = ours[pos] if isinstance(ours, np.ndarray) else ours
+        out.append(_rows(kind, len(pos), ref=return_no[pos] if not_rec else waybill[pos], ref2=waybill[pos] if not_rec else None,
+                         amount=amount[pos], theirs=fee[pos], ours=parts_ours, occurred_on=billed_on[pos],
+                         courier_code=codes[pos], request_id=request_id[pos], line_id=line_id[pos],
+                         reason=_reason(t[kind], fields, len(pos))))
     return out
 
 
-def _const(value: str, n: int) -> pd.Series:
-    return pd.Series([value] * n, dtype=object)
+def _reason(template: str, fields: dict, n: int) -> np.ndarray:
+    """A template filled for n rows; only the fields it names are computed."""
+    values = {}
+    for name in set(fields_of(template)):
+        v = fields[name]()
+        values[name] = pd.Series([v] * n, dtype=object) if isinstance(v, str) else pd.Series(np.asarray(v, dtype=object))
+    return fill(template, values, n).to_numpy(dtype=object)
 
 
 def _num(values: np.ndarray) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=np.int64)).astype(str)
 
 
-def _rows(kind: str, rows: pd.DataFrame, *, ref, amount, reason, ref2=None, sku=None, theirs=None, ours=None,
-          occurred_on=None, courier_code=None, request_id=None, receipt_id=None, line_id=None) -> pd.DataFrame:
-    """One discrepancy frame of one type, every column present."""
-    n = len(rows)
+def _rows(kind: str, n: int, *, ref, amount, reason, ref2=None, sku=None, theirs=None, ours=None, occurred_on=None,
+          courier_code=None, request_id=None, receipt_id=None, line_id=None) -> pd.DataFrame:
+    """One discrepancy frame of one type, every column present; scalars stand for a whole column."""
 
     def ints(values):
-        return _ints([pd.NA] * n if values is None else pd.Series(values).reset_index(drop=True).tolist())
+        if values is None:
+            return pd.array([pd.NA] * n, dtype="Int64")
+        if np.isscalar(values):
+            values = np.full(n, values, dtype=np.int64)
+        return pd.array(values, dtype="Int64")
 
     def texts(values):
-        return _const("", n) if values is None else _text(values)
+        return np.full(n, "", dtype=object) if values is None else np.asarray(values, dtype=object)
 
+    days = pd.Series(occurred_on if occurred_on is not None else np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
     return pd.DataFrame({
-        "type": _const(kind, n), "ref": texts(ref), "ref2": texts(ref2), "sku": texts(sku),
-        "amount_fen": np.asarray(amount, dtype=np.int64), "theirs_fen": ints(theirs), "ours_fen": ints(ours),
-        "occurred_on": pd.Series(pd.to_datetime(pd.Series(occurred_on)).reset_index(drop=True).dt.date if occurred_on is not None else [None] * n, dtype=object),
+        "type": np.full(n, kind, dtype=object), "ref": texts(ref), "ref2": texts(ref2), "sku": texts(sku),
+        "amount_fen": np.broadcast_to(np.asarray(amount, dtype=np.int64), (n,)).copy(), "theirs_fen": ints(theirs),
+        "ours_fen": ints(ours), "occurred_on": pd.to_datetime(days).dt.date.astype(object).to_numpy(),
         "courier_code": texts(courier_code), "request_id": ints(request_id), "receipt_id": ints(receipt_id),
-        "line_id": ints(line_id), "reason": pd.Series(reason, dtype=object).reset_index(drop=True),
+        "line_id": ints(line_id), "reason": np.asarray(reason, dtype=object),
     })
 
 
 def _finish(disc: pd.DataFrame) -> pd.DataFrame:
-    """Every column, is_claim set, and one order whatever the order of the inputs."""
-    for col in DISCREPANCY_COLUMNS:
-        if col not in disc.columns:
-            disc[col] = pd.NA
-    disc["amount_fen"] = disc["amount_fen"].astype(np.int64)
-    for col in ("theirs_fen", "ours_fen", "request_id", "receipt_id", "line_id"):
-        disc[col] = _ints(disc[col])
+    """is_claim set, and one order whatever the order of the inputs."""
     disc["is_claim"] = disc["type"].isin(CLAIM_TYPES).to_numpy() & (disc["amount_fen"].to_numpy() > 0)
-    disc["_order"] = disc["type"].map({k: i for i, k in enumerate(TYPES)})
-    disc = disc.sort_values(["_order", "ref", "ref2", "sku", "line_id", "receipt_id"], kind="stable", na_position="first")
+    order = disc["type"].map({k: i for i, k in enumerate(TYPES)})
+    disc = disc.assign(_order=order).sort_values(["_order", "ref", "ref2", "sku", "line_id", "receipt_id"], kind="stable", na_position="first")
     return disc[DISCREPANCY_COLUMNS].reset_index(drop=True)
 
 
-def _summary(ret: pd.DataFrame, disc: pd.DataFrame) -> dict:
-    """What the returns page shows at the top: the range's returns by state, and counts and money per type."""
-    judged = ret[ret["in_range"]]
-    waiting = judged[~judged["arrived"]]
-    lost = waiting[waiting["overdue"] & waiting["refunded"]]
+def _totals(disc: pd.DataFrame) -> dict:
+    """Counts and money per type (every type, zeros included) and the claims among them."""
     counts = disc.groupby("type").size()
     money = disc.groupby("type")["amount_fen"].sum()
     return {
-        "requests": int(len(judged)),
-        "request_rows": int(judged["rows"].sum()),
-        "arrived": int(judged["arrived"].sum()),
-        "pending": int((~waiting["overdue"]).sum()),
-        "overdue": int(waiting["overdue"].sum()),
-        "refunded_not_received": int(len(lost)),
-        "refunded_not_received_fen": int(lost["refunded_fen"].sum()),
         "count_by_type": {k: int(counts.get(k, 0)) for k in TYPES},
         "fen_by_type": {k: int(money.get(k, 0)) for k in TYPES},
         "claims": int(disc["is_claim"].sum()),
