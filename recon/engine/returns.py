@@ -121,16 +121,22 @@ def _frame(columns: list[str], data: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(columns=columns) if data is None or not len(data) else data.reset_index(drop=True)
 
 
-def _vocab(*columns: np.ndarray, sort: bool = False) -> tuple[list[np.ndarray], np.ndarray]:
+def _vocab(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """One integer code per distinct key across several frames' columns, -1 for ""; and the keys by code."""
     joined = np.concatenate([np.asarray(c, dtype=object) for c in columns]) if columns else np.array([], dtype=object)
-    codes, uniques = pd.factorize(joined, sort=sort)
+    codes, uniques = pd.factorize(joined)
     uniques = np.asarray(uniques, dtype=object)
     codes = np.asarray(codes, dtype=np.int64)
     blank = np.flatnonzero(uniques == "")
     if len(blank):
         codes[codes == blank[0]] = -1
     return np.split(codes, np.cumsum([len(c) for c in columns])[:-1]), uniques
+
+
+def _first_given(req: pd.DataFrame, column: str) -> pd.Series:
+    """Per return, the code of its lowest request id's row that gives this value: not the first row handed in."""
+    given = req.loc[req[column] >= 0, ["ret", "request_id", column]].sort_values("request_id", kind="stable")
+    return given.drop_duplicates("ret").set_index("ret")[column]
 
 
 def _table(members: np.ndarray, size: int) -> np.ndarray:
@@ -168,13 +174,12 @@ def reconcile_returns(
     as_of_text = pd.Timestamp(as_of).strftime("%Y-%m-%d")
     R, C, F = _frame(REQUEST_COLUMNS, requests), _frame(RECEIPT_COLUMNS, receipts), _frame(FREIGHT_COLUMNS, freight)
 
-    # Keys become integers once, so that every join below is an array lookup; return and order numbers are sorted so
-    # that "the largest" of a return's values does not depend on the rows' order.
+    # Keys become integers once, so that every join below is an array lookup.
     (req_wb, rec_wb, fr_wb), wb_values = _vocab(_text(R["return_waybill_no"]), _text(C["return_waybill_no"]), _text(F["waybill_no"]))
-    (req_ord, rec_ord), order_values = _vocab(_text(R["order_no"]), _text(C["order_no"]), sort=True)
+    (req_ord, rec_ord), order_values = _vocab(_text(R["order_no"]), _text(C["order_no"]))
     (req_sku, rec_sku), sku_values = _vocab(_text(R["sku"]), _text(C["sku"]))
-    (req_courier,), courier_values = _vocab(_text(R["courier_code"]), sort=True)
-    ret_code, ret_values = pd.factorize(_text(R["return_no"]), sort=True)
+    (req_courier,), courier_values = _vocab(_text(R["courier_code"]))
+    ret_code, ret_values = pd.factorize(_text(R["return_no"]))
     ret_values = np.asarray(ret_values, dtype=object)
     n_wb, n_ord, n_sku, n_ret = len(wb_values), len(order_values), len(sku_values), len(ret_values)
 
@@ -188,10 +193,11 @@ def reconcile_returns(
     })
     g = req.groupby("ret", sort=True)
     ret = pd.DataFrame({
-        "requested_on": g["requested_on"].min(), "request_id": g["request_id"].min(), "order": g["order"].max(),
-        "courier": g["courier"].max(), "refunded": g["refunded"].any(), "refunded_fen": g["refunded_fen"].sum(),
+        "requested_on": g["requested_on"].min(), "request_id": g["request_id"].min(), "order": _first_given(req, "order"),
+        "courier": _first_given(req, "courier"), "refunded": g["refunded"].any(), "refunded_fen": g["refunded_fen"].sum(),
         "rows": g.size(),
     }).reindex(np.arange(n_ret))
+    ret[["order", "courier"]] = ret[["order", "courier"]].fillna(-1).astype(np.int64)
     r_on = ret["requested_on"].to_numpy(dtype="datetime64[ns]")
     r_request = ret["request_id"].to_numpy(dtype=np.int64)
     r_order = ret["order"].to_numpy(dtype=np.int64)
@@ -303,7 +309,9 @@ def reconcile_returns(
         fields = {"return_no": lambda: ret_values[s_ret[pos]], "sku": lambda: s_sku_text[pos], "requested": lambda: _num(qq),
                   "received": lambda: _num(received[pos]), "short": lambda: _num(k), "damaged": lambda: _num(k),
                   "amount": lambda: yuan(pd.Series(amount))}
-        reason = np.where(refd, _reason(t[kind + "_refunded"], fields, len(pos)), _reason(t[kind], fields, len(pos)))
+        reason = np.empty(len(pos), dtype=object)
+        reason[refd] = _reason(t[kind + "_refunded"], fields, len(pos), refd)
+        reason[~refd] = _reason(t[kind], fields, len(pos), ~refd)
         receipt = receipt_any[pos] if kind == "return_quantity_short" else receipt_bad[pos]
         parts.append(_rows(kind, len(pos), ref=ret_values[s_ret[pos]], sku=s_sku_text[pos], amount=amount,
                            theirs=pd.arrays.IntegerArray(fen, ~refd), ours=pd.arrays.IntegerArray(fen - amount, ~refd),
@@ -446,13 +454,18 @@ def _freight(F, fr_wb, wb_values, owner, in_range, overdue, arrived, ret_values,
     return out
 
 
-def _reason(template: str, fields: dict, n: int) -> np.ndarray:
-    """A template filled for n rows; only the fields it names are computed."""
+def _reason(template: str, fields: dict, n: int, subset: np.ndarray | None = None) -> np.ndarray:
+    """A template filled for n rows (or the subset of them); only the fields it names are computed."""
     values = {}
+    size = n if subset is None else int(np.count_nonzero(subset))
     for name in set(fields_of(template)):
         v = fields[name]()
-        values[name] = pd.Series([v] * n, dtype=object) if isinstance(v, str) else pd.Series(np.asarray(v, dtype=object))
-    return fill(template, values, n).to_numpy(dtype=object)
+        if isinstance(v, str):
+            values[name] = pd.Series([v] * size, dtype=object)
+        else:
+            v = np.asarray(v, dtype=object)
+            values[name] = pd.Series(v if subset is None else v[subset])
+    return fill(template, values, size).to_numpy(dtype=object)
 
 
 def _num(values: np.ndarray) -> pd.Series:
