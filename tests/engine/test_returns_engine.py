@@ -351,6 +351,22 @@ def test_reasons_in_the_language_given():
     assert result.discrepancies.iloc[0].reason == "包裹 W9 于 2026-10-09 签收，运单号和订单号均未匹配任何退货申请。"
 
 
+def test_every_reason_has_its_chinese_translation():
+    from django.utils import translation
+
+    from recon.engine.returns import DEFAULT_REASONS
+
+    with translation.override("zh-hans"):
+        texts = {key: translation.gettext(text) for key, text in DEFAULT_REASONS.items()}
+    assert [key for key, text in texts.items() if text == DEFAULT_REASONS[key]] == []
+    result = run([req("R1", qty=3, refund=10000, waybill="W1")], [rec("W1", qty=2)], [fl("W1", fee=700, lid=1)],
+                 rates=RateBook([card()]), texts=texts)
+    assert result.discrepancies["reason"].tolist() == [
+        "退货单 R1：A 申请退 3 件，实收 2 件；缺少的 1 件已退款 ¥33.33。",
+        "收取 ¥7.00；按价格表，从广东寄出 1 kg 应为 ¥6.00：多收 ¥1.00。",
+    ]
+
+
 def test_nothing_in_nothing_out():
     result = run()
     assert list(result.discrepancies.columns) == [
