@@ -201,7 +201,8 @@ def reconcile_returns(
     r_on = ret["requested_on"].to_numpy(dtype="datetime64[ns]")
     r_request = ret["request_id"].to_numpy(dtype=np.int64)
     r_order = ret["order"].to_numpy(dtype=np.int64)
-    r_courier = np.append(courier_values, "")[np.where(ret["courier"].to_numpy(dtype=np.int64) >= 0, ret["courier"], len(courier_values))] if n_ret else np.array([], dtype=object)
+    r_courier_code = ret["courier"].to_numpy(dtype=np.int64)
+    r_courier = np.append(courier_values, "")[np.where(r_courier_code >= 0, r_courier_code, len(courier_values))]
     r_refunded = ret["refunded"].to_numpy(dtype=bool)
     r_refunded_fen = ret["refunded_fen"].to_numpy(dtype=np.int64)
     in_range = (r_on >= first) & (r_on <= last)
@@ -390,7 +391,8 @@ def _freight(F, fr_wb, wb_values, owner, in_range, overdue, arrived, ret_values,
     key = fr["courier"].to_numpy(dtype=np.int64) * (len(wb_values) + 1) + wb + 1
     _, first_at, inverse = np.unique(key, return_index=True, return_inverse=True)
     first_pos = first_at[inverse.reshape(-1)] if n else np.zeros(0, dtype=np.int64)
-    dup = np.arange(n) != first_pos
+    # A line with no waybill repeats nothing (the importer refuses them; the engine does not guess).
+    dup = (np.arange(n) != first_pos) & (wb >= 0)
 
     ret = owner[np.where(wb >= 0, wb, len(owner) - 1)]
     matched = ret >= 0
@@ -505,12 +507,15 @@ def _finish(disc: pd.DataFrame) -> pd.DataFrame:
 
 
 def _totals(disc: pd.DataFrame) -> dict:
-    """Counts and money per type (every type, zeros included) and the claims among them."""
+    """Counts and money per type (every type, zeros included), money per courier, and the claims among them."""
     counts = disc.groupby("type").size()
     money = disc.groupby("type")["amount_fen"].sum()
+    by_courier = disc[disc["amount_fen"] > 0].groupby("courier_code")["amount_fen"].sum()
     return {
         "count_by_type": {k: int(counts.get(k, 0)) for k in TYPES},
         "fen_by_type": {k: int(money.get(k, 0)) for k in TYPES},
+        # "" holds what no courier is named for (a refund for a return whose courier is unknown).
+        "fen_by_courier": {str(k): int(v) for k, v in by_courier.items()},
         "claims": int(disc["is_claim"].sum()),
         "claim_fen": int(disc.loc[disc["is_claim"], "amount_fen"].sum()),
     }

@@ -83,6 +83,12 @@ def retyped(draw, text):
     return draw(st.sampled_from(["", " ", "  "])) + "".join(out)
 
 
+@pytest.mark.parametrize("text", ["a-\u0301", "\u00a8a", "ﬁ-x", "中通中通中通中通中通中通中通中通中通75312345678901"])
+def test_idempotent_where_one_pass_is_not_enough(text):
+    once = norm(text)
+    assert norm(*once) == once
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.text(max_size=30))
 def test_idempotent_on_any_text(text):
