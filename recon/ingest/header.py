@@ -51,6 +51,8 @@ def _is_punct(ch: str) -> bool:
 
 def _strip_ends(text: str) -> str:
     """Text without the decoration at either end ('* 运单号：' -> '运单号'), closing brackets of a unit kept."""
+    if text.isalnum():
+        return text
     start, end = 0, len(text)
     while start < end and _is_punct(text[start]):
         start += 1
@@ -71,6 +73,8 @@ def _unwrap(text: str) -> str:
 
 def _compact(text: str) -> str:
     """Punctuation taken out, except a dot or dash inside numbers ('0.5-1kg' stays a weight band)."""
+    if text.isalnum():
+        return text  # most names: nothing to take out
     out = []
     n = len(text)
     for i, ch in enumerate(text):
@@ -140,13 +144,36 @@ class Words:
         every = alternation((*self.core, *self.qualifiers, *STOP_WORDS))
         return re.compile(rf"(?:{every})*?(?:{core})(?:{every})*")
 
+    @functools.cached_property
+    def _core(self) -> re.Pattern:
+        keys = sorted({_compact(unicodedata.normalize("NFKC", w).lower()) for w in self.core}, key=len, reverse=True)
+        return re.compile("|".join(re.escape(k) for k in keys if k))
+
+    @functools.cached_property
+    def _vetoed(self) -> re.Pattern | None:
+        keys = [_compact(unicodedata.normalize("NFKC", w).lower()) for w in self.negative]
+        return re.compile("|".join(re.escape(k) for k in keys if k)) if self.negative else None
+
+    @functools.cached_property
+    def _seen(self) -> dict[str, bool]:
+        # Header search reads the same cells again for every candidate row: each name is judged once.
+        return {}
+
     def match(self, key: str) -> bool:
         """Whether a header key is made of this field's words, with a core word and no negative one."""
-        if not key or len(key) > 40 or any(ch.isdigit() for ch in key):
-            return False
-        if any(neg in key for neg in self.negative):
-            return False
-        return self._pattern.fullmatch(key) is not None
+        seen = self._seen
+        hit = seen.get(key)
+        if hit is None:
+            # A name is short and holds no digits; data cells (waybills, amounts, dates) are ruled out at once.
+            hit = (bool(key) and len(key) <= 40 and not _DIGIT.search(key) and self._core.search(key) is not None
+                   and self._pattern.fullmatch(key) is not None)
+            hit = hit and not (self._vetoed is not None and self._vetoed.search(key))
+            if len(seen) < 65536:
+                seen[key] = hit
+        return hit
+
+
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -255,16 +282,29 @@ def match_row(
     `below` are the rows under this one, read only to break a tie; fields in `overridden` match their given name only.
     """
     read = [_read_cell(str(c)) for c in cells]
+    by_key: dict[str, list[int]] = {}
+    loose = []  # cells that may be a name in words: short, no digits (data cells and rate bands are not)
+    for col, (key, _unit, parts) in enumerate(read):
+        if key:
+            by_key.setdefault(key, []).append(col)
+            if len(key) <= 40 and not _DIGIT.search(key):
+                loose.append(col)
     candidates = []
     for field_pos, f in enumerate(spec.fields):
-        ranks = {k: r for r, k in reversed(list(enumerate(keys[f.name])))}
+        ranks = {}
+        for rank, key in enumerate(keys[f.name]):
+            ranks.setdefault(key, rank)
+        exact = set()
+        for key, rank in ranks.items():
+            for col in by_key.get(key, ()):
+                candidates.append((_EXACT, rank, field_pos, col))
+                exact.add(col)
         words = None if f.name in overridden else f.words
-        for col, (key, _unit, parts) in enumerate(read):
-            if not key:
-                continue
-            if key in ranks:
-                candidates.append((_EXACT, ranks[key], field_pos, col))
-            elif words is not None and (words.match(key) or any(p in ranks or words.match(p) for p in parts)):
+        if words is None:
+            continue
+        for col in loose:
+            key, _unit, parts = read[col]
+            if col not in exact and (words.match(key) or any(p in ranks or words.match(p) for p in parts)):
                 # Every loose match ranks alike: which of two is meant is for the contents (or a person) to say.
                 candidates.append((_WORDS, 0, field_pos, col))
     candidates.sort()
@@ -316,17 +356,22 @@ _CONTENT_PATTERNS = {
 }
 
 
-def _content_fit(kind: str, values: list[str]) -> float:
-    """Share of the non-empty cells that look like `kind`."""
-    values = [_SPACES.sub("", unicodedata.normalize("NFKC", v).lower()) for v in values if v and v.strip()]
-    if not values:
-        return 0.0
+def _content_fits(kind: str, columns: list[list[str]]) -> list[float]:
+    """For each column of sample cells, the share of its non-empty cells that look like `kind`."""
+    columns = [[_SPACES.sub("", unicodedata.normalize("NFKC", v).lower()) for v in col if v and v.strip()] for col in columns]
     if kind == "province":
-        return float((normalize_province(pd.Series(values, dtype=object)) != "").mean())
+        # One call for every column: reading province names costs the same for 20 cells as for 200.
+        flat = [v for col in columns for v in col]
+        known = (normalize_province(pd.Series(flat, dtype=object)) != "").to_numpy() if flat else []
+        fits, start = [], 0
+        for col in columns:
+            fits.append(float(known[start : start + len(col)].mean()) if col else 0.0)
+            start += len(col)
+        return fits
     pattern = _CONTENT_PATTERNS.get(kind)
     if pattern is None:
-        return 0.0
-    return sum(1 for v in values if pattern.fullmatch(v)) / len(values)
+        return [0.0] * len(columns)
+    return [sum(1 for v in col if pattern.fullmatch(v)) / len(col) if col else 0.0 for col in columns]
 
 
 def _by_content(f: Field, tied: list[int], below: list[list[str]]) -> int:
@@ -334,7 +379,7 @@ def _by_content(f: Field, tied: list[int], below: list[list[str]]) -> int:
     if not f.content:
         return tied[0]
     sample = below[:CONTENT_SAMPLE_ROWS]
-    fits = [_content_fit(f.content, [str(row[c]) if c < len(row) else "" for row in sample]) for c in tied]
+    fits = _content_fits(f.content, [[str(row[c]) if c < len(row) else "" for row in sample] for c in tied])
     best = max(fits)
     return tied[fits.index(best)] if best > 0 else tied[0]
 
