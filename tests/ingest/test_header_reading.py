@@ -338,3 +338,14 @@ def test_header_matching_reads_fifty_wide_rows_quickly():
     assert match.row == 45 and match.complete
     # About 0.1 s on an idle core; the bound leaves room for a loaded CI machine, not for a quadratic search.
     assert elapsed < 3.0, elapsed
+
+
+def test_a_later_kind_declares_its_own_words():
+    from recon.ingest import Field, TableSpec, Words
+
+    spec = TableSpec(fields=(
+        Field("refund", ("退款金额",), required=True, label="Refund", content="money",
+              words=Words(core=("退款", "refund"), qualifiers=("金额", "amount", "实际"), negative=("运费",))),
+    ))
+    match = find_header([["Refund Amount (元)", "退款运费"], ["12.50", "3.00"]], spec)
+    assert (match.columns, match.units, match.uncertain) == ({"refund": 0}, {"refund": "yuan"}, ["refund"])
