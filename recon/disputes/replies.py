@@ -12,7 +12,7 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from recon.audit.services import audit_record, audit_record_many, changes_of
 from recon.core.db import yuan_of
@@ -39,11 +39,12 @@ REPLY_FIELDS = (
         "credited",
         ("确认退款金额", "同意金额", "确认金额", "退款金额", "赔付金额", "同意退款金额", "确认赔付金额", "认可金额", "退还金额",
          "核减金额", "credited", "credited amount", "refund", "refund amount", "agreed amount"),
-        required=True,
+        required=True, label=gettext_noop("Credited"),
     ),
-    Field("type", ("差异类型", "异常类型", "类型", "type")),
+    Field("type", ("差异类型", "异常类型", "类型", "type"), label=gettext_noop("Type")),
     # '回复说明' first: our own file also has '说明', which is our reason, not the courier's answer.
-    Field("note", ("回复说明", "备注", "回复", "说明", "原因", "处理说明", "处理意见", "note", "remark", "comment", "reply")),
+    Field("note", ("回复说明", "备注", "回复", "说明", "原因", "处理说明", "处理意见", "note", "remark", "comment", "reply"),
+          label=gettext_noop("Note")),
 )
 
 
@@ -51,7 +52,8 @@ def reply_table_spec(spec: KindSpec) -> TableSpec:
     """The columns of a reply file to a kind's dispute: its key (the header our sheet wrote, then the kind's names), the answer."""
     headers = tuple(dict.fromkeys((str(reply_column(spec).label), *spec.reply_headers)))
     # The key keeps the field name of the answers' API ("waybill_no"), which a reply file may also use as a header.
-    return TableSpec(fields=(Field("waybill_no", headers, required=True), *REPLY_FIELDS))
+    # Named to the user by the header our own sheet wrote, the column a reply must keep.
+    return TableSpec(fields=(Field("waybill_no", headers, required=True, label=headers[0]), *REPLY_FIELDS))
 
 
 # How the messages about a reply name its key (KindSpec.reply_noun): a courier's has always been "the waybill".

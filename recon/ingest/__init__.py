@@ -16,7 +16,7 @@ from recon.ingest.clean import (
     parse_weight_g,
 )
 from recon.ingest.errors import IngestError
-from recon.ingest.header import Field, TableSpec, find_header, header_key
+from recon.ingest.header import Field, TableSpec, Words, find_header, header_key
 from recon.ingest.rate_cards import read_rate_card
 from recon.ingest.readers import decode_text, read_tables, sniff_format
 from recon.ingest.regions import normalize_province
@@ -29,6 +29,7 @@ __all__ = [
     "MoneyError",
     "ParsedTable",
     "TableSpec",
+    "Words",
     "cell_text",
     "decode_text",
     "find_header",

@@ -40,6 +40,11 @@ def weight_unit_of(table: SheetTable, field_name: str) -> tuple[str, str]:
     return "kg", "default"
 
 
+def money_unit_of(table: SheetTable, field_name: str) -> str:
+    """'fen' when the column's header says its amounts are in fen ('运费(分)'), else 'yuan'."""
+    return "fen" if table.header.units.get(field_name, "") == "fen" else "yuan"
+
+
 def read_courier_bill(path, filename: str, overrides: dict[str, str] | None = None) -> ParsedTable:
     """Read a courier bill (csv/xlsx/xls, any number of sheets) into clean lines and rejected rows.
 
@@ -87,6 +92,7 @@ def _read_courier_bill(path, filename: str, overrides: dict[str, str] | None = N
             "blank_rows": blank_rows,
             "weight_unit": unit,
             "weight_unit_source": source,
+            "fee_unit": sheets[0]["fee_unit"] if sheets else "yuan",
             "invalid_dates": invalid_dates,
             # Fees of rejected rows that could be read, so that a totals row can still be checked.
             "rejected_fee_fen": rejected_fee_fen,
@@ -103,7 +109,8 @@ def _read_sheet(table: SheetTable) -> dict:
     header_waybill = normalize_waybill(pd.Series([table.header_text("waybill_no")], dtype=object))[0][0]
     kinds = classify_rows(table, ~waybill_ok | (waybill == header_waybill).to_numpy())
 
-    fee, fee_bad = parse_money_fen(column_or_blank(table, "billed_fee"))
+    fee_unit = money_unit_of(table, "billed_fee")
+    fee, fee_bad = parse_money_fen(column_or_blank(table, "billed_fee"), fee_unit)
     unit, _source = weight_unit_of(table, "billed_weight")
     weight, weight_bad = parse_weight_g(column_or_blank(table, "billed_weight"), unit)
     control, control_text = table.control_rows()
@@ -150,7 +157,7 @@ def _read_sheet(table: SheetTable) -> dict:
         "frame": frame,
         "rejected": rejected_frame(table, reject, codes, _CODE_FIELDS, control_text),
         "totals": totals,
-        "sheet": {**sheet_info(table, int(keep.sum() + reject.sum())), "weight_unit": unit},
+        "sheet": {**sheet_info(table, int(keep.sum() + reject.sum())), "weight_unit": unit, "fee_unit": fee_unit},
         "blank_rows": int(kinds.blank.sum()),
         "repeated_headers": int(kinds.repeated_header.sum()),
         "invalid_dates": int(date_bad.sum()),

@@ -234,9 +234,20 @@ def _parse_decimal_text(u: pd.Series, places, unit_places, noise, allow_negative
     return values, empty, bad, rounded
 
 
-def parse_money_fen(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Amounts in fen (Int64) and an invalid mask: '¥1,234.50', '1234.5元', '(3.00)', '￥３．５０'."""
-    return parse_scaled(s, 2, noise=_MONEY_NOISE)
+def parse_money_fen(s: pd.Series, unit: str = "yuan") -> tuple[pd.Series, pd.Series]:
+    """Amounts in fen (Int64) and an invalid mask: '¥1,234.50', '1234.5元', '(3.00)', '￥３．５０'.
+
+    `unit` is what the column's header says its numbers count: 'yuan' (the usual), or 'fen' ('运费(分)': 1287 is ¥12.87),
+    where a number is taken as it stands and a part of a fen is invalid rather than rounded.
+    """
+    if unit != "fen":
+        return parse_scaled(s, 2, noise=_MONEY_NOISE)
+    # A cell that names its own unit ('12.87元', '1287分') says more than the header.
+    values, invalid, rounded = _parse_scaled(s, 0, unit_places={"元": 2, "分": 0}, noise=r"[¥$]|rmb|cny|人民币")
+    if rounded.any():
+        values = values.mask(rounded)
+        invalid = invalid | rounded
+    return values, invalid
 
 
 class MoneyError(ValueError):

@@ -10,6 +10,8 @@ EMPTY_FILE = "empty_file"
 CORRUPT_FILE = "corrupt_file"
 ENCRYPTED_FILE = "encrypted_file"
 HEADER_NOT_FOUND = "header_not_found"
+# Named as one kind of file (bill.xlsx) but holding another that is no table we can read (plain text).
+MISNAMED_FILE = "misnamed_file"
 NO_DATA = "no_data"
 
 

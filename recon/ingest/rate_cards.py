@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from recon.ingest import errors
-from recon.ingest.bills import weight_unit_of
+from recon.ingest.bills import money_unit_of, weight_unit_of
 from recon.ingest.clean import cell_text, parse_money_fen, parse_weight_g
 from recon.ingest.guard import run_isolated
 from recon.ingest.errors import IngestError, _
@@ -122,7 +122,7 @@ def _read_sheet(table: SheetTable):
     codes[pos[sel]] = "province_unknown"
     values[pos[sel]] = first_unknown.to_numpy(dtype=object)[sel]
 
-    step_price, step_price_bad = parse_money_fen(column_or_blank(table, "step_price"))
+    step_price, step_price_bad = parse_money_fen(column_or_blank(table, "step_price"), money_unit_of(table, "step_price"))
     step_bad = step_price_bad.to_numpy() | (step_price < 0).fillna(False).to_numpy()
     codes[(codes == "") & step_bad] = "step_price_invalid"
     unit, _source = weight_unit_of(table, "step_kg")
@@ -133,7 +133,7 @@ def _read_sheet(table: SheetTable):
     bands = []
     for col in table.header.groups["bands"]:
         upper_g = band_upper_g(table.header.cells[col])
-        price, bad = parse_money_fen(table.data[col])
+        price, bad = parse_money_fen(table.data[col], "fen" if header_key(table.header.cells[col])[1] == "fen" else "yuan")
         bad = bad.to_numpy() | (price < 0).fillna(False).to_numpy()
         sel = (codes == "") & bad
         codes[sel] = "price_invalid"

@@ -37,13 +37,23 @@ _FOREIGN_MAGIC = (
 )
 
 
+_WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls")
+
+
+def _extension(filename: str) -> str:
+    return os.path.splitext(str(filename))[1].lower()
+
+
 def _unsupported(found: str, filename: str) -> IngestError:
-    return IngestError(
-        errors.UNSUPPORTED_TYPE,
-        _("“%(filename)s” cannot be imported: it is %(found)s. Upload an xlsx, xls or csv file.")
-        % {"filename": filename, "found": _(found)},
-        {"found": found},
-    )
+    ext = _extension(filename)
+    # A name that promises a table and content that is something else: say both, the name is what misled the user.
+    if ext in _WORKBOOK_EXTENSIONS:
+        message = _("“%(filename)s” is named as an Excel workbook but is %(found)s. Upload an xlsx, xls or csv file.")
+    elif ext == ".csv":
+        message = _("“%(filename)s” is named as a CSV file but is %(found)s. Upload an xlsx, xls or csv file.")
+    else:
+        message = _("“%(filename)s” cannot be imported: it is %(found)s. Upload an xlsx, xls or csv file.")
+    return IngestError(errors.UNSUPPORTED_TYPE, message % {"filename": filename, "found": _(found)}, {"found": found})
 
 
 def _is_blank(path) -> bool:
@@ -323,7 +333,7 @@ def check_xlsx_head(path, filename: str, spec: TableSpec, overrides: dict[str, s
         match = find_header(head_text, spec, overrides)
         if match.complete:
             return True
-        found[sheet.name] = _candidate_cells(match)
+        found[sheet.name] = match
     if not any_cells:
         if all(sheet.complete for sheet in sheets):
             raise IngestError(errors.EMPTY_FILE, _("“%(filename)s” is empty.") % {"filename": filename})
@@ -331,13 +341,48 @@ def check_xlsx_head(path, filename: str, spec: TableSpec, overrides: dict[str, s
     raise _header_not_found(filename, spec, found)
 
 
-def _header_not_found(filename: str, spec: TableSpec, found: dict[str, list[str]]) -> IngestError:
-    return IngestError(
-        errors.HEADER_NOT_FOUND,
-        _("No header row with the expected columns was found in “%(filename)s”. Required: %(required)s.")
-        % {"filename": filename, "required": ", ".join(spec.required)},
-        {"headers_found": found, "expected": spec.expected(), "required": spec.required},
-    )
+def _join(items: list[str]) -> str:
+    """Items as a list in the reader's language: 'a, b, c' in English, 'a、b、c' in Chinese."""
+    text = ""
+    for item in items:
+        text = _("%(list)s, %(item)s") % {"list": text, "item": item} if text else item
+    return text
+
+
+# How many of the cells of the closest row the message quotes; the details keep them all.
+_CELLS_QUOTED = 12
+
+
+def _header_not_found(filename: str, spec: TableSpec, found: dict[str, HeaderMatch]) -> IngestError:
+    """The header was not found: which fields are missing from the row that came closest, named in the reader's language.
+
+    A file named as a workbook that turned out to be plain text is told so: its name is the likelier mistake.
+    """
+    sheet, best = max(found.items(), key=lambda item: item[1].score, default=("", None))
+    missing = best.missing(spec) if best is not None else [*spec.required, *spec.required_groups]
+    labels = spec.labels()
+    cells = _candidate_cells(best) if best is not None else []
+    shown = _join(cells[:_CELLS_QUOTED]) + ("…" if len(cells) > _CELLS_QUOTED else "")
+    values = {"filename": filename, "missing": _join([_(labels[m]) for m in missing]), "headers": shown, "sheet": sheet}
+    details = {
+        "headers_found": {name: _candidate_cells(match) for name, match in found.items()},
+        "expected": spec.expected(),
+        "required": spec.required,
+        "missing": missing,
+    }
+    if _extension(filename) in _WORKBOOK_EXTENSIONS and list(found) == [""]:
+        message = _(
+            "“%(filename)s” is named as an Excel workbook but is a plain text file, and no header row with the expected "
+            "columns is in it (missing %(missing)s). Open the original in Excel and save it as xlsx, or export it again."
+        )
+        return IngestError(errors.MISNAMED_FILE, message % values, {**details, "found": "text", "named": _extension(filename)})
+    if not cells:
+        message = _("Header not found in “%(filename)s”: no row names the columns %(missing)s.")
+    elif sheet:
+        message = _("Header not found: missing %(missing)s (headers seen in “%(filename)s”, sheet “%(sheet)s”: %(headers)s).")
+    else:
+        message = _("Header not found: missing %(missing)s (headers seen in “%(filename)s”: %(headers)s).")
+    return IngestError(errors.HEADER_NOT_FOUND, message % values, details)
 
 
 def _candidate_cells(match: HeaderMatch) -> list[str]:
@@ -369,7 +414,7 @@ def _read_workbook(path, filename, fmt, spec, overrides, *, suspect: bool) -> Ta
         any_cells = any_cells or has_cells
         match = find_header(head_text, spec, overrides)
         if not match.complete:
-            found[meta.name] = _candidate_cells(match)
+            found[meta.name] = match
             reason = "header_not_found" if has_cells else "empty"
             skipped.append({"name": meta.name, "reason": reason, "hidden": hidden})
             continue
@@ -415,7 +460,7 @@ def _read_csv(path, filename, spec, overrides) -> Tables:
     if not match.complete:
         if not text.strip(" \t\r\n,;|\ufeff"):
             raise IngestError(errors.EMPTY_FILE, _("“%(filename)s” is empty.") % {"filename": filename})
-        raise _header_not_found(filename, spec, {"": _candidate_cells(match)})
+        raise _header_not_found(filename, spec, {"": match})
 
     start = _offset_after_lines(text, line_ends[match.row])
     data, controls = _read_csv_body(text[start:], delimiter, len(match.cells), filename, line_ends[match.row] + 1)

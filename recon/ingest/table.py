@@ -228,4 +228,6 @@ def sheet_info(table: SheetTable, data_rows: int) -> dict:
         "data_rows": int(data_rows),
         "columns": {f: shown(pd.Series([table.header_text(f)], dtype=object), 200).iat[0] for f in table.header.columns},
         "hidden": table.hidden,
+        # Fields whose column a person should confirm (matched by words or told apart by contents).
+        "uncertain": list(table.header.uncertain),
     }

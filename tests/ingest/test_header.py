@@ -16,7 +16,7 @@ from recon.ingest.specs import BILL_SPEC, RATE_CARD_SPEC
         ("运费（元）", "运费", "yuan"),
         ("Weight (KG)", "weight", "kg"),
         (" 运 单\t号 ", "运单号", ""),
-        ("交易金额(收入)", "交易金额(收入)", ""),  # not a unit: kept, so it does not collide with 交易金额
+        ("交易金额(收入)", "交易金额收入", ""),  # not a unit: its words kept, so it does not collide with 交易金额
         ("重量/kg", "重量", "kg"),
         ("ＷＥＩＧＨＴ", "weight", ""),
     ],

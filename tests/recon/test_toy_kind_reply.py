@@ -142,7 +142,8 @@ def test_a_reply_without_the_reference_column_is_refused_with_the_columns_it_nee
             dispute_reply_import(dispute=dispute, file=SimpleUploadedFile("reply.csv", text.encode("utf-8")),
                                  filename="reply.csv", refused_to="queue", user=manager_user)
     assert (err.value.code, err.value.message) == (
-        "header_not_found", "No header row with the expected columns was found in “reply.csv”. Required: waybill_no, credited.")
+        "header_not_found", "Header not found: missing 单号 (headers seen in “reply.csv”: 运单号, 确认退款金额).")
+    assert err.value.details["missing"] == ["waybill_no"]
     assert Discrepancy.objects.get(ref="R1").status == "disputed"
 
 
