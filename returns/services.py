@@ -353,3 +353,92 @@ def return_freight_insert(*, frame: pd.DataFrame, source_id: int | None, courier
     })
     bulk_load(ReturnFreightLine._meta.db_table, rows)
     return ImportResult(rows=len(rows))
+
+
+# --------------------------------------------------------------------------- the API's bulk post
+
+# The field of each reason code, for the API's errors (the fields named as in the posted records).
+ERROR_FIELDS = {
+    "return_no_missing": "return_no", "return_no_scientific": "return_no", "order_no_scientific": "order_no",
+    "sku_missing": "sku", "sku_scientific": "sku", "quantity_missing": "quantity", "quantity_invalid": "quantity",
+    "refund_amount_invalid": "refund_amount", "refund_status_invalid": "refund_status", "refunded_at_invalid": "refunded_at",
+    "requested_at_missing": "requested_at", "requested_at_invalid": "requested_at", "received_at_missing": "received_at",
+    "received_at_invalid": "received_at", "condition_invalid": "condition", "receipt_key_missing": "return_waybill_no",
+    "fee_missing": "fee", "fee_invalid": "fee", "weight_invalid": "billed_weight", "waybill_missing": "waybill_no",
+    "courier_missing": "courier", "courier_unknown": "courier",
+}
+MAX_RECORDS = 100_000
+
+
+@dataclass
+class BulkResult:
+    rows: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
+
+
+def _bulk_waybill_field(kind: str) -> str:
+    return "waybill_no" if kind == "freight" else "return_waybill_no"
+
+
+def returns_bulk_upsert(*, kind: str, records, user=None) -> BulkResult:
+    """The API's bulk post: the file import's field names, cleaning and upsert, without a file; freight names its courier."""
+    spec = _kind(kind)
+    if not isinstance(records, list) or not records:
+        raise UserFacingError("no_data", _("Send a non-empty JSON list of records."))
+    if len(records) > MAX_RECORDS:
+        raise UserFacingError("too_many", _("At most 100,000 records per request."))
+    raw = pd.DataFrame.from_records([r if isinstance(r, dict) else {} for r in records], index=range(len(records)))
+    refused: list[dict] = []
+    couriers = pd.Series(pd.NA, index=raw.index, dtype="Int64")
+    if kind == "freight":
+        lookup = courier_lookup_table()
+        named = raw["courier"].fillna("").astype(str).str.strip() if "courier" in raw else pd.Series("", index=raw.index)
+        couriers = named.str.upper().map(lookup).astype("Int64")
+        for index in raw.index[couriers.isna().to_numpy()]:
+            code = "courier_missing" if named[index] == "" else "courier_unknown"
+            message = _("Courier is empty") if code == "courier_missing" else _("Unknown courier") + f" “{named[index]}”"
+            refused.append({"index": int(index), "field": "courier", "code": code, "message": message})
+        raw = raw.drop(columns=["courier"], errors="ignore")[couriers.notna().to_numpy()]
+    result = BulkResult()
+    if raw.empty:
+        result.rejected, result.errors = len(refused), refused
+        return result
+    # The records go through the file reader itself, so the API accepts exactly what an upload accepts; the
+    # position in the list is kept as the first column, and the reader's row number maps back to it.
+    staging = Path(settings.MEDIA_ROOT) / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    raw = raw.astype(object).where(raw.notna(), "")
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
+        raw.to_csv(fh, index=False)
+        path = fh.name
+    try:
+        parsed = spec.read(path, f"{kind}.json", normalize_waybills=_normalize_waybills)
+    except IngestError as exc:
+        raise ingest_error(exc) from exc
+    finally:
+        os.unlink(path)
+    position = pd.Series(raw.index.to_numpy(), index=np.arange(2, len(raw) + 2))  # CSV row 1 is the header
+    frame = parsed.frame
+    frame["row_no"] = position.loc[frame["row_no"].astype("int64")].to_numpy() + 1
+    with transaction.atomic():
+        if kind == "freight":
+            frame["line_no"] = frame["row_no"]
+            ids = couriers.loc[frame["row_no"] - 1].to_numpy()
+            for courier in Courier.objects.filter(pk__in=set(int(i) for i in ids)):
+                written = return_freight_insert(frame=frame[ids == courier.pk], source_id=None, courier=courier)
+                result.rows += written.rows
+        else:
+            written = _upsert(kind, frame, source_id=None, courier=None)
+            result.rows, result.duplicates = written.rows, written.duplicates
+    for r in parsed.rejected.itertuples():
+        where = _bulk_waybill_field(kind) if r.reason_code == "waybill_scientific" else ERROR_FIELDS.get(r.reason_code, "")
+        refused.append({"index": int(position.loc[int(r.row_no)]), "field": where,
+                        "code": r.reason_code, "message": r.reason})
+    result.errors = sorted(refused, key=lambda e: e["index"])
+    result.rejected = len(result.errors)
+    return result
