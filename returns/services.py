@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -111,7 +111,8 @@ def returns_file_import(*, file, filename: str | None = None, kind: str, courier
     except BaseException:
         staged.discard()
         raise
-    stored = keep_staged(staged, f"uploads/returns/{timezone.now():%Y/%m}")
+    # A folder per file kind: a failed import removes what it stored, never a file of the same bytes of another kind.
+    stored = keep_staged(staged, f"uploads/returns/{spec.file_kind}/{timezone.now():%Y/%m}")
     try:
         with transaction.atomic():
             source = SourceFile.objects.create(
@@ -125,6 +126,13 @@ def returns_file_import(*, file, filename: str | None = None, kind: str, courier
             source.line_count, source.rejected_count = result.rows, len(rejected)
             source.read_info = {**parsed.info, "duplicates": result.duplicates}
             source.save(update_fields=["line_count", "rejected_count", "read_info"])
+    except IntegrityError:
+        # The same bytes imported at the same moment by someone else: theirs is the import, as for a later upload.
+        earlier = source_file_duplicate(file_kind=spec.file_kind, sha256=staged.sha256)
+        if earlier is None:
+            raise
+        return ImportResult(file_id=earlier.pk, rows=earlier.line_count, rejected=earlier.rejected_count,
+                            duplicates=int((earlier.read_info or {}).get("duplicates", 0)), repeated=True)
     except BaseException:
         Path(staged.path).unlink(missing_ok=True)
         raise
