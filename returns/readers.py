@@ -107,8 +107,15 @@ Normalize = Callable[[pd.Series], tuple[pd.Series, np.ndarray]]
 
 # --------------------------------------------------------------------------- shared pieces
 
+def per_distinct(fn: Callable[[pd.Series], pd.Series], values: pd.Series) -> pd.Series:
+    """fn applied once per distinct cell: exports repeat the same platform, shop, status and reason thousands of times."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    done = fn(pd.Series(uniques, dtype=object)).to_numpy(dtype=object)
+    return pd.Series(done[codes], index=values.index, dtype=object)
+
+
 def _mapped(values: pd.Series, table: dict[str, str]) -> pd.Series:
-    key = cell_text(values).str.normalize("NFKC").str.lower().str.replace(r"\s+", "", regex=True)
+    key = per_distinct(lambda u: cell_text(u).str.normalize("NFKC").str.lower().str.replace(r"\s+", "", regex=True), values)
     return key.map(table)
 
 
@@ -124,7 +131,8 @@ def _count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
 
 
 def _text(values: pd.Series, limit: int) -> pd.Series:
-    return cell_text(values).str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip().str.slice(0, limit)
+    return per_distinct(
+        lambda u: cell_text(u).str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip().str.slice(0, limit), values)
 
 
 def describe(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
