@@ -68,14 +68,16 @@ class ImportResult:
 def _normalize_waybills(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Return waybill numbers as matched, and which cells lost their digits to scientific notation.
 
-    The one place a return waybill is normalised: a courier's name typed in front of the number is not removed yet.
+    The one place a return waybill is normalised (case, spaces, hyphens, full-width characters); a courier's name typed
+    in front of the number is not removed yet.
     """
     number, reason = normalize_waybill(values)
     loose = reason == "waybill_invalid"
     if loose.any():
         typed = cell_text(values[loose]).str.normalize("NFKC").str.upper().str.replace(r"[\s\-]+", "", regex=True)
         number = number.where(~loose, typed)
-    number = number.where(reason != "waybill_missing", "")
+    # Hyphens are how people group digits when they type a number, never part of a return's match.
+    number = number.where(reason != "waybill_missing", "").str.replace("-", "", regex=False)
     return number.astype(object), (reason == "waybill_scientific").to_numpy()
 
 

@@ -209,3 +209,15 @@ def test_command_bad_file_exits_non_zero_with_the_message_and_writes_nothing(tmp
     assert str(exc.value).startswith("header_not_found: ")
     assert capsys.readouterr().out == ""
     assert table_counts() == (0, 0, 0, 0, 0)
+
+
+def test_a_waybill_in_scientific_notation_rejects_its_row_only():
+    rows = [REQUEST_HEADER,
+            ["RT1", "SO1", "淘宝", "店", "7.53123E+13", "", "SKU-A", "1", "10", "待处理", "", "2026-10-03", "", "", "", ""],
+            ["RT2", "SO2", "淘宝", "店", "ＺＴＯ-7531 2345 678901", "", "SKU-A", "1", "10", "待处理", "", "2026-10-03", "", "", "", ""]]
+    result = run_import(csv_bytes(rows, encoding="utf-8"), "r.csv", "requests")
+    assert (result.rows, result.rejected, result.duplicates) == (1, 1, 0)
+    assert list(RejectedRow.objects.values_list("row_no", "reason_code", "reason")) == [
+        (2, "waybill_scientific", "运单号“7.53123E+13”为科学计数法，数字已丢失。请在 Excel 中将该列设置为文本格式后重新导出文件")]
+    # Full-width letters and digits, spaces and hyphens do not matter.
+    assert ReturnRequest.objects.get().return_waybill_no == "ZTO75312345678901"
