@@ -221,3 +221,17 @@ def test_a_waybill_in_scientific_notation_rejects_its_row_only():
         (2, "waybill_scientific", "运单号“7.53123E+13”为科学计数法，数字已丢失。请在 Excel 中将该列设置为文本格式后重新导出文件")]
     # Full-width letters and digits, spaces and hyphens do not matter.
     assert ReturnRequest.objects.get().return_waybill_no == "ZTO75312345678901"
+
+
+@pytest.mark.parametrize("kind, rows, counts", [
+    ("requests", REQUESTS, (2, 0, 0, 1, 4)),
+    ("receipts", RECEIPTS, (0, 3, 0, 1, 2)),
+    ("freight", [FREIGHT_HEADER, ["75312345678901", "2026-10-07", "1.2", "8.00", "上海", "浙江省"]], (0, 0, 1, 1, 0)),
+])
+def test_each_kind_imported_twice_is_one_import(kind, rows, counts, zto):
+    data = xlsx_bytes(rows)
+    first = run_import(data, "a.xlsx", kind, courier=zto if kind == "freight" else None)
+    again = run_import(data, "b.xlsx", kind, courier=zto if kind == "freight" else None)
+    assert again.as_dict() == first.as_dict()
+    assert (again.repeated, first.repeated) == (True, False)
+    assert table_counts() == counts
