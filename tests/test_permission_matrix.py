@@ -127,6 +127,12 @@ PAGES = [
     cell("ratecard-import", "GET", UPLOAD),
     cell("ratecard-import", "POST", UPLOAD, {}),
     cell("ratecard-detail", "GET", WEB_READ, pk="rate_card"),
+    cell("returns-upload", "GET", UPLOAD),
+    cell("returns-upload", "POST", UPLOAD, {}),
+    cell("return-request-list", "GET", WEB_READ),
+    cell("return-receipt-list", "GET", WEB_READ),
+    cell("returns-file-rejected", "GET", WEB_READ, pk="returns_file"),
+    cell("returns-file-rejected-download", "GET", WEB_READ, pk="returns_file"),
 ]
 
 API = [
@@ -150,6 +156,12 @@ API = [
     cell("api-shipment-list", "GET", API_READ),
     cell("api-shipment-detail", "GET", API_READ, pk="shipment"),
     cell("api-shipment-bulk", "POST", UPLOAD_API, {}),
+    cell("api-return-request-list", "GET", API_READ),
+    cell("api-return-request-list", "POST", UPLOAD_API, {}),
+    cell("api-return-receipt-list", "GET", API_READ),
+    cell("api-return-receipt-list", "POST", UPLOAD_API, {}),
+    cell("api-return-freight-list", "GET", API_READ),
+    cell("api-return-freight-list", "POST", UPLOAD_API, {}),
     cell("api-run-list", "GET", API_READ),
     cell("api-run-detail", "GET", API_READ, pk="run"),
     cell("api-run-rerun", "POST", UPLOAD_API, {}, pk="run"),
@@ -288,6 +300,7 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
     """Everything a URL can point at, and one signed-in caller per role."""
     from recon.audit.services import audit_record
     from recon.core.models import BulkAction, DiscrepancyAttachment, Dispute, DisputeItem, SavedFilter
+    from recon.sources.models import SourceFile
 
     settings.MEDIA_ROOT = tmp_path / "media"
     users = {role: UserFactory(username=f"matrix-{role}", role=role) for role in ROLES if role not in (ANONYMOUS, OUTSIDER)}
@@ -306,11 +319,13 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
     # Saved filters belong to their user: each caller gets its own, so reading or deleting "its" filter can succeed.
     own_filters = {role: SavedFilter.objects.create(user=u, name="大额", query="amount_min=10").pk for role, u in users.items()}
     own_filters[ANONYMOUS] = own_filters["manager"]
+    returns_file = SourceFile.objects.create(file="r.csv", original_filename="退货.csv", sha256="0" * 64, size_bytes=1,
+                                             file_kind="return_requests")
     return {
         "users": users, "run": reconciled["run"].pk, "bill": reconciled["bill"].pk, "period": reconciled["bill"].period_id,
         "discrepancy": d.pk, "shipment": reconciled["shipment"].pk, "courier": zto.pk, "rate_card": card.pk,
         "attachment": attachment.pk, "dispute": dispute.pk, "bulk_action": job.pk, "audit_event": event.pk,
-        "saved_filter": own_filters,
+        "saved_filter": own_filters, "returns_file": returns_file.pk,
     }
 
 

@@ -44,4 +44,5 @@ urlpatterns = [
     # Each app's own pages, by module path (the core imports no app's code), at the same paths and names as ever.
     path("", include("couriers.urls")),
     path("", include("orders.urls")),
+    path("", include("returns.urls")),
 ]

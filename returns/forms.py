@@ -1,0 +1,25 @@
+"""The returns upload form; the import service decides what a valid row is."""
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from couriers.models import Courier
+
+
+class ReturnsUploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("File"),
+        choices=[("requests", _("Return requests (退货申请/售后单)")), ("receipts", _("Warehouse receipts (退货入库)")),
+                 ("freight", _("Return freight (退件运费)"))],
+    )
+    courier = forms.ModelChoiceField(
+        label=_("Courier"), queryset=Courier.objects.filter(active=True).order_by("code"), required=False,
+        to_field_name="code", help_text=_("Only for return freight: the courier that billed it."),
+    )
+    # Empty files pass here so that the import service gives its own message.
+    file = forms.FileField(label=_("File"), allow_empty_file=True, widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.xls"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "freight" and not data.get("courier"):
+            self.add_error("courier", _("Choose the courier that billed this return freight."))
+        return data

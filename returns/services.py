@@ -1,0 +1,454 @@
+"""Writes for returns: the file import (requests, receipts, freight) and the API's bulk post, one set-based upsert each."""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from couriers.models import Courier
+from couriers.selectors import courier_lookup_table
+from orders.masking import looks_masked
+from recon.core.db import (
+    bulk_load, db_to_local_naive, fen_from_db, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db,
+)
+from recon.core.errors import UserFacingError
+from recon.ingest import IngestError
+from recon.ingest.clean import cell_text, normalize_waybill
+from recon.sources.models import SourceFile
+from recon.sources.selectors import source_file_duplicate
+from recon.sources.services import rejected_rows_save
+from recon.sources.uploads import check_header, ingest_error, keep_staged, stage_upload
+
+from . import readers
+from .models import ReturnFreightLine, ReturnReceipt, ReturnRequest
+from .specs import FREIGHT_SPEC, RECEIPT_SPEC, REQUEST_SPEC
+
+REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    file_kind: str
+    spec: object
+    read: object
+
+
+KINDS = {
+    "requests": _Kind("return_requests", REQUEST_SPEC, readers.read_return_requests),
+    "receipts": _Kind("return_receipts", RECEIPT_SPEC, readers.read_return_receipts),
+    "freight": _Kind(ReturnFreightLine.FILE_KIND, FREIGHT_SPEC, readers.read_return_freight),
+}
+FILE_KINDS = tuple(k.file_kind for k in KINDS.values())
+
+
+@dataclass
+class ImportResult:
+    """What an import did: rows written (new or changed), rows refused, rows already there unchanged."""
+
+    file_id: int | None = None
+    rows: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    rejected_rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
+    # True when the same file had been imported before: nothing was written this time.
+    repeated: bool = False
+
+    def as_dict(self) -> dict:
+        return {"file_id": self.file_id, "rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates}
+
+
+def _normalize_waybills(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Return waybill numbers as matched, and which cells lost their digits to scientific notation.
+
+    The one place a return waybill is normalised (case, spaces, hyphens, full-width characters); a courier's name typed
+    in front of the number is not removed yet.
+    """
+    number, reason = normalize_waybill(values)
+    loose = reason == "waybill_invalid"
+    if loose.any():
+        typed = cell_text(values[loose]).str.normalize("NFKC").str.upper().str.replace(r"[\s\-]+", "", regex=True)
+        number = number.where(~loose, typed)
+    # Hyphens are how people group digits when they type a number, never part of a return's match.
+    number = number.where(reason != "waybill_missing", "").str.replace("-", "", regex=False)
+    return number.astype(object), (reason == "waybill_scientific").to_numpy()
+
+
+def _kind(kind: str) -> _Kind:
+    if kind not in KINDS:
+        raise UserFacingError("invalid_kind", _("Unknown kind of returns file “%(kind)s”: use requests, receipts or freight.")
+                              % {"kind": kind})
+    return KINDS[kind]
+
+
+def _freight_courier(kind: str, courier: Courier | None) -> Courier | None:
+    if kind == "freight" and courier is None:
+        raise UserFacingError("courier_required", _("Say which courier billed this return freight (--courier CODE)."))
+    return courier if kind == "freight" else None
+
+
+def returns_file_import(*, file, filename: str | None = None, kind: str, courier: Courier | None = None, user=None) -> ImportResult:
+    """Import a returns file of one kind; the same file twice is one import, and a bad file writes nothing."""
+    spec = _kind(kind)
+    courier = _freight_courier(kind, courier)
+    staged = stage_upload(file=file, filename=filename)
+    earlier = source_file_duplicate(file_kind=spec.file_kind, sha256=staged.sha256)
+    if earlier is not None:
+        staged.discard()
+        return ImportResult(file_id=earlier.pk, rows=earlier.line_count, rejected=earlier.rejected_count,
+                            duplicates=int((earlier.read_info or {}).get("duplicates", 0)), repeated=True)
+    try:
+        check_header(staged, spec.spec)
+        parsed = spec.read(staged.path, staged.filename, normalize_waybills=_normalize_waybills)
+    except IngestError as exc:
+        staged.discard()
+        raise ingest_error(exc) from exc
+    except BaseException:
+        staged.discard()
+        raise
+    # A folder per file kind: a failed import removes what it stored, never a file of the same bytes of another kind.
+    stored = keep_staged(staged, f"uploads/returns/{spec.file_kind}/{timezone.now():%Y/%m}")
+    try:
+        with transaction.atomic():
+            source = SourceFile.objects.create(
+                file=stored, original_filename=staged.filename[:255], sha256=staged.sha256, size_bytes=staged.size,
+                file_kind=spec.file_kind, counterparty_id=courier.counterparty_id if courier else None,
+                read_info=parsed.info, uploaded_by=user,
+            )
+            result = _upsert(kind, parsed.frame, source_id=source.pk, courier=courier)
+            rejected = pd.concat([parsed.rejected[REJECTED_COLUMNS], result.rejected_rows], ignore_index=True)
+            rejected_rows_save(source=source, rejected=rejected)
+            source.line_count, source.rejected_count = result.rows, len(rejected)
+            source.read_info = {**parsed.info, "duplicates": result.duplicates}
+            source.save(update_fields=["line_count", "rejected_count", "read_info"])
+    except IntegrityError:
+        # The same bytes imported at the same moment by someone else: theirs is the import, as for a later upload.
+        earlier = source_file_duplicate(file_kind=spec.file_kind, sha256=staged.sha256)
+        if earlier is None:
+            raise
+        return ImportResult(file_id=earlier.pk, rows=earlier.line_count, rejected=earlier.rejected_count,
+                            duplicates=int((earlier.read_info or {}).get("duplicates", 0)), repeated=True)
+    except BaseException:
+        Path(staged.path).unlink(missing_ok=True)
+        raise
+    result.file_id, result.rejected, result.rejected_rows = source.pk, len(rejected), rejected
+    return result
+
+
+def _upsert(kind: str, frame: pd.DataFrame, *, source_id: int | None, courier: Courier | None) -> ImportResult:
+    if kind == "requests":
+        return return_requests_upsert(frame=frame, source_id=source_id)
+    if kind == "receipts":
+        return return_receipts_upsert(frame=frame, source_id=source_id)
+    return return_freight_insert(frame=frame, source_id=source_id, courier=courier)
+
+
+# --------------------------------------------------------------------------- the set-based writes
+
+def _write(table: str, rows: pd.DataFrame, conflict: list[str], keep_if_blank: tuple[str, ...] = ()) -> None:
+    """INSERT … ON CONFLICT DO UPDATE of every row: COPY into a temporary table on PostgreSQL, executemany on SQLite."""
+    if rows.empty:
+        return
+    columns = list(rows.columns)
+    cols = ", ".join(columns)
+    updates = ", ".join(
+        # An empty (or masked) personal field keeps what we know rather than erase it, as shipments do.
+        f"{c} = COALESCE(NULLIF(excluded.{c}, ''), {table}.{c})" if c in keep_if_blank else f"{c} = excluded.{c}"
+        for c in columns if c not in conflict and c != "created_at"
+    )
+    target = ", ".join(conflict)
+    with connection.cursor() as cursor:
+        if is_postgres():
+            # Dropped explicitly too: inside an outer transaction ON COMMIT comes too late for a second call.
+            cursor.execute("DROP TABLE IF EXISTS returns_in")
+            cursor.execute(f"CREATE TEMP TABLE returns_in ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA")
+            bulk_load("returns_in", rows)
+            cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM returns_in ON CONFLICT ({target}) DO UPDATE SET {updates}")
+            cursor.execute("DROP TABLE returns_in")
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            values = rows.astype(object).where(rows.notna(), None)
+            cursor.executemany(
+                f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({target}) DO UPDATE SET {updates}",
+                values.itertuples(index=False, name=None),
+            )
+
+
+def _canon(frame: pd.DataFrame) -> pd.DataFrame:
+    """Values as comparable text: '' for none, whole numbers without '.0' (Int64 and int64 alike)."""
+    return pd.DataFrame({c: frame[c].astype(object).where(frame[c].notna(), "").astype(str) for c in frame.columns},
+                        index=frame.index)
+
+
+def _classify(incoming: pd.DataFrame, stored: pd.DataFrame, key: list[str], compared: list[str],
+              blank_keeps: tuple[str, ...] = ()) -> np.ndarray:
+    """Per incoming row, True when it changes nothing: equal to the same key's previous row in the file, or else to the
+    stored row. A blank personal field compares equal to anything (the upsert keeps the stored value)."""
+    mine = _canon(incoming[key + compared])
+    first = ~incoming.duplicated(key, keep="first").to_numpy()
+    previous = mine.groupby(key, sort=False)[compared].shift(1)
+    theirs = _canon(stored[key + compared]) if len(stored) else pd.DataFrame(columns=key + compared, dtype=object)
+    merged = mine[key].merge(theirs.assign(_hit=True), on=key, how="left")
+    merged.index = mine.index
+    base = previous.copy()
+    base.loc[first, compared] = merged.loc[first, compared]
+    same = np.where(first, merged["_hit"].eq(True).to_numpy(), True)
+    for c in compared:
+        equal = (mine[c] == base[c]).to_numpy()
+        if c in blank_keeps:
+            equal |= (mine[c] == "").to_numpy()
+        same &= equal
+    return same
+
+
+def _any_changed(incoming: pd.DataFrame, same: np.ndarray, key: list[str]) -> np.ndarray:
+    """Rows of the keys that at least one row of the file changes: only those are written."""
+    changed = pd.Series(~same, index=incoming.index).groupby([incoming[k] for k in key], sort=False).transform("any")
+    return changed.to_numpy(dtype=bool)
+
+
+def _local(values: pd.Series) -> pd.Series:
+    """Datetimes as compared: naive local time to the second, as text ('' for none)."""
+    s = pd.to_datetime(values)
+    return s.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+
+
+def _personal(values: pd.Series) -> pd.Series:
+    text = values.fillna("").astype(str)
+    return text.where(~looks_masked(text), "")
+
+
+REQUEST_COMPARED = [
+    "order_no", "platform", "shop", "return_waybill_no", "return_waybill_raw", "return_courier_id", "return_courier_raw",
+    "quantity", "refund_fen", "refund_status", "refunded_at", "requested_at", "reason", "buyer_name", "buyer_phone",
+    "buyer_address",
+]
+BUYER = ("buyer_name", "buyer_phone", "buyer_address")
+
+
+def return_requests_upsert(*, frame: pd.DataFrame, source_id: int | None) -> ImportResult:
+    """Insert new (return_no, sku) items and update changed ones; unchanged items count as duplicates."""
+    result = ImportResult()
+    if frame.empty:
+        return result
+    lookup = courier_lookup_table()
+    incoming = pd.DataFrame({
+        "return_no": frame["return_no"].astype(str), "sku": frame["sku"].astype(str),
+        "order_no": frame["order_no"].astype(str), "platform": frame["platform"].astype(str), "shop": frame["shop"].astype(str),
+        "return_waybill_no": frame["return_waybill_no"].astype(str), "return_waybill_raw": frame["return_waybill_raw"].astype(str),
+        "return_courier_id": frame["return_courier"].astype(str).str.strip().str.upper().map(lookup).astype("Int64"),
+        "return_courier_raw": frame["return_courier"].astype(str),
+        "quantity": frame["quantity"].astype("int64"), "refund_fen": frame["refund_amount_fen"].astype("int64"),
+        "refund_status": frame["refund_status"].astype(str),
+        "refunded_at": _local(frame["refunded_at"]), "requested_at": _local(frame["requested_at"]),
+        "reason": frame["reason"].astype(str),
+        **{f: _personal(frame[f]) for f in BUYER},
+    })
+    table = ReturnRequest._meta.db_table
+    columns = ["return_no", "sku", *REQUEST_COMPARED]
+    stored = fetch_by_keys(
+        f"SELECT return_no, sku, order_no, platform, shop, return_waybill_no, return_waybill_raw, return_courier_id, "
+        f"return_courier_raw, quantity, refund_amount, refund_status, refunded_at, requested_at, reason, buyer_name, "
+        f"buyer_phone, buyer_address FROM {table} WHERE return_no {{keys}}",
+        incoming["return_no"].unique().tolist(), columns,
+    )
+    if len(stored):
+        stored["return_courier_id"] = pd.array(stored["return_courier_id"].astype(object).where(stored["return_courier_id"].notna(), None), dtype="Int64")
+        stored["refund_fen"] = fen_from_db(stored["refund_fen"])
+        stored["quantity"] = stored["quantity"].astype("int64")
+        for c in ("refunded_at", "requested_at"):
+            stored[c] = _local(db_to_local_naive(stored[c]))
+    same = _classify(incoming, stored, ["return_no", "sku"], REQUEST_COMPARED, BUYER)
+    result.duplicates, result.rows = int(same.sum()), int((~same).sum())
+    last = ~incoming.duplicated(["return_no", "sku"], keep="last").to_numpy()
+    write = frame[last & _any_changed(incoming, same, ["return_no", "sku"])]
+    if write.empty:
+        return result
+    src = incoming.loc[write.index]
+    stamp = now_db()
+    rows = pd.DataFrame({
+        "return_no": src["return_no"].to_numpy(), "sku": src["sku"].to_numpy(), "order_no": src["order_no"].to_numpy(),
+        "platform": src["platform"].to_numpy(), "shop": src["shop"].to_numpy(),
+        "return_waybill_no": src["return_waybill_no"].to_numpy(), "return_waybill_raw": src["return_waybill_raw"].to_numpy(),
+        "return_courier_id": int_or_null(src["return_courier_id"]).to_numpy(),
+        "return_courier_raw": src["return_courier_raw"].to_numpy(),
+        "quantity": src["quantity"].to_numpy(), "refund_amount": money(src["refund_fen"]).to_numpy(),
+        "refund_status": src["refund_status"].to_numpy(),
+        "refunded_at": local_naive_to_db(write["refunded_at"]).to_numpy(),
+        "requested_at": local_naive_to_db(write["requested_at"]).to_numpy(),
+        "reason": src["reason"].to_numpy(),
+        **{f: src[f].to_numpy() for f in BUYER},
+        "source_id": source_id, "row_no": int_or_null(write["row_no"]).to_numpy(),
+        "created_at": stamp, "updated_at": stamp,
+    })
+    _write(table, rows, ["return_no", "sku"], BUYER)
+    return result
+
+
+RECEIPT_COMPARED = ["return_waybill_raw", "order_no", "received_at", "quantity", "warehouse", "inspector"]
+
+
+def receipt_keys(waybill: pd.Series, order_no: pd.Series, sku: pd.Series, condition: pd.Series) -> pd.Series:
+    """The natural key as the database computes it (ReturnReceipt.receipt_key)."""
+    head = ("w:" + waybill).where(waybill != "", "o:" + order_no)
+    return head + "|" + sku + "|" + condition
+
+
+def return_receipts_upsert(*, frame: pd.DataFrame, source_id: int | None) -> ImportResult:
+    """Insert new receipt rows and update changed ones by waybill (or order) + SKU + condition; unchanged ones are duplicates."""
+    result = ImportResult()
+    if frame.empty:
+        return result
+    incoming = pd.DataFrame({
+        "receipt_key": receipt_keys(frame["return_waybill_no"].astype(str), frame["order_no"].astype(str),
+                                    frame["sku"].astype(str), frame["condition"].astype(str)),
+        "return_waybill_raw": frame["return_waybill_raw"].astype(str), "order_no": frame["order_no"].astype(str),
+        "received_at": _local(frame["received_at"]), "quantity": frame["quantity"].astype("Int64"),
+        "warehouse": frame["warehouse"].astype(str), "inspector": frame["inspector"].astype(str),
+    })
+    table = ReturnReceipt._meta.db_table
+    stored = fetch_by_keys(
+        f"SELECT receipt_key, return_waybill_raw, order_no, received_at, quantity, warehouse, inspector FROM {table} "
+        f"WHERE receipt_key {{keys}}",
+        incoming["receipt_key"].unique().tolist(), ["receipt_key", *RECEIPT_COMPARED],
+    )
+    if len(stored):
+        stored["received_at"] = _local(db_to_local_naive(stored["received_at"]))
+        stored["quantity"] = pd.array(stored["quantity"].astype(object).where(stored["quantity"].notna(), None), dtype="Int64")
+    same = _classify(incoming, stored, ["receipt_key"], RECEIPT_COMPARED)
+    result.duplicates, result.rows = int(same.sum()), int((~same).sum())
+    last = ~incoming.duplicated(["receipt_key"], keep="last").to_numpy()
+    write = frame[last & _any_changed(incoming, same, ["receipt_key"])]
+    if write.empty:
+        return result
+    stamp = now_db()
+    rows = pd.DataFrame({
+        "return_waybill_no": write["return_waybill_no"].astype(str).to_numpy(),
+        "return_waybill_raw": write["return_waybill_raw"].astype(str).to_numpy(),
+        "order_no": write["order_no"].astype(str).to_numpy(),
+        "received_at": local_naive_to_db(write["received_at"]).to_numpy(),
+        "sku": write["sku"].astype(str).to_numpy(),
+        "quantity": int_or_null(write["quantity"]).to_numpy(),
+        "condition": write["condition"].astype(str).to_numpy(),
+        "warehouse": write["warehouse"].astype(str).to_numpy(),
+        "inspector": write["inspector"].astype(str).to_numpy(),
+        "source_id": source_id, "row_no": int_or_null(write["row_no"]).to_numpy(),
+        "created_at": stamp, "updated_at": stamp,
+    })
+    _write(table, rows, ["receipt_key"])
+    return result
+
+
+def return_freight_insert(*, frame: pd.DataFrame, source_id: int | None, courier: Courier) -> ImportResult:
+    """Insert every freight line, repeats included: a waybill billed twice is what the reconciliation reports."""
+    if frame.empty:
+        return ImportResult()
+    rows = pd.DataFrame({
+        "source_id": source_id, "courier_id": courier.pk,
+        "waybill_no": frame["waybill_no"].astype(str).to_numpy(), "waybill_raw": frame["waybill_raw"].astype(str).to_numpy(),
+        "billed_at": local_naive_to_db(frame["billed_at"]).to_numpy(),
+        "billed_weight_g": int_or_null(frame["billed_weight_g"]).to_numpy(),
+        "fee": money(frame["fee_fen"]).to_numpy(),
+        "origin_province": frame["origin_province"].astype(str).to_numpy(),
+        "origin_province_raw": frame["origin_province_raw"].astype(str).str.slice(0, 64).to_numpy(),
+        "line_no": frame["line_no"].astype("int64").to_numpy(), "sheet": frame["sheet"].astype(str).str.slice(0, 64).to_numpy(),
+        "row_no": int_or_null(frame["row_no"]).to_numpy(), "created_at": now_db(),
+    })
+    bulk_load(ReturnFreightLine._meta.db_table, rows)
+    return ImportResult(rows=len(rows))
+
+
+# --------------------------------------------------------------------------- the API's bulk post
+
+# The field of each reason code, for the API's errors (the fields named as in the posted records).
+ERROR_FIELDS = {
+    "return_no_missing": "return_no", "return_no_scientific": "return_no", "order_no_scientific": "order_no",
+    "sku_missing": "sku", "sku_scientific": "sku", "quantity_missing": "quantity", "quantity_invalid": "quantity",
+    "refund_amount_invalid": "refund_amount", "refund_status_invalid": "refund_status", "refunded_at_invalid": "refunded_at",
+    "requested_at_missing": "requested_at", "requested_at_invalid": "requested_at", "received_at_missing": "received_at",
+    "received_at_invalid": "received_at", "condition_invalid": "condition", "receipt_key_missing": "return_waybill_no",
+    "fee_missing": "fee", "fee_invalid": "fee", "weight_invalid": "billed_weight", "waybill_missing": "waybill_no",
+    "courier_missing": "courier", "courier_unknown": "courier",
+}
+MAX_RECORDS = 100_000
+
+
+@dataclass
+class BulkResult:
+    rows: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
+
+
+def _bulk_waybill_field(kind: str) -> str:
+    return "waybill_no" if kind == "freight" else "return_waybill_no"
+
+
+def returns_bulk_upsert(*, kind: str, records, user=None) -> BulkResult:
+    """The API's bulk post: the file import's field names, cleaning and upsert, without a file; freight names its courier."""
+    spec = _kind(kind)
+    if not isinstance(records, list) or not records:
+        raise UserFacingError("no_data", _("Send a non-empty JSON list of records."))
+    if len(records) > MAX_RECORDS:
+        raise UserFacingError("too_many", _("At most 100,000 records per request."))
+    raw = pd.DataFrame.from_records([r if isinstance(r, dict) else {} for r in records], index=range(len(records)))
+    refused: list[dict] = []
+    couriers = pd.Series(pd.NA, index=raw.index, dtype="Int64")
+    if kind == "freight":
+        lookup = courier_lookup_table()
+        named = raw["courier"].fillna("").astype(str).str.strip() if "courier" in raw else pd.Series("", index=raw.index)
+        couriers = named.str.upper().map(lookup).astype("Int64")
+        for index in raw.index[couriers.isna().to_numpy()]:
+            code = "courier_missing" if named[index] == "" else "courier_unknown"
+            message = _("Courier is empty") if code == "courier_missing" else _("Unknown courier") + f" “{named[index]}”"
+            refused.append({"index": int(index), "field": "courier", "code": code, "message": message})
+        raw = raw.drop(columns=["courier"], errors="ignore")[couriers.notna().to_numpy()]
+    result = BulkResult()
+    if raw.empty:
+        result.rejected, result.errors = len(refused), refused
+        return result
+    # The records go through the file reader itself, so the API accepts exactly what an upload accepts; the
+    # position in the list is kept as the first column, and the reader's row number maps back to it.
+    staging = Path(settings.MEDIA_ROOT) / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    raw = raw.astype(object).where(raw.notna(), "")
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
+        raw.to_csv(fh, index=False)
+        path = fh.name
+    try:
+        parsed = spec.read(path, f"{kind}.json", normalize_waybills=_normalize_waybills)
+    except IngestError as exc:
+        raise ingest_error(exc) from exc
+    finally:
+        os.unlink(path)
+    position = pd.Series(raw.index.to_numpy(), index=np.arange(2, len(raw) + 2))  # CSV row 1 is the header
+    frame = parsed.frame
+    frame["row_no"] = position.loc[frame["row_no"].astype("int64")].to_numpy() + 1
+    with transaction.atomic():
+        if kind == "freight":
+            frame["line_no"] = frame["row_no"]
+            ids = couriers.loc[frame["row_no"] - 1].to_numpy()
+            for courier in Courier.objects.filter(pk__in=set(int(i) for i in ids)):
+                written = return_freight_insert(frame=frame[ids == courier.pk], source_id=None, courier=courier)
+                result.rows += written.rows
+        else:
+            written = _upsert(kind, frame, source_id=None, courier=None)
+            result.rows, result.duplicates = written.rows, written.duplicates
+    for r in parsed.rejected.itertuples():
+        where = _bulk_waybill_field(kind) if r.reason_code == "waybill_scientific" else ERROR_FIELDS.get(r.reason_code, "")
+        refused.append({"index": int(position.loc[int(r.row_no)]), "field": where,
+                        "code": r.reason_code, "message": r.reason})
+    result.errors = sorted(refused, key=lambda e: e["index"])
+    result.rejected = len(result.errors)
+    return result

@@ -1,0 +1,12 @@
+"""Returns' pages (included at the site's root by recon.web.urls)."""
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("returns/upload/", views.returns_upload, name="returns-upload"),
+    path("returns/requests/", views.return_request_list, name="return-request-list"),
+    path("returns/receipts/", views.return_receipt_list, name="return-receipt-list"),
+    path("returns/files/<int:pk>/rejected/", views.returns_file_rejected, name="returns-file-rejected"),
+    path("returns/files/<int:pk>/rejected/download/", views.returns_file_rejected_download, name="returns-file-rejected-download"),
+]

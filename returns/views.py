@@ -1,0 +1,79 @@
+"""Browser pages for returns: the upload, the lists of requests and receipts, and an uploaded file's rejected rows."""
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy
+
+from recon.core.errors import UserFacingError
+from recon.core.permissions import requires
+from recon.sources.models import SourceFile
+from recon.sources.views import rejected_rows_csv, rejected_rows_page
+from recon.web.views import paginate, style_filter_form
+
+from .filters import ReturnReceiptFilter, ReturnRequestFilter
+from .forms import ReturnsUploadForm
+from .models import ReturnReceipt, ReturnRequest
+from .services import FILE_KINDS, returns_file_import
+
+REJECTED_SHOWN = 1000
+KIND_LABELS = {"requests": gettext_lazy("Return requests"), "receipts": gettext_lazy("Warehouse receipts"),
+               "freight": gettext_lazy("Return freight")}
+
+
+@requires("returns.add_returnrequest", "returns.add_returnreceipt", "returns.add_returnfreightline")
+def returns_upload(request):
+    """Import a file and show what happened on the same page: the counts, then every rejected row with its reason."""
+    result = None
+    if request.method == "POST":
+        form = ReturnsUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                imported = returns_file_import(file=d["file"], filename=d["file"].name, kind=d["kind"],
+                                               courier=d["courier"], user=request.user)
+            except UserFacingError as exc:
+                form.add_error("file", exc.message)
+            else:
+                result = {**imported.as_dict(), "filename": d["file"].name, "kind": KIND_LABELS[d["kind"]],
+                          "repeated": imported.repeated,
+                          "rejected_rows": imported.rejected_rows.head(REJECTED_SHOWN).to_dict("records")}
+                form = ReturnsUploadForm(initial={"kind": d["kind"]})
+    else:
+        form = ReturnsUploadForm()
+    return render(request, "returns/upload.html", {"form": form, "result": result, "shown": REJECTED_SHOWN})
+
+
+@requires("returns.view_returnrequest")
+def return_request_list(request):
+    filterset = ReturnRequestFilter(request.GET, queryset=ReturnRequest.objects.select_related("return_courier").order_by("-requested_at", "id"))
+    style_filter_form(filterset.form, dates=["requested_from", "requested_to"])
+    page = paginate(request, filterset.qs, 50)
+    return render(request, "returns/request_list.html", {"filter": filterset, "page_obj": page})
+
+
+@requires("returns.view_returnreceipt")
+def return_receipt_list(request):
+    filterset = ReturnReceiptFilter(request.GET, queryset=ReturnReceipt.objects.order_by("-received_at", "id"))
+    style_filter_form(filterset.form)
+    page = paginate(request, filterset.qs, 50)
+    return render(request, "returns/receipt_list.html", {"filter": filterset, "page_obj": page})
+
+
+def _returns_file(pk: int) -> SourceFile:
+    source = get_object_or_404(SourceFile, pk=pk)
+    if source.file_kind not in FILE_KINDS:
+        raise Http404
+    return source
+
+
+@requires("recon.view_rejectedrow")
+def returns_file_rejected(request, pk: int):
+    source = _returns_file(pk)
+    return render(request, "returns/file_rejected.html", {"source": source, **rejected_rows_page(request, source)})
+
+
+@requires("recon.view_rejectedrow")
+def returns_file_rejected_download(request, pk: int):
+    """The rejected rows as CSV, so the clerk can fix them in Excel and ask the sender."""
+    return rejected_rows_csv(_returns_file(pk), filename=f"returns-file-{pk}-rejected.csv")
