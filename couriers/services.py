@@ -355,6 +355,16 @@ def _billed_elsewhere(waybills: list[str], *, courier: Courier, run: ReconRun, e
     return set(found["waybill_no"].astype(str))
 
 
+def _not_billed_elsewhere(*, courier: Courier, run: ReconRun, exclude_ids: list[int]) -> set[str]:
+    """Waybills another current bill of the same courier and period already lists as not billed."""
+    # One shipment is one item to work: the bill that found it first keeps it (with any work done on it), and when
+    # that bill is deleted, bill_affected_runs names this bill's run to run again.
+    others = bills_current_in_period(courier=courier, period_start=run.period_start, period_end=run.period_end,
+                                     exclude_ids=exclude_ids)
+    return set(Discrepancy.objects.filter(source_id__in=others.values("id"), is_current=True, type="not_billed")
+               .values_list("ref", flat=True))
+
+
 def _content_sha256(lines: pd.DataFrame) -> str:
     """What a bill charges, whatever its file's format: its sorted distinct "waybill<TAB>fee in fen" pairs, hashed."""
     # A set and a sort of short strings in plain Python: faster here than pandas' object sorts.
@@ -518,8 +528,10 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
     not_billed = disc["type"] == "not_billed"
     if not_billed.any():
         # Not billed means by no current bill of the period, not just by this one (a supplementary bill bills the rest).
+        others = [bill.id if bill else 0, replaced_id or 0]
         elsewhere = _billed_elsewhere(disc.loc[not_billed, "waybill_no"].astype(str).tolist(), courier=courier, run=run,
-                                      exclude_ids=[bill.id if bill else 0, replaced_id or 0])
+                                      exclude_ids=others)
+        elsewhere |= _not_billed_elsewhere(courier=courier, run=run, exclude_ids=others)
         if elsewhere:
             result.discrepancies = disc[~(not_billed & disc["waybill_no"].astype(str).isin(elsewhere))].reset_index(drop=True)
     t3 = time.perf_counter()

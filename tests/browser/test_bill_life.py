@@ -134,7 +134,7 @@ def test_upload_delete_correct_and_supplement_a_bill(page, browser, live_server,
     #    and nothing in it is charged "again".
     corrected = tmp_path / "中通10月账单-更正.xlsx"
     write_bill(corrected, [(waybill(n), PRICE) for n in range(1, 6)])
-    upload(page, corrected)
+    corrected_run = upload(page, corrected)
     figures = stats(page)
     assert figures["明细"] == "5"
     assert figures["账单总额"] == "¥17.50"
@@ -184,6 +184,9 @@ def test_upload_delete_correct_and_supplement_a_bill(page, browser, live_server,
     # The dashboard counts the two current bills, not the deleted one.
     page.goto("/")
     stakes = table_rows(page, "section.card:nth-of-type(2) table.data")
-    assert [(r["快递公司"], r["账单"], r["差异"], r["涉及金额"]) for r in stakes] == [("ZTO 中通快递", "2", "2", "4.00")]
+    # Both claims come from the supplementary bill's run: one bill with money at stake.
+    assert [(r["快递公司"], r["账单"], r["差异"], r["涉及金额"]) for r in stakes] == [("ZTO 中通", "1", "2", "4.00")]
+    latest = table_rows(page, "section.card:nth-of-type(1) table.data")
+    assert [(r["#"], r["明细"], r["涉及金额"]) for r in latest] == [(str(supplement_run), "3", "4.00"), (str(corrected_run), "5", "0.00")]
     assert supplement_bill.pk != corrected_bill.pk
     assert page.js_errors == []
