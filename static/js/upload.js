@@ -31,7 +31,14 @@
     var f = input.files && input.files[0];
     nameOut.textContent = f ? f.name + " · " + (f.size / 1048576).toFixed(1) + " MB" : "";
   }
-  function fileChosen() { showName(); inspect(); }
+  function fileChosen() {
+    showName();
+    // Columns picked in the preview name the previous file's headers; what the clerk typed stays.
+    form.querySelectorAll("[name^=map_]").forEach(function (el) {
+      if (el.dataset.fromPreview) { el.value = ""; delete el.dataset.fromPreview; }
+    });
+    inspect();
+  }
   input.addEventListener("change", fileChosen);
   ["dragenter", "dragover"].forEach(function (type) {
     zone.addEventListener(type, function (e) { e.preventDefault(); zone.classList.add("over"); });
@@ -172,12 +179,6 @@
     fields.textContent = "";
     (data.fields || []).forEach(function (field) {
       fields.appendChild(columnChooser(field, cells));
-      // What the preview shows is what gets uploaded (and remembered for the courier), unless the clerk typed a header.
-      var target = mapInput(field.name);
-      if (target && !target.dataset.typed) {
-        target.value = field.column === null || field.column === undefined ? "" : cells[field.column] || "";
-        target.dataset.fromPreview = "1";
-      }
     });
 
     preview.querySelector("[data-preview-summary]").textContent = data.needs_confirmation ? t.someUncertain : t.allFound;
@@ -232,7 +233,7 @@
   courier.addEventListener("change", function () { chosen.courier = true; note("courier", ""); inspectSoon(); });
   period.addEventListener("input", function () { chosen.period = true; note("period", ""); inspectSoon(); });
   form.querySelectorAll("[name^=map_]").forEach(function (el) {
-    el.addEventListener("input", function () { el.dataset.typed = "1"; });
+    el.addEventListener("input", function () { delete el.dataset.fromPreview; });
   });
 
   // ------------------------------------------------------------------ the upload
