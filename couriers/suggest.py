@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
+from recon.core.errors import UserFacingError
 from recon.ingest.clean import parse_datetime
-from recon.sources.uploads import HeadPreview
+from recon.sources.selectors import column_mapping_remembered
+from recon.sources.uploads import HeadPreview, StagedUpload, preview_head
 
-from .models import Courier
+from .models import Courier, CourierBill
 from .selectors import period_bounds
 
 # A month is suggested from the dates when this share of them falls in one month; otherwise their range.
@@ -149,3 +151,111 @@ def period_mismatch(preview: HeadPreview | None, period: str, dates: pd.Series |
 def period_mismatch_message(mismatch: dict) -> str:
     return _("Most pickup dates in this file (%(outside)d of %(sampled)d read) fall outside %(chosen)s: they are in "
              "%(suggested)s. Correct the period, or tick “The period is right” to upload anyway.") % mismatch
+
+
+PREVIEW_ROWS = 10
+
+
+def _shown_dates(preview: HeadPreview, rows: list[list[str]]) -> list[list[str]]:
+    """The sample rows with an xlsx's date serials in the date column shown as the dates they are."""
+    col = preview.match.columns.get(DATE_FIELD)
+    if col is None or preview.format != "xlsx" or not rows:
+        return rows
+    values = pd.Series([row[col] for row in rows], dtype=object)
+    serial = values.str.fullmatch(r"\d+\.\d+|\d{5}")
+    if not serial.any():
+        return rows
+    parsed, _invalid = parse_datetime(pd.to_numeric(values.where(serial, None), errors="coerce"))
+    shown = parsed.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "", regex=False)
+    out = [list(row) for row in rows]
+    for i in np.flatnonzero(serial.to_numpy() & parsed.notna().to_numpy()):
+        out[i][col] = shown.iloc[i]
+    return out
+
+
+def bill_inspect(*, staged: StagedUpload, courier: Courier | None, period: str, typed: dict) -> dict:
+    """What the upload page shows of a file before anything is stored (the JSON of POST /couriers/bills/inspect/).
+
+    The head is read with the courier's remembered mapping: the courier chosen, else the one the file names.
+    """
+    from recon.ingest.specs import BILL_SPEC
+
+    filename = staged.filename
+
+    def remembered_of(c: Courier | None) -> dict:
+        if c is None:
+            return {}
+        found = column_mapping_remembered(counterparty_id=c.counterparty_id, file_kind=CourierBill.FILE_KIND)
+        return {k: v for k, v in found.items() if k in {f.name for f in BILL_SPEC.fields}}
+
+    remembered = remembered_of(courier)
+    try:
+        preview = preview_head(staged, BILL_SPEC, {**remembered, **typed})
+    except UserFacingError as exc:
+        # A layout only the named courier's remembered columns read: the file's name may say which courier it is.
+        named = suggest_courier(None, filename) if courier is None and exc.code == "header_not_found" else None
+        if not remembered_of(named):
+            raise
+        courier, remembered = named, remembered_of(named)
+        preview = preview_head(staged, BILL_SPEC, {**remembered, **typed})
+    suggested = suggest_courier(preview, filename)
+    if courier is None and suggested is not None:
+        remembered = remembered_of(suggested)
+        if remembered:
+            preview = preview_head(staged, BILL_SPEC, {**remembered, **typed})
+    return _inspect_body(preview=preview, filename=filename, fmt=staged.format, suggested=suggested, period=period,
+                         typed=typed, remembered=remembered)
+
+
+def _inspect_body(*, preview: HeadPreview | None, filename: str, fmt: str, suggested: Courier | None, period: str,
+                  typed: dict, remembered: dict) -> dict:
+    """What the upload page shows of a file before anything is stored (the JSON of POST /couriers/bills/inspect/)."""
+    from recon.ingest.specs import BILL_SPEC
+
+    from .forms import BILL_FIELD_LABELS
+    from .services import bill_columns_uncertain
+
+    if preview is None:
+        # The head could not tell (an xlsx whose header lies past the prefix, a large xls): the worker reads it in full.
+        return {
+            "filename": filename, "format": fmt,
+            "suggested": {"courier": suggested.code if suggested else None, "courier_name": str(suggested) if suggested else None,
+                          "period": None, "period_source": None},
+            "title": [], "dates": None, "period_check": None, "header": None,
+            "fields": [{"name": f.name, "label": str(BILL_FIELD_LABELS.get(f.name, f.name)), "required": f.required,
+                        "column": None, "header": "", "certain": False, "remembered": f.name in remembered}
+                       for f in BILL_SPEC.fields],
+            "uncertain": [], "rows": [], "needs_confirmation": False,
+        }
+    dates = sample_dates(preview)
+    suggested_period, source = suggest_period(preview)
+    check = None
+    if period:
+        try:
+            check = period_mismatch(preview, period, dates)
+        except UserFacingError:
+            check = None  # a period the form will refuse anyway is not checked against the dates
+        if check is not None:
+            check["message"] = period_mismatch_message(check)
+    uncertain = bill_columns_uncertain(preview, {**remembered, **typed})
+    fields = []
+    for f in BILL_SPEC.fields:
+        col = preview.match.columns.get(f.name)
+        fields.append({
+            "name": f.name, "label": str(BILL_FIELD_LABELS.get(f.name, f.name)), "required": f.required, "column": col,
+            "header": preview.cells[col] if col is not None else "", "certain": col is not None and f.name not in uncertain,
+            "remembered": f.name in remembered and f.name not in typed,
+        })
+    return {
+        "filename": filename, "format": preview.format,
+        "suggested": {"courier": suggested.code if suggested else None, "courier_name": str(suggested) if suggested else None,
+                      "period": suggested_period, "period_source": source},
+        "title": preview.title,
+        "dates": dates_summary(dates),
+        "period_check": check,
+        "header": {"sheet": preview.sheet, "row": preview.header_row, "cells": preview.cells},
+        "fields": fields,
+        "uncertain": uncertain,
+        "rows": _shown_dates(preview, preview.rows[:PREVIEW_ROWS]),
+        "needs_confirmation": bool(uncertain),
+    }
