@@ -148,3 +148,118 @@ def test_inspect_is_for_those_who_upload(client, media, role, request):
 def test_inspect_sends_anonymous_users_to_the_login_page(client, media):
     response = inspect(client, "zto.csv", csv_bill(november(3)))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+# --------------------------------------------------------------------------- on submit
+
+PERIOD_MESSAGE_EN = ("Most pickup dates in this file (803 of 806 read) fall outside 2026-10: they are in 2026-11. Correct the "
+                     "period, or tick “The period is right” to upload anyway.")
+
+
+def november_as_october() -> bytes:
+    return csv_bill(november(806)[:803] + [datetime(2026, 10, 31, 8, 0)] * 3)
+
+
+def submit(client, content: bytes, name="zto.csv", period="2026-10", **extra):
+    data = {"courier": "ZTO", "period": period, "file": SimpleUploadedFile(name, content), **extra}
+    return client.post(reverse("bill-upload"), data, HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="en")
+
+
+def test_a_period_the_dates_contradict_is_refused_until_confirmed(clerk, media, no_enqueue):
+    refused = submit(clerk, november_as_october())
+    assert refused.status_code == 400
+    assert refused.json() == {"errors": {"period": [PERIOD_MESSAGE_EN]}, "code": "period_mismatch"}
+    assert nothing_written(media) == (0, 0, 0, 0, [], [])
+    accepted = submit(clerk, november_as_october(), confirm_period="on")
+    run = ReconRun.objects.get()
+    assert accepted.status_code == 200 and accepted.json() == {"redirect": reverse("run-detail", args=[run.pk])}
+    assert (run.period_start.isoformat(), run.period_end.isoformat()) == ("2026-10-01", "2026-10-31")
+
+
+def test_the_right_period_needs_no_confirmation(clerk, media, no_enqueue):
+    response = submit(clerk, november_as_october(), period="2026-11")
+    assert response.status_code == 200 and ReconRun.objects.count() == 1
+
+
+def test_the_api_uploads_anyway_and_answers_the_warning(api_client, media, no_enqueue):
+    response = api_client.post("/api/v1/courier-bills/", {"courier": "ZTO", "period": "2026-10",
+                                                          "file": SimpleUploadedFile("zto.csv", november_as_october())},
+                               format="multipart", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 202
+    assert response.json()["warnings"] == [{"code": "period_mismatch", "message": PERIOD_MESSAGE_EN, "chosen": "2026-10",
+                                            "suggested": "2026-11", "inside": 3, "outside": 803, "sampled": 806}]
+    refused = api_client.post("/api/v1/courier-bills/", {"courier": "ZTO", "period": "2026-10", "confirm_period": "false",
+                                                         "file": SimpleUploadedFile("zto2.csv", november_as_october() + b"\n")},
+                              format="multipart", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "period_mismatch"
+    assert ReconRun.objects.count() == 1
+
+
+def test_the_command_prints_the_warning(media, tmp_path, no_enqueue, zto):
+    path = tmp_path / "zto.csv"
+    path.write_bytes(november_as_october())
+    out, err = io.StringIO(), io.StringIO()
+    from django.utils import translation
+
+    with translation.override("en"):
+        call_command("import_courier_bill", str(path), "--courier", "ZTO", "--period", "2026-10", stdout=out, stderr=err)
+    assert f"warning: period_mismatch: {PERIOD_MESSAGE_EN}" in err.getvalue()
+    path.write_bytes(november_as_october() + b"\n")
+    out = io.StringIO()
+    with translation.override("en"):
+        call_command("import_courier_bill", str(path), "--courier", "ZTO", "--period", "2026-10", "--json", stdout=out)
+    assert json.loads(out.getvalue())["warnings"] == [{"code": "period_mismatch", "message": PERIOD_MESSAGE_EN, "chosen": "2026-10",
+                                                      "suggested": "2026-11", "inside": 3, "outside": 803, "sampled": 806}]
+
+
+@pytest.fixture
+def province_guessed(monkeypatch):
+    """The header matcher's looser rules mark a column a person should confirm: here the province, always."""
+    from recon.ingest import header
+
+    real = header.find_header
+
+    def find_header(rows, spec, overrides=None):
+        match: HeaderMatch = real(rows, spec, overrides)
+        if "province" in match.columns and "province" not in (overrides or {}):
+            match.uncertain = ["province"]
+        return match
+
+    monkeypatch.setattr("recon.sources.uploads.find_header", find_header)
+
+
+GUESSED = csv_bill(november(5), header=["运单号", "揽收时间", "目的省份", "计费重量(kg)", "运费(元)"])
+
+
+def test_guessed_columns_are_shown_and_refused_until_confirmed_then_remembered(clerk, media, no_enqueue, province_guessed):
+    body = inspect(clerk, "zto.csv", GUESSED, courier="ZTO").json()
+    assert body["uncertain"] == ["province"] and body["needs_confirmation"] is True
+    assert body["fields"][3] == {"name": "province", "label": "目的省份", "required": False, "column": 2, "header": "目的省份",
+                                 "certain": False, "remembered": False}
+    refused = submit(clerk, GUESSED, period="2026-11")
+    assert refused.status_code == 400
+    assert refused.json() == {"errors": {"file": [
+        "Please check the columns guessed for: Destination province → column C “目的省份”. Confirm them in the preview, or name "
+        "the right ones under “Advanced: column mapping”."]}, "code": "columns_uncertain"}
+    assert nothing_written(media) == (0, 0, 0, 0, [], [])
+
+    accepted = submit(clerk, GUESSED, period="2026-11", confirm_columns="1")
+    assert accepted.status_code == 200
+    run = ReconRun.objects.get()
+    assert run.params["mapping"] == {"province": "目的省份"}
+
+    # The worker remembers the confirmed column with the bill; the courier's next file of this layout is certain.
+    from recon.runs.services import run_execute
+
+    run_execute(run_id=run.id)
+    assert ReconRun.objects.get().status == "succeeded"
+    assert ColumnMapping.objects.get().mapping == {"province": "目的省份"}
+    again = inspect(clerk, "zto-12.csv", GUESSED + "ZT0000000099,2026-11-09 10:00,浙江省,0.5,3.00\n".encode(), courier="ZTO").json()
+    assert again["uncertain"] == [] and again["needs_confirmation"] is False
+    assert again["fields"][3] == {"name": "province", "label": "目的省份", "required": False, "column": 2, "header": "目的省份",
+                                  "certain": True, "remembered": True}
+
+
+def test_a_typed_mapping_fixes_a_guess(clerk, media, no_enqueue, province_guessed):
+    response = submit(clerk, GUESSED, period="2026-11", map_province="目的省份")
+    assert response.status_code == 200 and ReconRun.objects.get().params["mapping"] == {"province": "目的省份"}
