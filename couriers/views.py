@@ -47,7 +47,6 @@ def bill_upload(request):
     """Store the upload and queue its run; answers JSON to the page's XHR upload, redirects otherwise."""
     if request.method == "POST":
         form = BillUploadForm(request.POST, request.FILES)
-        code = None
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
@@ -59,7 +58,6 @@ def bill_upload(request):
                 )
             except UserFacingError as exc:
                 _add_service_error(form, exc)
-                code = exc.code
             else:
                 if submission.duplicate and submission.run is not None and submission.run.status == "failed":
                     messages.warning(request, _("This file was uploaded before and its run failed; you can run it again below."))
@@ -73,10 +71,7 @@ def bill_upload(request):
                     return JsonResponse({"redirect": url})
                 return redirect(url)
         if _wants_json(request):
-            body = {"errors": {k: [str(m) for m in v] for k, v in form.errors.items()}}
-            if code:
-                body["code"] = code  # the page tells a wrong period or guessed columns from other refusals by it
-            return JsonResponse(body, status=400)
+            return JsonResponse({"errors": {k: [str(m) for m in v] for k, v in form.errors.items()}}, status=400)
     else:
         form = BillUploadForm(initial={k: request.GET[k] for k in ("courier", "period") if request.GET.get(k)})
     advanced_open = request.GET.get("advanced") == "1" or form.mapping_given()
