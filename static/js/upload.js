@@ -93,17 +93,21 @@
     out.hidden = !text;
   }
 
+  // Fills what the clerk has not chosen; true when that changed what the file was checked against.
   function suggest(data) {
     var s = data.suggested || {};
-    var source = s.period_source === "dates" ? t.fromDates : t.fromTitle;
+    var changed = false;
     if (!chosen.courier && s.courier && courier.querySelector('option[value="' + s.courier + '"]')) {
+      changed = changed || courier.value !== s.courier;
       courier.value = s.courier;
       note("courier", t.fromTitle);
     }
     if (!chosen.period && s.period) {
+      changed = changed || period.value.trim() !== s.period;
       period.value = s.period;
-      note("period", source);
+      note("period", s.period_source === "dates" ? t.fromDates : t.fromTitle);
     }
+    return changed;
   }
 
   function showPeriodCheck(check) {
@@ -209,9 +213,13 @@
       try { data = JSON.parse(xhr.responseText); } catch (err) { data = null; }
       if (xhr.status >= 200 && xhr.status < 300 && data) {
         clearErrors(["file", "__all__"]);
-        suggest(data);
-        showPeriodCheck(data.period_check);
+        var changed = suggest(data);
+        var check = data.period_check;
+        showPeriodCheck(check && check.chosen === period.value.trim() ? check : null);
         showPreview(data);
+        // Checked against the default period or no courier: look again with the suggestions (and the courier's
+        // remembered columns).
+        if (changed) inspect();
       } else {
         forget();
         showErrors((data && data.errors) || { file: [t.inspectError] });
