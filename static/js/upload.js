@@ -93,6 +93,14 @@
     out.hidden = !text;
   }
 
+  // The server finds the courier in the title rows or else in the file's name.
+  function namedInTitle(data, s) {
+    var names = [s.courier].concat((s.courier_name || "").split(/\s+/)).filter(Boolean);
+    return (data.title || []).some(function (line) {
+      return names.some(function (name) { return line.indexOf(name) !== -1; });
+    });
+  }
+
   // Fills what the clerk has not chosen; true when that changed what the file was checked against.
   function suggest(data) {
     var s = data.suggested || {};
@@ -100,7 +108,7 @@
     if (!chosen.courier && s.courier && courier.querySelector('option[value="' + s.courier + '"]')) {
       changed = changed || courier.value !== s.courier;
       courier.value = s.courier;
-      note("courier", t.fromTitle);
+      note("courier", namedInTitle(data, s) ? t.fromTitle : t.fromName);
     }
     if (!chosen.period && s.period) {
       changed = changed || period.value.trim() !== s.period;

@@ -187,9 +187,12 @@ def test_ticking_the_box_uploads_with_the_period_typed(page, live_worker, financ
 
     log_in(page, "alice", "alice-pass-123")
     page.goto("/bills/upload/")
-    page.select_option("#id_courier", "ZTO")
     page.fill("#id_period", "2026-10")
     choose_file(page, tmp_path / "zto.xlsx")
+    # No title: the courier comes from the file's name.
+    page.wait_for_function("document.getElementById('id_courier').value === 'ZTO'")
+    assert page.locator("[data-suggested-for=courier]").inner_text() == "根据文件名推荐"
+    page.locator("[data-period-check]").wait_for(state="visible")
     assert page.locator("[data-period-message]").inner_text() == (
         "此文件中大部分揽收日期（已读取 6 个中的 6 个）不在 2026-10 内：它们在 2026-11。请更正账期，或勾选“账期无误”后仍然上传。")
     page.check("[name=confirm_period]")
