@@ -53,7 +53,8 @@ class RateCardViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class CourierBillViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Courier bills. POST (multipart: file, courier, period[, mapping, mode, replaces]) answers 202 with the run to poll;
+    """Courier bills. POST (multipart: file, courier, period[, mapping, mode, replaces, confirm_period, confirm_columns])
+    answers 202 with the run to poll, and `warnings` (a period most pickup dates fall outside: `period_mismatch`);
     a second bill of the same courier and period needs `mode` (`replace` or `supplement`), else 409 `bill_exists`.
     DELETE is a soft delete (a manager can restore); `?deleted=1` lists deleted bills. After a delete or a restore,
     POST `rerun-affected/` reconciles again the other bills whose newest run counted this bill in its former state."""
@@ -99,6 +100,7 @@ class CourierBillViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, view
         submission = courier_bill_submit(
             file=d["file"], filename=d["file"].name, courier=courier_get(code=d["courier"]), period=d["period"],
             user=request.user, mapping=d.get("mapping") or {}, mode=d.get("mode") or "", replaces=d.get("replaces"),
+            confirm_period=d["confirm_period"], confirm_columns=d["confirm_columns"],
         )
         body = BillSubmissionSerializer(submission, context={"request": request}).data
         return Response(body, status=status.HTTP_200_OK if submission.duplicate else status.HTTP_202_ACCEPTED)

@@ -68,6 +68,11 @@ class BillUploadForm(forms.Form):
         help_text=_("Only when the period has several bills and this file replaces one of them."),
     )
 
+    # The file's pickup dates may say another period: the clerk either corrects the period or ticks this.
+    confirm_period = forms.BooleanField(label=_("The period is right: upload anyway"), required=False)
+    # Set by the page once the clerk has seen the preview of the columns guessed; without it a guess is refused.
+    confirm_columns = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["period"].initial = last_month()

@@ -105,6 +105,14 @@ class CourierBillUploadSerializer(serializers.Serializer):
                   "upload is refused with 409 bill_exists.")
     replaces = serializers.IntegerField(required=False, allow_null=True, default=None,
                                         help_text="with mode=replace, when the period has several bills: the id of the one replaced")
+    confirm_period = serializers.BooleanField(
+        required=False, default=True,
+        help_text="false: refuse (400 period_mismatch) when most pickup dates fall outside the period; true (default): "
+                  "upload anyway and answer a warning")
+    confirm_columns = serializers.BooleanField(
+        required=False, default=True,
+        help_text="false: refuse (400 columns_uncertain) when a column was only guessed from its header; true (default): "
+                  "accept the guesses (they are remembered for the courier)")
 
     def validate_mapping(self, value):
         if value in (None, ""):
@@ -117,10 +125,21 @@ class CourierBillUploadSerializer(serializers.Serializer):
         return value
 
 
+class SubmissionWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="period_mismatch")
+    message = serializers.CharField()
+    chosen = serializers.CharField(required=False)
+    suggested = serializers.CharField(required=False, allow_null=True)
+    inside = serializers.IntegerField(required=False)
+    outside = serializers.IntegerField(required=False)
+    sampled = serializers.IntegerField(required=False)
+
+
 class BillSubmissionSerializer(serializers.Serializer):
     run = ReconRunSerializer(allow_null=True)
     bill = serializers.IntegerField(source="bill.id", allow_null=True, default=None)
     duplicate = serializers.BooleanField()
+    warnings = SubmissionWarningSerializer(many=True, help_text="what the upload went ahead despite, e.g. period_mismatch")
 
 
 class CourierBillLineSerializer(serializers.ModelSerializer):

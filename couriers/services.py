@@ -5,7 +5,7 @@ import hashlib
 import logging
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +36,8 @@ from recon.sources.services import (
     SourceFileTerms, column_mapping_remember, rejected_rows_save, source_file_delete, source_file_restore,
 )
 from recon.ingest.specs import BILL_SPEC
-from recon.sources.uploads import check_header, ingest_error, keep_staged, stage_upload
+from recon.ingest.guard import column_letters
+from recon.sources.uploads import HeadPreview, ingest_error, keep_staged, preview_head, stage_upload
 
 from .kind import SPEC
 from .models import Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone
@@ -127,6 +128,55 @@ class BillSubmission:
     run: ReconRun | None
     bill: CourierBill | None = None
     duplicate: bool = False
+    # What the upload went ahead despite: [{"code": "period_mismatch", "message": …, "chosen": …, …}].
+    warnings: list[dict] = field(default_factory=list)
+
+
+def bill_columns_uncertain(preview: HeadPreview | None, overrides: dict) -> list[str]:
+    """The fields whose column was guessed and not named by the user or remembered for the courier, in spec order."""
+    if preview is None:
+        return []
+    guessed = set(preview.match.uncertain) - set(overrides)
+    return [f.name for f in BILL_SPEC.fields if f.name in guessed and f.name in preview.match.columns]
+
+
+def _columns_uncertain_error(preview: HeadPreview, uncertain: list[str]) -> UserFacingError:
+    from .forms import BILL_FIELD_LABELS
+
+    guesses = []
+    for name in uncertain:
+        col = preview.match.columns[name]
+        guesses.append(_("%(field)s → column %(letter)s “%(header)s”") % {
+            "field": BILL_FIELD_LABELS.get(name, name), "letter": column_letters(col + 1), "header": preview.cells[col]})
+    return UserFacingError(
+        "columns_uncertain",
+        _("Please check the columns guessed for: %(guesses)s. Confirm them in the preview, or name the right ones under "
+          "“Advanced: column mapping”.") % {"guesses": _("; ").join(guesses)},
+        {"uncertain": uncertain, "columns": {name: preview.cells[preview.match.columns[name]] for name in uncertain}},
+    )
+
+
+def _check_head(*, staged, period: str, overrides: dict, confirm_period: bool, confirm_columns: bool) -> tuple[dict, list[dict]]:
+    """Read the file's head: refuse an unreadable file, a period its dates contradict or guessed columns, unless confirmed.
+
+    Returns the guessed headers the user confirmed (to remember with the mapping) and the warnings to pass on.
+    """
+    from .suggest import period_mismatch, period_mismatch_message
+
+    preview = preview_head(staged, BILL_SPEC, overrides)
+    warnings = []
+    mismatch = period_mismatch(preview, period)
+    if mismatch is not None:
+        mismatch["message"] = period_mismatch_message(mismatch)
+        if not confirm_period:
+            raise UserFacingError("period_mismatch", mismatch["message"], mismatch)
+        warnings.append({"code": "period_mismatch", **mismatch})
+    uncertain = bill_columns_uncertain(preview, overrides)
+    if uncertain and not confirm_columns:
+        raise _columns_uncertain_error(preview, uncertain)
+    # A guess the user accepted is remembered like a typed mapping: the courier's next file of this layout is certain.
+    confirmed = {name: preview.cells[preview.match.columns[name]] for name in uncertain}
+    return confirmed, warnings
 
 
 def _bill_names(bills) -> str:
@@ -169,10 +219,14 @@ def _second_bill_target(*, courier: Courier, period_start: date, period_end: dat
 
 def courier_bill_submit(
     *, file, filename: str | None = None, courier: Courier, period: str, user=None, mapping: dict | None = None, enqueue: bool = True,
-    mode: str = "", replaces: int | None = None,
+    mode: str = "", replaces: int | None = None, confirm_period: bool = True, confirm_columns: bool = True,
 ) -> BillSubmission:
     """Validate and store an uploaded bill, then queue its reconciliation; the same file twice points to the first,
-    and a second bill of a period needs a mode (replace or supplement)."""
+    and a second bill of a period needs a mode (replace or supplement).
+
+    A period most of the file's pickup dates fall outside, and columns the header matcher only guessed, are refused
+    unless confirmed (confirm_period / confirm_columns False); confirmed, the period mismatch comes back as a warning.
+    """
     mode = (mode or "").strip()
     if mode not in ("", *BILL_MODES):
         raise UserFacingError("invalid_mode", _("Unknown mode “%(mode)s”: use replace or supplement.") % {"mode": mode})
@@ -203,10 +257,12 @@ def courier_bill_submit(
         raise
     remembered = column_mapping_remembered(counterparty_id=courier.counterparty_id, file_kind=CourierBill.FILE_KIND)
     try:
-        check_header(staged, BILL_SPEC, {**remembered, **mapping})
+        confirmed, warnings = _check_head(staged=staged, period=period, overrides={**remembered, **mapping},
+                                          confirm_period=confirm_period, confirm_columns=confirm_columns)
     except UserFacingError:
         staged.discard()
         raise
+    mapping = {**mapping, **confirmed}
     stored = keep_staged(staged, f"uploads/{timezone.now():%Y/%m}")
     with transaction.atomic():
         run = ReconRun.objects.create(
@@ -218,7 +274,7 @@ def courier_bill_submit(
         )
         if enqueue:
             run_services.run_enqueue(run=run)
-    return BillSubmission(run=run)
+    return BillSubmission(run=run, warnings=warnings)
 
 
 def courier_bill_rerun(*, bill: CourierBill, user=None, enqueue: bool = True, rerun_of: ReconRun | None = None,
@@ -353,6 +409,16 @@ def _billed_elsewhere(waybills: list[str], *, courier: Courier, run: ReconRun, e
     ids = [*exclude_ids, 0, 0][:2]
     found = fetch_by_keys(sql, waybills, ["waybill_no"], [courier.id, run.period_start, run.period_end, *ids])
     return set(found["waybill_no"].astype(str))
+
+
+def _not_billed_elsewhere(*, courier: Courier, run: ReconRun, exclude_ids: list[int]) -> set[str]:
+    """Waybills another current bill of the same courier and period already lists as not billed."""
+    # One shipment is one item to work: the bill that found it first keeps it (with any work done on it), and when
+    # that bill is deleted, bill_affected_runs names this bill's run to run again.
+    others = bills_current_in_period(courier=courier, period_start=run.period_start, period_end=run.period_end,
+                                     exclude_ids=exclude_ids)
+    return set(Discrepancy.objects.filter(source_id__in=others.values("id"), is_current=True, type="not_billed")
+               .values_list("ref", flat=True))
 
 
 def _content_sha256(lines: pd.DataFrame) -> str:
@@ -518,8 +584,10 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
     not_billed = disc["type"] == "not_billed"
     if not_billed.any():
         # Not billed means by no current bill of the period, not just by this one (a supplementary bill bills the rest).
+        others = [bill.id if bill else 0, replaced_id or 0]
         elsewhere = _billed_elsewhere(disc.loc[not_billed, "waybill_no"].astype(str).tolist(), courier=courier, run=run,
-                                      exclude_ids=[bill.id if bill else 0, replaced_id or 0])
+                                      exclude_ids=others)
+        elsewhere |= _not_billed_elsewhere(courier=courier, run=run, exclude_ids=others)
         if elsewhere:
             result.discrepancies = disc[~(not_billed & disc["waybill_no"].astype(str).isin(elsewhere))].reset_index(drop=True)
     t3 = time.perf_counter()

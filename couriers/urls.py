@@ -6,6 +6,7 @@ from . import views
 urlpatterns = [
     path("bills/", views.bill_list, name="bill-list"),
     path("bills/upload/", views.bill_upload, name="bill-upload"),
+    path("bills/inspect/", views.bill_inspect, name="bill-inspect"),
     path("bills/<int:pk>/", views.bill_detail, name="bill-detail"),
     path("bills/<int:pk>/lines/", views.bill_lines, name="bill-lines"),
     path("bills/<int:pk>/rejected/", views.bill_rejected, name="bill-rejected"),

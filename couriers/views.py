@@ -26,7 +26,7 @@ from .services import (
 from recon.core.permissions import requires
 
 # Service errors that belong next to a particular field; all others are about the file.
-ERROR_FIELDS = {"invalid_period": "period", "bill_exists": "mode", "replace_which": "replaces", "replace_not_current": "replaces",
+ERROR_FIELDS = {"invalid_period": "period", "period_mismatch": "period", "columns_uncertain": "file", "bill_exists": "mode", "replace_which": "replaces", "replace_not_current": "replaces",
                 "invalid_mode": "mode", "unknown_courier": "courier", "invalid_dates": "effective_to", "invalid_divisor": "volumetric_divisor"}
 
 
@@ -54,6 +54,7 @@ def bill_upload(request):
                     file=upload, filename=upload.name, courier=form.cleaned_data["courier"],
                     period=form.cleaned_data["period"], user=request.user, mapping=form.mapping(),
                     mode=form.cleaned_data.get("mode") or "", replaces=form.cleaned_data.get("replaces"),
+                    confirm_period=form.cleaned_data["confirm_period"], confirm_columns=form.cleaned_data["confirm_columns"],
                 )
             except UserFacingError as exc:
                 _add_service_error(form, exc)
@@ -75,6 +76,33 @@ def bill_upload(request):
         form = BillUploadForm(initial={k: request.GET[k] for k in ("courier", "period") if request.GET.get(k)})
     advanced_open = request.GET.get("advanced") == "1" or form.mapping_given()
     return render(request, "couriers/bill_upload.html", {"form": form, "advanced_open": advanced_open})
+
+
+@require_POST
+@requires("couriers.upload_bill")
+def bill_inspect(request):
+    """The head of a chosen file, previewed for the upload page: suggested courier and period, columns; stores nothing."""
+    from recon.sources.uploads import stage_upload
+
+    from .forms import BILL_FIELD_LABELS
+    from .models import Courier
+    from .suggest import bill_inspect as inspect_file
+
+    upload = request.FILES.get("file")
+    code = request.POST.get("courier", "").strip()
+    courier = Courier.objects.filter(code=code, active=True).first() if code else None
+    typed = {name: request.POST[f"map_{name}"].strip() for name in BILL_FIELD_LABELS if request.POST.get(f"map_{name}", "").strip()}
+    try:
+        if upload is None:
+            raise UserFacingError("no_file", _("Choose the bill file."))
+        staged = stage_upload(file=upload, filename=upload.name)
+        try:
+            body = inspect_file(staged=staged, courier=courier, period=request.POST.get("period", "").strip(), typed=typed)
+        finally:
+            staged.discard()
+    except UserFacingError as exc:
+        return JsonResponse({"errors": {"file": [exc.message]}, "code": exc.code}, status=exc.http_status)
+    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
 BILL_COLUMNS = [

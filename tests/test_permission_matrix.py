@@ -111,6 +111,7 @@ PAGES = [
     cell("bill-list", "GET", WEB_READ),
     cell("bill-upload", "GET", UPLOAD),
     cell("bill-upload", "POST", UPLOAD, {}),
+    cell("bill-inspect", "POST", UPLOAD, {}),
     cell("bill-detail", "GET", WEB_READ, pk="bill"),
     cell("bill-lines", "GET", WEB_READ, pk="bill"),
     cell("bill-rejected", "GET", WEB_READ, pk="bill"),

@@ -108,8 +108,12 @@ def _shared_strings(z: zipfile.ZipFile, needed: int) -> list[str] | None:
     return out if len(out) > needed else None
 
 
-def read_head(path) -> list[HeadSheet] | None:
-    """The first rows of every worksheet, or None when they cannot be had from a bounded prefix."""
+def read_head(path, max_rows: int = HEADER_SEARCH_ROWS) -> list[HeadSheet] | None:
+    """The first rows of every worksheet, or None when they cannot be had from a bounded prefix.
+
+    Past the first HEADER_SEARCH_ROWS rows (a preview asks for more), the rows are whatever the prefix holds: a sheet
+    or its shared strings that go on beyond it end the sample early rather than failing it.
+    """
     try:
         with zipfile.ZipFile(path) as z:
             sheets = _sheet_targets(z)
@@ -119,35 +123,50 @@ def read_head(path) -> list[HeadSheet] | None:
             needed = -1
             for name, hidden, target in sheets:
                 data, whole = _read_prefix(z, target, SHEET_PREFIX_BYTES)
-                rows, complete, top = _rows(data, whole)
+                rows, complete, tops = _rows(data, whole, max(max_rows, HEADER_SEARCH_ROWS))
                 if rows is None:
                     return None
-                needed = max(needed, top)
-                raw_sheets.append((name, hidden, rows, complete))
+                needed = max(needed, max(tops, default=-1))
+                raw_sheets.append((name, hidden, rows, complete, tops))
             shared = _shared_strings(z, needed)
             if shared is None:
-                return None
+                head_needed = max((max(tops[:HEADER_SEARCH_ROWS], default=-1) for *_x, tops in raw_sheets), default=-1)
+                shared = _shared_strings(z, head_needed)
+                if shared is None:
+                    return None
+                raw_sheets = [_cut_at_strings(sheet, len(shared)) for sheet in raw_sheets]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError):
         return None  # the worker's full read reports the damage precisely
     out = []
-    for name, hidden, rows, complete in raw_sheets:
+    for name, hidden, rows, complete, _tops in raw_sheets:
         text_rows = [[shared[int(v)] if kind == "s" else v for kind, v in row] for row in rows]
         out.append(HeadSheet(name, hidden, text_rows, complete))
     return out
 
 
-def _rows(data: bytes, whole: bool) -> tuple[list[list[tuple[str, str]]] | None, bool, int]:
-    """(rows of (kind, value) cells, whether the sheet ended within them, highest shared-string index used)."""
+def _cut_at_strings(sheet: tuple, available: int) -> tuple:
+    """A sheet's rows up to the first one using a shared string past those read (the sample then ends there)."""
+    name, hidden, rows, complete, tops = sheet
+    for i, top in enumerate(tops):
+        if top >= available:
+            return name, hidden, rows[:i], False, tops[:i]
+    return sheet
+
+
+def _rows(data: bytes, whole: bool, max_rows: int = HEADER_SEARCH_ROWS) -> tuple[list[list[tuple[str, str]]] | None, bool, list[int]]:
+    """(rows of (kind, value) cells, whether the sheet ended within them, highest shared-string index used up to each row)."""
     rows: list[list[tuple[str, str]]] = []
+    tops: list[int] = []
     top = -1
     next_row = 1
     for m in _ROW.finditer(data):
         a = _attrs(m.group(1))
         r = int(a["r"]) if a.get("r", "").isdigit() else next_row
-        if r > HEADER_SEARCH_ROWS:
-            return rows, False, top
+        if r > max_rows:
+            return rows, False, tops
         while len(rows) < r - 1:
             rows.append([])
+            tops.append(top)
         cells: list[tuple[str, str]] = []
         for c in _CELL.finditer(m.group(2) or b""):
             ca = _attrs(c.group(1))
@@ -162,16 +181,17 @@ def _rows(data: bytes, whole: bool) -> tuple[list[list[tuple[str, str]]] | None,
                 value = _text(v.group(1)) if v else ""
                 if kind == "s":
                     if not value.strip().isdigit():
-                        return None, False, top
+                        return (None, False, tops) if len(rows) < HEADER_SEARCH_ROWS else (rows, False, tops)
                     top = max(top, int(value))
             while len(cells) < col:
                 cells.append(("str", ""))
             cells.append(("s" if kind == "s" else "str", value))
         rows.append(cells)
+        tops.append(top)
         next_row = r + 1
-        if len(rows) >= HEADER_SEARCH_ROWS:
-            return rows, False, top
+        if len(rows) >= max_rows:
+            return rows, False, tops
     if not whole:
-        # The prefix ended inside the first rows: too little to judge.
-        return None, False, top
-    return rows, True, top
+        # The prefix ended inside the first rows: too little to judge; past them, a shorter sample.
+        return (None, False, tops) if len(rows) < HEADER_SEARCH_ROWS else (rows, False, tops)
+    return rows, True, tops

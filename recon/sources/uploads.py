@@ -1,19 +1,23 @@
 """Checks every upload gets before anything is stored: size, emptiness, type, encryption, integrity."""
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError, sniff_format
+from recon.ingest.header import HEADER_SEARCH_ROWS, HeaderMatch, find_header
 
 
 @dataclass
@@ -96,44 +100,151 @@ PREVIEW_CSV_BYTES = 256 * 1024
 PREVIEW_XLS_MAX_BYTES = 8 * 1024 * 1024
 
 
+@dataclass
+class HeadPreview:
+    """What the first rows of a file say before it is read in full: its header, the title above it, a sample below."""
+
+    filename: str
+    format: str
+    sheet: str                  # '' for a CSV
+    header_row: int             # 1-based, as Excel shows it
+    cells: list[str]            # the header row's cells
+    match: HeaderMatch          # columns, units and uncertain fields, under the overrides given
+    title: list[str]            # the non-empty rows above the header, each as one text
+    rows: list[list[str]]       # the first data rows (blank rows left out), as text, as wide as the header
+    whole: bool                 # True when the sample is every data row of the sheet
+
+    def column_values(self, field_name: str) -> list[str] | None:
+        """The sample's cells of a field's column, or None when the field was not found."""
+        col = self.match.columns.get(field_name)
+        if col is None:
+            return None
+        return [row[col] for row in self.rows]
+
+
 def check_header(staged: StagedUpload, spec, overrides: dict | None = None) -> None:
-    """Find the header now, so that a file nobody can read is refused in the request, not later by the worker.
+    """Find the header now, so that a file nobody can read is refused in the request, not later by the worker."""
+    preview_head(staged, spec, overrides, sample_rows=0)
+
+
+def preview_head(staged: StagedUpload, spec, overrides: dict | None = None, *, sample_rows: int = 2000) -> HeadPreview | None:
+    """The header, the title rows above it and a sample of the rows below it, read from the head of the file.
 
     The request never parses a whole file: a CSV's first 256 KB and the first rows of an xlsx's sheets (read from
     a bounded prefix of its XML) are enough. A legacy xls has no such prefix; a small one is read in a child
-    process under the tighter limits of a request, a large one is checked by the worker (the run then fails
-    with the same error).
+    process under the tighter limits of a request. None when the head cannot tell (a large xls, an xlsx whose
+    header lies past the prefix): the worker then checks the file in full and fails the run with the same error.
     """
-    from recon.ingest import read_tables
     from recon.ingest.guard import check_xlsx, run_isolated
     from recon.ingest.limits import limits
     from recon.ingest.readers import check_xlsx_head
 
+    overrides = overrides or None
     try:
         if staged.format == "csv":
-            with open(staged.path, "rb") as fh:
-                head = fh.read(PREVIEW_CSV_BYTES)
-            if len(head) == PREVIEW_CSV_BYTES and b"\n" in head:
-                head = head[: head.rfind(b"\n") + 1]  # 0x0A is never inside a GBK or UTF-8 character
-            fd, tmp = tempfile.mkstemp(dir=staged.path.parent, suffix=".csv")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(head)
-                read_tables(tmp, staged.filename, spec, overrides or None)
-            finally:
-                os.unlink(tmp)
-        elif staged.format == "xlsx":
+            return _preview_csv(staged, spec, overrides, sample_rows)
+        if staged.format == "xlsx":
+            from recon.ingest.head import read_head
+
             check_xlsx(staged.path, staged.filename, scan=False)
-            check_xlsx_head(staged.path, staged.filename, spec, overrides or None)
-        elif staged.size <= PREVIEW_XLS_MAX_BYTES:
+            sheets = read_head(staged.path, max_rows=HEADER_SEARCH_ROWS + sample_rows)
+            if sheets is None:
+                return None
+            found = _preview_from_rows(staged, [(s.name, s.rows, s.complete) for s in sheets], spec, overrides, sample_rows)
+            if found is None:
+                check_xlsx_head(staged.path, staged.filename, spec, overrides)  # raises the reader's own error
+            return found
+        if staged.size <= PREVIEW_XLS_MAX_BYTES:
             lim = limits()
-            run_isolated(_header_only, staged.path, staged.filename, spec, overrides or None, filename=staged.filename,
-                         memory_mb=lim.sniff_memory_mb, timeout_s=lim.sniff_timeout_s)
+            return run_isolated(_preview_xls, staged, spec, overrides, sample_rows, filename=staged.filename,
+                                memory_mb=lim.sniff_memory_mb, timeout_s=lim.sniff_timeout_s)
+        return None
     except IngestError as exc:
         raise ingest_error(exc) from exc
 
 
-def _header_only(path, filename, spec, overrides) -> None:
+def _preview_csv(staged: StagedUpload, spec, overrides, sample_rows: int) -> HeadPreview | None:
+    from recon.ingest import read_tables
+    from recon.ingest.readers import decode_text
+
+    with open(staged.path, "rb") as fh:
+        head = fh.read(PREVIEW_CSV_BYTES)
+    whole = len(head) < PREVIEW_CSV_BYTES
+    if not whole and b"\n" in head:
+        head = head[: head.rfind(b"\n") + 1]  # 0x0A is never inside a GBK or UTF-8 character
+    fd, tmp = tempfile.mkstemp(dir=staged.path.parent, suffix=".csv")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(head)
+        # The reader refuses what it cannot read with its own errors, and picks the delimiter.
+        tables = read_tables(tmp, staged.filename, spec, overrides)
+    finally:
+        os.unlink(tmp)
+    text, _encoding = decode_text(head)
+    if "\n" not in text[:65536] and "\r" in text[:65536]:
+        text = text.replace("\r", "\n")  # classic Mac line ends, as the reader reads them
+    rows: list[list[str]] = []
+    try:
+        for record in csv.reader(io.StringIO(text), delimiter=tables.delimiter or ","):
+            rows.append(record)
+            if len(rows) >= HEADER_SEARCH_ROWS + sample_rows:
+                whole = False
+                break
+    except csv.Error:
+        pass  # an unterminated quote at the cut: the sample ends before it
+    return _preview_from_rows(staged, [("", rows, whole)], spec, overrides, sample_rows)
+
+
+def _preview_xls(staged: StagedUpload, spec, overrides, sample_rows: int) -> HeadPreview | None:
+    """In a child process: the xls's first rows, through the same reader the worker uses."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum
+
     from recon.ingest import read_tables
 
-    read_tables(path, filename, spec, overrides)  # the tables stay in the child; only an error comes back
+    read_tables(staged.path, staged.filename, spec, overrides)  # a small file: checked in full, as the worker will
+    sheets = []
+    with open(staged.path, "rb") as f:
+        book = CalamineWorkbook.from_filelike(f)
+    for meta in book.sheets_metadata:
+        if meta.typ != SheetTypeEnum.WorkSheet:
+            continue
+        sheet = book.get_sheet_by_name(meta.name)
+        rows = sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS + sample_rows + 1)
+        complete = len(rows) <= HEADER_SEARCH_ROWS + sample_rows
+        sheets.append((meta.name, rows[: HEADER_SEARCH_ROWS + sample_rows], complete))
+    return _preview_from_rows(staged, sheets, spec, overrides, sample_rows)
+
+
+def _as_text(row) -> list[str]:
+    from recon.ingest.clean import cell_text
+
+    return cell_text(pd.Series(list(row), dtype=object)).tolist() if len(row) else []
+
+
+def _text_rows(rows, width: int) -> list[list[str]]:
+    """Rows as text cells, exactly `width` wide, column by column (a few thousand rows in one pass each)."""
+    from recon.ingest.clean import cell_text
+
+    if not rows or not width:
+        return [[""] * width for _row in rows]
+    frame = pd.DataFrame([list(row[:width]) for row in rows], dtype=object).reindex(columns=range(width))
+    columns = [cell_text(frame[c].where(frame[c].notna(), "")).to_numpy(dtype=object) for c in range(width)]
+    return [list(cells) for cells in zip(*columns)]
+
+
+def _preview_from_rows(staged: StagedUpload, sheets, spec, overrides, sample_rows: int) -> HeadPreview | None:
+    """The first sheet whose first rows hold a complete header, previewed; None when none does."""
+    for name, rows, complete in sheets:
+        head = [_as_text(row) for row in rows[:HEADER_SEARCH_ROWS]]
+        match = find_header(head, spec, overrides)
+        if not match.complete:
+            continue
+        width = len(match.cells)
+        title = [" ".join(c for c in row if c) for row in head[: match.row]]
+        below = [cells for cells in _text_rows(rows[match.row + 1 :], width) if any(cells)] if sample_rows else []
+        return HeadPreview(
+            filename=staged.filename, format=staged.format, sheet=name, header_row=match.row + 1,
+            cells=[str(c).strip() for c in match.cells], match=match, title=[t for t in title if t],
+            rows=below[:sample_rows], whole=complete and len(below) <= sample_rows,
+        )
+    return None

@@ -1,5 +1,6 @@
-// Bill upload: drag-and-drop onto the drop zone, and an XHR submit with an upload progress bar.
-// Without JavaScript the same form posts normally.
+// Bill upload: drag-and-drop onto the drop zone, a look at the file before it is uploaded (suggested courier and
+// period, a period warning, a preview with a column chooser), and an XHR submit with an upload progress bar.
+// Without JavaScript the same form posts normally and the server refuses what it would have asked about here.
 (function () {
   "use strict";
   var form = document.getElementById("upload-form");
@@ -11,32 +12,248 @@
   var bar = progress.querySelector(".bar > span");
   var label = progress.querySelector("[data-progress-label]");
   var button = form.querySelector("button[type=submit]");
+  var courier = form.querySelector("[name=courier]");
+  var period = form.querySelector("[name=period]");
+  var inspecting = form.querySelector("[data-inspecting]");
+  var periodCheck = form.querySelector("[data-period-check]");
+  var periodMessage = form.querySelector("[data-period-message]");
+  var confirmPeriod = form.querySelector("[name=confirm_period]");
+  var confirmColumns = form.querySelector("[data-confirm-columns]");
+  var preview = form.querySelector("[data-preview]");
+  var t = form.dataset;
+
+  // What the clerk chose stays; only what they have not chosen is filled from the file.
+  var chosen = { courier: t.courierChosen === "1", period: t.periodChosen === "1" };
+  var inspected = 0;  // the number of the latest inspection: answers to older ones are dropped
+  var timer = null;
 
   function showName() {
     var f = input.files && input.files[0];
     nameOut.textContent = f ? f.name + " · " + (f.size / 1048576).toFixed(1) + " MB" : "";
   }
-  input.addEventListener("change", showName);
-  ["dragenter", "dragover"].forEach(function (t) {
-    zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.add("over"); });
+  function fileChosen() {
+    showName();
+    // Columns picked in the preview name the previous file's headers; what the clerk typed stays.
+    form.querySelectorAll("[name^=map_]").forEach(function (el) {
+      if (el.dataset.fromPreview) { el.value = ""; delete el.dataset.fromPreview; }
+    });
+    inspect();
+  }
+  input.addEventListener("change", fileChosen);
+  ["dragenter", "dragover"].forEach(function (type) {
+    zone.addEventListener(type, function (e) { e.preventDefault(); zone.classList.add("over"); });
   });
-  ["dragleave", "drop"].forEach(function (t) {
-    zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.remove("over"); });
+  ["dragleave", "drop"].forEach(function (type) {
+    zone.addEventListener(type, function (e) { e.preventDefault(); zone.classList.remove("over"); });
   });
   zone.addEventListener("drop", function (e) {
-    if (e.dataTransfer && e.dataTransfer.files.length) { input.files = e.dataTransfer.files; showName(); }
+    if (e.dataTransfer && e.dataTransfer.files.length) { input.files = e.dataTransfer.files; fileChosen(); }
   });
 
+  function clearErrors(names) {
+    (names || Object.keys(errorBoxes())).forEach(function (name) {
+      var box = form.querySelector('[data-errors-for="' + name + '"]');
+      if (!box) return;
+      box.textContent = "";
+      if (box.parentElement.classList.contains("field")) box.parentElement.classList.remove("has-error");
+    });
+  }
+  function errorBoxes() {
+    var boxes = {};
+    form.querySelectorAll("[data-errors-for]").forEach(function (el) { boxes[el.getAttribute("data-errors-for")] = el; });
+    return boxes;
+  }
   function showErrors(errors) {
-    form.querySelectorAll("[data-errors-for]").forEach(function (el) { el.textContent = ""; });
-    form.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
+    clearErrors();
     Object.keys(errors).forEach(function (name) {
       var box = form.querySelector('[data-errors-for="' + name + '"]') || form.querySelector('[data-errors-for="__all__"]');
       errors[name].forEach(function (msg) { var p = document.createElement("p"); p.textContent = msg; box.appendChild(p); });
       if (box.parentElement.classList.contains("field")) box.parentElement.classList.add("has-error");
       if (name.indexOf("map_") === 0) form.querySelector("details.advanced").open = true;
     });
+    if (errors.period && input.files && input.files.length) periodCheck.hidden = false;
   }
+
+  // ------------------------------------------------------------------ the look at the file
+
+  function element(tag, className, text) {
+    var el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text !== undefined && text !== null) el.textContent = text;
+    return el;
+  }
+  function letter(index) {
+    var name = "";
+    for (var n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
+    return name;
+  }
+  function note(field, text) {
+    var out = form.querySelector('[data-suggested-for="' + field + '"]');
+    out.textContent = text || "";
+    out.hidden = !text;
+  }
+
+  // The server finds the courier in the title rows or else in the file's name.
+  function namedInTitle(data, s) {
+    var names = [s.courier].concat((s.courier_name || "").split(/\s+/)).filter(Boolean);
+    return (data.title || []).some(function (line) {
+      return names.some(function (name) { return line.indexOf(name) !== -1; });
+    });
+  }
+
+  // Fills what the clerk has not chosen; true when that changed what the file was checked against.
+  function suggest(data) {
+    var s = data.suggested || {};
+    var changed = false;
+    if (!chosen.courier && s.courier && courier.querySelector('option[value="' + s.courier + '"]')) {
+      changed = changed || courier.value !== s.courier;
+      courier.value = s.courier;
+      note("courier", namedInTitle(data, s) ? t.fromTitle : t.fromName);
+    }
+    if (!chosen.period && s.period) {
+      changed = changed || period.value.trim() !== s.period;
+      period.value = s.period;
+      note("period", s.period_source === "dates" ? t.fromDates : t.fromTitle);
+    }
+    return changed;
+  }
+
+  function showPeriodCheck(check) {
+    periodMessage.textContent = check ? check.message : "";
+    periodCheck.hidden = !check;
+    if (!check) confirmPeriod.checked = false;
+    clearErrors(["period"]);
+  }
+
+  function mapInput(name) { return form.querySelector('[name="map_' + name + '"]'); }
+
+  function columnChooser(field, cells) {
+    var wrap = element("div", "field" + (field.certain ? "" : " uncertain"));
+    var id = "preview-" + field.name;
+    var head = element("label", null, field.label);
+    head.setAttribute("for", id);
+    if (field.required) { var star = element("span", "req", "*"); star.setAttribute("aria-hidden", "true"); head.appendChild(star); }
+    if (!field.certain) head.appendChild(element("span", "tag check", t.pleaseCheck));
+    else if (field.remembered) head.appendChild(element("span", "tag remembered", t.remembered));
+    var select = element("select");
+    select.id = id;
+    select.setAttribute("data-field", field.name);
+    if (field.column === null || field.column === undefined) {
+      var none = element("option", null, field.required ? t.chooseColumn : t.notInFile);
+      none.value = "";
+      select.appendChild(none);
+    } else if (!field.required) {
+      var absent = element("option", null, t.notInFile);
+      absent.value = "";
+      select.appendChild(absent);
+    }
+    cells.forEach(function (cell, i) {
+      var option = element("option", null, letter(i) + " · " + (cell || "—"));
+      option.value = String(i);
+      select.appendChild(option);
+    });
+    if (field.column !== null && field.column !== undefined) select.value = String(field.column);
+    select.addEventListener("change", function () {
+      var target = mapInput(field.name);
+      if (target) { target.value = select.value === "" ? "" : cells[Number(select.value)] || ""; target.dataset.fromPreview = "1"; }
+      wrap.classList.remove("uncertain");
+    });
+    wrap.appendChild(head);
+    wrap.appendChild(select);
+    return wrap;
+  }
+
+  function showPreview(data) {
+    var header = data.header || { cells: [] };
+    var cells = header.cells || [];
+    var title = preview.querySelector("[data-preview-title]");
+    title.textContent = "";
+    (data.title || []).forEach(function (line) { title.appendChild(element("p", "strong", line)); });
+
+    var table = preview.querySelector("[data-preview-rows]");
+    table.textContent = "";
+    var thead = element("thead");
+    var letters = element("tr", "letters");
+    var names = element("tr");
+    cells.forEach(function (cell, i) { letters.appendChild(element("th", null, letter(i))); names.appendChild(element("th", null, cell)); });
+    thead.appendChild(letters);
+    thead.appendChild(names);
+    table.appendChild(thead);
+    var body = element("tbody");
+    (data.rows || []).slice(0, 10).forEach(function (row) {
+      var tr = element("tr");
+      row.forEach(function (value) { tr.appendChild(element("td", null, value)); });
+      body.appendChild(tr);
+    });
+    table.appendChild(body);
+
+    var fields = preview.querySelector("[data-preview-fields]");
+    fields.textContent = "";
+    (data.fields || []).forEach(function (field) {
+      fields.appendChild(columnChooser(field, cells));
+    });
+
+    preview.querySelector("[data-preview-summary]").textContent = data.needs_confirmation ? t.someUncertain : t.allFound;
+    preview.classList.toggle("needs-confirmation", !!data.needs_confirmation);
+    preview.open = !!data.needs_confirmation;
+    preview.hidden = false;
+    confirmColumns.value = "1";
+  }
+
+  function forget() {
+    preview.hidden = true;
+    confirmColumns.value = "";
+    showPeriodCheck(null);
+  }
+
+  function inspect() {
+    clearTimeout(timer);
+    if (!t.inspectUrl || !input.files || !input.files.length) return;
+    var number = ++inspected;
+    var body = new FormData(form);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", t.inspectUrl);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.addEventListener("load", function () {
+      if (number !== inspected) return;
+      inspecting.hidden = true;
+      var data = null;
+      try { data = JSON.parse(xhr.responseText); } catch (err) { data = null; }
+      if (xhr.status >= 200 && xhr.status < 300 && data) {
+        clearErrors(["file", "__all__"]);
+        var changed = suggest(data);
+        var check = data.period_check;
+        showPeriodCheck(check && check.chosen === period.value.trim() ? check : null);
+        showPreview(data);
+        // Checked against the default period or no courier: look again with the suggestions (and the courier's
+        // remembered columns).
+        if (changed) inspect();
+      } else {
+        forget();
+        showErrors((data && data.errors) || { file: [t.inspectError] });
+      }
+    });
+    xhr.addEventListener("error", function () {
+      if (number !== inspected) return;
+      inspecting.hidden = true;
+      showErrors({ file: [t.inspectError] });
+    });
+    inspecting.hidden = false;
+    xhr.send(body);
+  }
+  function inspectSoon() {
+    clearTimeout(timer);
+    timer = setTimeout(inspect, 400);
+  }
+
+  courier.addEventListener("change", function () { chosen.courier = true; note("courier", ""); inspectSoon(); });
+  period.addEventListener("input", function () { chosen.period = true; note("period", ""); inspectSoon(); });
+  form.querySelectorAll("[name^=map_]").forEach(function (el) {
+    el.addEventListener("input", function () { delete el.dataset.fromPreview; });
+  });
+
+  // ------------------------------------------------------------------ the upload
+
   function done() { button.disabled = false; progress.hidden = true; }
 
   form.addEventListener("submit", function (e) {
@@ -48,20 +265,21 @@
       if (!ev.lengthComputable) return;
       var pct = Math.round((ev.loaded / ev.total) * 100);
       bar.style.width = pct + "%";
-      label.textContent = pct < 100 ? form.dataset.uploading + " " + pct + "%" : form.dataset.processing;
+      label.textContent = pct < 100 ? t.uploading + " " + pct + "%" : t.processing;
     });
     xhr.addEventListener("load", function () {
       var data = null;
       try { data = JSON.parse(xhr.responseText); } catch (err) { data = null; }
       if (data && data.redirect) { window.location.assign(data.redirect); return; }
       done();
-      showErrors((data && data.errors) || { __all__: [form.dataset.networkError] });
+      showErrors((data && data.errors) || { __all__: [t.networkError] });
+      if (data && data.code === "columns_uncertain" && !preview.hidden) preview.open = true;
     });
-    xhr.addEventListener("error", function () { done(); showErrors({ __all__: [form.dataset.networkError] }); });
+    xhr.addEventListener("error", function () { done(); showErrors({ __all__: [t.networkError] }); });
     button.disabled = true;
     progress.hidden = false;
     bar.style.width = "0";
-    label.textContent = form.dataset.uploading;
+    label.textContent = t.uploading;
     xhr.send(new FormData(form));
   });
 })();

@@ -61,10 +61,12 @@ class Command(ServiceCommand):
             self.stdout.write(json.dumps({"bill_id": None, "run_id": None, "status": "failed", "lines": 0, "rejected": 0,
                                           "by_type": {}, "error": exc.as_dict()}, ensure_ascii=False, default=str))
             sys.exit(1)
+        for warning in submission.warnings if not o["json"] else ():
+            self.stderr.write(f"warning: {warning['code']}: {warning['message']}")
         run = submission.run
         if submission.duplicate and run is not None and run.status == ReconRun.Status.FAILED and o["rerun"]:
             run = run_services.run_rerun(run=run, enqueue=not o["sync"])
-            submission = BillSubmission(run=run, bill=submission.bill)
+            submission = BillSubmission(run=run, bill=submission.bill, warnings=submission.warnings)
         elif submission.duplicate and not o["json"]:
             self.stderr.write(f"this file was already imported (bill #{submission.bill.id if submission.bill else '?'}, run #{run.id if run else '?'})")
             if run is not None and run.status == ReconRun.Status.FAILED:
@@ -104,6 +106,7 @@ class Command(ServiceCommand):
         }
         if submission.duplicate:
             data["duplicate"] = True
+        data["warnings"] = submission.warnings
         if run is not None and run.status == ReconRun.Status.FAILED:
             data["error"] = {"code": run.error_code, "message": run.error, "details": run.error_details}
         if as_json:
