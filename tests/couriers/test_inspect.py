@@ -263,3 +263,61 @@ def test_guessed_columns_are_shown_and_refused_until_confirmed_then_remembered(c
 def test_a_typed_mapping_fixes_a_guess(clerk, media, no_enqueue, province_guessed):
     response = submit(clerk, GUESSED, period="2026-11", map_province="目的省份")
     assert response.status_code == 200 and ReconRun.objects.get().params["mapping"] == {"province": "目的省份"}
+
+
+# --------------------------------------------------------------------------- the head and the suggestions, directly
+
+
+def staged_file(content: bytes, name: str):
+    from recon.sources.uploads import stage_upload
+
+    return stage_upload(file=io.BytesIO(content), filename=name)
+
+
+def test_an_xlsx_sample_goes_past_the_rows_of_the_header_search(media):
+    from recon.ingest.specs import BILL_SPEC
+    from recon.sources.uploads import preview_head
+
+    days = november(120)
+    staged = staged_file(xlsx_bill("中通快递2026年11月对账单", days), "long.xlsx")
+    try:
+        whole = preview_head(staged, BILL_SPEC)
+        cut = preview_head(staged, BILL_SPEC, sample_rows=100)
+    finally:
+        staged.discard()
+    assert (whole.header_row, len(whole.rows), whole.whole) == (3, 120, True)
+    assert whole.rows[119] == ["7700000000120", "46356.39583333334", "广东省", "1.5", "12.87"]
+    assert (len(cut.rows), cut.whole) == (100, False)
+
+
+@pytest.mark.parametrize("title, filename, expected", [
+    ("中通快递2026年10月对账单", "bill.xlsx", "ZTO"),
+    ("", "zto-2026-10.csv", "ZTO"),
+    ("对账单", "顺丰速运-10月.xlsx", "SF"),
+    ("中通快递 圆通快递 合并账单", "bill.xlsx", None),   # two couriers named as long: none
+    ("中国邮政快递账单", "bill.xlsx", "EMS"),
+    ("对账单", "tsfx.csv", None),                        # SF inside a word is not SF
+])
+def test_the_courier_named_in_the_title_or_the_file_name(title, filename, expected):
+    from couriers.suggest import suggest_courier
+    from recon.sources.uploads import HeadPreview
+
+    preview = HeadPreview(filename=filename, format="csv", sheet="", header_row=2, cells=[], match=None,
+                          title=[title] if title else [], rows=[], whole=True)
+    found = suggest_courier(preview, filename)
+    assert (found.code if found else None) == expected
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("中通快递2026年10月对账单", "2026-10"),
+    ("账期：2026-10", "2026-10"),
+    ("账期 2026.10", "2026-10"),
+    ("2026年10月1日-2026年10月31日", "2026-10"),
+    ("2026/10/01至2026/10/15", "2026-10-01..2026-10-15"),
+    ("打印日期 2026年11月5日", None),
+    ("2026-11-05", None),
+])
+def test_the_period_named_in_a_title(title, expected):
+    from couriers.suggest import period_from_text
+
+    assert period_from_text([title]) == expected
