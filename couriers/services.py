@@ -31,7 +31,7 @@ from recon.audit.services import audit_record, current_ip
 from recon.core.models import Discrepancy, ReconRun
 from recon.periods.services import period_check_open, period_get_or_create, periods_lock
 from recon.review.services import discrepancies_carry_over
-from recon.sources.selectors import column_mapping_remembered, source_file_duplicate
+from recon.sources.selectors import column_mapping_remembered, preferred, source_file_duplicate
 from recon.sources.services import (
     SourceFileTerms, column_mapping_remember, rejected_rows_save, source_file_delete, source_file_restore,
 )
@@ -136,7 +136,8 @@ def bill_columns_uncertain(preview: HeadPreview | None, overrides: dict) -> list
     """The fields whose column was guessed and not named by the user or remembered for the courier, in spec order."""
     if preview is None:
         return []
-    guessed = set(preview.match.uncertain) - set(overrides)
+    # A remembered header is a preference: when this file does not have it, the column found instead is a guess.
+    guessed = set(preview.match.uncertain) - {k for k, v in overrides.items() if not isinstance(v, (list, tuple))}
     return [f.name for f in BILL_SPEC.fields if f.name in guessed and f.name in preview.match.columns]
 
 
@@ -257,7 +258,7 @@ def courier_bill_submit(
         raise
     remembered = column_mapping_remembered(counterparty_id=courier.counterparty_id, file_kind=CourierBill.FILE_KIND)
     try:
-        confirmed, warnings = _check_head(staged=staged, period=period, overrides={**remembered, **mapping},
+        confirmed, warnings = _check_head(staged=staged, period=period, overrides={**preferred(remembered), **mapping},
                                           confirm_period=confirm_period, confirm_columns=confirm_columns)
     except UserFacingError:
         staged.discard()
@@ -533,7 +534,7 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
     if bill is None:
         path = Path(settings.MEDIA_ROOT) / run.input_file.name
         remembered = column_mapping_remembered(counterparty_id=courier.counterparty_id, file_kind=CourierBill.FILE_KIND)
-        overrides = {**remembered, **(run.params.get("mapping") or {})}
+        overrides = {**preferred(remembered), **(run.params.get("mapping") or {})}
         try:
             parsed = read_courier_bill(path, run.input_filename, overrides=overrides or None)
         except IngestError as exc:

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from recon.core.errors import UserFacingError
 from recon.ingest.clean import parse_datetime
-from recon.sources.selectors import column_mapping_remembered
+from recon.ingest.header import header_key
+from recon.sources.selectors import column_mapping_remembered, preferred
 from recon.sources.uploads import HeadPreview, StagedUpload, preview_head
 
 from .models import Courier, CourierBill
@@ -190,19 +191,19 @@ def bill_inspect(*, staged: StagedUpload, courier: Courier | None, period: str, 
 
     remembered = remembered_of(courier)
     try:
-        preview = preview_head(staged, BILL_SPEC, {**remembered, **typed})
+        preview = preview_head(staged, BILL_SPEC, {**preferred(remembered), **typed})
     except UserFacingError as exc:
         # A layout only the named courier's remembered columns read: the file's name may say which courier it is.
         named = suggest_courier(None, filename) if courier is None and exc.code == "header_not_found" else None
         if not remembered_of(named):
             raise
         courier, remembered = named, remembered_of(named)
-        preview = preview_head(staged, BILL_SPEC, {**remembered, **typed})
+        preview = preview_head(staged, BILL_SPEC, {**preferred(remembered), **typed})
     suggested = suggest_courier(preview, filename)
     if courier is None and suggested is not None:
         remembered = remembered_of(suggested)
         if remembered:
-            preview = preview_head(staged, BILL_SPEC, {**remembered, **typed})
+            preview = preview_head(staged, BILL_SPEC, {**preferred(remembered), **typed})
     return _inspect_body(preview=preview, filename=filename, fmt=staged.format, suggested=suggested, period=period,
                          typed=typed, remembered=remembered)
 
@@ -237,14 +238,16 @@ def _inspect_body(*, preview: HeadPreview | None, filename: str, fmt: str, sugge
             check = None  # a period the form will refuse anyway is not checked against the dates
         if check is not None:
             check["message"] = period_mismatch_message(check)
-    uncertain = bill_columns_uncertain(preview, {**remembered, **typed})
+    uncertain = bill_columns_uncertain(preview, {**preferred(remembered), **typed})
     fields = []
     for f in BILL_SPEC.fields:
         col = preview.match.columns.get(f.name)
         fields.append({
             "name": f.name, "label": str(BILL_FIELD_LABELS.get(f.name, f.name)), "required": f.required, "column": col,
             "header": preview.cells[col] if col is not None else "", "certain": col is not None and f.name not in uncertain,
-            "remembered": f.name in remembered and f.name not in typed,
+            # Remembered only when this file has the remembered header: otherwise the column is found as any other.
+            "remembered": (f.name in remembered and f.name not in typed and col is not None
+                           and header_key(preview.cells[col])[0] == header_key(remembered[f.name])[0]),
         })
     return {
         "filename": filename, "format": preview.format,

@@ -245,7 +245,11 @@ class HeaderMatch:
 
 
 def _field_keys(spec: TableSpec, overrides: dict[str, str] | None) -> dict[str, list[str]]:
-    """Synonym keys per field, best first; an override replaces a field's synonyms ('' = field absent)."""
+    """Synonym keys per field, best first; an override replaces a field's synonyms ('' = field absent).
+
+    An override given as a list is a preference (the headers remembered for a counterparty): they are tried first,
+    then the field's own names, so a later file of another layout still reads.
+    """
     overrides = overrides or {}
     names = {f.name for f in spec.fields}
     unknown = set(overrides) - names
@@ -253,7 +257,9 @@ def _field_keys(spec: TableSpec, overrides: dict[str, str] | None) -> dict[str, 
         raise ValueError(f"Unknown fields in overrides: {sorted(unknown)}")
     keys = {}
     for f in spec.fields:
-        if f.name in overrides:
+        if f.name in overrides and isinstance(overrides[f.name], (list, tuple)):
+            keys[f.name] = [header_key(t)[0] for t in overrides[f.name] if str(t).strip()] + f.keys()
+        elif f.name in overrides:
             text = overrides[f.name]
             if not str(text).strip():
                 if f.required:
@@ -392,7 +398,7 @@ def find_header(rows: list[list[str]], spec: TableSpec, overrides: dict[str, str
     ties between columns named alike.
     """
     keys = _field_keys(spec, overrides)
-    overridden = frozenset(name for name in (overrides or {}))
+    overridden = frozenset(name for name, text in (overrides or {}).items() if not isinstance(text, (list, tuple)))
     best = None
     best_rank = None
     rows = rows[:HEADER_SEARCH_ROWS]

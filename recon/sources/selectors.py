@@ -20,6 +20,11 @@ def column_mapping_remembered(*, counterparty_id: int | None, file_kind: str) ->
     return ColumnMapping.objects.filter(counterparty_id=counterparty_id, file_kind=file_kind).values_list("mapping", flat=True).first() or {}
 
 
+def preferred(remembered: dict) -> dict:
+    """Remembered headers as header-matching preferences: tried first, the field's own names after them."""
+    return {name: [header] for name, header in remembered.items() if str(header or "").strip()}
+
+
 def rejected_rows_of(*, source: SourceFile) -> QuerySet[RejectedRow]:
     """A file's rejected rows in the order they stand in the file."""
     return RejectedRow.objects.filter(source_id=source.pk).order_by("sheet", "row_no", "id")

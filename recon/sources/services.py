@@ -51,8 +51,10 @@ def column_mapping_remember(*, counterparty_id: int, file_kind: str, mapping: di
     """Remember the headers a user named for this counterparty's files of this kind (nothing named: nothing changes)."""
     if not mapping:
         return None
+    # Merged into what was remembered: a file that named only some columns keeps the others' earlier choices.
+    earlier = ColumnMapping.objects.filter(counterparty_id=counterparty_id, file_kind=file_kind).values_list("mapping", flat=True).first()
     row, _created = ColumnMapping.objects.update_or_create(
-        counterparty_id=counterparty_id, file_kind=file_kind, defaults={"mapping": mapping, "updated_by": user},
+        counterparty_id=counterparty_id, file_kind=file_kind, defaults={"mapping": {**(earlier or {}), **mapping}, "updated_by": user},
     )
     return row
 

@@ -321,3 +321,31 @@ def test_the_period_named_in_a_title(title, expected):
     from couriers.suggest import period_from_text
 
     assert period_from_text([title]) == expected
+
+
+def test_remembered_columns_are_tried_first_and_a_file_of_another_layout_still_reads(clerk, media, no_enqueue, zto):
+    """A courier's remembered headers are a preference: its next file in the usual layout is read, not refused."""
+    from recon.runs.services import run_execute
+    from recon.sources.services import column_mapping_remember
+
+    column_mapping_remember(counterparty_id=zto.counterparty_id, file_kind="courier_bill",
+                            mapping={"waybill_no": "Tracking Number", "province": "到件省份"})
+    body = inspect(clerk, "zto.csv", GUESSED, courier="ZTO").json()
+    assert body["uncertain"] == [] and body["needs_confirmation"] is False
+    assert [(f["name"], f["column"], f["certain"], f["remembered"]) for f in body["fields"]] == [
+        ("waybill_no", 0, True, False), ("billed_fee", 4, True, False), ("billed_weight", 3, True, False),
+        ("province", 2, True, False), ("billed_at", 1, True, False)]
+    response = submit(clerk, GUESSED, period="2026-11")
+    assert response.status_code == 200
+    run = ReconRun.objects.get()
+    run_execute(run_id=run.id)
+    run.refresh_from_db()
+    assert (run.status, run.summary["lines"]) == ("succeeded", 5)
+
+    # The remembered layout itself is read with its headers first, and the courier's choices are merged, never lost.
+    layout = "Tracking Number,揽收时间,到件省份,计费重量(kg),运费(元)\nZT0000000777,2026-11-03 10:00,浙江省,0.5,3.00\n".encode()
+    body = inspect(clerk, "zto-remembered.csv", layout, courier="ZTO").json()
+    assert [(f["name"], f["column"], f["certain"], f["remembered"]) for f in body["fields"]][0::3] == [
+        ("waybill_no", 0, True, True), ("province", 2, True, True)]
+    column_mapping_remember(counterparty_id=zto.counterparty_id, file_kind="courier_bill", mapping={"billed_fee": "应付"})
+    assert ColumnMapping.objects.get().mapping == {"waybill_no": "Tracking Number", "province": "到件省份", "billed_fee": "应付"}
