@@ -535,6 +535,8 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
         path = Path(settings.MEDIA_ROOT) / run.input_file.name
         remembered = column_mapping_remembered(counterparty_id=courier.counterparty_id, file_kind=CourierBill.FILE_KIND)
         overrides = {**preferred(remembered), **(run.params.get("mapping") or {})}
+        # The bill records the headers in force (remembered, then named at upload) as text, as the user gave them.
+        mapping_used = {**remembered, **(run.params.get("mapping") or {})}
         try:
             parsed = read_courier_bill(path, run.input_filename, overrides=overrides or None)
         except IngestError as exc:
@@ -620,7 +622,7 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
                     courier=courier, period_start=run.period_start, period_end=run.period_end, file=run.input_file.name,
                     original_filename=run.input_filename, sha256=run.input_sha256, size_bytes=run.params.get("size_bytes") or 0,
                     line_count=len(lines), rejected_count=len(rejected), billed_total=Decimal(summary["billed_total"]),
-                    read_info=info, uploaded_by=run.created_by, period=period, content_sha256=content, mapping=overrides,
+                    read_info=info, uploaded_by=run.created_by, period=period, content_sha256=content, mapping=mapping_used,
                     counterparty_id=courier.counterparty_id,
                     is_supplement=is_supplement, replaces_id=replaced_id,
                 )
