@@ -63,6 +63,12 @@ EXPECTED = [
 
 
 @pytest.fixture
+def manager_client(client, manager_user):
+    client.force_login(manager_user)
+    return client
+
+
+@pytest.fixture
 def returns_files(zto, demo_rate_card):
     for rows, kind, courier in ((REQUESTS, "requests", None), (RECEIPTS, "receipts", None), (FREIGHT, "freight", zto)):
         returns_file_import(file=io.BytesIO(csv_bytes(rows)), filename=f"{kind}.csv", kind=kind, courier=courier, user=None)
@@ -136,11 +142,11 @@ def test_a_bad_grace_period_or_a_counterparty_is_refused(returns_files):
 def test_a_rerun_keeps_the_work_done(returns_files, capsys, manager_user):
     first = reconcile(capsys)["run_id"]
     short = Discrepancy.objects.get(run_id=first, type="return_quantity_short")
-    discrepancy_set_status(discrepancy=short, status="in_review", user=manager_user)
+    discrepancy_set_status(discrepancy=short, status="investigating", user=manager_user)
     second = reconcile(capsys)["run_id"]
     assert rows(second) == EXPECTED
     again = Discrepancy.objects.get(run_id=second, type="return_quantity_short")
-    assert (again.status, again.is_current) == ("in_review", True)
+    assert (again.status, again.is_current) == ("investigating", True)
     assert Discrepancy.objects.filter(run_id=first, is_current=True).count() == 0
     assert Discrepancy.objects.filter(run_id=second, is_current=True).count() == len(EXPECTED)
     assert set(Discrepancy.objects.filter(run_id=second).exclude(pk=again.pk).values_list("status", flat=True)) == {"open"}
@@ -166,7 +172,7 @@ def test_the_export_lists_kind_type_references_money_and_reason(returns_files, c
 
 def test_the_queue_lists_the_kind_and_a_courier_dispute_holds_return_freight(returns_files, capsys, manager_client, manager_user):
     run_id = reconcile(capsys)["run_id"]
-    page = manager_client.get("/discrepancies/", {"kind": "returns", "ordering": "ref"})
+    page = manager_client.get("/discrepancies/", {"kind": "returns"})
     assert page.status_code == 200
     assert sorted((d.type, d.ref) for d in page.context["rows"]) == sorted((e[0], e[1]) for e in EXPECTED)
     detail = manager_client.get(f"/discrepancies/{Discrepancy.objects.get(run_id=run_id, type='return_damaged').pk}/")
