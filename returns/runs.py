@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from couriers.models import Courier
 from couriers.selectors import rate_card_specs
-from recon.core.db import bulk_load, db_to_local_naive, fen_from_db, fetch_frame, money, now_db
+from recon.core.db import bulk_load, db_to_local_naive, fen_from_db, fetch_frame_copy, is_postgres, money, now_db
 from recon.core.errors import UserFacingError
 from recon.core.models import Discrepancy, ReconRun
 from recon.core.permissions import setting_value
@@ -79,50 +79,78 @@ def _day_end(day: date):
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-def _local_days(values: pd.Series) -> pd.Series:
+# On PostgreSQL the database gives local days and integer fen as text (COPY); SQLite gives stored values to convert.
+def _day_sql(column: str) -> str:
+    return f"(({column}) AT TIME ZONE '{settings.TIME_ZONE}')::date" if is_postgres() else column
+
+
+def _fen_sql(column: str) -> str:
+    return f"(({column}) * 100)::bigint" if is_postgres() else column
+
+
+def _days(values: pd.Series) -> pd.Series:
     if not len(values):
         return pd.Series([], dtype="datetime64[ns]")
+    if is_postgres():
+        return pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
     return db_to_local_naive(values).dt.normalize()
+
+
+def _fen(values: pd.Series) -> pd.Series:
+    if not len(values):
+        return pd.Series([], dtype="int64")
+    return values.astype("int64") if is_postgres() else fen_from_db(values)
+
+
+def _ints_or_na(values: pd.Series):
+    blank = values.isna() | (values.astype(object) == "")
+    return pd.array(pd.to_numeric(values.where(~blank, None)), dtype="Int64")
 
 
 def _load_requests() -> pd.DataFrame:
     """Every request of every date: a receipt or freight line matching an old request is not unexpected."""
-    cols = ["request_id", "return_no", "order_no", "return_waybill_no", "courier_code", "sku", "quantity", "refund",
-            "refund_status", "requested_at", "refunded_at"]
-    frame = fetch_frame(
-        f"SELECT r.id, r.return_no, r.order_no, r.return_waybill_no, COALESCE(c.code, ''), r.sku, r.quantity, r.refund_amount, "
-        f"r.refund_status, r.requested_at, r.refunded_at FROM {ReturnRequest._meta.db_table} r "
-        f"LEFT JOIN {Courier._meta.db_table} c ON c.id = r.return_courier_id", [], cols)
-    frame["refund_fen"] = fen_from_db(frame.pop("refund")) if len(frame) else pd.Series([], dtype="int64")
-    frame["requested_on"] = _local_days(frame.pop("requested_at"))
-    refunded = frame.pop("refunded_at")
-    frame["refunded_on"] = _local_days(refunded) if len(frame) else pd.Series([], dtype="datetime64[ns]")
+    cols = ["request_id", "return_no", "order_no", "return_waybill_no", "courier_code", "sku", "quantity", "refund_fen",
+            "refund_status", "requested_on", "refunded_on"]
+    frame = fetch_frame_copy(
+        f"SELECT r.id, r.return_no, r.order_no, r.return_waybill_no, COALESCE(c.code, ''), r.sku, r.quantity, "
+        f"{_fen_sql('r.refund_amount')}, r.refund_status, {_day_sql('r.requested_at')}, {_day_sql('r.refunded_at')} "
+        f"FROM {ReturnRequest._meta.db_table} r LEFT JOIN {Courier._meta.db_table} c ON c.id = r.return_courier_id", [], cols)
+    frame["request_id"] = frame["request_id"].astype("int64")
+    frame["quantity"] = frame["quantity"].astype("int64")
+    frame["refund_fen"] = _fen(frame["refund_fen"])
+    frame["requested_on"], frame["refunded_on"] = _days(frame["requested_on"]), _days(frame["refunded_on"])
     return frame
 
 
 def _load_receipts(as_of: date) -> pd.DataFrame:
-    cols = ["receipt_id", "return_waybill_no", "order_no", "received_at", "sku", "quantity", "condition"]
-    frame = fetch_frame(
-        f"SELECT id, return_waybill_no, order_no, received_at, sku, quantity, condition FROM {ReturnReceipt._meta.db_table} "
-        "WHERE received_at < %s", [_day_end(as_of)], cols)
-    frame["received_on"] = _local_days(frame.pop("received_at"))
-    frame["quantity"] = pd.array(frame["quantity"].astype(object).where(frame["quantity"].notna(), None), dtype="Int64")
+    cols = ["receipt_id", "return_waybill_no", "order_no", "received_on", "sku", "quantity", "condition"]
+    frame = fetch_frame_copy(
+        f"SELECT id, return_waybill_no, order_no, {_day_sql('received_at')}, sku, quantity, condition "
+        f"FROM {ReturnReceipt._meta.db_table} WHERE received_at < %s", [_day_end(as_of)], cols)
+    frame["receipt_id"] = frame["receipt_id"].astype("int64")
+    frame["received_on"] = _days(frame["received_on"])
+    frame["quantity"] = _ints_or_na(frame["quantity"])
     return frame
 
 
 def _load_freight(as_of: date) -> pd.DataFrame:
     # The order of import is the time a line was written (a file's lines share it), then its line number.
-    cols = ["line_id", "courier_code", "waybill_no", "billed_at", "billed_weight_g", "fee", "origin_province", "created_at",
+    cols = ["line_id", "courier_code", "waybill_no", "billed_on", "billed_weight_g", "fee_fen", "origin_province", "created_at",
             "line_no"]
-    frame = fetch_frame(
-        f"SELECT l.id, c.code, l.waybill_no, l.billed_at, l.billed_weight_g, l.fee, l.origin_province, l.created_at, l.line_no "
-        f"FROM {ReturnFreightLine._meta.db_table} l JOIN {Courier._meta.db_table} c ON c.id = l.courier_id "
-        "WHERE l.billed_at IS NULL OR l.billed_at < %s", [_day_end(as_of)], cols)
-    frame["fee_fen"] = fen_from_db(frame.pop("fee")) if len(frame) else pd.Series([], dtype="int64")
-    frame["billed_on"] = _local_days(frame.pop("billed_at"))
+    frame = fetch_frame_copy(
+        f"SELECT l.id, c.code, l.waybill_no, {_day_sql('l.billed_at')}, l.billed_weight_g, {_fen_sql('l.fee')}, "
+        f"l.origin_province, l.created_at, l.line_no FROM {ReturnFreightLine._meta.db_table} l "
+        f"JOIN {Courier._meta.db_table} c ON c.id = l.courier_id WHERE l.billed_at IS NULL OR l.billed_at < %s",
+        [_day_end(as_of)], cols)
+    frame["line_id"], frame["line_no"] = frame["line_id"].astype("int64"), frame["line_no"].astype("int64")
+    frame["fee_fen"] = _fen(frame["fee_fen"])
+    frame["billed_on"] = _days(frame["billed_on"])
     created = frame.pop("created_at")
-    frame["import_order"] = (pd.to_datetime(created, utc=True).astype("int64") // 1000) if len(frame) else pd.Series([], dtype="int64")
-    frame["billed_weight_g"] = pd.array(frame["billed_weight_g"].astype(object).where(frame["billed_weight_g"].notna(), None), dtype="Int64")
+    # Lines of one import share their created_at: a distinct time per import, ranked, is the import order.
+    codes, stamps = pd.factorize(created)
+    rank = pd.Series(pd.to_datetime(pd.Series(stamps, dtype=object), utc=True, format="ISO8601")).rank(method="dense")
+    frame["import_order"] = rank.to_numpy(dtype=np.int64)[codes] if len(frame) else np.zeros(0, dtype=np.int64)
+    frame["billed_weight_g"] = _ints_or_na(frame["billed_weight_g"])
     return frame
 
 
