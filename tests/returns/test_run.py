@@ -186,3 +186,21 @@ def test_the_queue_lists_the_kind_and_a_courier_dispute_holds_return_freight(ret
     assert dispute.counterparty.code == "ZTO"
     assert (dispute.item_count, dispute.amount_claimed) == (5, Decimal("23.40"))
     assert sorted(freight.values_list("status", flat=True)) == ["disputed"] * 5
+
+
+def test_the_settings_page_shows_and_changes_the_grace_period(manager_client):
+    from recon.core.models import AuditEvent, Setting
+
+    page = manager_client.get("/settings/")
+    assert [(r["key"], r["value"], r["bool"]) for r in page.context["rows"]] == [
+        ("ops_edit_own_only", True, True), ("returns_grace_days", 7, False)]
+    assert 'name="returns_grace_days" value="7"' in page.content.decode()
+
+    saved = manager_client.post("/settings/", {"ops_edit_own_only": "on", "returns_grace_days": "10"}, follow=True)
+    assert [str(m) for m in saved.context["messages"]] == ["设置已保存。"]
+    assert Setting.objects.get(key="returns_grace_days").value == 10
+    assert AuditEvent.objects.get(object_type="setting").changes == {"returns_grace_days": [7, 10]}
+
+    refused = manager_client.post("/settings/", {"ops_edit_own_only": "on", "returns_grace_days": "-1"}, follow=True)
+    assert [str(m) for m in refused.context["messages"]] == ["“returns_grace_days”须为 0 或以上的整数。"]
+    assert Setting.objects.get(key="returns_grace_days").value == 10
