@@ -37,10 +37,8 @@ TYPES = (
     TypeSpec("return_freight_overcharge", _("Return freight overcharge"), claim=True, at_stake=OVERCHARGED),
 )
 
-QUEUE_COLUMNS = (
-    ColumnSpec("sku", _("SKU"), "sku", css="mono"),
-    ColumnSpec("refunded_or_billed", _("Refunded / billed"), "theirs_amount", money=True),
-)
+# Only the SKU: the queue shows every kind's columns on every row, and the money is in the core's columns.
+QUEUE_COLUMNS = (ColumnSpec("sku", _("SKU"), "sku", css="mono"),)
 
 # The CSV/XLSX export; the core adds kind, ref, ref2, sku and counterparty after these.
 EXPORT_COLUMNS = (

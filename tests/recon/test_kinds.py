@@ -162,12 +162,12 @@ def test_the_queue_shows_each_kinds_columns_and_labels(toy_rows, ops_client):
     with override_settings(RECON_EXTRA_KINDS=TOY):
         page = ops_client.get("/discrepancies/").content.decode()
     headers = re.findall(r"<th[^>]*>(?:<a [^>]*>)?([^<]*)<", page)
-    assert headers[5:12] == ["涉及金额", "账单运费", "应收运费", "重量（账单 / 我方，kg）", "省份（账单 / 我方）", "Card", "原因"]
+    assert headers[5:13] == ["涉及金额", "账单运费", "应收运费", "重量（账单 / 我方，kg）", "省份（账单 / 我方）", "SKU", "Card", "原因"]
     cells = re.findall(r"<tr class=\"[^\"]*\">(.*?)</tr>", page, re.S)
     by_ref = {re.search(r">(TY\d+|ZT\d+)</a>", c).group(1): re.findall(r"<td[^>]*>([^<]*)</td>", c) for c in cells}
     # Money, weight and province columns are the courier kind's: empty on the test kind's rows, and the reverse.
-    assert by_ref["TY001"][:6] == ["12.50", "", "", "", "", "C-9"]
-    assert by_ref["ZT001"][:6] == ["1.25", "9.25", "8.00", "– / –", "– / –", ""]
+    assert by_ref["TY001"][:7] == ["12.50", "", "", "", "", "", "C-9"]
+    assert by_ref["ZT001"][:7] == ["1.25", "9.25", "8.00", "– / –", "– / –", "", ""]
     assert '<span class="tag t-toy_refund_missing">Refund missing</span>' in page
 
 
