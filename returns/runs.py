@@ -172,7 +172,9 @@ def _json_details(disc: pd.DataFrame) -> pd.Series:
         s = pd.Series(pd.array(values, dtype="Int64"))
         return s.astype(str).where(s.notna(), "null")
 
-    courier = disc["courier_code"].fillna("").astype(str).map(lambda v: json.dumps(v, ensure_ascii=False))
+    codes = disc["courier_code"].fillna("").astype(str)
+    # A handful of couriers: each code encoded once, not once per row.
+    courier = codes.map({c: json.dumps(c, ensure_ascii=False) for c in codes.unique()})
     return ('{"request_id": ' + num(disc["request_id"]) + ', "receipt_id": ' + num(disc["receipt_id"])
             + ', "line_id": ' + num(disc["line_id"]) + ', "courier_code": ' + courier + "}")
 
