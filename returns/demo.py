@@ -219,5 +219,23 @@ def returns_demo(*, lines: int, period: str, out_dir: Path, stdout) -> list[str]
             with open(path, "rb") as fh:
                 result = returns_file_import(file=fh, filename=path.name, kind=kind, courier=zto if kind == "freight" else None)
             stdout.write(f"returns {kind}: {result.rows} rows imported, {result.rejected} rejected")
+    _reconcile(demo, stdout)
     return [f"Returns files ({period}, with {len(demo.injected)} injected problems listed in "
             f"returns-{period}-expected.csv): {out_dir}"]
+
+
+def _reconcile(demo: ReturnsDemo, stdout) -> None:
+    """Run the month as of two weeks after it, as the courier demo reconciles its bill, so the pages have a result."""
+    from django.utils import timezone
+
+    from recon.kinds import kind_specs
+    from recon.runs import services as run_services
+
+    spec = kind_specs().get("returns")
+    if spec is None or spec.hook("reconcile") is None:
+        return
+    as_of = timezone.make_aware(datetime.combine(demo.as_of, datetime.min.time()))
+    (run,) = spec.hook("reconcile")(counterparty_code="", start=demo.start, end=demo.end, as_of=as_of, enqueue=False)
+    run_services.run_execute(run_id=run.id)
+    run.refresh_from_db()
+    stdout.write(f"returns reconciled: run #{run.id} {run.status}, {run.summary.get('discrepancies')} discrepancies")
