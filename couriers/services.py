@@ -569,7 +569,8 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
                 if is_supplement:
                     created["is_supplement"] = [None, True]
                 audit_record(user=run.created_by, object_type="courier_bill", object_id=bill.id, action="create", changes=created)
-                _insert_lines(bill, lines, result.lines)
+                if len(lines):  # a bill of return freight only has no line of its own
+                    _insert_lines(bill, lines, result.lines)
                 for taker, taken in handed:
                     taker.save(bill=bill, courier=courier, lines=taken)
                 rejected_rows_save(source=bill, rejected=rejected)

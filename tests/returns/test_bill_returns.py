@@ -101,3 +101,31 @@ def test_a_bill_whose_type_column_says_nothing_of_returns_is_all_courier_fees(de
     assert run.summary["lines"] == 101
     assert run.summary["handed_over"] == {}
     assert ReturnFreightLine.objects.count() == 0
+
+
+def test_a_bill_of_return_freight_only_is_a_bill_with_no_courier_fee_line(demo_rate_card, zto, no_enqueue, tmp_path):
+    data = generate(100, seed=4)
+    load_shipments(data)
+    bill, _ours = bill_with_returns(data)
+    path = tmp_path / "zto-2026-10-returns-only.csv"
+    write_messy_csv(bill.tail(3).reset_index(drop=True), path)
+
+    run = submit_and_run(path, zto)
+
+    assert run.status == "succeeded", (run.error_code, run.error)
+    assert (run.summary["lines"], run.summary["handed_over"], run.summary["billed_total"]) == (0, {"returns": 3}, "0.00")
+    assert run.summary["file_totals_match"] is True
+    # Nothing is checked: the only discrepancies are our October shipments that no bill of the period bills yet.
+    assert set(Discrepancy.objects.filter(run=run).values_list("type", flat=True)) == {"not_billed"}
+    assert list(ReturnFreightLine.objects.order_by("line_no").values_list("line_no", "fee")) == [
+        (1, Decimal("6.50")), (2, Decimal("12.00")), (3, Decimal("8.00"))]
+
+    from couriers.services import courier_bill_rerun
+    from recon.core.models import ReconRun
+    from recon.runs import services as run_services
+
+    again = courier_bill_rerun(bill=run.courier_bill, enqueue=False)
+    run_services.run_execute(run_id=again.id)
+    again = ReconRun.objects.get(id=again.id)
+    assert (again.status, again.summary["lines"], again.summary["handed_over"]) == ("succeeded", 0, {"returns": 3})
+    assert ReturnFreightLine.objects.count() == 3
