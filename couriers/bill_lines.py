@@ -33,6 +33,7 @@ def _takers(paths: tuple[tuple[str, str], ...]) -> tuple[BillLineTaker, ...]:
 
 
 def bill_line_takers() -> tuple[BillLineTaker, ...]:
+    """The takers the settings name, in code order; re-read when a test overrides the setting."""
     return _takers(tuple(sorted((getattr(settings, "COURIER_BILL_LINE_TAKERS", None) or {}).items())))
 
 
