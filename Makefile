@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench bench-queue bench-ingest setup messages migrate demo worker clean
+.PHONY: run test bench bench-queue bench-ingest bench-returns setup messages migrate demo worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ BENCH_QUEUE_ROWS ?= 1000000
 BENCH_QUEUE_REPEAT ?= 20
 bench-queue: migrate
 	$(BIN)/python manage.py bench_queue --rows $(BENCH_QUEUE_ROWS) --repeat $(BENCH_QUEUE_REPEAT) --explain
+
+# The returns run on 200,000 request rows with their receipts and freight: PostgreSQL only (DATABASE_URL); it deletes
+# the rows it made when done.
+BENCH_RETURNS ?= 200000
+bench-returns: migrate
+	$(BIN)/python manage.py bench_returns --requests $(BENCH_RETURNS) --repeat $(BENCH_REPEAT)
 
 clean:
 	rm -rf var staticfiles .pytest_cache

@@ -14,10 +14,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-# The fixed kind codes and where each one's spec lives. Still to come: "returns" → "returns.kind.SPEC",
+# The fixed kind codes and where each one's spec lives. Still to come:
 # "outbound" → "orders.kind.SPEC", "settlement" and "bank" → "payments.kind.SETTLEMENT" / "payments.kind.BANK".
 KINDS: dict[str, str] = {
     "courier_fee": "couriers.kind.SPEC",
+    "returns": "returns.kind.SPEC",
 }
 
 
@@ -57,6 +58,28 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
+class OptionSpec:
+    """An option of `manage.py reconcile KIND` that only some kinds take: its value goes to the kind's reconcile hook as
+    the keyword `dest`."""
+
+    flag: str
+    dest: str
+    help: Any = ""
+    # Turns the option's text into the value (argparse's type=); its ValueError is the user's mistake.
+    type: Any = str
+    metavar: str = ""
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """A product setting a kind declares: shown on the settings page, changed by managers, audited like the core's."""
+
+    key: str
+    default: Any  # a bool or a non-negative int: the page shows a box or a number
+    label: Any
+
+
+@dataclass(frozen=True)
 class KindSpec:
     """Everything the core needs to know about one kind of reconciliation."""
 
@@ -88,6 +111,9 @@ class KindSpec:
     # Dotted path of fn(*, counterparty_code, start, end, as_of, user, enqueue) -> list[ReconRun]: what
     # `manage.py reconcile KIND` calls; a kind without it does not answer the command.
     reconcile: str = ""
+    # Options of `manage.py reconcile KIND` beyond the core's, given to the reconcile hook when set.
+    reconcile_options: tuple[OptionSpec, ...] = ()
+    settings: tuple[SettingSpec, ...] = ()
     # Dotted path or callable fn(*, lines, period, out_dir, stdout) -> list[str]: seeds the kind's demo data for
     # `manage.py seed_demo` and returns lines to print after the logins (where its sample files are).
     demo: Any = ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from recon.core.db import (
 )
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError
-from recon.ingest.clean import cell_text, normalize_waybill
+from recon.ingest.clean import normalize_waybill
 from recon.sources.models import SourceFile
 from recon.sources.selectors import source_file_duplicate
 from recon.sources.services import rejected_rows_save
@@ -29,6 +30,7 @@ from recon.sources.uploads import check_header, ingest_error, keep_staged, stage
 
 from . import readers
 from .models import ReturnFreightLine, ReturnReceipt, ReturnRequest
+from .normalize import normalize_return_waybill
 from .specs import FREIGHT_SPEC, RECEIPT_SPEC, REQUEST_SPEC
 
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
@@ -65,20 +67,25 @@ class ImportResult:
         return {"file_id": self.file_id, "rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates}
 
 
-def _normalize_waybills(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def _normalize_waybills(values: pd.Series, courier_names: tuple[str, ...] = ()) -> tuple[pd.Series, np.ndarray]:
     """Return waybill numbers as matched, and which cells lost their digits to scientific notation.
 
-    The one place a return waybill is normalised (case, spaces, hyphens, full-width characters); a courier's name typed
-    in front of the number is not removed yet.
+    The one place a return waybill is normalised: case, spaces, hyphens, full-width characters and a courier's name
+    or code typed in front of the number do not matter (returns.normalize).
     """
-    number, reason = normalize_waybill(values)
-    loose = reason == "waybill_invalid"
-    if loose.any():
-        typed = cell_text(values[loose]).str.normalize("NFKC").str.upper().str.replace(r"[\s\-]+", "", regex=True)
-        number = number.where(~loose, typed)
-    # Hyphens are how people group digits when they type a number, never part of a return's match.
-    number = number.where(reason != "waybill_missing", "").str.replace("-", "", regex=False)
+    _number, reason = normalize_waybill(values)
+    number = normalize_return_waybill(values, list(courier_names))
+    number = number.where(reason != "waybill_missing", "")
     return number.astype(object), (reason == "waybill_scientific").to_numpy()
+
+
+def _waybill_normalizer():
+    """_normalize_waybills bound to the active couriers' codes, names and aliases, read here: the readers run in a child
+    process that must not touch the database."""
+    names: list[str] = []
+    for code, name, name_en, aliases in Courier.objects.filter(active=True).values_list("code", "name", "name_en", "aliases"):
+        names += [n for n in (code, name, name_en, *(aliases or [])) if n]
+    return partial(_normalize_waybills, courier_names=tuple(sorted(set(map(str, names)))))
 
 
 def _kind(kind: str) -> _Kind:
@@ -106,7 +113,7 @@ def returns_file_import(*, file, filename: str | None = None, kind: str, courier
                             duplicates=int((earlier.read_info or {}).get("duplicates", 0)), repeated=True)
     try:
         check_header(staged, spec.spec)
-        parsed = spec.read(staged.path, staged.filename, normalize_waybills=_normalize_waybills)
+        parsed = spec.read(staged.path, staged.filename, normalize_waybills=_waybill_normalizer())
     except IngestError as exc:
         staged.discard()
         raise ingest_error(exc) from exc
@@ -427,7 +434,7 @@ def returns_bulk_upsert(*, kind: str, records, user=None) -> BulkResult:
         raw.to_csv(fh, index=False)
         path = fh.name
     try:
-        parsed = spec.read(path, f"{kind}.json", normalize_waybills=_normalize_waybills)
+        parsed = spec.read(path, f"{kind}.json", normalize_waybills=_waybill_normalizer())
     except IngestError as exc:
         raise ingest_error(exc) from exc
     finally:

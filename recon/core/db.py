@@ -1,6 +1,7 @@
 """Set-based writes and reads that the ORM would do row by row: COPY on PostgreSQL, executemany on SQLite."""
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
@@ -106,6 +107,19 @@ def fetch_frame(sql: str, params: list | tuple, columns: list[str]) -> pd.DataFr
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def fetch_frame_copy(sql: str, params: list | tuple, columns: list[str]) -> pd.DataFrame:
+    """fetch_frame for big reads: on PostgreSQL the rows come as COPY CSV and pandas parses them in C, every cell as
+    text ("" for NULL and for empty text alike), to be typed by the caller; elsewhere fetch_frame's values."""
+    if not is_postgres():
+        return fetch_frame(sql, params, columns)
+    with connection.cursor() as cursor:
+        query = cursor.mogrify(sql, params).decode() if params else sql
+        out = io.StringIO()
+        cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", out)
+    out.seek(0)
+    return pd.read_csv(out, header=None, names=columns, dtype=str, keep_default_na=False, na_filter=False)
 
 
 def fetch_by_keys(sql_template: str, keys: list[str], columns: list[str], extra_params: list | None = None) -> pd.DataFrame:

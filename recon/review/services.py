@@ -285,6 +285,20 @@ def discrepancies_carry_over(*, source_id: int, run_id: int, user=None, by_line:
     """A new run of a source file (a bill) replaces the old one in the queue, keeping the work done: status, outcome, assignee,
     dispute, comments and attachments move to the new row with the same type, waybill and line (or, for a bill
     replacing another one, the same type and waybill, paired in line order)."""
+    return _carry_over(where="source_id = %s", params=[source_id], run_id=run_id, user=user, by_line=by_line)
+
+
+def discrepancies_carry_over_runs(*, run_ids: list[int], run_id: int, user=None) -> int:
+    """A new run that judges what earlier runs judged (no single source file: a kind that reads many) replaces their
+    current rows in the queue, keeping the work done on each row with the same carry key."""
+    ids = sorted({int(i) for i in run_ids if int(i) != run_id})
+    if not ids:
+        return 0
+    marks = ", ".join(["%s"] * len(ids))
+    return _carry_over(where=f"run_id IN ({marks})", params=ids, run_id=run_id, user=user, by_line=True)
+
+
+def _carry_over(*, where: str, params: list, run_id: int, user, by_line: bool) -> int:
     import pandas as pd
     from django.db import connection
 
@@ -295,7 +309,7 @@ def discrepancies_carry_over(*, source_id: int, run_id: int, user=None, by_line:
     # replaces another may renumber its lines, so there the n-th row of a type and reference pairs with the n-th.
     cols = ["id", "type", "ref", "source_line", "carry_key"]
     select = f"SELECT id, type, ref, COALESCE(source_line, 0), carry_key FROM {table} "
-    old = fetch_frame(select + "WHERE source_id = %s AND run_id <> %s AND is_current", [source_id, run_id], cols)
+    old = fetch_frame(select + f"WHERE {where} AND run_id <> %s AND is_current", [*params, run_id], cols)
     if old.empty:
         return 0  # a bill's first run: nothing to carry (and no join to plan)
     new = fetch_frame(select + "WHERE run_id = %s", [run_id], cols)
@@ -324,7 +338,7 @@ def discrepancies_carry_over(*, source_id: int, run_id: int, user=None, by_line:
                 t = model._meta.db_table
                 cursor.execute(f"UPDATE {t} SET discrepancy_id = p.new_id FROM carry_pairs p WHERE {t}.discrepancy_id = p.old_id")
             cursor.execute("DROP TABLE carry_pairs")
-        cursor.execute(f"UPDATE {table} SET is_current = %s WHERE source_id = %s AND run_id <> %s AND is_current", [False, source_id, run_id])
+        cursor.execute(f"UPDATE {table} SET is_current = %s WHERE {where} AND run_id <> %s AND is_current", [False, *params, run_id])
     # The trail of the new row starts by naming the row it replaces, so its page can show the whole history.
     audit_record_many(user=user, object_type="discrepancy", action="carry_over",
                       rows=((int(n), {"replaces": [None, int(o)]}) for n, o in pairs.itertuples(index=False)), note=f"run #{run_id}")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from recon.audit.services import audit_record, changes_of, current_ip
 from recon.core.errors import UserFacingError, bounded, bounded_message
-from recon.kinds import kind_spec
+from recon.kinds import kind_spec, kind_specs
 from recon.core.models import ReconRun, Setting
 
 log = logging.getLogger(__name__)
@@ -199,13 +199,25 @@ KNOWN_SETTINGS = {
 }
 
 
+def known_settings() -> dict:
+    """The core's settings and those the kinds declare: key → (default, label)."""
+    out = dict(KNOWN_SETTINGS)
+    for spec in kind_specs().values():
+        for setting in spec.settings:
+            out.setdefault(setting.key, (setting.default, setting.label))
+    return out
+
+
 def setting_change(*, key: str, value, user) -> Setting:
     """Change a product setting; the old and new values go to the trail."""
-    if key not in KNOWN_SETTINGS:
+    known = known_settings()
+    if key not in known:
         raise UserFacingError("unknown_setting", _("Unknown setting “%(key)s”.") % {"key": key})
-    default = KNOWN_SETTINGS[key][0]
+    default = known[key][0]
     if isinstance(default, bool) and not isinstance(value, bool):
         raise UserFacingError("invalid_setting", _("“%(key)s” is true or false.") % {"key": key})
+    if not isinstance(default, bool) and isinstance(default, int) and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise UserFacingError("invalid_setting", _("“%(key)s” is a whole number, 0 or more.") % {"key": key})
     with transaction.atomic():
         row = Setting.objects.select_for_update().filter(key=key).first()
         before = default if row is None else row.value

@@ -10,12 +10,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.db import transaction
 from django.views.decorators.http import require_POST
 
 from recon.core.errors import UserFacingError
 from recon.core.models import AuditEvent, Discrepancy, ReconPeriod, Setting
 from recon.periods.services import period_close, period_reopen
-from recon.runs.services import KNOWN_SETTINGS, setting_change
+from recon.runs.services import known_settings, setting_change
 from recon.core.permissions import requires
 from recon.audit.selectors import audit_event_filter, audit_object_names
 from recon.review.selectors import keyset_page, name_assignees, queue_totals
@@ -148,13 +149,22 @@ def settings_page(request):
     if request.method == "POST":
         if not request.user.has_perm("recon.change_setting"):
             raise PermissionDenied(_("Only a manager can change settings."))
-        for key, (default, _label) in KNOWN_SETTINGS.items():
-            if isinstance(default, bool):
-                setting_change(key=key, value=request.POST.get(key) == "on", user=request.user)
+        known = known_settings()
+        try:
+            with transaction.atomic():
+                for key, (default, _label) in known.items():
+                    if isinstance(default, bool):
+                        setting_change(key=key, value=request.POST.get(key) == "on", user=request.user)
+                    elif key in request.POST:
+                        text = request.POST[key].strip()
+                        setting_change(key=key, value=int(text) if text.isdigit() else text, user=request.user)
+        except UserFacingError as exc:
+            messages.error(request, exc.message)
+            return redirect("settings")
         messages.success(request, _("Settings saved."))
         return redirect("settings")
     stored = dict(Setting.objects.values_list("key", "value"))
-    rows = [{"key": k, "label": label, "value": stored.get(k, default), "bool": isinstance(default, bool)} for k, (default, label) in KNOWN_SETTINGS.items()]
+    rows = [{"key": k, "label": label, "value": stored.get(k, default), "bool": isinstance(default, bool)} for k, (default, label) in known_settings().items()]
     history = AuditEvent.objects.filter(object_type="setting").order_by("-at", "-id")[:50]
     return render(request, "recon/settings.html", {"rows": rows, "history": history, "can_change": request.user.has_perm("recon.change_setting")})
 

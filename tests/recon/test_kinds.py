@@ -25,20 +25,27 @@ COURIER_TYPES = [
     "rate_undercharge", "zone_mismatch", "weight_overcharge", "no_rate", "not_billed",
 ]
 
+RETURNS_TYPES = [
+    "refunded_not_received", "return_not_received", "return_quantity_short", "return_damaged", "return_wrong_item",
+    "return_unexpected", "return_freight_not_received", "return_freight_unknown", "return_freight_duplicate",
+    "return_freight_overcharge",
+]
+RETURNS_INFORMATION = {"return_not_received", "return_wrong_item", "return_unexpected"}
+
 
 def test_the_courier_fee_kind_has_its_ten_types_in_order():
     spec = kind_spec("courier_fee")
     assert spec.type_codes() == COURIER_TYPES
-    assert information_types() == {"rate_undercharge", "no_rate", "not_billed"}
-    assert claim_types() == set(COURIER_TYPES) - {"rate_undercharge", "no_rate", "not_billed"}
+    assert information_types() == {"rate_undercharge", "no_rate", "not_billed", *RETURNS_INFORMATION}
+    assert claim_types() == set(COURIER_TYPES) - {"rate_undercharge", "no_rate", "not_billed"} | set(RETURNS_TYPES) - RETURNS_INFORMATION
     assert spec.carry_key == ("type", "ref", "source_line") and spec.reply_key == "ref"
-    assert list(kind_specs()) == ["courier_fee"]
+    assert list(kind_specs()) == ["courier_fee", "returns"]
 
 
 def test_labels_are_in_the_readers_language():
     with translation.override("zh-hans"):
         assert str(type_label("weight_overcharge")) == "重量超收"
-        assert [(code, str(label)) for code, label in kind_choices()] == [("courier_fee", "快递运费")]
+        assert [(code, str(label)) for code, label in kind_choices()] == [("courier_fee", "快递运费"), ("returns", "退货")]
         assert str(kind_spec("courier_fee").counterparty_label) == "快递公司"
         assert str(type_spec("rate_overcharge").at_stake) == "超出报价单的部分"
     with translation.override("en"):
@@ -47,8 +54,8 @@ def test_labels_are_in_the_readers_language():
 
 
 def test_an_unknown_kind_or_type_is_a_clear_error():
-    with pytest.raises(UnknownKind, match="^Unknown reconciliation kind “returns”; known kinds: courier_fee.$"):
-        kind_spec("returns")
+    with pytest.raises(UnknownKind, match="^Unknown reconciliation kind “outbound”; known kinds: courier_fee, returns.$"):
+        kind_spec("outbound")
     with pytest.raises(UnknownKind, match="^Unknown discrepancy type “toy_note”.$"):
         type_spec("toy_note")
     assert type_label("retired_type") == "retired_type"  # an old trail entry shows its code rather than failing
@@ -56,14 +63,14 @@ def test_an_unknown_kind_or_type_is_a_clear_error():
 
 def test_a_kind_declared_by_the_settings_is_everywhere_the_types_are_read():
     with override_settings(RECON_EXTRA_KINDS=TOY):
-        assert list(kind_specs()) == ["courier_fee", "toy"]
-        assert [code for code, _label in type_choices()] == [*COURIER_TYPES, "toy_refund_missing", "toy_note"]
-        assert information_types() == {"rate_undercharge", "no_rate", "not_billed", "toy_note"}
+        assert list(kind_specs()) == ["courier_fee", "returns", "toy"]
+        assert [code for code, _label in type_choices()] == [*COURIER_TYPES, *RETURNS_TYPES, "toy_refund_missing", "toy_note"]
+        assert information_types() == {"rate_undercharge", "no_rate", "not_billed", *RETURNS_INFORMATION, "toy_note"}
         assert type_label("toy_note") == "Note" and audit_value("toy_refund_missing", "type") == "Refund missing"
         form = DiscrepancyFilter({}).form
         assert ("toy", "Toy refunds") in form.fields["kind"].choices
         assert ("toy_refund_missing", "Refund missing") in form.fields["type"].choices
-    assert list(kind_specs()) == ["courier_fee"]
+    assert list(kind_specs()) == ["courier_fee", "returns"]
     assert "toy_note" not in dict(type_choices())
 
 
@@ -103,7 +110,7 @@ def test_a_run_of_an_undeclared_kind_fails_with_the_reason():
         run_execute(run_id=run.id)
     run.refresh_from_db()
     assert run.status == "failed" and run.error_code == "internal_error"
-    assert run.error == "UnknownKind: Unknown reconciliation kind “toy”; known kinds: courier_fee."
+    assert run.error == "UnknownKind: Unknown reconciliation kind “toy”; known kinds: courier_fee, returns."
 
 
 @pytest.fixture
@@ -155,12 +162,12 @@ def test_the_queue_shows_each_kinds_columns_and_labels(toy_rows, ops_client):
     with override_settings(RECON_EXTRA_KINDS=TOY):
         page = ops_client.get("/discrepancies/").content.decode()
     headers = re.findall(r"<th[^>]*>(?:<a [^>]*>)?([^<]*)<", page)
-    assert headers[5:12] == ["涉及金额", "账单运费", "应收运费", "重量（账单 / 我方，kg）", "省份（账单 / 我方）", "Card", "原因"]
+    assert headers[5:13] == ["涉及金额", "账单运费", "应收运费", "重量（账单 / 我方，kg）", "省份（账单 / 我方）", "SKU", "Card", "原因"]
     cells = re.findall(r"<tr class=\"[^\"]*\">(.*?)</tr>", page, re.S)
     by_ref = {re.search(r">(TY\d+|ZT\d+)</a>", c).group(1): re.findall(r"<td[^>]*>([^<]*)</td>", c) for c in cells}
     # Money, weight and province columns are the courier kind's: empty on the test kind's rows, and the reverse.
-    assert by_ref["TY001"][:6] == ["12.50", "", "", "", "", "C-9"]
-    assert by_ref["ZT001"][:6] == ["1.25", "9.25", "8.00", "– / –", "– / –", ""]
+    assert by_ref["TY001"][:7] == ["12.50", "", "", "", "", "", "C-9"]
+    assert by_ref["ZT001"][:7] == ["1.25", "9.25", "8.00", "– / –", "– / –", "", ""]
     assert '<span class="tag t-toy_refund_missing">Refund missing</span>' in page
 
 

@@ -219,8 +219,8 @@ def test_a_waybill_in_scientific_notation_rejects_its_row_only():
     assert (result.rows, result.rejected, result.duplicates) == (1, 1, 0)
     assert list(RejectedRow.objects.values_list("row_no", "reason_code", "reason")) == [
         (2, "waybill_scientific", "运单号“7.53123E+13”为科学计数法，数字已丢失。请在 Excel 中将该列设置为文本格式后重新导出文件")]
-    # Full-width letters and digits, spaces and hyphens do not matter.
-    assert ReturnRequest.objects.get().return_waybill_no == "ZTO75312345678901"
+    # Full-width letters and digits, spaces and hyphens do not matter, and the courier's code typed in front goes.
+    assert ReturnRequest.objects.get().return_waybill_no == "75312345678901"
 
 
 @pytest.mark.parametrize("kind, rows, counts", [

@@ -77,6 +77,14 @@ class Command(ServiceCommand):
         mode.add_argument("--wait", action="store_true", help="queue for the worker and wait for each run")
         parser.add_argument("--timeout", type=int, default=1800, help="seconds --wait waits (default 1800)")
         parser.add_argument("--json", action="store_true", help="print one JSON object per run, one per line")
+        # Options some kinds take (KindSpec.reconcile_options), each declared once whatever the number of kinds.
+        seen = set()
+        for spec in kind_specs().values():
+            for option in spec.reconcile_options:
+                if option.flag not in seen:
+                    seen.add(option.flag)
+                    parser.add_argument(option.flag, dest=f"kind_option_{option.dest}", type=option.type,
+                                        metavar=option.metavar or None, help=str(option.help))
 
     def handle(self, *args, **o):
         try:
@@ -87,6 +95,15 @@ class Command(ServiceCommand):
         hook = spec.hook("reconcile")
         if hook is None:
             raise CommandError(_("The kind “%(kind)s” cannot be reconciled from the command line.") % {"kind": spec.code})
+        extra = {}
+        declared = {option.flag: option for option in spec.reconcile_options}
+        for other in kind_specs().values():
+            for option in other.reconcile_options:
+                if o.get(f"kind_option_{option.dest}") is None:
+                    continue
+                if option.flag not in declared:
+                    raise CommandError(_("The kind “%(kind)s” does not take %(option)s.") % {"kind": spec.code, "option": option.flag})
+                extra[option.dest] = o[f"kind_option_{option.dest}"]
         start, end = self.dates(o)
         as_of = as_of_datetime(o["as_of"]) if o["as_of"] else None
         code = o["counterparty"]
@@ -94,7 +111,7 @@ class Command(ServiceCommand):
             raise CommandError(_("Unknown counterparty “%(code)s”.") % {"code": code})
         # All runs or none: an error half-way through leaves nothing behind (a queued run is sent on commit).
         with transaction.atomic():
-            runs = hook(counterparty_code=code or "", start=start, end=end, as_of=as_of, user=None, enqueue=not o["sync"])
+            runs = hook(counterparty_code=code or "", start=start, end=end, as_of=as_of, user=None, enqueue=not o["sync"], **extra)
             if not runs:
                 raise CommandError(_("Nothing to reconcile for “%(kind)s” from %(start)s to %(end)s.")
                                    % {"kind": spec.code, "start": start, "end": end})

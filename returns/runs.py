@@ -1,0 +1,277 @@
+"""The returns run: requests, receipts and freight lines loaded set-wise, judged by the engine, saved with COPY."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, datetime, time as dtime, timedelta
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from couriers.models import Courier
+from couriers.selectors import rate_card_specs
+from recon.core.db import bulk_load, db_to_local_naive, fen_from_db, fetch_frame_copy, is_postgres, money, now_db
+from recon.core.errors import UserFacingError
+from recon.core.models import Discrepancy, ReconRun
+from recon.core.permissions import setting_value
+from recon.engine.rates import RateBook
+from recon.engine.returns import DEFAULT_REASONS, reconcile_returns
+from recon.engine.text import yuan
+from recon.periods.services import period_get_or_create, periods_lock
+from recon.review.services import discrepancies_carry_over_runs
+from recon.runs import services as run_services
+
+from .kind import GRACE_DAYS_SETTING, SPEC
+from .models import ReturnFreightLine, ReturnReceipt, ReturnRequest
+
+DEFAULT_GRACE_DAYS = next(s.default for s in SPEC.settings if s.key == GRACE_DAYS_SETTING)
+
+
+def grace_days_setting() -> int:
+    """The grace period managers set (returns_grace_days), in days."""
+    value = setting_value(GRACE_DAYS_SETTING, DEFAULT_GRACE_DAYS)
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else DEFAULT_GRACE_DAYS
+
+
+def _new_run(*, start: date, end: date, as_of: date, grace_days: int, user, rerun_of: ReconRun | None = None) -> ReconRun:
+    return ReconRun.objects.create(
+        kind=SPEC.code, counterparty=None, period_start=start, period_end=end, created_by=user, rerun_of=rerun_of,
+        params={"as_of": as_of.isoformat(), "grace_days": int(grace_days)}, progress_total=len(run_services.PHASE_ORDER) - 1,
+    )
+
+
+def returns_reconcile(*, counterparty_code: str, start: date, end: date, as_of: datetime | None, user=None,
+                      enqueue: bool = True, grace_days: int | None = None) -> list[ReconRun]:
+    """One run for the returns requested in [start, end], judged as of a day (default today), every courier at once."""
+    if counterparty_code:
+        raise UserFacingError("no_counterparty", _("Returns are reconciled for every courier at once; leave out --counterparty."))
+    if grace_days is not None and (isinstance(grace_days, bool) or int(grace_days) < 0):
+        raise UserFacingError("invalid_grace_days", _("The grace period is a whole number of days, 0 or more."))
+    day = timezone.localdate(as_of) if as_of is not None else timezone.localdate()
+    grace = grace_days_setting() if grace_days is None else int(grace_days)
+    with transaction.atomic():
+        run = _new_run(start=start, end=end, as_of=day, grace_days=grace, user=user)
+        if enqueue:
+            run_services.run_enqueue(run=run)
+    return [run]
+
+
+def returns_run_rerun(*, run: ReconRun, user=None, enqueue: bool = True) -> ReconRun:
+    """Run a returns run again on the same dates, as-of day and grace period."""
+    params = run.params or {}
+    with transaction.atomic():
+        again = _new_run(start=run.period_start, end=run.period_end, as_of=date.fromisoformat(params["as_of"]),
+                         grace_days=int(params["grace_days"]), user=user or run.created_by, rerun_of=run)
+        if enqueue:
+            run_services.run_enqueue(run=again)
+    return again
+
+
+# --------------------------------------------------------------------------- loading
+
+def _day_end(day: date):
+    """The first moment after a local day, as the database compares it."""
+    moment = datetime.combine(day + timedelta(days=1), dtime.min, tzinfo=timezone.get_default_timezone())
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+# On PostgreSQL the database gives local days and integer fen as text (COPY); SQLite gives stored values to convert.
+def _day_sql(column: str) -> str:
+    return f"(({column}) AT TIME ZONE '{settings.TIME_ZONE}')::date" if is_postgres() else column
+
+
+def _fen_sql(column: str) -> str:
+    return f"(({column}) * 100)::bigint" if is_postgres() else column
+
+
+def _days(values: pd.Series) -> pd.Series:
+    if not len(values):
+        return pd.Series([], dtype="datetime64[ns]")
+    if is_postgres():
+        return pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
+    return db_to_local_naive(values).dt.normalize()
+
+
+def _fen(values: pd.Series) -> pd.Series:
+    if not len(values):
+        return pd.Series([], dtype="int64")
+    return values.astype("int64") if is_postgres() else fen_from_db(values)
+
+
+def _ints_or_na(values: pd.Series):
+    blank = values.isna() | (values.astype(object) == "")
+    return pd.array(pd.to_numeric(values.where(~blank, None)), dtype="Int64")
+
+
+def _load_requests() -> pd.DataFrame:
+    """Every request of every date: a receipt or freight line matching an old request is not unexpected."""
+    cols = ["request_id", "return_no", "order_no", "return_waybill_no", "courier_code", "sku", "quantity", "refund_fen",
+            "refund_status", "requested_on", "refunded_on"]
+    frame = fetch_frame_copy(
+        f"SELECT r.id, r.return_no, r.order_no, r.return_waybill_no, COALESCE(c.code, ''), r.sku, r.quantity, "
+        f"{_fen_sql('r.refund_amount')}, r.refund_status, {_day_sql('r.requested_at')}, {_day_sql('r.refunded_at')} "
+        f"FROM {ReturnRequest._meta.db_table} r LEFT JOIN {Courier._meta.db_table} c ON c.id = r.return_courier_id", [], cols)
+    frame["request_id"] = frame["request_id"].astype("int64")
+    frame["quantity"] = frame["quantity"].astype("int64")
+    frame["refund_fen"] = _fen(frame["refund_fen"])
+    frame["requested_on"], frame["refunded_on"] = _days(frame["requested_on"]), _days(frame["refunded_on"])
+    return frame
+
+
+def _load_receipts(as_of: date) -> pd.DataFrame:
+    cols = ["receipt_id", "return_waybill_no", "order_no", "received_on", "sku", "quantity", "condition"]
+    frame = fetch_frame_copy(
+        f"SELECT id, return_waybill_no, order_no, {_day_sql('received_at')}, sku, quantity, condition "
+        f"FROM {ReturnReceipt._meta.db_table} WHERE received_at < %s", [_day_end(as_of)], cols)
+    frame["receipt_id"] = frame["receipt_id"].astype("int64")
+    frame["received_on"] = _days(frame["received_on"])
+    frame["quantity"] = _ints_or_na(frame["quantity"])
+    return frame
+
+
+def _load_freight(as_of: date) -> pd.DataFrame:
+    # The order of import is the time a line was written (a file's lines share it), then its line number.
+    cols = ["line_id", "courier_code", "waybill_no", "billed_on", "billed_weight_g", "fee_fen", "origin_province", "created_at",
+            "line_no"]
+    frame = fetch_frame_copy(
+        f"SELECT l.id, c.code, l.waybill_no, {_day_sql('l.billed_at')}, l.billed_weight_g, {_fen_sql('l.fee')}, "
+        f"l.origin_province, l.created_at, l.line_no FROM {ReturnFreightLine._meta.db_table} l "
+        f"JOIN {Courier._meta.db_table} c ON c.id = l.courier_id WHERE l.billed_at IS NULL OR l.billed_at < %s",
+        [_day_end(as_of)], cols)
+    frame["line_id"], frame["line_no"] = frame["line_id"].astype("int64"), frame["line_no"].astype("int64")
+    frame["fee_fen"] = _fen(frame["fee_fen"])
+    frame["billed_on"] = _days(frame["billed_on"])
+    created = frame.pop("created_at")
+    # Lines of one import share their created_at: a distinct time per import, ranked, is the import order.
+    codes, stamps = pd.factorize(created)
+    rank = pd.Series(pd.to_datetime(pd.Series(stamps, dtype=object), utc=True, format="ISO8601")).rank(method="dense")
+    frame["import_order"] = rank.to_numpy(dtype=np.int64)[codes] if len(frame) else np.zeros(0, dtype=np.int64)
+    frame["billed_weight_g"] = _ints_or_na(frame["billed_weight_g"])
+    return frame
+
+
+def _rate_books(codes) -> dict[str, RateBook]:
+    return {c.code: RateBook(rate_card_specs(courier=c)) for c in Courier.objects.filter(code__in=list(codes))}
+
+
+def translated_reasons() -> dict[str, str]:
+    """The engine's reason templates in the product's language (stored reasons are read by the whole team)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return {key: _(text) for key, text in DEFAULT_REASONS.items()}
+
+
+# --------------------------------------------------------------------------- saving
+
+def _json_details(disc: pd.DataFrame) -> pd.Series:
+    """The ids behind a discrepancy (request row, receipt row, freight line) and its courier, as JSON text column-wise."""
+    def num(values):
+        s = pd.Series(pd.array(values, dtype="Int64"))
+        return s.astype(str).where(s.notna(), "null")
+
+    courier = disc["courier_code"].fillna("").astype(str).map(lambda v: json.dumps(v, ensure_ascii=False))
+    return ('{"request_id": ' + num(disc["request_id"]) + ', "receipt_id": ' + num(disc["receipt_id"])
+            + ', "line_id": ' + num(disc["line_id"]) + ', "courier_code": ' + courier + "}")
+
+
+def _carry_keys(disc: pd.DataFrame) -> pd.Series:
+    line = pd.Series(pd.array(disc["line_id"], dtype="Int64")).astype(str).where(disc["line_id"].notna().to_numpy(), "")
+    return disc["type"] + "|" + disc["ref"] + "|" + disc["ref2"] + "|" + disc["sku"] + "|" + line
+
+
+def _insert_discrepancies(run: ReconRun, disc: pd.DataFrame, counterparties: dict[str, int], periods: dict[int, int]) -> None:
+    if disc.empty:
+        return
+    disc = disc.reset_index(drop=True)
+    counterparty = disc["courier_code"].map(counterparties).astype("Int64")
+    period = counterparty.map(periods).astype("Int64")
+    occurred = pd.Series(disc["occurred_on"].to_numpy(dtype=object))
+    frame = pd.DataFrame({
+        "run_id": run.id, "kind": SPEC.code, "type": disc["type"].to_numpy(), "status": "open",
+        "counterparty_id": counterparty.astype(object).where(counterparty.notna(), None).to_numpy(),
+        "period_id": period.astype(object).where(period.notna(), None).to_numpy(),
+        "ref": disc["ref"].astype(str).str.slice(0, 64).to_numpy(), "ref2": disc["ref2"].astype(str).str.slice(0, 64).to_numpy(),
+        "sku": disc["sku"].astype(str).str.slice(0, 64).to_numpy(),
+        "theirs_amount": money(disc["theirs_fen"]).to_numpy(), "ours_amount": money(disc["ours_fen"]).to_numpy(),
+        "amount_at_stake": money(disc["amount_fen"]).to_numpy(), "is_claim": disc["is_claim"].to_numpy(dtype=bool),
+        "direction": "to_us", "carry_key": _carry_keys(disc).str.slice(0, 200).to_numpy(),
+        "occurred_on": occurred.where(occurred.notna(), None).to_numpy(), "reason": disc["reason"].astype(str).to_numpy(),
+        "details": _json_details(disc).to_numpy(), "created_at": now_db(),
+    })
+    bulk_load(Discrepancy._meta.db_table, frame)
+
+
+def _summary(result_summary: dict) -> dict:
+    """The engine's summary, with the per-type counts and money every run shows (run_result, the run page)."""
+    fmt = lambda v: yuan(pd.Series([int(v)])).iloc[0]  # noqa: E731
+    counts, fen = result_summary["count_by_type"], result_summary["fen_by_type"]
+    by_type = {t.code: {"count": int(counts.get(t.code, 0)), "amount_at_stake": fmt(fen.get(t.code, 0))} for t in SPEC.types}
+    return {**result_summary, "by_type": by_type, "discrepancies": int(sum(counts.values())),
+            "amount_at_stake": fmt(result_summary["claim_fen"])}
+
+
+class _PeriodClosed(Exception):
+    def __init__(self, period):
+        super().__init__(period.label)
+        self.period = period
+
+
+def returns_run_execute(*, run: ReconRun) -> None:
+    """Load every request, the receipts and freight dated by the as-of day, judge them, and save the discrepancies."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    params = run.params or {}
+    as_of = date.fromisoformat(params["as_of"])
+    grace_days = int(params["grace_days"])
+
+    run_services.run_progress(run_id=run.id, phase="loading")
+    requests, receipts, freight = _load_requests(), _load_receipts(as_of), _load_freight(as_of)
+    codes = set(freight["courier_code"]) if len(freight) else set()
+    books = _rate_books(codes)
+    t1 = time.perf_counter()
+    timings["load"] = t1 - t0
+
+    run_services.run_progress(run_id=run.id, phase="matching")
+    result = reconcile_returns(requests=requests, receipts=receipts, freight=freight, start=run.period_start,
+                               end=run.period_end, as_of=as_of, grace_days=grace_days, rates=books, texts=translated_reasons())
+    disc = result.discrepancies
+    t2 = time.perf_counter()
+    timings["match"] = t2 - t1
+
+    run_services.run_progress(run_id=run.id, phase="saving")
+    named = sorted(set(disc["courier_code"]) - {""}) if len(disc) else []
+    couriers = {c.code: c.counterparty for c in Courier.objects.filter(code__in=named).select_related("counterparty")}
+    counterparties = {code: cp.id for code, cp in couriers.items()}
+    summary = _summary(result.summary)
+    earlier = list(ReconRun.objects.filter(kind=SPEC.code, period_start=run.period_start, period_end=run.period_end, id__lt=run.id)
+                   .values_list("id", flat=True))
+    try:
+        with transaction.atomic():
+            periods = {cp.id: period_get_or_create(counterparty=cp, start=run.period_start, end=run.period_end)
+                       for cp in sorted(couriers.values(), key=lambda c: c.id)}
+            # Under the periods' locks, which closing takes too: nothing lands in a period closed meanwhile.
+            closed = periods_lock([p.id for p in periods.values()])
+            if closed:
+                raise _PeriodClosed(next(p for p in periods.values() if p.id in closed))
+            _insert_discrepancies(run, disc, counterparties, {cp: p.id for cp, p in periods.items()})
+            discrepancies_carry_over_runs(run_ids=earlier, run_id=run.id, user=run.created_by)
+            timings["persist"] = time.perf_counter() - t2
+            timings["total"] = time.perf_counter() - t0
+            # Conditional: a run the stale sweep failed meanwhile must not save.
+            if not ReconRun.objects.filter(id=run.id, status=ReconRun.Status.RUNNING).update(
+                status=ReconRun.Status.SUCCEEDED, phase=ReconRun.Phase.DONE, progress_current=len(run_services.PHASE_ORDER) - 1,
+                summary=summary, finished_at=timezone.now(), timings={k: round(v, 4) for k, v in timings.items()},
+            ):
+                raise _RunEnded
+    except _PeriodClosed as closed_period:
+        run_services.run_fail(run_id=run.id, code="period_closed", message=_(
+            "Period %(period)s was closed before this run finished; a manager can reopen it.") % {"period": closed_period.period.label})
+    except _RunEnded:
+        pass
+
+
+class _RunEnded(Exception):
+    """The stale sweep failed the run while it worked: its results are rolled back."""
