@@ -39,13 +39,14 @@ from recon.ingest.specs import BILL_SPEC
 from recon.ingest.guard import column_letters
 from recon.sources.uploads import HeadPreview, ingest_error, keep_staged, preview_head, stage_upload
 
+from .bill_lines import bill_lines_split
 from .kind import SPEC
 from .models import Courier, CourierBill, CourierBillLine, RateCard, RateCardBand, RateCardZone
 from .selectors import bill_affected_runs, bills_current_in_period, period_bounds, rate_card_specs
 
 log = logging.getLogger(__name__)
 
-BILL_FIELDS = ["waybill_no", "billed_fee", "billed_weight", "province", "billed_at"]
+BILL_FIELDS = ["waybill_no", "billed_fee", "billed_weight", "province", "billed_at", "business_type"]
 # What a second bill of the same courier and period is: it replaces the earlier one, or it is a supplementary bill.
 BILL_MODES = ("replace", "supplement")
 # A bill's delete and restore are the core's soft delete, with the words they always had.
@@ -507,7 +508,10 @@ def _summary(lines: pd.DataFrame, line_results: pd.DataFrame, disc: pd.DataFrame
         "discrepancies": int(len(disc)),
         "by_type": by_type,
         "file_totals_row": None if file_total is None else fmt(file_total),
-        "file_totals_match": None if file_total is None else file_total == int(fee.sum()) + int(info.get("rejected_fee_fen", 0) or 0),
+        "file_totals_match": None if file_total is None else file_total == int(fee.sum()) + int(info.get("rejected_fee_fen", 0) or 0)
+        + int(info.get("handed_over_fee_fen", 0) or 0),
+        # Lines another kind took (return freight → returns), by kind: not counted in "lines" above.
+        "handed_over": {str(k): int(v) for k, v in (info.get("handed_over") or {}).items()},
     }
 
 
@@ -556,13 +560,17 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
             run_services.run_fail(run_id=run.id, code="no_data", message=message, details=detail)
             return
         content = _content_sha256(lines)
+        # Lines of another business (return freight) leave before matching: courier fees neither checks nor stores them.
+        lines, handed = bill_lines_split(lines)
+        info["handed_over"] = {taker.code: len(taken) for taker, taken in handed}
+        info["handed_over_fee_fen"] = sum(int(taken["billed_fee_fen"].sum()) for _taker, taken in handed)
         try:
             replaced_id = _new_bill_check(run=run, content=content)
         except _Refused as refused:
             run_services.run_fail(run_id=run.id, code=refused.code, message=refused.message, details=refused.details)
             return
     else:
-        replaced_id = None
+        replaced_id, handed = None, []
         lines = _lines_from_db(bill)
         info = dict(bill.read_info or {})
         rejected_count_existing = bill.rejected_count
@@ -632,7 +640,10 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
                 if is_supplement:
                     created["is_supplement"] = [None, True]
                 audit_record(user=run.created_by, object_type="courier_bill", object_id=bill.id, action="create", changes=created)
-                _insert_lines(bill, lines, result.lines)
+                if len(lines):  # a bill of return freight only has no line of its own
+                    _insert_lines(bill, lines, result.lines)
+                for taker, taken in handed:
+                    taker.save(bill=bill, courier=courier, lines=taken)
                 rejected_rows_save(source=bill, rejected=rejected)
                 column_mapping_remember(counterparty_id=courier.counterparty_id, file_kind=CourierBill.FILE_KIND,
                                         mapping=run.params.get("mapping") or {}, user=run.created_by)

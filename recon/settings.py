@@ -342,6 +342,9 @@ RUN_HEARTBEAT_TIMEOUT_SECONDS = _int("RUN_HEARTBEAT_TIMEOUT_SECONDS", 90)
 # Kinds of reconciliation beyond the core's map (recon.kinds.KINDS): code → dotted path of a KindSpec. Empty in
 # production; a test suite declares its own kind here without editing the core.
 RECON_EXTRA_KINDS: dict = {}
+# Who takes a courier bill's lines of another business (code → dotted path of a couriers.bill_lines.BillLineTaker):
+# return freight billed among the outbound parcels goes to returns reconciliation, not to courier fees' checks.
+COURIER_BILL_LINE_TAKERS: dict = {"returns": "returns.bill_lines.RETURN_FREIGHT_TAKER"}
 if RUN_HEARTBEAT_TIMEOUT_SECONDS < 3 * RUN_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured("RUN_HEARTBEAT_TIMEOUT_SECONDS must be at least 3 x RUN_HEARTBEAT_SECONDS")
 # Test hook only (tests/recon/test_run_resilience.py): a worker started with it holds the save transaction

@@ -23,3 +23,18 @@ class ReturnsUploadForm(forms.Form):
         if data.get("kind") == "freight" and not data.get("courier"):
             self.add_error("courier", _("Choose the courier that billed this return freight."))
         return data
+
+
+class ReturnsOverviewForm(forms.Form):
+    """The overview's range (requests by their date), the day it is judged on, and the grace period to judge by."""
+
+    start = forms.DateField(label=_("Requested from"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("Requested to"), widget=forms.DateInput(attrs={"type": "date"}))
+    as_of = forms.DateField(label=_("As of"), widget=forms.DateInput(attrs={"type": "date"}))
+    grace_days = forms.IntegerField(label=_("Grace days"), min_value=0, max_value=365, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", _("The end of the range is before its start."))
+        return data

@@ -1,8 +1,11 @@
-"""Browser pages for returns: the upload, the lists of requests and receipts, and an uploaded file's rejected rows."""
+"""Browser pages for returns: the overview, a return's page, the upload, the lists of requests and receipts, and an uploaded file's rejected rows."""
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from recon.core.errors import UserFacingError
@@ -12,8 +15,9 @@ from recon.sources.views import rejected_rows_csv, rejected_rows_page
 from recon.web.views import paginate, style_filter_form
 
 from .filters import ReturnReceiptFilter, ReturnRequestFilter
-from .forms import ReturnsUploadForm
+from .forms import ReturnsOverviewForm, ReturnsUploadForm
 from .models import ReturnReceipt, ReturnRequest
+from .selectors import last_month, return_detail, returns_grace_days, returns_overview
 from .services import FILE_KINDS, returns_file_import
 
 REJECTED_SHOWN = 1000
@@ -77,3 +81,29 @@ def returns_file_rejected(request, pk: int):
 def returns_file_rejected_download(request, pk: int):
     """The rejected rows as CSV, so the clerk can fix them in Excel and ask the sender."""
     return rejected_rows_csv(_returns_file(pk), filename=f"returns-file-{pk}-rejected.csv")
+
+
+@requires("returns.view_returnrequest")
+def returns_overview_page(request):
+    """A range of returns as of a day: how many arrived, wait or are late, and the money the latest run found."""
+    today = timezone.localdate()
+    start, end = last_month(today)
+    grace = returns_grace_days()
+    form = ReturnsOverviewForm(request.GET or None, initial={"start": start, "end": end, "as_of": today, "grace_days": grace})
+    if request.GET and form.is_valid():
+        d = form.cleaned_data
+        start, end, today = d["start"], d["end"], d["as_of"]
+        grace = grace if d["grace_days"] is None else d["grace_days"]
+    if not request.GET:
+        form = ReturnsOverviewForm(initial={"start": start, "end": end, "as_of": today, "grace_days": grace})
+    overview = returns_overview(start=start, end=end, as_of=today, grace_days=grace)
+    return render(request, "returns/overview.html", {"filter": SimpleNamespace(form=form), "o": overview})
+
+
+@requires("returns.view_returnrequest")
+def return_detail_page(request, return_no: str):
+    """One return: what was asked, what arrived, what the courier billed, and what the reconciliation found."""
+    found = return_detail(return_no=return_no)
+    if found is None:
+        raise Http404
+    return render(request, "returns/return_detail.html", {"r": found})

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -132,6 +133,8 @@ PAGES = [
     cell("returns-upload", "POST", UPLOAD, {}),
     cell("return-request-list", "GET", WEB_READ),
     cell("return-receipt-list", "GET", WEB_READ),
+    cell("return-overview", "GET", WEB_READ),
+    cell("return-detail", "GET", WEB_READ, return_no="return_no"),
     cell("returns-file-rejected", "GET", WEB_READ, pk="returns_file"),
     cell("returns-file-rejected-download", "GET", WEB_READ, pk="returns_file"),
 ]
@@ -322,11 +325,16 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
     own_filters[ANONYMOUS] = own_filters["manager"]
     returns_file = SourceFile.objects.create(file="r.csv", original_filename="退货.csv", sha256="0" * 64, size_bytes=1,
                                              file_kind="return_requests")
+    from returns.models import ReturnRequest
+
+    ReturnRequest.objects.create(return_no="RT-MATRIX", sku="SKU-1", quantity=1, refund_amount="9.90", refund_status="requested",
+                                 requested_at=timezone.now())
     return {
         "users": users, "run": reconciled["run"].pk, "bill": reconciled["bill"].pk, "period": reconciled["bill"].period_id,
         "discrepancy": d.pk, "shipment": reconciled["shipment"].pk, "courier": zto.pk, "rate_card": card.pk,
         "attachment": attachment.pk, "dispute": dispute.pk, "bulk_action": job.pk, "audit_event": event.pk,
         "saved_filter": own_filters, "returns_file": returns_file.pk,
+        "return_no": "RT-MATRIX",
     }
 
 

@@ -21,7 +21,7 @@ from recon.ingest.table import (
 
 BILL_COLUMNS = [
     "line_no", "sheet", "row_no", "waybill_no", "billed_fee_fen", "billed_weight_g",
-    "billed_province", "billed_province_raw", "billed_at",
+    "billed_province", "billed_province_raw", "billed_at", "business_type",
 ]
 _CODE_FIELDS = {
     "waybill_missing": "waybill_no",
@@ -139,6 +139,7 @@ def _read_sheet(table: SheetTable) -> dict:
             "billed_province": normalize_province(province_raw).to_numpy(dtype=object),
             "billed_province_raw": province_raw.to_numpy(dtype=object),
             "billed_at": billed_at.to_numpy(dtype="datetime64[ns]"),
+            "business_type": cell_text(column_or_blank(table, "business_type"))[keep].to_numpy(dtype=object),
         }
     )
 

@@ -72,6 +72,9 @@ BILL_SPEC = TableSpec(
             ("揽收时间", "寄件日期", "发件时间", "日期", "揽件时间", "发货日期", "寄件时间", "date", "pickup time"),
             label=gettext_noop("Pickup time"), words=PICKUP_WORDS, content="date",
         ),
+        # Couriers bill the parcels they carry back to us in the same file, marked 退件/逆向 in a column of their own.
+        Field("business_type", ("业务类型", "件类型", "运单类型", "business type", "shipment type"),
+              label=gettext_noop("Business type")),
     )
 )
 
