@@ -87,4 +87,5 @@ SPEC = KindSpec(
     reply_noun="reference",
     # A return's discrepancy is the same one on a rerun when its type, return (or waybill), SKU and freight line agree.
     carry_key=("type", "ref", "ref2", "sku", "details.line_id"),
+    demo="returns.demo.returns_demo",
 )

@@ -26,6 +26,8 @@ from recon.review.services import discrepancies_carry_over_runs
 from recon.runs import services as run_services
 
 from .kind import GRACE_DAYS_SETTING, SPEC
+from recon.sources.models import SourceFile
+
 from .models import ReturnFreightLine, ReturnReceipt, ReturnRequest
 
 DEFAULT_GRACE_DAYS = next(s.default for s in SPEC.settings if s.key == GRACE_DAYS_SETTING)
@@ -140,7 +142,10 @@ def _load_freight(as_of: date) -> pd.DataFrame:
     frame = fetch_frame_copy(
         f"SELECT l.id, c.code, l.waybill_no, {_day_sql('l.billed_at')}, l.billed_weight_g, {_fen_sql('l.fee')}, "
         f"l.origin_province, l.created_at, l.line_no FROM {ReturnFreightLine._meta.db_table} l "
-        f"JOIN {Courier._meta.db_table} c ON c.id = l.courier_id WHERE l.billed_at IS NULL OR l.billed_at < %s",
+        f"JOIN {Courier._meta.db_table} c ON c.id = l.courier_id "
+        # A deleted (or replaced) file's lines count for nothing until it is restored, like a deleted bill's.
+        f"LEFT JOIN {SourceFile._meta.db_table} s ON s.id = l.source_id "
+        f"WHERE (l.billed_at IS NULL OR l.billed_at < %s) AND s.deleted_at IS NULL",
         [_day_end(as_of)], cols)
     frame["line_id"], frame["line_no"] = frame["line_id"].astype("int64"), frame["line_no"].astype("int64")
     frame["fee_fen"] = _fen(frame["fee_fen"])

@@ -129,3 +129,40 @@ def test_a_bill_of_return_freight_only_is_a_bill_with_no_courier_fee_line(demo_r
     again = ReconRun.objects.get(id=again.id)
     assert (again.status, again.summary["lines"], again.summary["handed_over"]) == ("succeeded", 0, {"returns": 3})
     assert ReturnFreightLine.objects.count() == 3
+
+
+def test_a_deleted_bills_return_freight_counts_for_nothing_in_the_returns_run(demo_rate_card, zto, no_enqueue, tmp_path, manager_user):
+    """The return lines a bill handed over leave the returns run with the bill, and come back when it is restored."""
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from couriers.services import courier_bill_delete, courier_bill_restore
+
+    data = generate(100, seed=4)
+    load_shipments(data)
+    bill, _ours = bill_with_returns(data)
+    path = tmp_path / "zto-2026-10-with-returns.csv"
+    write_messy_csv(bill, path)
+    run = submit_and_run(path, zto)
+    assert run.status == "succeeded"
+
+    def freight_found() -> list[tuple[str, str, str]]:
+        out = StringIO()
+        call_command("reconcile", "returns", "--from", "2026-10-01", "--to", "2026-10-31", "--as-of", "2026-11-20", "--sync", "--json", stdout=out)
+        returns_run = json.loads(out.getvalue().splitlines()[-1])
+        return sorted(Discrepancy.objects.filter(run_id=returns_run["run_id"], is_current=True).values_list("type", "ref", "amount_at_stake"))
+
+    # No return request exists: each handed-over line is freight for a waybill in no request, and the demo card
+    # prices each of them lower than billed (from the sender's province).
+    handed_over = [
+        ("return_freight_overcharge", _ours, Decimal("1.50")), ("return_freight_overcharge", "75319990001", Decimal("2.50")),
+        ("return_freight_overcharge", "75319990002", Decimal("9.00")), ("return_freight_unknown", _ours, Decimal("8.00")),
+        ("return_freight_unknown", "75319990001", Decimal("6.50")), ("return_freight_unknown", "75319990002", Decimal("12.00")),
+    ]
+    assert freight_found() == handed_over
+    courier_bill_delete(bill=run.courier_bill, user=manager_user)
+    assert freight_found() == []
+    courier_bill_restore(bill=run.courier_bill, user=manager_user)
+    assert freight_found() == handed_over
