@@ -18,6 +18,7 @@ BILL_FIELD_LABELS = {
     "billed_weight": _("Billed weight"),
     "province": _("Destination province"),
     "billed_at": _("Pickup time"),
+    "business_type": _("Business type"),
 }
 BILL_FIELD_EXAMPLES = {
     "waybill_no": "运单号",
@@ -25,6 +26,7 @@ BILL_FIELD_EXAMPLES = {
     "billed_weight": "计费重量",
     "province": "目的省份",
     "billed_at": "揽收时间",
+    "business_type": "业务类型",
 }
 
 

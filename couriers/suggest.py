@@ -244,7 +244,7 @@ def _inspect_body(*, preview: HeadPreview | None, filename: str, fmt: str, sugge
         col = preview.match.columns.get(f.name)
         fields.append({
             "name": f.name, "label": str(BILL_FIELD_LABELS.get(f.name, f.name)), "required": f.required, "column": col,
-            "header": preview.cells[col] if col is not None else "", "certain": col is not None and f.name not in uncertain,
+            "header": preview.cells[col] if col is not None else "", "certain": f.name not in uncertain,
             # Remembered only when this file has the remembered header: otherwise the column is found as any other.
             "remembered": (f.name in remembered and f.name not in typed and col is not None
                            and header_key(preview.cells[col])[0] == header_key(remembered[f.name])[0]),

@@ -92,6 +92,9 @@ def test_inspect_xlsx_suggests_the_courier_and_the_month_from_its_title_and_writ
          "remembered": False},
         {"name": "province", "label": "目的省份", "required": False, "column": 2, "header": "目的省份", "certain": True, "remembered": False},
         {"name": "billed_at", "label": "揽收时间", "required": False, "column": 1, "header": "揽收时间", "certain": True, "remembered": False},
+        # Absent from this file, and nothing guessed: nothing for the clerk to check.
+        {"name": "business_type", "label": "业务类型", "required": False, "column": None, "header": "", "certain": True,
+         "remembered": False},
     ]
     assert body["uncertain"] == [] and body["needs_confirmation"] is False
     assert len(body["rows"]) == 10
@@ -334,7 +337,7 @@ def test_remembered_columns_are_tried_first_and_a_file_of_another_layout_still_r
     assert body["uncertain"] == [] and body["needs_confirmation"] is False
     assert [(f["name"], f["column"], f["certain"], f["remembered"]) for f in body["fields"]] == [
         ("waybill_no", 0, True, False), ("billed_fee", 4, True, False), ("billed_weight", 3, True, False),
-        ("province", 2, True, False), ("billed_at", 1, True, False)]
+        ("province", 2, True, False), ("billed_at", 1, True, False), ("business_type", None, True, False)]
     response = submit(clerk, GUESSED, period="2026-11")
     assert response.status_code == 200
     run = ReconRun.objects.get()
