@@ -25,12 +25,16 @@ class ReturnsUploadForm(forms.Form):
         return data
 
 
+# A date input shows only ISO dates: the locale's format (2026/10/01) would leave it blank.
+DATE_INPUT = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+
 class ReturnsOverviewForm(forms.Form):
     """The overview's range (requests by their date), the day it is judged on, and the grace period to judge by."""
 
-    start = forms.DateField(label=_("Requested from"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("Requested to"), widget=forms.DateInput(attrs={"type": "date"}))
-    as_of = forms.DateField(label=_("As of"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("Requested from"), **DATE_INPUT)
+    end = forms.DateField(label=_("Requested to"), **DATE_INPUT)
+    as_of = forms.DateField(label=_("As of"), **DATE_INPUT)
     grace_days = forms.IntegerField(label=_("Grace days"), min_value=0, max_value=365, required=False)
 
     def clean(self):
@@ -38,3 +42,9 @@ class ReturnsOverviewForm(forms.Form):
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             self.add_error("end", _("The end of the range is before its start."))
         return data
+
+
+class ReturnsReconcileForm(ReturnsOverviewForm):
+    """Starting a run from the overview: the same range, as-of day and grace period (blank: the managers' setting)."""
+
+    prefix = "run"

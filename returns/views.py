@@ -1,22 +1,28 @@
 """Browser pages for returns: the overview, a return's page, the upload, the lists of requests and receipts, and an uploaded file's rejected rows."""
 from __future__ import annotations
 
+from datetime import datetime, time as dtime
 from types import SimpleNamespace
 
+from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.http import require_POST
 
 from recon.core.errors import UserFacingError
+from recon.core.models import ReconPeriod
 from recon.core.permissions import requires
+from recon.periods.services import period_check_open
 from recon.sources.models import SourceFile
 from recon.sources.views import rejected_rows_csv, rejected_rows_page
 from recon.web.views import paginate, style_filter_form
 
 from .filters import ReturnReceiptFilter, ReturnRequestFilter
-from .forms import ReturnsOverviewForm, ReturnsUploadForm
+from .forms import ReturnsOverviewForm, ReturnsReconcileForm, ReturnsUploadForm
 from .models import ReturnReceipt, ReturnRequest
+from .runs import returns_reconcile
 from .selectors import last_month, return_detail, returns_grace_days, returns_overview
 from .services import FILE_KINDS, returns_file_import
 
@@ -83,21 +89,51 @@ def returns_file_rejected_download(request, pk: int):
     return rejected_rows_csv(_returns_file(pk), filename=f"returns-file-{pk}-rejected.csv")
 
 
-@requires("returns.view_returnrequest")
-def returns_overview_page(request):
-    """A range of returns as of a day: how many arrived, wait or are late, and the money the latest run found."""
+def _overview_context(request, *, run_form: ReturnsReconcileForm | None = None) -> dict:
     today = timezone.localdate()
     start, end = last_month(today)
     grace = returns_grace_days()
-    form = ReturnsOverviewForm(request.GET or None, initial={"start": start, "end": end, "as_of": today, "grace_days": grace})
+    initial = {"start": start, "end": end, "as_of": today, "grace_days": grace}
+    form = ReturnsOverviewForm(request.GET or None, initial=initial)
     if request.GET and form.is_valid():
         d = form.cleaned_data
         start, end, today = d["start"], d["end"], d["as_of"]
         grace = grace if d["grace_days"] is None else d["grace_days"]
     if not request.GET:
-        form = ReturnsOverviewForm(initial={"start": start, "end": end, "as_of": today, "grace_days": grace})
+        form = ReturnsOverviewForm(initial=initial)
+    if run_form is None:
+        # The run form offers the range on screen, so "reconcile" runs what the clerk is looking at.
+        run_form = ReturnsReconcileForm(initial={"start": start, "end": end, "as_of": today, "grace_days": grace})
     overview = returns_overview(start=start, end=end, as_of=today, grace_days=grace)
-    return render(request, "returns/overview.html", {"filter": SimpleNamespace(form=form), "o": overview})
+    return {"filter": SimpleNamespace(form=form), "o": overview, "run_form": run_form}
+
+
+@requires("returns.view_returnrequest")
+def returns_overview_page(request):
+    """A range of returns as of a day: how many arrived, wait or are late, and the money the latest run found."""
+    return render(request, "returns/overview.html", _overview_context(request))
+
+
+@require_POST
+@requires("returns.view_returnrequest", "couriers.upload_bill")
+def returns_reconcile_view(request):
+    """Start a returns run for a range from the overview, then follow it on the run's page."""
+    form = ReturnsReconcileForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            # The run checks closed periods again when it saves; refusing here spares the clerk a failed run.
+            closed = ReconPeriod.objects.filter(start=d["start"], end=d["end"], status=ReconPeriod.Status.CLOSED)
+            period_check_open(closed.select_related("counterparty").order_by("counterparty__code").first())
+            as_of = timezone.make_aware(datetime.combine(d["as_of"], dtime(12)))
+            [run] = returns_reconcile(counterparty_code="", start=d["start"], end=d["end"], as_of=as_of, user=request.user,
+                                      enqueue=True, grace_days=d["grace_days"])
+        except UserFacingError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, gettext("Returns reconciliation started as run #%(id)s.") % {"id": run.pk})
+            return redirect("run-detail", pk=run.pk)
+    return render(request, "returns/overview.html", _overview_context(request, run_form=form), status=400)
 
 
 @requires("returns.view_returnrequest")
