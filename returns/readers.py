@@ -7,7 +7,6 @@ recon.ingest.errors (the app hands it Django's gettext).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -29,16 +28,14 @@ from recon.ingest.guard import run_isolated
 from recon.ingest.readers import SheetTable, read_tables
 from recon.ingest.regions import normalize_province
 from recon.ingest.table import (
-    RAW_CHARS,
-    REASON_CHARS,
     ParsedTable,
     classify_rows,
     column_or_blank,
     concat_rejected,
     first_reason,
-    join_cells,
+    rejected_frame,
     sheet_info,
-    shown,
+    without_cells,
 )
 
 from .specs import CONDITIONS, FREIGHT_SPEC, RECEIPT_SPEC, REFUND_STATUSES, REQUEST_SPEC
@@ -133,51 +130,6 @@ def _count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
 def _text(values: pd.Series, limit: int) -> pd.Series:
     return per_distinct(
         lambda u: cell_text(u).str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip().str.slice(0, limit), values)
-
-
-def describe(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Readable reason per row from its code and offending value, translated once per code."""
-    out = np.full(len(codes), "", dtype=object)
-    for code in pd.unique(codes):
-        if not code:
-            continue
-        before, sep, after = _(REASONS.get(code, code)).partition("%(value)s")
-        sel = codes == code
-        out[sel] = before + values[sel].astype(str).astype(object) + after if sep else before
-    return out
-
-
-def rejected_rows(table: SheetTable, mask: np.ndarray, codes: np.ndarray, code_fields: dict[str, str],
-                  control_text: np.ndarray) -> pd.DataFrame:
-    """One sheet's rejected rows; each reason quotes the cell of the field its code names."""
-    idx = np.flatnonzero(mask)
-    codes = np.asarray(codes, dtype=object)[idx]
-    values = np.asarray(control_text, dtype=object)[idx].copy()
-    for code, field_name in code_fields.items():
-        sel = codes == code
-        if sel.any():
-            values[sel] = cell_text(column_or_blank(table, field_name).iloc[idx[sel]]).to_numpy(dtype=object)
-    return pd.DataFrame(
-        {
-            "sheet": np.full(len(idx), table.name, dtype=object),
-            "row_no": table.row_nos()[idx],
-            "reason_code": codes,
-            "reason": shown(pd.Series(describe(codes, values), dtype=object), REASON_CHARS).to_numpy(dtype=object),
-            "raw": shown(join_cells(table.data.iloc[idx]), RAW_CHARS).to_numpy(dtype=object),
-        }
-    )
-
-
-def _without_personal_data(table: SheetTable) -> SheetTable:
-    """The sheet with buyers' cells blanked out, for the rejected rows' raw text shown to whoever imports."""
-    columns = [table.header.columns[f] for f in BUYER_FIELDS if table.column(f) is not None]
-    if not columns:
-        return table
-    data = table.data.copy()
-    for col in columns:
-        text = cell_text(data[col])
-        data[col] = text.where(text == "", "***")
-    return replace(table, data=data)
 
 
 def _read(path, filename: str, spec, read_sheet: Callable, no_data: str) -> ParsedTable:
@@ -289,8 +241,8 @@ def _request_sheet(table: SheetTable, *, normalize: Normalize):
         "sheet": np.full(int(keep.sum()), table.name, dtype=object),
         "row_no": table.row_nos()[keep],
     })[REQUEST_COLUMNS]
-    masked = _without_personal_data(table)
-    rejected = rejected_rows(masked, reject, codes, _REQUEST_FIELDS, control_text)
+    masked = without_cells(table, BUYER_FIELDS)
+    rejected = rejected_frame(masked, reject, codes, _REQUEST_FIELDS, control_text, REASONS)
     return frame, rejected, kinds, int(keep.sum() + reject.sum())
 
 
@@ -345,7 +297,7 @@ def _receipt_sheet(table: SheetTable, *, normalize: Normalize):
         "sheet": np.full(int(keep.sum()), table.name, dtype=object),
         "row_no": table.row_nos()[keep],
     })[RECEIPT_COLUMNS]
-    rejected = rejected_rows(table, reject, codes, _RECEIPT_FIELDS, control_text)
+    rejected = rejected_frame(table, reject, codes, _RECEIPT_FIELDS, control_text, REASONS)
     return frame, rejected, kinds, int(keep.sum() + reject.sum())
 
 
@@ -397,5 +349,5 @@ def _freight_sheet(table: SheetTable, *, normalize: Normalize):
         "origin_province": normalize_province(province_raw).to_numpy(dtype=object),
         "origin_province_raw": province_raw.to_numpy(dtype=object),
     })
-    rejected = rejected_rows(table, reject, codes, _FREIGHT_FIELDS, control_text)
+    rejected = rejected_frame(table, reject, codes, _FREIGHT_FIELDS, control_text, REASONS)
     return frame, rejected, kinds, int(keep.sum() + reject.sum())

@@ -1,5 +1,4 @@
 """Shipment lists from our own shop or warehouse system: what we actually sent."""
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -30,6 +29,7 @@ from recon.ingest.table import (
     first_reason,
     rejected_frame,
     sheet_info,
+    without_cells,
 )
 
 SHIPMENT_COLUMNS = [
@@ -181,7 +181,7 @@ def _read_sheet(table: SheetTable):
             "row_no": table.row_nos()[keep],
         }
     )
-    masked = _without_personal_data(table)
+    masked = without_cells(table, RECIPIENT_FIELDS)
     if control.any() and masked is not table:
         # The cell quoted in the reason may be a recipient's: quote it from the masked sheet.
         remarked = _mark_controls(masked.data)
@@ -197,13 +197,3 @@ def _recipient_text(s: pd.Series) -> pd.Series:
     return csv_text_undone(cell_text(s).str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip()).str.strip()
 
 
-def _without_personal_data(table: SheetTable) -> SheetTable:
-    """The sheet with recipients' cells blanked out, for the rejected rows' raw text shown to the importer."""
-    columns = [table.header.columns[f] for f in RECIPIENT_FIELDS if table.column(f) is not None]
-    if not columns:
-        return table
-    data = table.data.copy()
-    for col in columns:
-        text = cell_text(data[col])
-        data[col] = text.where(text == "", "***")
-    return replace(table, data=data)

@@ -1,5 +1,5 @@
 """What every importer shares after the header: the result type, skipped rows and rejected rows."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -58,15 +58,17 @@ class ParsedTable:
     info: dict
 
 
-def describe(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Readable reason per row from its code and offending value, translated once per code."""
+def describe(codes: np.ndarray, values: np.ndarray, reasons: dict[str, str] | None = None) -> np.ndarray:
+    """Readable reason per row from its code and offending value, translated once per code (`reasons`: a kind's own
+    reason texts, else the core's)."""
+    reasons = REASONS if reasons is None else reasons
     codes = np.asarray(codes, dtype=object)
     values = np.asarray(values, dtype=object)
     out = np.full(len(codes), "", dtype=object)
     for code in pd.unique(codes):
         if not code:
             continue
-        before, _sep, after = _(REASONS.get(code, code)).partition("%(value)s")
+        before, _sep, after = _(reasons.get(code, code)).partition("%(value)s")
         sel = codes == code
         out[sel] = before + values[sel].astype(str).astype(object) + after if _sep else before
     return out
@@ -147,6 +149,7 @@ def rejected_frame(
     codes: np.ndarray,
     code_fields: dict[str, str],
     values: np.ndarray | None = None,
+    reasons: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Rejected rows of one sheet; each code's reason quotes the cell of the field in `code_fields`.
 
@@ -167,7 +170,7 @@ def rejected_frame(
             "sheet": np.full(len(idx), table.name, dtype=object),
             "row_no": table.row_nos()[idx],
             "reason_code": codes,
-            "reason": shown(pd.Series(describe(codes, values), dtype=object), REASON_CHARS).to_numpy(dtype=object),
+            "reason": shown(pd.Series(describe(codes, values, reasons), dtype=object), REASON_CHARS).to_numpy(dtype=object),
             "raw": shown(join_cells(table.data.iloc[idx]), RAW_CHARS).to_numpy(dtype=object),
         }
     )
@@ -231,3 +234,15 @@ def sheet_info(table: SheetTable, data_rows: int) -> dict:
         # Fields whose column a person should confirm (matched by words or told apart by contents).
         "uncertain": list(table.header.uncertain),
     }
+
+
+def without_cells(table: SheetTable, fields) -> SheetTable:
+    """The sheet with the cells of `fields` blanked out (personal data), for the rejected rows' raw text."""
+    columns = [table.header.columns[f] for f in fields if table.column(f) is not None]
+    if not columns:
+        return table
+    data = table.data.copy()
+    for col in columns:
+        text = cell_text(data[col])
+        data[col] = text.where(text == "", "***")
+    return replace(table, data=data)
