@@ -40,3 +40,101 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return self.waybill_no
+
+
+class Platform(models.Model):
+    """A sales platform (天猫, 京东 …): its contract (fee rate, how soon it settles, how soon we must ship) and the names
+    its payouts carry on a bank statement."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True, help_text=_("Upper-case code such as TMALL or JD"))
+    name = models.CharField(_("Chinese name"), max_length=32)
+    aliases = models.JSONField(_("other names"), default=list, blank=True, help_text=_("Other names found in files, e.g. 抖店"))
+    # A fraction of the order's net amount (order amount − refund amount), e.g. 0.05 for 5 %.
+    fee_rate = models.DecimalField(_("fee rate"), max_digits=7, decimal_places=6, default=0)
+    settle_within_days = models.PositiveIntegerField(_("settled within (days)"), default=15)
+    ship_within_hours = models.PositiveIntegerField(_("shipped within (hours)"), default=48)
+    payer_names = models.JSONField(_("payer names"), default=list, blank=True,
+                                   help_text=_("The names its payouts arrive under at the bank"))
+    active = models.BooleanField(_("active"), default=True)
+    # The platform as the core knows it: runs, periods, disputes and discrepancies of settlements point at this row.
+    counterparty = models.OneToOneField("recon.Counterparty", on_delete=models.PROTECT, related_name="platform",
+                                        verbose_name=_("counterparty"), editable=False)
+
+    class Meta:
+        verbose_name = _("platform")
+        verbose_name_plural = _("platforms")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def save(self, *args, **kwargs):
+        from recon.core.models import Counterparty
+
+        fields = {"kind": Counterparty.Kind.SHOP, "code": self.code, "name": self.name, "active": self.active}
+        if self.counterparty_id is None:
+            self.counterparty = Counterparty.objects.create(**fields)
+        else:
+            Counterparty.objects.filter(pk=self.counterparty_id).update(**fields)
+        super().save(*args, **kwargs)
+
+
+class Order(models.Model):
+    """A sale on a platform as the platform or the ERP exports it; (platform, order_no) is its key."""
+
+    class Status(models.TextChoices):
+        PAID = "paid", _("Paid")
+        SHIPPED = "shipped", _("Shipped")
+        COMPLETED = "completed", _("Completed")
+        CLOSED = "closed", _("Closed")
+
+    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="orders", verbose_name=_("platform"))
+    order_no = models.CharField(_("order number"), max_length=64)
+    shop = models.CharField(_("shop"), max_length=64, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    # What the buyer paid for the whole order, and what was refunded of it (0 when none).
+    order_amount = models.DecimalField(_("order amount"), max_digits=14, decimal_places=2)
+    refund_amount = models.DecimalField(_("refund amount"), max_digits=14, decimal_places=2, default=0)
+    # The file that last wrote this order (none when posted to the API) and its first row there.
+    source = models.ForeignKey("recon.SourceFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("source file"))
+    row_no = models.PositiveIntegerField(_("row"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-paid_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["platform", "order_no"], name="order_unique_platform_no")]
+        indexes = [
+            models.Index(fields=["paid_at"], name="order_paid"),
+            models.Index(fields=["order_no"], name="order_no"),
+            models.Index(fields=["platform", "shop", "paid_at"], name="order_platform_shop_paid"),
+        ]
+        permissions = [("import_orders", _("Can import orders"))]
+
+    def __str__(self) -> str:
+        return f"{self.platform_id} {self.order_no}"
+
+
+class OrderLine(models.Model):
+    """One item of an order. An order imported again with item columns has its lines replaced."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    line_no = models.PositiveIntegerField(_("line"))
+    sku = models.CharField(_("SKU"), max_length=64)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    line_amount = models.DecimalField(_("item amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order", "line_no"]
+        constraints = [models.UniqueConstraint(fields=["order", "line_no"], name="order_line_unique_no")]
+        indexes = [models.Index(fields=["sku"], name="order_line_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.sku} ×{self.quantity}"

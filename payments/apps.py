@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PaymentsConfig(AppConfig):
-    """Platform settlements and bank statements (回款对账); their models arrive with that capability."""
+    """Platform settlements and bank statements (回款对账)."""
 
     name = "payments"
     verbose_name = _("Payments")
