@@ -1,6 +1,7 @@
 """API shapes for runs and discrepancies."""
 from rest_framework import serializers
 
+from recon.core.filters import MAX_ID
 from recon.kinds import type_label
 from recon.core.models import (
     AuditEvent, BulkAction, Discrepancy, DiscrepancyAttachment, DiscrepancyComment, ReconPeriod, ReconRun, SavedFilter,
@@ -176,6 +177,6 @@ class AuditEventQuerySerializer(serializers.Serializer):
     """The audit trail's filters (blank means all)."""
 
     object_type = serializers.CharField(required=False, allow_blank=True, help_text="e.g. discrepancy, courierbill")
-    object_id = serializers.IntegerField(required=False, min_value=0)
+    object_id = serializers.IntegerField(required=False, min_value=0, max_value=MAX_ID)
     actor = serializers.CharField(required=False, allow_blank=True, help_text="username")
     action = serializers.CharField(required=False, allow_blank=True)

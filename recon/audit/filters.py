@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from recon.core.models import AuditEvent
+from recon.core.filters import IdFilter
 
 AUDIT_OBJECT_TYPES = [
     ("", _("All")), ("discrepancy", _("Discrepancy")), ("courier_bill", _("Bill")), ("rate_card", _("Rate card")),
@@ -20,7 +21,7 @@ class AuditEventFilter(django_filters.FilterSet):
 
     # Free text for the API (any object type it records); the page offers the common ones in a list.
     object_type = django_filters.CharFilter(field_name="object_type", label=_("Object"), widget=forms.Select(choices=AUDIT_OBJECT_TYPES))
-    object_id = django_filters.NumberFilter(field_name="object_id", label=_("Object id"))
+    object_id = IdFilter(field_name="object_id", label=_("Object id"))
     actor = django_filters.CharFilter(method="filter_stripped", field_name="actor_name", label=_("User"))
     action = django_filters.CharFilter(method="filter_stripped", field_name="action", label=_("Action"))
     since = django_filters.DateFilter(method="filter_since", label=pgettext_lazy("date", "From"),

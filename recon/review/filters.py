@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from recon.kinds import kind_choices, type_choices
 from recon.core.models import Discrepancy
+from recon.core.filters import IdFilter
 
 # Sort keys of the queue: never null, so that keyset pagination (recon.review.selectors.keyset_page) can use them.
 # `waybill_no` sorts by the primary reference (the API name it has always had).
@@ -24,11 +25,11 @@ class DiscrepancyFilter(django_filters.FilterSet):
     outcome = django_filters.MultipleChoiceFilter(choices=Discrepancy.Outcome.choices, distinct=False, label=_("outcome"))
     courier = django_filters.CharFilter(field_name="counterparty__code", lookup_expr="iexact", label=_("courier"))
     assignee = django_filters.CharFilter(method="filter_assignee", label=_("assignee"))
-    period = django_filters.NumberFilter(field_name="period_id", label=_("period"))
-    run = django_filters.NumberFilter(field_name="run_id", label=_("run"))
+    period = IdFilter(field_name="period_id", label=_("period"))
+    run = IdFilter(field_name="run_id", label=_("run"))
     # The queue keeps its parameter name: a courier bill is the source file of its discrepancies.
-    bill = django_filters.NumberFilter(field_name="source_id", label=_("bill"))
-    dispute = django_filters.NumberFilter(field_name="dispute_id", label=_("dispute"))
+    bill = IdFilter(field_name="source_id", label=_("bill"))
+    dispute = IdFilter(field_name="dispute_id", label=_("dispute"))
     amount_min = django_filters.NumberFilter(field_name="amount_at_stake", lookup_expr="gte", label=_("at stake from"))
     amount_max = django_filters.NumberFilter(field_name="amount_at_stake", lookup_expr="lte", label=_("at stake up to"))
     waybill_no = django_filters.CharFilter(field_name="ref", lookup_expr="startswith", label=_("waybill number"))

@@ -141,3 +141,33 @@ def test_period_filters_are_validated(http, zto):
     assert r.status_code == 400 and list(r.json()["error"]["details"]) == ["courier"]
     assert http.get("/api/v1/periods/?status=half-open").json()["error"]["details"] == {"status": ["“half-open” 不是合法选项。"]}
     assert http.get("/api/v1/periods/?status=&courier=").status_code == 200
+
+
+@pytest.mark.parametrize("path, name", [
+    ("/api/v1/discrepancies/totals/", "bill"), ("/api/v1/discrepancies/", "period"), ("/api/v1/discrepancies/", "run"),
+    ("/api/v1/discrepancies/", "dispute"),
+])
+@pytest.mark.parametrize("value, message", [
+    ("-2.9e269", "输入整数。"), ("1.5", "输入整数。"),
+    ("0", "确保该值大于或等于1。"), ("9223372036854775808", "确保该值小于或等于9223372036854775807。"),
+])
+def test_id_filters_answer_400_for_what_no_row_can_have(http, path, name, value, message):
+    r = http.get(f"{path}?{name}={value}")
+    assert r.status_code == 400
+    assert r.json() == {"error": {**INVALID, "details": {name: [message]}}}
+
+
+@pytest.mark.parametrize("value, message", [
+    ("-2.9e269", "请填写合法的整数值。"), ("9223372036854775808", "请确保该值小于或者等于 9223372036854775807。"),
+])
+def test_the_audit_trail_refuses_an_object_id_no_row_can_have(http, value, message):
+    r = http.get(f"/api/v1/audit-events/?object_id={value}")
+    assert r.status_code == 400
+    assert r.json() == {"error": {**INVALID, "details": {"object_id": [message]}}}
+
+
+def test_an_id_filter_still_finds_its_row(http, manager):
+    AuditEvent.objects.create(actor_id=manager.id, actor_name="api-mona", object_type="discrepancy", object_id=9223372036854775807,
+                              action="status")
+    assert [e["object_id"] for e in http.get("/api/v1/audit-events/?object_id=9223372036854775807").json()["results"]] == [9223372036854775807]
+    assert http.get("/api/v1/discrepancies/totals/?bill=9223372036854775807").status_code == 200
