@@ -109,7 +109,7 @@ def test_broken_mt940_sample_is_refused_and_writes_nothing():
     with pytest.raises(UserFacingError) as err:
         run_import(REAL / "mt940/betterplace-sepa_snippet_broken.sta")
     assert err.value.code == "corrupt_file"
-    assert "“betterplace-sepa_snippet_broken.sta” (MT940)" in err.value.message
+    assert "无法读取“betterplace-sepa_snippet_broken.sta”（MT940）" in err.value.message
     assert ":25:" in err.value.message
     assert (SourceFile.objects.count(), BankLine.objects.count(), BankAccount.objects.count()) == (0, 0, 0)
 
