@@ -103,6 +103,14 @@ class BankStatement(models.Model):
     closing_balance = models.DecimalField(_("closing balance"), max_digits=16, decimal_places=2, null=True, blank=True)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
     line_count = models.PositiveIntegerField(_("lines"), default=0)
+    # What the import found when it added up the statement: against its stated opening and closing balances, or
+    # else between the running balances (余额) of neighbouring lines. The bank run reports a break from these.
+    balance_source = models.CharField(_("balances checked"), max_length=8, blank=True,
+                                      choices=[("stated", _("Stated opening and closing")), ("running", _("Running balance"))])
+    balance_ok = models.BooleanField(_("balances add up"), null=True, blank=True)
+    balance_difference = models.DecimalField(_("balance difference"), max_digits=16, decimal_places=2, null=True, blank=True)
+    balance_break_ref = models.CharField(_("line after the break"), max_length=128, blank=True)
+    balance_breaks = models.PositiveIntegerField(_("balance breaks"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

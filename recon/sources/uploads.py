@@ -41,8 +41,11 @@ def ingest_error(exc: IngestError) -> UserFacingError:
     return UserFacingError(exc.code, str(exc.message), exc.details)
 
 
-def stage_upload(*, file, filename: str | None = None) -> StagedUpload:
-    """Copy an uploaded file (Django UploadedFile, open binary file or path) aside and validate it."""
+def stage_upload(*, file, filename: str | None = None, sniff: bool = True) -> StagedUpload:
+    """Copy an uploaded file (Django UploadedFile, open binary file or path) aside and validate it.
+
+    `sniff=False` leaves telling the format to the caller: a bank statement may be XML or text no sheet reader reads.
+    """
     VAR = Path(settings.MEDIA_ROOT) / "staging"
     VAR.mkdir(parents=True, exist_ok=True)
     name = filename or getattr(file, "name", None) or "upload"
@@ -77,7 +80,7 @@ def stage_upload(*, file, filename: str | None = None) -> StagedUpload:
                 if isinstance(file, (str, os.PathLike)):
                     source.close()
         try:
-            fmt = sniff_format(tmp, name)
+            fmt = sniff_format(tmp, name) if sniff else ""
         except IngestError as exc:
             raise ingest_error(exc) from exc
     except BaseException:

@@ -1,0 +1,311 @@
+"""Writes for bank statements: the file import and the API's bulk post, one set-based insert of lines each."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from recon.core.db import bulk_load, int_or_null, is_postgres, money, now_db, yuan_of
+from recon.core.errors import UserFacingError
+from recon.ingest import IngestError
+from recon.ingest.clean import MoneyError, money_fen
+from recon.sources.models import SourceFile
+from recon.sources.selectors import source_file_duplicate
+from recon.sources.services import rejected_rows_save
+from recon.sources.uploads import ingest_error, keep_staged, stage_upload
+
+from .bank_formats import BankFile, read_bank_file
+from .bank_formats.checks import assign_refs, balance_check
+from .models import BankAccount, BankLine, BankStatement
+
+FILE_KIND = "bank_statement"
+REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
+LINE_FIELDS = ["ref", "booked_on", "value_on", "amount", "balance", "currency", "counterparty_name",
+               "counterparty_account", "description", "position", "row_no"]
+
+
+@dataclass
+class BankImportResult:
+    """What an import did: lines written, rows refused, lines already imported before (skipped)."""
+
+    file_id: int | None = None
+    rows: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    rejected_rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
+    statements: list[dict] = field(default_factory=list)
+    repeated: bool = False
+
+    def as_dict(self) -> dict:
+        return {"file_id": self.file_id, "rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates}
+
+    @property
+    def balance_flags(self) -> int:
+        return sum(1 for s in self.statements if s["balance_ok"] is False)
+
+
+def _earlier(source: SourceFile) -> BankImportResult:
+    info = source.read_info or {}
+    return BankImportResult(file_id=source.pk, rows=source.line_count, rejected=source.rejected_count,
+                            duplicates=int(info.get("duplicates", 0)), statements=info.get("statements", []),
+                            repeated=True)
+
+
+def bank_account_get_or_create(*, account_no: str) -> BankAccount:
+    """The account of that number; a number we have not seen becomes a new account (and its counterparty)."""
+    account = BankAccount.objects.filter(account_no=account_no).first()
+    if account is None:
+        account = BankAccount(account_no=account_no)
+        account.save()
+    return account
+
+
+def _accounts_of(parsed: BankFile, account_no: str, filename: str) -> list[str]:
+    given = (account_no or "").strip()
+    numbers = []
+    for statement in parsed.statements:
+        number = (statement.account_no or given)[:64]
+        if not number:
+            raise UserFacingError("account_required", _(
+                "“%(filename)s” does not say which account it is a statement of: give the account number "
+                "(--account, or the account field of the upload).") % {"filename": filename})
+        numbers.append(number)
+    return numbers
+
+
+def bank_statement_import(*, file, filename: str | None = None, account_no: str = "", user=None) -> BankImportResult:
+    """Import a bank statement file of any format we read; the same file twice is one import, a bad file writes nothing,
+    and a statement whose balances do not add up is imported and flagged."""
+    staged = stage_upload(file=file, filename=filename, sniff=False)
+    earlier = source_file_duplicate(file_kind=FILE_KIND, sha256=staged.sha256)
+    if earlier is not None:
+        staged.discard()
+        return _earlier(earlier)
+    try:
+        parsed = read_bank_file(staged.path, staged.filename)
+        numbers = _accounts_of(parsed, account_no, staged.filename)
+    except IngestError as exc:
+        staged.discard()
+        raise ingest_error(exc) from exc
+    except BaseException:
+        staged.discard()
+        raise
+    stored = keep_staged(staged, f"uploads/payments/{FILE_KIND}/{timezone.now():%Y/%m}")
+    try:
+        with transaction.atomic():
+            result = _write_file(parsed, numbers, staged, stored, user)
+    except IntegrityError:
+        # The same bytes imported at the same moment by someone else: theirs is the import.
+        earlier = source_file_duplicate(file_kind=FILE_KIND, sha256=staged.sha256)
+        if earlier is None:
+            raise
+        return _earlier(earlier)
+    except BaseException:
+        Path(staged.path).unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _all_lines(parsed: BankFile, numbers: list[str]) -> pd.DataFrame:
+    parts = []
+    for index, (statement, number) in enumerate(zip(parsed.statements, numbers)):
+        part = statement.lines.copy()
+        part["statement_index"] = index
+        part["account_no"] = number
+        part["position"] = np.arange(1, len(part) + 1)
+        parts.append(part)
+    lines = pd.concat(parts, ignore_index=True)
+    if len(lines):
+        lines["ref"] = assign_refs(refs=lines["ref"], booked_on=lines["booked_on"], account_no=lines["account_no"])
+    return lines
+
+
+def _write_file(parsed: BankFile, numbers: list[str], staged, stored: str, user) -> BankImportResult:
+    accounts = {n: bank_account_get_or_create(account_no=n) for n in dict.fromkeys(numbers)}
+    source = SourceFile.objects.create(
+        file=stored, original_filename=staged.filename[:255], sha256=staged.sha256, size_bytes=staged.size,
+        file_kind=FILE_KIND, counterparty_id=accounts[numbers[0]].counterparty_id if len(accounts) == 1 else None,
+        read_info=parsed.info, uploaded_by=user,
+    )
+    lines = _all_lines(parsed, numbers)
+    statements, summaries = [], []
+    for index, (data, number) in enumerate(zip(parsed.statements, numbers)):
+        own = lines[lines["statement_index"] == index]
+        check = balance_check(lines=own, opening_fen=data.opening_fen, closing_fen=data.closing_fen)
+        break_ref = own["ref"].iat[check.break_at] if check.break_at is not None else ""
+        days = own["booked_on"]
+        statement = BankStatement.objects.create(
+            account=accounts[number], source=source, format=data.format, statement_ref=data.statement_ref[:64],
+            position=index + 1, opened_on=data.opened_on or (days.min() if len(days) else None),
+            closed_on=data.closed_on or (days.max() if len(days) else None),
+            opening_balance=yuan_of(data.opening_fen), closing_balance=yuan_of(data.closing_fen),
+            currency=(data.currency or (own["currency"].iat[0] if len(own) else ""))[:3], line_count=len(own),
+            balance_source=check.source, balance_ok=check.ok,
+            balance_difference=yuan_of(check.difference_fen) if check.source else None,
+            balance_break_ref=break_ref, balance_breaks=check.breaks,
+        )
+        statements.append(statement)
+        summaries.append({
+            "id": statement.pk, "account": number, "statement_ref": statement.statement_ref, "lines": len(own),
+            "balance_source": check.source, "balance_ok": check.ok, "balance_order": check.order,
+            "balance_difference": str(statement.balance_difference) if check.source else None,
+            "balance_break_ref": break_ref, "balance_breaks": check.breaks,
+        })
+    inserted = _insert_lines(lines, accounts, statements, source.pk)
+    rejected = parsed.rejected[REJECTED_COLUMNS]
+    rejected_rows_save(source=source, rejected=rejected)
+    duplicates = len(lines) - inserted
+    source.line_count, source.rejected_count = inserted, len(rejected)
+    source.read_info = {**parsed.info, "format": parsed.format, "duplicates": duplicates, "statements": summaries,
+                        "balance_flags": sum(1 for s in summaries if s["balance_ok"] is False)}
+    source.save(update_fields=["line_count", "rejected_count", "read_info"])
+    return BankImportResult(file_id=source.pk, rows=inserted, rejected=len(rejected), duplicates=duplicates,
+                            rejected_rows=rejected, statements=summaries)
+
+
+def _insert_lines(lines: pd.DataFrame, accounts: dict[str, BankAccount], statements: list[BankStatement],
+                  source_id: int | None) -> int:
+    """INSERT … ON CONFLICT (account, ref) DO NOTHING of every line; how many were new."""
+    if lines.empty:
+        return 0
+    account_ids = {n: a.pk for n, a in accounts.items()}
+    rows = pd.DataFrame({
+        "account_id": lines["account_no"].map(account_ids).astype("int64").to_numpy(),
+        "statement_id": lines["statement_index"].map(lambda i: statements[i].pk).astype("int64").to_numpy(),
+        "ref": lines["ref"].astype(str).to_numpy(),
+        "booked_on": pd.to_datetime(lines["booked_on"]).dt.strftime("%Y-%m-%d").to_numpy(),
+        "value_on": pd.to_datetime(lines["value_on"]).dt.strftime("%Y-%m-%d").astype(object).where(
+            lines["value_on"].notna(), None).to_numpy(),
+        "amount": money(lines["amount_fen"].astype("int64")).to_numpy(),
+        "balance": money(lines["balance_fen"].astype("Int64")).to_numpy(),
+        "currency": lines["currency"].astype(str).str.slice(0, 3).to_numpy(),
+        "counterparty_name": lines["counterparty_name"].astype(str).str.slice(0, 128).to_numpy(),
+        "counterparty_account": lines["counterparty_account"].astype(str).str.slice(0, 64).to_numpy(),
+        "description": lines["description"].astype(str).str.slice(0, 512).to_numpy(),
+        "position": lines["position"].astype("int64").to_numpy(),
+        "row_no": int_or_null(lines["row_no"]).to_numpy(),
+        "created_at": now_db(),
+    })
+    return _insert(BankLine._meta.db_table, rows, ["account_id", "ref"])
+
+
+def _insert(table: str, rows: pd.DataFrame, conflict: list[str]) -> int:
+    cols = ", ".join(rows.columns)
+    target = ", ".join(conflict)
+    with connection.cursor() as cursor:
+        if is_postgres():
+            # Dropped explicitly too: inside an outer transaction ON COMMIT comes too late for a second call.
+            cursor.execute("DROP TABLE IF EXISTS bank_lines_in")
+            cursor.execute(f"CREATE TEMP TABLE bank_lines_in ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA")
+            bulk_load("bank_lines_in", rows)
+            cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM bank_lines_in ON CONFLICT ({target}) DO NOTHING")
+            inserted = cursor.rowcount
+            cursor.execute("DROP TABLE bank_lines_in")
+            return inserted
+        marks = ", ".join(["%s"] * len(rows.columns))
+        values = rows.astype(object).where(rows.notna(), None)
+        before = BankLine.objects.count()
+        cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({target}) DO NOTHING",
+                           values.itertuples(index=False, name=None))
+        return BankLine.objects.count() - before
+
+
+# --------------------------------------------------------------------------- the API's bulk post
+
+MAX_RECORDS = 100_000
+
+
+@dataclass
+class BankBulkResult:
+    rows: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
+
+
+def _record_error(index: int, field_name: str, code: str, message: str) -> dict:
+    return {"index": index, "field": field_name, "code": code, "message": message}
+
+
+def _clean_record(index: int, record) -> tuple[dict | None, dict | None]:
+    from datetime import date
+
+    if not isinstance(record, dict):
+        return None, _record_error(index, "", "invalid", _("A record is a JSON object."))
+    ref = str(record.get("ref") or "").strip()
+    if not ref:
+        return None, _record_error(index, "ref", "ref_missing", _("Reference is empty"))
+    days = {}
+    for name in ("booked_on", "value_on"):
+        text = str(record.get(name) or "").strip()
+        try:
+            days[name] = date.fromisoformat(text) if text else None
+        except ValueError:
+            return None, _record_error(index, name, f"{name}_invalid", _("“%(value)s” is not a date (YYYY-MM-DD)")
+                                       % {"value": text[:40]})
+    if days["booked_on"] is None:
+        return None, _record_error(index, "booked_on", "booked_on_missing", _("Booking date is empty"))
+    fen = {}
+    for name in ("amount", "balance"):
+        try:
+            fen[name] = money_fen(record.get(name))
+        except MoneyError:
+            return None, _record_error(index, name, f"{name}_invalid", _("Amount “%(value)s” is not an amount")
+                                       % {"value": str(record.get(name))[:40]})
+    if fen["amount"] is None:
+        return None, _record_error(index, "amount", "amount_missing", _("The row has no amount"))
+    return {
+        "ref": ref[:128], "booked_on": days["booked_on"], "value_on": days["value_on"], "amount_fen": fen["amount"],
+        "balance_fen": fen["balance"], "currency": str(record.get("currency") or "")[:3],
+        "counterparty_name": str(record.get("counterparty_name") or "")[:128],
+        "counterparty_account": str(record.get("counterparty_account") or "")[:64],
+        "description": str(record.get("description") or "")[:512], "row_no": None,
+    }, None
+
+
+def bank_lines_bulk_create(*, account_no: str, records, user=None) -> BankBulkResult:
+    """The API's bulk post of one account's lines, keyed by account + ref; a line already there is a duplicate.
+
+    Bank lines are facts the bank booked: a line sent again is never changed (a match may rest on it).
+    """
+    from .bank_formats.base import lines_frame
+
+    account_no = str(account_no or "").strip()[:64]
+    if not account_no:
+        raise UserFacingError("account_required", _("Say which account these lines are of (account)."))
+    if not isinstance(records, list) or not records:
+        raise UserFacingError("no_data", _("Send a non-empty JSON list of records."))
+    if len(records) > MAX_RECORDS:
+        raise UserFacingError("too_many", _("At most 100,000 records per request."))
+    good, errors = [], []
+    for index, record in enumerate(records):
+        clean, error = _clean_record(index, record)
+        if error:
+            errors.append(error)
+        else:
+            good.append(clean)
+    result = BankBulkResult(rejected=len(errors), errors=errors)
+    if not good:
+        return result
+    lines = lines_frame(good)
+    # A ref sent twice in one request is one line: the first is kept, the repeat counts as a duplicate.
+    lines["statement_index"] = 0
+    lines["account_no"] = account_no
+    lines["position"] = np.arange(1, len(lines) + 1)
+    with transaction.atomic():
+        account = bank_account_get_or_create(account_no=account_no)
+        statement = BankStatement.objects.create(
+            account=account, format="api", opened_on=lines["booked_on"].min(), closed_on=lines["booked_on"].max(),
+            line_count=len(lines), currency=account.currency,
+        )
+        inserted = _insert_lines(lines, {account_no: account}, [statement], None)
+    result.rows, result.duplicates = inserted, len(lines) - inserted
+    return result
