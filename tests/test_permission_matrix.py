@@ -138,6 +138,11 @@ PAGES = [
     cell("return-detail", "GET", WEB_READ, return_no="return_no"),
     cell("returns-file-rejected", "GET", WEB_READ, pk="returns_file"),
     cell("returns-file-rejected-download", "GET", WEB_READ, pk="returns_file"),
+    cell("bank-overview", "GET", WEB_READ),
+    cell("bank-upload", "GET", UPLOAD),
+    cell("bank-upload", "POST", UPLOAD, {}),
+    cell("bank-file-rejected", "GET", WEB_READ, pk="bank_file"),
+    cell("bank-file-rejected-download", "GET", WEB_READ, pk="bank_file"),
 ]
 
 API = [
@@ -167,6 +172,9 @@ API = [
     cell("api-return-receipt-list", "POST", UPLOAD_API, {}),
     cell("api-return-freight-list", "GET", API_READ),
     cell("api-return-freight-list", "POST", UPLOAD_API, {}),
+    cell("api-bank-line-list", "GET", API_READ),
+    cell("api-bank-line-list", "POST", UPLOAD_API, {}),
+    cell("api-bank-statement-list", "GET", API_READ),
     cell("api-run-list", "GET", API_READ),
     cell("api-run-detail", "GET", API_READ, pk="run"),
     cell("api-run-rerun", "POST", UPLOAD_API, {}, pk="run"),
@@ -326,6 +334,8 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
     own_filters[ANONYMOUS] = own_filters["manager"]
     returns_file = SourceFile.objects.create(file="r.csv", original_filename="退货.csv", sha256="0" * 64, size_bytes=1,
                                              file_kind="return_requests")
+    bank_file = SourceFile.objects.create(file="b.csv", original_filename="银行流水.csv", sha256="2" * 64, size_bytes=1,
+                                          file_kind="bank_statement")
     from returns.models import ReturnRequest
 
     ReturnRequest.objects.create(return_no="RT-MATRIX", sku="SKU-1", quantity=1, refund_amount="9.90", refund_status="requested",
@@ -335,7 +345,7 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
         "discrepancy": d.pk, "shipment": reconciled["shipment"].pk, "courier": zto.pk, "rate_card": card.pk,
         "attachment": attachment.pk, "dispute": dispute.pk, "bulk_action": job.pk, "audit_event": event.pk,
         "saved_filter": own_filters, "returns_file": returns_file.pk,
-        "return_no": "RT-MATRIX",
+        "return_no": "RT-MATRIX", "bank_file": bank_file.pk,
     }
 
 
