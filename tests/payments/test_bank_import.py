@@ -1,8 +1,6 @@
 """Importing bank statements of every format: the real samples (tests/fixtures/real, PROVENANCE.md) with exact counts,
 amounts and refs, hand-written CAMT.053 and sheets, balance flags, duplicates and refusals."""
-import io
 import json
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
