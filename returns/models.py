@@ -80,6 +80,10 @@ class ReturnReceipt(models.Model):
     condition = models.CharField(_("condition"), max_length=16, choices=Condition.choices)
     warehouse = models.CharField(_("warehouse"), max_length=64, blank=True)
     inspector = models.CharField(_("inspector"), max_length=64, blank=True)
+    # What the photo column held, one entry per link; text that is no link is kept too, shown but never linked. A
+    # default in the database too: set-based writers that know nothing of photos insert receipts without them.
+    photos = models.JSONField(_("photos"), default=list, db_default=models.Value([], output_field=models.JSONField()),
+                              blank=True)
     # The natural key, computed by the database so that no writer can get it wrong: waybill + SKU + condition, or the
     # order number in place of a waybill the warehouse did not record.
     receipt_key = models.GeneratedField(

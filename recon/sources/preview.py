@@ -30,17 +30,24 @@ def columns_uncertain(preview: HeadPreview | None, spec: TableSpec, overrides: d
     return [f.name for f in spec.fields if f.name in guessed and f.name in preview.match.columns]
 
 
-def columns_uncertain_error(preview: HeadPreview, uncertain: list[str], labels: dict) -> UserFacingError:
-    """The refusal of guessed columns submitted without the preview: each guess named by field, column letter and header."""
+def columns_uncertain_error(preview: HeadPreview, uncertain: list[str], labels: dict, *, advanced: bool = True) -> UserFacingError:
+    """The refusal of guessed columns submitted without the preview: each guess named by field, column letter and header.
+
+    `advanced`: the page also has typed header names ("Advanced: column mapping") to point the user to.
+    """
     guesses = []
     for name in uncertain:
         col = preview.match.columns[name]
         guesses.append(_("%(field)s → column %(letter)s “%(header)s”") % {
             "field": labels.get(name, name), "letter": column_letters(col + 1), "header": preview.cells[col]})
+    if advanced:
+        message = _("Please check the columns guessed for: %(guesses)s. Confirm them in the preview, or name the right ones "
+                    "under “Advanced: column mapping”.")
+    else:
+        message = _("Please check the columns guessed for: %(guesses)s. Choose the file again and confirm them in the preview.")
     return UserFacingError(
         "columns_uncertain",
-        _("Please check the columns guessed for: %(guesses)s. Confirm them in the preview, or name the right ones under "
-          "“Advanced: column mapping”.") % {"guesses": _("; ").join(guesses)},
+        message % {"guesses": _("; ").join(guesses)},
         {"uncertain": uncertain, "columns": {name: preview.cells[preview.match.columns[name]] for name in uncertain}},
     )
 
