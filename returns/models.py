@@ -1,6 +1,8 @@
 """Returns (退货): what the customer asked to send back, what the warehouse received, and what the courier charged for it."""
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
@@ -102,6 +104,10 @@ class ReturnReceipt(models.Model):
     row_no = models.PositiveIntegerField(_("row"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    def photo_entries(self) -> list[dict]:
+        """Each entry of the photo cell with its link: only http(s) addresses are links, the rest is shown as text."""
+        return [{"text": str(p), "url": str(p) if re.match(r"https?://\S+$", str(p), re.I) else None} for p in self.photos or []]
 
     class Meta:
         verbose_name = _("return receipt")
