@@ -36,7 +36,7 @@ from recon.sources.services import (
     SourceFileTerms, column_mapping_remember, rejected_rows_save, source_file_delete, source_file_restore,
 )
 from recon.ingest.specs import BILL_SPEC
-from recon.ingest.guard import column_letters
+from recon.sources.preview import columns_uncertain, columns_uncertain_error
 from recon.sources.uploads import HeadPreview, ingest_error, keep_staged, preview_head, stage_upload
 
 from .bill_lines import bill_lines_split
@@ -135,27 +135,13 @@ class BillSubmission:
 
 def bill_columns_uncertain(preview: HeadPreview | None, overrides: dict) -> list[str]:
     """The fields whose column was guessed and not named by the user or remembered for the courier, in spec order."""
-    if preview is None:
-        return []
-    # A remembered header is a preference: when this file does not have it, the column found instead is a guess.
-    guessed = set(preview.match.uncertain) - {k for k, v in overrides.items() if not isinstance(v, (list, tuple))}
-    return [f.name for f in BILL_SPEC.fields if f.name in guessed and f.name in preview.match.columns]
+    return columns_uncertain(preview, BILL_SPEC, overrides)
 
 
 def _columns_uncertain_error(preview: HeadPreview, uncertain: list[str]) -> UserFacingError:
     from .forms import BILL_FIELD_LABELS
 
-    guesses = []
-    for name in uncertain:
-        col = preview.match.columns[name]
-        guesses.append(_("%(field)s → column %(letter)s “%(header)s”") % {
-            "field": BILL_FIELD_LABELS.get(name, name), "letter": column_letters(col + 1), "header": preview.cells[col]})
-    return UserFacingError(
-        "columns_uncertain",
-        _("Please check the columns guessed for: %(guesses)s. Confirm them in the preview, or name the right ones under "
-          "“Advanced: column mapping”.") % {"guesses": _("; ").join(guesses)},
-        {"uncertain": uncertain, "columns": {name: preview.cells[preview.match.columns[name]] for name in uncertain}},
-    )
+    return columns_uncertain_error(preview, uncertain, BILL_FIELD_LABELS)
 
 
 def _check_head(*, staged, period: str, overrides: dict, confirm_period: bool, confirm_columns: bool) -> tuple[dict, list[dict]]:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from recon.core.errors import UserFacingError
 from recon.ingest.clean import parse_datetime
-from recon.ingest.header import header_key
+from recon.sources.preview import preview_body
 from recon.sources.selectors import column_mapping_remembered, preferred
 from recon.sources.uploads import HeadPreview, StagedUpload, preview_head
 
@@ -154,26 +154,6 @@ def period_mismatch_message(mismatch: dict) -> str:
              "%(suggested)s. Correct the period, or tick “The period is right” to upload anyway.") % mismatch
 
 
-PREVIEW_ROWS = 10
-
-
-def _shown_dates(preview: HeadPreview, rows: list[list[str]]) -> list[list[str]]:
-    """The sample rows with an xlsx's date serials in the date column shown as the dates they are."""
-    col = preview.match.columns.get(DATE_FIELD)
-    if col is None or preview.format != "xlsx" or not rows:
-        return rows
-    values = pd.Series([row[col] for row in rows], dtype=object)
-    serial = values.str.fullmatch(r"\d+\.\d+|\d{5}")
-    if not serial.any():
-        return rows
-    parsed, _invalid = parse_datetime(pd.to_numeric(values.where(serial, None), errors="coerce"))
-    shown = parsed.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "", regex=False)
-    out = [list(row) for row in rows]
-    for i in np.flatnonzero(serial.to_numpy() & parsed.notna().to_numpy()):
-        out[i][col] = shown.iloc[i]
-    return out
-
-
 def bill_inspect(*, staged: StagedUpload, courier: Courier | None, period: str, typed: dict) -> dict:
     """What the upload page shows of a file before anything is stored (the JSON of POST /couriers/bills/inspect/).
 
@@ -210,27 +190,21 @@ def bill_inspect(*, staged: StagedUpload, courier: Courier | None, period: str, 
 
 def _inspect_body(*, preview: HeadPreview | None, filename: str, fmt: str, suggested: Courier | None, period: str,
                   typed: dict, remembered: dict) -> dict:
-    """What the upload page shows of a file before anything is stored (the JSON of POST /couriers/bills/inspect/)."""
+    """The core's preview of the file, with the courier and period it suggests and the check of the chosen period."""
     from recon.ingest.specs import BILL_SPEC
 
     from .forms import BILL_FIELD_LABELS
-    from .services import bill_columns_uncertain
 
+    body = preview_body(preview=preview, filename=filename, fmt=fmt, spec=BILL_SPEC, labels=BILL_FIELD_LABELS,
+                        typed=typed, remembered=remembered, date_fields=(DATE_FIELD,))
+    body["suggested"] = {"courier": suggested.code if suggested else None,
+                         "courier_name": str(suggested) if suggested else None, "period": None, "period_source": None}
+    body["dates"] = body["period_check"] = None
     if preview is None:
-        # The head could not tell (an xlsx whose header lies past the prefix, a large xls): the worker reads it in full.
-        return {
-            "filename": filename, "format": fmt,
-            "suggested": {"courier": suggested.code if suggested else None, "courier_name": str(suggested) if suggested else None,
-                          "period": None, "period_source": None},
-            "title": [], "dates": None, "period_check": None, "header": None,
-            "fields": [{"name": f.name, "label": str(BILL_FIELD_LABELS.get(f.name, f.name)), "required": f.required,
-                        "column": None, "header": "", "certain": False, "remembered": f.name in remembered}
-                       for f in BILL_SPEC.fields],
-            "uncertain": [], "rows": [], "needs_confirmation": False,
-        }
+        return body
     dates = sample_dates(preview)
-    suggested_period, source = suggest_period(preview)
-    check = None
+    body["suggested"]["period"], body["suggested"]["period_source"] = suggest_period(preview)
+    body["dates"] = dates_summary(dates)
     if period:
         try:
             check = period_mismatch(preview, period, dates)
@@ -238,27 +212,5 @@ def _inspect_body(*, preview: HeadPreview | None, filename: str, fmt: str, sugge
             check = None  # a period the form will refuse anyway is not checked against the dates
         if check is not None:
             check["message"] = period_mismatch_message(check)
-    uncertain = bill_columns_uncertain(preview, {**preferred(remembered), **typed})
-    fields = []
-    for f in BILL_SPEC.fields:
-        col = preview.match.columns.get(f.name)
-        fields.append({
-            "name": f.name, "label": str(BILL_FIELD_LABELS.get(f.name, f.name)), "required": f.required, "column": col,
-            "header": preview.cells[col] if col is not None else "", "certain": f.name not in uncertain,
-            # Remembered only when this file has the remembered header: otherwise the column is found as any other.
-            "remembered": (f.name in remembered and f.name not in typed and col is not None
-                           and header_key(preview.cells[col])[0] == header_key(remembered[f.name])[0]),
-        })
-    return {
-        "filename": filename, "format": preview.format,
-        "suggested": {"courier": suggested.code if suggested else None, "courier_name": str(suggested) if suggested else None,
-                      "period": suggested_period, "period_source": source},
-        "title": preview.title,
-        "dates": dates_summary(dates),
-        "period_check": check,
-        "header": {"sheet": preview.sheet, "row": preview.header_row, "cells": preview.cells},
-        "fields": fields,
-        "uncertain": uncertain,
-        "rows": _shown_dates(preview, preview.rows[:PREVIEW_ROWS]),
-        "needs_confirmation": bool(uncertain),
-    }
+        body["period_check"] = check
+    return body

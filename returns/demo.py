@@ -25,7 +25,9 @@ NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "
 GRACE_DAYS = 7
 REQUEST_HEADER = ["售后单号", "订单号", "平台", "店铺", "退货运单号", "退货快递", "商品编码", "退货数量", "退款金额", "退款状态",
                   "退款时间", "申请时间", "退货原因", "买家姓名", "买家电话", "买家地址"]
-RECEIPT_HEADER = ["快递单号", "订单号", "入库时间", "SKU", "实收数量", "质检结果", "仓库", "质检员"]
+RECEIPT_HEADER = ["快递单号", "订单号", "入库时间", "SKU", "实收数量", "质检结果", "仓库", "质检员", "质检图片"]
+# The inspector photographs what is not in good order; the demo's photos are addresses, never fetched.
+PHOTO_URL = "https://img.example.com/returns/{return_no}/{sku}-{n}.jpg"
 FREIGHT_HEADER = ["运单号", "揽收时间", "计费重量", "运费", "目的省份", "寄件省份"]
 
 
@@ -100,8 +102,11 @@ def returns_demo_frames(*, period: str = "2026-10", returns: int = 150, seed: in
     def receive(r, *, rows=None, waybill: str | None = None, order_no: str = ""):
         received = r["requested"] + timedelta(days=int(rng.integers(2, 7)), hours=int(rng.integers(0, 8)))
         for sku, quantity, condition in rows or [(s, q, "良品") for s, q in r["items"]]:
+            photos = "" if condition == "良品" else " ".join(
+                PHOTO_URL.format(return_no=r["return_no"], sku=sku, n=n) for n in (1, 2))
             rec.append({"快递单号": r["waybill"] if waybill is None else waybill, "订单号": order_no, "入库时间": _stamp(received),
-                        "SKU": sku, "实收数量": quantity, "质检结果": condition, "仓库": "杭州退货仓", "质检员": str(rng.choice(("王五", "赵六", "孙七")))})
+                        "SKU": sku, "实收数量": quantity, "质检结果": condition, "仓库": "杭州退货仓", "质检员": str(rng.choice(("王五", "赵六", "孙七"))),
+                        "质检图片": photos})
 
     def bill(waybill: str, billed: datetime, *, over_fen: int = 0) -> int:
         weight_g = int(rng.integers(3, 30)) * 100

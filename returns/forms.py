@@ -4,12 +4,19 @@ from django.utils.translation import gettext_lazy as _
 
 from couriers.models import Courier
 
+from .specs import FREIGHT_SPEC, RECEIPT_SPEC, REQUEST_SPEC
+
+SPEC_OF_KIND = {"requests": REQUEST_SPEC, "receipts": RECEIPT_SPEC, "freight": FREIGHT_SPEC}
+MAPPED_FIELDS = tuple(dict.fromkeys(f.name for spec in SPEC_OF_KIND.values() for f in spec.fields))
+
 
 class ReturnsUploadForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("File"),
         choices=[("requests", _("Return requests (退货申请/售后单)")), ("receipts", _("Warehouse receipts (退货入库)")),
                  ("freight", _("Return freight (退件运费)"))],
+        # Another kind of file has other columns: the page looks at the file again.
+        widget=forms.Select(attrs={"data-reinspect": "kind"}),
     )
     courier = forms.ModelChoiceField(
         label=_("Courier"), queryset=Courier.objects.filter(active=True).order_by("code"), required=False,
@@ -17,6 +24,25 @@ class ReturnsUploadForm(forms.Form):
     )
     # Empty files pass here so that the import service gives its own message.
     file = forms.FileField(label=_("File"), allow_empty_file=True, widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.xls"}))
+    # Set by the page once the clerk has seen the preview of the columns guessed; without it a guess is refused.
+    confirm_columns = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The header of the column the preview's chooser picked for a field, sent as map_<field>.
+        for name in MAPPED_FIELDS:
+            # Always the preview's choice: another file or kind forgets it (upload.js).
+            self.fields[f"map_{name}"] = forms.CharField(required=False, max_length=64,
+                                                         widget=forms.HiddenInput(attrs={"data-from-preview": "1"}))
+
+    def mapping_fields(self):
+        return [self[f"map_{name}"] for name in MAPPED_FIELDS]
+
+    def mapping(self) -> dict[str, str]:
+        """The headers chosen for the kind's fields, by field name; the others are left to automatic detection."""
+        names = {f.name for f in SPEC_OF_KIND[self.cleaned_data["kind"]].fields}
+        return {name: self.cleaned_data[f"map_{name}"].strip() for name in names
+                if (self.cleaned_data.get(f"map_{name}") or "").strip()}
 
     def clean(self):
         data = super().clean()

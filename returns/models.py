@@ -1,6 +1,8 @@
 """Returns (退货): what the customer asked to send back, what the warehouse received, and what the courier charged for it."""
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
@@ -80,6 +82,10 @@ class ReturnReceipt(models.Model):
     condition = models.CharField(_("condition"), max_length=16, choices=Condition.choices)
     warehouse = models.CharField(_("warehouse"), max_length=64, blank=True)
     inspector = models.CharField(_("inspector"), max_length=64, blank=True)
+    # What the photo column held, one entry per link; text that is no link is kept too, shown but never linked. A
+    # default in the database too: set-based writers that know nothing of photos insert receipts without them.
+    photos = models.JSONField(_("photos"), default=list, db_default=models.Value([], output_field=models.JSONField()),
+                              blank=True)
     # The natural key, computed by the database so that no writer can get it wrong: waybill + SKU + condition, or the
     # order number in place of a waybill the warehouse did not record.
     receipt_key = models.GeneratedField(
@@ -98,6 +104,10 @@ class ReturnReceipt(models.Model):
     row_no = models.PositiveIntegerField(_("row"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    def photo_entries(self) -> list[dict]:
+        """Each entry of the photo cell with its link: only http(s) addresses are links, the rest is shown as text."""
+        return [{"text": str(p), "url": str(p) if re.match(r"https?://\S+$", str(p), re.I) else None} for p in self.photos or []]
 
     class Meta:
         verbose_name = _("return receipt")

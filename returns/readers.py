@@ -6,6 +6,8 @@ recon.ingest.errors (the app hands it Django's gettext).
 """
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from functools import partial
 
@@ -90,7 +92,7 @@ REQUEST_COLUMNS = [
 ]
 RECEIPT_COLUMNS = [
     "return_waybill_no", "return_waybill_raw", "order_no", "received_at", "sku", "quantity", "condition", "warehouse",
-    "inspector", "sheet", "row_no",
+    "inspector", "photos", "sheet", "row_no",
 ]
 FREIGHT_COLUMNS = [
     "line_no", "sheet", "row_no", "waybill_no", "waybill_raw", "billed_at", "billed_weight_g", "fee_fen",
@@ -132,8 +134,8 @@ def _text(values: pd.Series, limit: int) -> pd.Series:
         lambda u: cell_text(u).str.normalize("NFKC").str.replace(r"\s+", " ", regex=True).str.strip().str.slice(0, limit), values)
 
 
-def _read(path, filename: str, spec, read_sheet: Callable, no_data: str) -> ParsedTable:
-    tables = read_tables(path, filename, spec, None)
+def _read(path, filename: str, spec, read_sheet: Callable, no_data: str, overrides: dict | None = None) -> ParsedTable:
+    tables = read_tables(path, filename, spec, overrides or None)
     frames, rejected, sheets, totals = [], [], [], []
     blank_rows = repeated_headers = 0
     for table in tables.tables:
@@ -184,10 +186,10 @@ _REQUEST_FIELDS = {
 }
 
 
-def read_return_requests(path, filename: str, *, normalize_waybills: Normalize) -> ParsedTable:
+def read_return_requests(path, filename: str, *, normalize_waybills: Normalize, overrides: dict | None = None) -> ParsedTable:
     """A platform's export of return requests (退货申请/售后单): one clean row per item, and rejected rows."""
     return run_isolated(_read, path, filename, REQUEST_SPEC, partial(_request_sheet, normalize=normalize_waybills),
-                        _("“%(filename)s” has a header but no return requests under it."), filename=filename)
+                        _("“%(filename)s” has a header but no return requests under it."), overrides, filename=filename)
 
 
 def _request_sheet(table: SheetTable, *, normalize: Normalize):
@@ -254,10 +256,10 @@ _RECEIPT_FIELDS = {
 }
 
 
-def read_return_receipts(path, filename: str, *, normalize_waybills: Normalize) -> ParsedTable:
+def read_return_receipts(path, filename: str, *, normalize_waybills: Normalize, overrides: dict | None = None) -> ParsedTable:
     """A warehouse's export of returns received (退货入库/签收): one clean row per item, and rejected rows."""
     return run_isolated(_read, path, filename, RECEIPT_SPEC, partial(_receipt_sheet, normalize=normalize_waybills),
-                        _("“%(filename)s” has a header but no return receipts under it."), filename=filename)
+                        _("“%(filename)s” has a header but no return receipts under it."), overrides, filename=filename)
 
 
 def _receipt_sheet(table: SheetTable, *, normalize: Normalize):
@@ -294,6 +296,7 @@ def _receipt_sheet(table: SheetTable, *, normalize: Normalize):
         "condition": condition[keep].to_numpy(dtype=object),
         "warehouse": _text(column_or_blank(table, "warehouse"), 64)[keep].to_numpy(dtype=object),
         "inspector": _text(column_or_blank(table, "inspector"), 64)[keep].to_numpy(dtype=object),
+        "photos": per_distinct(_photo_lists, column_or_blank(table, "photos"))[keep].to_numpy(dtype=object),
         "sheet": np.full(int(keep.sum()), table.name, dtype=object),
         "row_no": table.row_nos()[keep],
     })[RECEIPT_COLUMNS]
@@ -301,15 +304,24 @@ def _receipt_sheet(table: SheetTable, *, normalize: Normalize):
     return frame, rejected, kinds, int(keep.sum() + reject.sum())
 
 
+# Links in a photo cell are separated as people type lists: spaces, commas, semicolons, new lines (full-width too).
+_PHOTO_SEPARATORS = re.compile(r"[\s,;，；、]+")
+
+
+def _photo_lists(cells: pd.Series) -> pd.Series:
+    """Each cell's pieces as a JSON list ('[]' for an empty cell); nothing is dropped, text that is no link included."""
+    return cell_text(cells).map(lambda text: json.dumps([p for p in _PHOTO_SEPARATORS.split(text) if p], ensure_ascii=False))
+
+
 # --------------------------------------------------------------------------- return freight
 
 _FREIGHT_FIELDS = {"waybill_scientific": "waybill_no", "fee_invalid": "billed_fee", "weight_invalid": "billed_weight"}
 
 
-def read_return_freight(path, filename: str, *, normalize_waybills: Normalize) -> ParsedTable:
+def read_return_freight(path, filename: str, *, normalize_waybills: Normalize, overrides: dict | None = None) -> ParsedTable:
     """A courier's return freight (退件运费), in a courier bill's columns: one clean line per charge, and rejected rows."""
     parsed = run_isolated(_read, path, filename, FREIGHT_SPEC, partial(_freight_sheet, normalize=normalize_waybills),
-                          _("“%(filename)s” has a header but no freight lines under it."), filename=filename)
+                          _("“%(filename)s” has a header but no freight lines under it."), overrides, filename=filename)
     parsed.frame.insert(0, "line_no", np.arange(1, len(parsed.frame) + 1, dtype=np.int64))
     parsed.frame = parsed.frame[FREIGHT_COLUMNS]
     return parsed

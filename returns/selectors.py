@@ -14,6 +14,7 @@ from recon.core.permissions import setting_value
 from recon.engine.returns import TYPES
 
 from .models import ReturnFreightLine, ReturnReceipt, ReturnRequest
+from .specs import FREIGHT_SPEC, RECEIPT_SPEC, REQUEST_SPEC
 
 KIND = "returns"
 GRACE_DAYS_DEFAULT = 7
@@ -137,3 +138,54 @@ def return_detail(*, return_no: str) -> ReturnFile | None:
         Q(ref=return_no) | Q(ref__in=waybills, type__startswith="return_freight_")).order_by("type", "sku", "id")
     return ReturnFile(return_no=return_no, requests=requests, receipts=list(receipts.order_by("received_at", "id")),
                       freight=list(freight), discrepancies=list(found))
+
+
+# --------------------------------------------------------------------------- a file before it is imported
+
+SPECS = {"requests": REQUEST_SPEC, "receipts": RECEIPT_SPEC, "freight": FREIGHT_SPEC}
+
+
+def returns_field_labels(kind: str) -> dict:
+    """The translated label of each field of a kind's file, by field name."""
+    from django.utils.translation import gettext
+
+    return {name: gettext(label) for name, label in SPECS[kind].labels().items()}
+
+
+def returns_columns_remembered(*, kind: str, courier) -> dict:
+    """The headers last chosen for this courier's freight files; requests and receipts have no counterparty to remember by."""
+    from recon.sources.selectors import column_mapping_remembered
+
+    if kind != "freight" or courier is None:
+        return {}
+    names = {f.name for f in FREIGHT_SPEC.fields}
+    found = column_mapping_remembered(counterparty_id=courier.counterparty_id, file_kind=ReturnFreightLine.FILE_KIND)
+    return {k: v for k, v in found.items() if k in names}
+
+
+def returns_file_inspect(*, staged, kind: str, courier=None, typed: dict) -> dict:
+    """What the upload page shows of a returns file before anything is stored (the JSON of POST /returns/inspect/).
+
+    A freight file is read with its courier's remembered columns: the courier chosen, else the one the file names,
+    which is suggested as the bill page suggests it.
+    """
+    from couriers.suggest import suggest_courier
+    from recon.sources.preview import preview_body
+    from recon.sources.selectors import preferred
+    from recon.sources.uploads import preview_head
+
+    spec, labels = SPECS[kind], returns_field_labels(kind)
+    typed = {k: v for k, v in typed.items() if k in {f.name for f in spec.fields}}
+    remembered = returns_columns_remembered(kind=kind, courier=courier)
+    preview = preview_head(staged, spec, {**preferred(remembered), **typed})
+    suggested = suggest_courier(preview, staged.filename) if kind == "freight" else None
+    if courier is None and suggested is not None:
+        remembered = returns_columns_remembered(kind=kind, courier=suggested)
+        if remembered:
+            preview = preview_head(staged, spec, {**preferred(remembered), **typed})
+    body = preview_body(preview=preview, filename=staged.filename, fmt=staged.format, spec=spec, labels=labels,
+                        typed=typed, remembered=remembered,
+                        date_fields=("billed_at",) if kind == "freight" else ("received_at", "requested_at", "refunded_at"))
+    body["kind"] = kind
+    body["suggested"] = {"courier": suggested.code if suggested else None, "courier_name": str(suggested) if suggested else None}
+    return body

@@ -40,7 +40,7 @@ class ReturnReceiptSerializer(serializers.ModelSerializer):
         model = ReturnReceipt
         fields = [
             "id", "return_waybill_no", "return_waybill_raw", "order_no", "received_at", "sku", "quantity", "condition",
-            "warehouse", "inspector", "source", "row_no", "updated_at",
+            "warehouse", "inspector", "photos", "source", "row_no", "updated_at",
         ]
 
 

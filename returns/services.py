@@ -1,6 +1,7 @@
 """Writes for returns: the file import (requests, receipts, freight) and the API's bulk post, one set-based upsert each."""
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -24,13 +25,15 @@ from recon.core.errors import UserFacingError
 from recon.ingest import IngestError
 from recon.ingest.clean import normalize_waybill
 from recon.sources.models import SourceFile
-from recon.sources.selectors import source_file_duplicate
-from recon.sources.services import rejected_rows_save
-from recon.sources.uploads import check_header, ingest_error, keep_staged, stage_upload
+from recon.sources.preview import columns_uncertain, columns_uncertain_error
+from recon.sources.selectors import preferred, source_file_duplicate
+from recon.sources.services import column_mapping_remember, rejected_rows_save
+from recon.sources.uploads import ingest_error, keep_staged, preview_head, stage_upload
 
 from . import readers
 from .models import ReturnFreightLine, ReturnReceipt, ReturnRequest
 from .normalize import normalize_return_waybill
+from .selectors import returns_columns_remembered, returns_field_labels
 from .specs import FREIGHT_SPEC, RECEIPT_SPEC, REQUEST_SPEC
 
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
@@ -101,10 +104,18 @@ def _freight_courier(kind: str, courier: Courier | None) -> Courier | None:
     return courier if kind == "freight" else None
 
 
-def returns_file_import(*, file, filename: str | None = None, kind: str, courier: Courier | None = None, user=None) -> ImportResult:
-    """Import a returns file of one kind; the same file twice is one import, and a bad file writes nothing."""
+def returns_file_import(*, file, filename: str | None = None, kind: str, courier: Courier | None = None, user=None,
+                        mapping: dict | None = None, confirm_columns: bool = True) -> ImportResult:
+    """Import a returns file of one kind; the same file twice is one import, and a bad file writes nothing.
+
+    `mapping` names the header of a field's column (the upload page's column chooser); columns only guessed are refused
+    unless confirm_columns. A freight file's chosen and confirmed columns are remembered for its courier.
+    """
     spec = _kind(kind)
     courier = _freight_courier(kind, courier)
+    names = {f.name for f in spec.spec.fields}
+    mapping = {k: str(v).strip() for k, v in (mapping or {}).items() if k in names and str(v or "").strip()}
+    overrides = {**preferred(returns_columns_remembered(kind=kind, courier=courier)), **mapping}
     staged = stage_upload(file=file, filename=filename)
     earlier = source_file_duplicate(file_kind=spec.file_kind, sha256=staged.sha256)
     if earlier is not None:
@@ -112,8 +123,13 @@ def returns_file_import(*, file, filename: str | None = None, kind: str, courier
         return ImportResult(file_id=earlier.pk, rows=earlier.line_count, rejected=earlier.rejected_count,
                             duplicates=int((earlier.read_info or {}).get("duplicates", 0)), repeated=True)
     try:
-        check_header(staged, spec.spec)
-        parsed = spec.read(staged.path, staged.filename, normalize_waybills=_waybill_normalizer())
+        # The header is found now, so that a file nobody can read is refused with the reader's own error.
+        preview = preview_head(staged, spec.spec, overrides)
+        uncertain = columns_uncertain(preview, spec.spec, overrides)
+        if uncertain and not confirm_columns:
+            raise columns_uncertain_error(preview, uncertain, returns_field_labels(kind), advanced=False)
+        confirmed = {name: preview.cells[preview.match.columns[name]] for name in uncertain}
+        parsed = spec.read(staged.path, staged.filename, normalize_waybills=_waybill_normalizer(), overrides=overrides)
     except IngestError as exc:
         staged.discard()
         raise ingest_error(exc) from exc
@@ -135,6 +151,9 @@ def returns_file_import(*, file, filename: str | None = None, kind: str, courier
             source.line_count, source.rejected_count = result.rows, len(rejected)
             source.read_info = {**parsed.info, "duplicates": result.duplicates}
             source.save(update_fields=["line_count", "rejected_count", "read_info"])
+            if courier is not None:
+                column_mapping_remember(counterparty_id=courier.counterparty_id, file_kind=spec.file_kind,
+                                        mapping={**mapping, **confirmed}, user=user)
     except IntegrityError:
         # The same bytes imported at the same moment by someone else: theirs is the import, as for a later upload.
         earlier = source_file_duplicate(file_kind=spec.file_kind, sha256=staged.sha256)
@@ -299,7 +318,7 @@ def return_requests_upsert(*, frame: pd.DataFrame, source_id: int | None) -> Imp
     return result
 
 
-RECEIPT_COMPARED = ["return_waybill_raw", "order_no", "received_at", "quantity", "warehouse", "inspector"]
+RECEIPT_COMPARED = ["return_waybill_raw", "order_no", "received_at", "quantity", "warehouse", "inspector", "photos"]
 
 
 def receipt_keys(waybill: pd.Series, order_no: pd.Series, sku: pd.Series, condition: pd.Series) -> pd.Series:
@@ -319,16 +338,18 @@ def return_receipts_upsert(*, frame: pd.DataFrame, source_id: int | None) -> Imp
         "return_waybill_raw": frame["return_waybill_raw"].astype(str), "order_no": frame["order_no"].astype(str),
         "received_at": _local(frame["received_at"]), "quantity": frame["quantity"].astype("Int64"),
         "warehouse": frame["warehouse"].astype(str), "inspector": frame["inspector"].astype(str),
+        "photos": _photos(frame),
     })
     table = ReturnReceipt._meta.db_table
     stored = fetch_by_keys(
-        f"SELECT receipt_key, return_waybill_raw, order_no, received_at, quantity, warehouse, inspector FROM {table} "
+        f"SELECT receipt_key, return_waybill_raw, order_no, received_at, quantity, warehouse, inspector, photos FROM {table} "
         f"WHERE receipt_key {{keys}}",
         incoming["receipt_key"].unique().tolist(), ["receipt_key", *RECEIPT_COMPARED],
     )
     if len(stored):
         stored["received_at"] = _local(db_to_local_naive(stored["received_at"]))
         stored["quantity"] = pd.array(stored["quantity"].astype(object).where(stored["quantity"].notna(), None), dtype="Int64")
+        stored["photos"] = stored["photos"].map(_json_text)
     same = _classify(incoming, stored, ["receipt_key"], RECEIPT_COMPARED)
     result.duplicates, result.rows = int(same.sum()), int((~same).sum())
     last = ~incoming.duplicated(["receipt_key"], keep="last").to_numpy()
@@ -346,11 +367,25 @@ def return_receipts_upsert(*, frame: pd.DataFrame, source_id: int | None) -> Imp
         "condition": write["condition"].astype(str).to_numpy(),
         "warehouse": write["warehouse"].astype(str).to_numpy(),
         "inspector": write["inspector"].astype(str).to_numpy(),
+        "photos": incoming.loc[write.index, "photos"].to_numpy(),
         "source_id": source_id, "row_no": int_or_null(write["row_no"]).to_numpy(),
         "created_at": stamp, "updated_at": stamp,
     })
     _write(table, rows, ["receipt_key"])
     return result
+
+
+def _photos(frame: pd.DataFrame) -> pd.Series:
+    """The photo lists as JSON text; a frame read before receipts had photos has none."""
+    if "photos" not in frame:
+        return pd.Series("[]", index=frame.index, dtype=object)
+    return frame["photos"].fillna("[]").astype(str)
+
+
+def _json_text(value) -> str:
+    """A stored JSON value as the reader writes it (the driver may hand back text or the parsed list)."""
+    parsed = json.loads(value) if isinstance(value, str) else (value or [])
+    return json.dumps(parsed, ensure_ascii=False)
 
 
 def return_freight_insert(*, frame: pd.DataFrame, source_id: int | None, courier: Courier) -> ImportResult:
@@ -430,6 +465,9 @@ def returns_bulk_upsert(*, kind: str, records, user=None) -> BulkResult:
     staging = Path(settings.MEDIA_ROOT) / "staging"
     staging.mkdir(parents=True, exist_ok=True)
     raw = raw.astype(object).where(raw.notna(), "")
+    if "photos" in raw:
+        # A JSON list of links is one cell of the file, its links on lines of their own.
+        raw["photos"] = raw["photos"].map(lambda v: "\n".join(map(str, v)) if isinstance(v, list) else v)
     with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
         raw.to_csv(fh, index=False)
         path = fh.name

@@ -6,6 +6,7 @@ from . import views
 urlpatterns = [
     path("returns/", views.returns_overview_page, name="return-overview"),
     path("returns/upload/", views.returns_upload, name="returns-upload"),
+    path("returns/inspect/", views.returns_inspect, name="returns-inspect"),
     path("returns/reconcile/", views.returns_reconcile_view, name="returns-reconcile"),
     path("returns/requests/", views.return_request_list, name="return-request-list"),
     path("returns/receipts/", views.return_receipt_list, name="return-receipt-list"),

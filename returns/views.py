@@ -5,7 +5,7 @@ from datetime import datetime, time as dtime
 from types import SimpleNamespace
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -41,7 +41,8 @@ def returns_upload(request):
             d = form.cleaned_data
             try:
                 imported = returns_file_import(file=d["file"], filename=d["file"].name, kind=d["kind"],
-                                               courier=d["courier"], user=request.user)
+                                               courier=d["courier"], user=request.user, mapping=form.mapping(),
+                                               confirm_columns=d["confirm_columns"])
             except UserFacingError as exc:
                 form.add_error("file", exc.message)
             else:
@@ -52,6 +53,38 @@ def returns_upload(request):
     else:
         form = ReturnsUploadForm()
     return render(request, "returns/upload.html", {"form": form, "result": result, "shown": REJECTED_SHOWN})
+
+
+@require_POST
+@requires("returns.add_returnrequest", "returns.add_returnreceipt", "returns.add_returnfreightline")
+def returns_inspect(request):
+    """The head of a chosen returns file, previewed for the upload page: its columns per field; stores nothing."""
+    from couriers.models import Courier
+    from recon.sources.preview import inspect_error_body
+    from recon.sources.uploads import stage_upload
+
+    from .forms import MAPPED_FIELDS
+    from .selectors import SPECS, returns_field_labels, returns_file_inspect
+
+    kind = request.POST.get("kind", "").strip()
+    if kind not in SPECS:
+        return JsonResponse({"errors": {"kind": [gettext("Choose the kind of file.")]}, "code": "invalid_kind"}, status=400)
+    code = request.POST.get("courier", "").strip()
+    courier = Courier.objects.filter(code=code, active=True).first() if code and kind == "freight" else None
+    typed = {name: request.POST[f"map_{name}"].strip() for name in MAPPED_FIELDS if request.POST.get(f"map_{name}", "").strip()}
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise UserFacingError("no_file", gettext("Choose the file."))
+        staged = stage_upload(file=upload, filename=upload.name)
+        try:
+            body = returns_file_inspect(staged=staged, kind=kind, courier=courier, typed=typed)
+        finally:
+            staged.discard()
+    except UserFacingError as exc:
+        return JsonResponse(inspect_error_body(exc, returns_field_labels(kind)), status=exc.http_status,
+                            json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
 @requires("returns.view_returnrequest")

@@ -131,6 +131,7 @@ PAGES = [
     cell("ratecard-detail", "GET", WEB_READ, pk="rate_card"),
     cell("returns-upload", "GET", UPLOAD),
     cell("returns-upload", "POST", UPLOAD, {}),
+    cell("returns-inspect", "POST", UPLOAD, {}),
     cell("returns-reconcile", "POST", UPLOAD, {}),
     cell("return-request-list", "GET", WEB_READ),
     cell("return-receipt-list", "GET", WEB_READ),

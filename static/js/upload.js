@@ -1,6 +1,9 @@
-// Bill upload: drag-and-drop onto the drop zone, a look at the file before it is uploaded (suggested courier and
-// period, a period warning, a preview with a column chooser), and an XHR submit with an upload progress bar.
-// Without JavaScript the same form posts normally and the server refuses what it would have asked about here.
+// An upload page (courier bills, returns files): drag-and-drop onto the drop zone, a look at the file before it is
+// uploaded (suggested courier and period, a period warning, a preview with a column chooser), and, with
+// data-submit="xhr", an XHR submit with an upload progress bar. What a page has is what its form holds: a page without
+// a period box gets no period suggestion, one without data-submit posts normally. The texts come from the form's
+// data- attributes. Without JavaScript the same form posts normally and the server refuses what it would have asked
+// about here.
 (function () {
   "use strict";
   var form = document.getElementById("upload-form");
@@ -9,8 +12,6 @@
   var zone = form.querySelector("[data-dropzone]");
   var nameOut = form.querySelector("[data-file-name]");
   var progress = form.querySelector("[data-progress]");
-  var bar = progress.querySelector(".bar > span");
-  var label = progress.querySelector("[data-progress-label]");
   var button = form.querySelector("button[type=submit]");
   var courier = form.querySelector("[name=courier]");
   var period = form.querySelector("[name=period]");
@@ -27,6 +28,12 @@
   var inspected = 0;  // the number of the latest inspection: answers to older ones are dropped
   var timer = null;
 
+  // Choices of the preview belong to one file read as one kind: another file or kind forgets them.
+  function forgetChosenColumns() {
+    form.querySelectorAll("[name^=map_]").forEach(function (el) {
+      if (el.dataset.fromPreview) { el.value = ""; if (el.type !== "hidden") delete el.dataset.fromPreview; }
+    });
+  }
   function showName() {
     var f = input.files && input.files[0];
     nameOut.textContent = f ? f.name + " · " + (f.size / 1048576).toFixed(1) + " MB" : "";
@@ -34,9 +41,7 @@
   function fileChosen() {
     showName();
     // Columns picked in the preview name the previous file's headers; what the clerk typed stays.
-    form.querySelectorAll("[name^=map_]").forEach(function (el) {
-      if (el.dataset.fromPreview) { el.value = ""; delete el.dataset.fromPreview; }
-    });
+    forgetChosenColumns();
     inspect();
   }
   input.addEventListener("change", fileChosen);
@@ -69,9 +74,10 @@
       var box = form.querySelector('[data-errors-for="' + name + '"]') || form.querySelector('[data-errors-for="__all__"]');
       errors[name].forEach(function (msg) { var p = document.createElement("p"); p.textContent = msg; box.appendChild(p); });
       if (box.parentElement.classList.contains("field")) box.parentElement.classList.add("has-error");
-      if (name.indexOf("map_") === 0) form.querySelector("details.advanced").open = true;
+      var advanced = form.querySelector("details.advanced");
+      if (name.indexOf("map_") === 0 && advanced) advanced.open = true;
     });
-    if (errors.period && input.files && input.files.length) periodCheck.hidden = false;
+    if (errors.period && periodCheck && input.files && input.files.length) periodCheck.hidden = false;
   }
 
   // ------------------------------------------------------------------ the look at the file
@@ -89,6 +95,7 @@
   }
   function note(field, text) {
     var out = form.querySelector('[data-suggested-for="' + field + '"]');
+    if (!out) return;
     out.textContent = text || "";
     out.hidden = !text;
   }
@@ -105,12 +112,12 @@
   function suggest(data) {
     var s = data.suggested || {};
     var changed = false;
-    if (!chosen.courier && s.courier && courier.querySelector('option[value="' + s.courier + '"]')) {
+    if (courier && !chosen.courier && s.courier && courier.querySelector('option[value="' + s.courier + '"]')) {
       changed = changed || courier.value !== s.courier;
       courier.value = s.courier;
       note("courier", namedInTitle(data, s) ? t.fromTitle : t.fromName);
     }
-    if (!chosen.period && s.period) {
+    if (period && !chosen.period && s.period) {
       changed = changed || period.value.trim() !== s.period;
       period.value = s.period;
       note("period", s.period_source === "dates" ? t.fromDates : t.fromTitle);
@@ -119,6 +126,7 @@
   }
 
   function showPeriodCheck(check) {
+    if (!periodCheck) return;
     periodMessage.textContent = check ? check.message : "";
     periodCheck.hidden = !check;
     if (!check) confirmPeriod.checked = false;
@@ -223,7 +231,7 @@
         clearErrors(["file", "__all__"]);
         var changed = suggest(data);
         var check = data.period_check;
-        showPeriodCheck(check && check.chosen === period.value.trim() ? check : null);
+        showPeriodCheck(check && period && check.chosen === period.value.trim() ? check : null);
         showPreview(data);
         // Checked against the default period or no courier: look again with the suggestions (and the courier's
         // remembered columns).
@@ -246,13 +254,21 @@
     timer = setTimeout(inspect, 400);
   }
 
-  courier.addEventListener("change", function () { chosen.courier = true; note("courier", ""); inspectSoon(); });
-  period.addEventListener("input", function () { chosen.period = true; note("period", ""); inspectSoon(); });
+  if (courier) courier.addEventListener("change", function () { chosen.courier = true; note("courier", ""); inspectSoon(); });
+  if (period) period.addEventListener("input", function () { chosen.period = true; note("period", ""); inspectSoon(); });
+  // A choice the file is read by (a returns file's kind): the columns are those of another table.
+  form.querySelectorAll("[data-reinspect]").forEach(function (el) {
+    el.addEventListener("change", function () { forgetChosenColumns(); inspectSoon(); });
+  });
   form.querySelectorAll("[name^=map_]").forEach(function (el) {
     el.addEventListener("input", function () { delete el.dataset.fromPreview; });
   });
 
   // ------------------------------------------------------------------ the upload
+
+  if (t.submit !== "xhr" || !progress) return;
+  var bar = progress.querySelector(".bar > span");
+  var label = progress.querySelector("[data-progress-label]");
 
   function done() { button.disabled = false; progress.hidden = true; }
 
