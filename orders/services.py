@@ -1,4 +1,5 @@
-"""Writes for our shipments: one upsert used by the file import, the REST API and the demo seeder."""
+"""Writes for our shipments (one upsert used by the file import, the REST API and the demo seeder), and for platforms' orders
+and the platforms themselves."""
 from __future__ import annotations
 
 import os
@@ -6,22 +7,29 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from couriers.selectors import courier_lookup_table
-from recon.core.db import bulk_load, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db
+from recon.core.db import (
+    bulk_load, db_to_local_naive, fen_from_db, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db,
+)
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError, read_shipments
 from recon.sources.models import RejectedRow, SourceFile
+from recon.sources.selectors import source_file_duplicate
 from recon.sources.services import rejected_rows_save
-from recon.sources.uploads import StagedUpload, ingest_error, keep_staged, stage_upload
+from recon.sources.uploads import StagedUpload, check_header, ingest_error, keep_staged, stage_upload
 
 from .masking import RECIPIENT_FIELDS, looks_masked
-from .models import Shipment
+from .models import Order, OrderLine, Platform, Shipment
+from .readers import read_orders
+from .selectors import platform_lookup_table
+from .specs import ORDER_SPEC
 
 SHIPMENTS_FILE_KIND = "shipments"
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
@@ -224,3 +232,223 @@ def shipments_bulk_create(*, records: list[dict]) -> ShipmentImportResult:
     rejected["sheet"] = ""
     result.rejected = rejected.rename(columns={"row_no": "index"})
     return result
+
+
+# =========================================================================== orders and platforms
+
+ORDERS_FILE_KIND = "orders"
+ORDER_COMPARED = ["shop", "status", "paid_at", "shipped_at", "order_amount_fen", "refund_amount_fen"]
+
+
+@dataclass
+class OrderImportResult:
+    """What an orders import did: rows of new or changed orders, rows refused, rows of orders already stored as they are."""
+
+    file_id: int | None = None
+    rows: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    rejected_rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
+    # True when the same bytes had been imported before: nothing was written this time.
+    repeated: bool = False
+
+    def as_dict(self) -> dict:
+        return {"file_id": self.file_id, "rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates}
+
+
+def _earlier_import(sha256: str) -> OrderImportResult | None:
+    earlier = source_file_duplicate(file_kind=ORDERS_FILE_KIND, sha256=sha256)
+    if earlier is None:
+        return None
+    return OrderImportResult(file_id=earlier.pk, rows=earlier.line_count, rejected=earlier.rejected_count,
+                             duplicates=int((earlier.read_info or {}).get("duplicates", 0)), repeated=True)
+
+
+def orders_file_import(*, file, filename: str | None = None, platform: Platform | None = None, user=None) -> OrderImportResult:
+    """Import an orders file; the same bytes twice is one import, and a bad file writes nothing."""
+    staged = stage_upload(file=file, filename=filename)
+    earlier = _earlier_import(staged.sha256)
+    if earlier is not None:
+        staged.discard()
+        return earlier
+    try:
+        check_header(staged, ORDER_SPEC)
+        parsed = read_orders(staged.path, staged.filename, platforms=platform_lookup_table(),
+                             default_platform_id=platform.pk if platform else None)
+    except IngestError as exc:
+        staged.discard()
+        raise ingest_error(exc) from exc
+    except BaseException:
+        staged.discard()
+        raise
+    stored = keep_staged(staged, f"uploads/orders/{timezone.now():%Y/%m}")
+    try:
+        with transaction.atomic():
+            source = SourceFile.objects.create(
+                file=stored, original_filename=staged.filename[:255], sha256=staged.sha256, size_bytes=staged.size,
+                file_kind=ORDERS_FILE_KIND, counterparty_id=platform.counterparty_id if platform else None,
+                read_info=parsed.info, uploaded_by=user,
+            )
+            same = orders_upsert(frame=parsed.frame, source_id=source.pk)
+            rejected = parsed.rejected[REJECTED_COLUMNS]
+            rejected_rows_save(source=source, rejected=rejected)
+            rows, duplicates = int((~same).sum()), int(same.sum())
+            source.line_count, source.rejected_count = rows, len(rejected)
+            source.read_info = {**parsed.info, "duplicates": duplicates}
+            source.save(update_fields=["line_count", "rejected_count", "read_info"])
+    except IntegrityError:
+        # The same bytes imported at the same moment by someone else: theirs is the import, as for a later upload.
+        earlier = _earlier_import(staged.sha256)
+        if earlier is None:
+            raise
+        return earlier
+    except BaseException:
+        Path(staged.path).unlink(missing_ok=True)
+        raise
+    return OrderImportResult(file_id=source.pk, rows=rows, rejected=len(rejected), duplicates=duplicates,
+                             rejected_rows=rejected)
+
+
+def _local_text(values: pd.Series) -> pd.Series:
+    """Datetimes as compared: naive local time to the second, as text ('' for none)."""
+    return pd.to_datetime(values).dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+
+
+def _lines_signature(lines: pd.DataFrame, key: str) -> pd.Series:
+    """One text per order of its lines in line order ('sku×quantity@fen;…'), to compare a file's lines with the stored."""
+    if lines.empty:
+        return pd.Series(dtype=object)
+    ordered = lines.sort_values([key, "line_no"], kind="stable")
+    amount = ordered["line_amount_fen"].astype(object).where(ordered["line_amount_fen"].notna(), "").astype(str)
+    text = ordered["sku"].astype(str) + "×" + ordered["quantity"].astype(str) + "@" + amount
+    return text.groupby(ordered[key], sort=False).agg(";".join)
+
+
+def _delete_where_in(table: str, column: str, ids: list[int]) -> None:
+    if not ids:
+        return
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", [ids])
+        else:
+            for start in range(0, len(ids), 30000):
+                batch = ids[start:start + 30000]
+                cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(batch))})", batch)
+
+
+def _orders_write(rows: pd.DataFrame) -> None:
+    """INSERT … ON CONFLICT (platform, order_no) DO UPDATE: COPY into a temporary table on PostgreSQL, executemany on SQLite."""
+    table = Order._meta.db_table
+    columns = list(rows.columns)
+    cols = ", ".join(columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("platform_id", "order_no", "created_at"))
+    with connection.cursor() as cursor:
+        if is_postgres():
+            # Dropped explicitly too: inside an outer transaction ON COMMIT comes too late for a second call.
+            cursor.execute("DROP TABLE IF EXISTS orders_in")
+            cursor.execute(f"CREATE TEMP TABLE orders_in ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA")
+            bulk_load("orders_in", rows)
+            cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM orders_in "
+                           f"ON CONFLICT (platform_id, order_no) DO UPDATE SET {updates}")
+            cursor.execute("DROP TABLE orders_in")
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            values = rows.astype(object).where(rows.notna(), None)
+            cursor.executemany(
+                f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT (platform_id, order_no) DO UPDATE SET {updates}",
+                values.itertuples(index=False, name=None),
+            )
+
+
+def _stored_orders(keys: pd.DataFrame) -> pd.DataFrame:
+    """The stored orders of these (platform_id, order_no) keys, with their compared fields as the file's are."""
+    columns = ["id", "platform_id", "order_no", *ORDER_COMPARED]
+    stored = fetch_by_keys(
+        f"SELECT id, platform_id, order_no, shop, status, paid_at, shipped_at, order_amount, refund_amount "
+        f"FROM {Order._meta.db_table} WHERE order_no {{keys}}", keys["order_no"].unique().tolist(), columns)
+    if stored.empty:
+        return stored
+    stored["platform_id"] = stored["platform_id"].astype("int64")
+    stored = keys.merge(stored, on=["platform_id", "order_no"], how="inner")
+    for c in ("paid_at", "shipped_at"):
+        stored[c] = _local_text(db_to_local_naive(stored[c])) if stored[c].notna().any() else ""
+    stored["order_amount_fen"] = fen_from_db(stored["order_amount_fen"])
+    stored["refund_amount_fen"] = fen_from_db(stored["refund_amount_fen"])
+    return stored
+
+
+def orders_upsert(*, frame: pd.DataFrame, source_id: int | None) -> np.ndarray:
+    """Write the orders of `frame` (rows of whole orders, as read_orders gives them) set-based; per row, True when its
+    order was stored already with the same fields and lines (a duplicate) and so was not written."""
+    if frame.empty:
+        return np.zeros(0, dtype=bool)
+    key = ["platform_id", "order_no"]
+    frame = frame.reset_index(drop=True)
+    frame["_order"] = frame.groupby(key, sort=False).ngroup()
+    orders = frame.drop_duplicates("_order", keep="first").set_index("_order").sort_index()
+    orders["has_items"] = frame.groupby("_order")["has_items"].any()
+    incoming = pd.DataFrame({
+        "platform_id": orders["platform_id"].astype("int64"), "order_no": orders["order_no"].astype(str),
+        "shop": orders["shop"].astype(str), "status": orders["status"].astype(str),
+        "paid_at": _local_text(orders["paid_at"]), "shipped_at": _local_text(orders["shipped_at"]),
+        "order_amount_fen": orders["order_amount_fen"].astype("int64"),
+        "refund_amount_fen": orders["refund_amount_fen"].astype("int64"),
+    }, index=orders.index)
+    items = frame[frame["has_items"]].copy()
+    items["line_no"] = items.groupby("_order").cumcount() + 1
+    stored = _stored_orders(incoming[key].reset_index())
+    stored = stored.set_index("_order") if len(stored) else stored
+    same = pd.Series(False, index=incoming.index)
+    if len(stored):
+        mine = incoming.loc[stored.index]
+        equal = np.ones(len(stored), dtype=bool)
+        for c in ORDER_COMPARED:
+            equal &= (mine[c].astype(str).to_numpy() == stored[c].astype(str).to_numpy())
+        same.loc[stored.index] = equal
+        with_items = stored.index[orders.loc[stored.index, "has_items"].to_numpy()]
+        if len(with_items):
+            theirs = fetch_by_keys(
+                f"SELECT order_id, line_no, sku, quantity, line_amount FROM {OrderLine._meta.db_table} WHERE order_id {{keys}}",
+                [int(i) for i in stored.loc[with_items, "id"]], ["order_id", "line_no", "sku", "quantity", "line_amount_fen"])
+            if len(theirs):
+                theirs["line_amount_fen"] = fen_from_db(theirs["line_amount_fen"])
+                theirs["quantity"] = theirs["quantity"].astype("int64")
+            order_of = pd.Series(stored.index, index=stored["id"].astype("int64").to_numpy())
+            theirs_sig = _lines_signature(theirs.assign(_order=order_of.reindex(theirs["order_id"].astype("int64")).to_numpy())
+                                          if len(theirs) else theirs, "_order")
+            mine_sig = _lines_signature(items[items["_order"].isin(with_items)], "_order")
+            lines_equal = mine_sig.reindex(with_items).fillna("").to_numpy() == theirs_sig.reindex(with_items).fillna("").to_numpy()
+            same.loc[with_items] &= lines_equal
+    changed = incoming.index[~same.to_numpy()]
+    if len(changed):
+        _orders_and_lines_write(orders.loc[changed], items[items["_order"].isin(changed)], source_id=source_id)
+    return same.reindex(frame["_order"]).to_numpy(dtype=bool)
+
+
+def _orders_and_lines_write(orders: pd.DataFrame, items: pd.DataFrame, *, source_id: int | None) -> None:
+    """Upsert the orders, then replace the lines of those that came with items (deleted and inserted again)."""
+    stamp = now_db()
+    _orders_write(pd.DataFrame({
+        "platform_id": orders["platform_id"].astype("int64").to_numpy(), "order_no": orders["order_no"].astype(str).to_numpy(),
+        "shop": orders["shop"].astype(str).to_numpy(), "status": orders["status"].astype(str).to_numpy(),
+        "paid_at": local_naive_to_db(orders["paid_at"]).to_numpy(), "shipped_at": local_naive_to_db(orders["shipped_at"]).to_numpy(),
+        "order_amount": money(orders["order_amount_fen"]).to_numpy(), "refund_amount": money(orders["refund_amount_fen"]).to_numpy(),
+        "source_id": source_id, "row_no": int_or_null(orders["row_no"]).to_numpy(),
+        "created_at": stamp, "updated_at": stamp,
+    }))
+    with_items = orders[orders["has_items"]]
+    if with_items.empty:
+        return
+    ids = fetch_by_keys(f"SELECT id, platform_id, order_no FROM {Order._meta.db_table} WHERE order_no {{keys}}",
+                        with_items["order_no"].astype(str).unique().tolist(), ["id", "platform_id", "order_no"])
+    ids["platform_id"] = ids["platform_id"].astype("int64")
+    keyed = with_items[["platform_id", "order_no"]].reset_index().merge(ids, on=["platform_id", "order_no"], how="inner")
+    order_id = pd.Series(keyed["id"].astype("int64").to_numpy(), index=keyed["_order"].to_numpy())
+    _delete_where_in(OrderLine._meta.db_table, "order_id", order_id.tolist())
+    bulk_load(OrderLine._meta.db_table, pd.DataFrame({
+        "order_id": order_id.reindex(items["_order"]).to_numpy(dtype="int64"),
+        "line_no": items["line_no"].astype("int64").to_numpy(),
+        "sku": items["sku"].astype(str).to_numpy(),
+        "quantity": items["quantity"].astype("int64").to_numpy(),
+        "line_amount": money(items["line_amount_fen"].astype("Int64")).to_numpy(),
+    }))
