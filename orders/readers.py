@@ -231,7 +231,6 @@ def _whole_orders(frame: pd.DataFrame, tables: list[SheetTable], failed: pd.Data
     if frame.empty:
         return frame, concat_rejected([])
     key = ["platform_id", "order_no"]
-    groups = frame.groupby(key, sort=False)
     code = np.full(len(frame), "", dtype=object)
     culprit = np.full(len(frame), "", dtype=object)
     for column in _COMPARED:
@@ -244,7 +243,7 @@ def _whole_orders(frame: pd.DataFrame, tables: list[SheetTable], failed: pd.Data
         hit = frame[key].merge(marks.assign(_failed=True), on=key, how="left")
         held = hit["_failed"].eq(True).to_numpy() & (code == "")
         code[held] = "order_row_rejected"
-        culprit[held] = hit["row_no"].to_numpy()[held].astype(object)
+        culprit[held] = hit["row_no"].to_numpy()[held].astype(np.int64).astype(object)
     out = code != ""
     if not out.any():
         return frame, concat_rejected([])
@@ -275,7 +274,6 @@ def _whole_orders(frame: pd.DataFrame, tables: list[SheetTable], failed: pd.Data
             "reason": shown(reason_of, REASON_CHARS).to_numpy(dtype=object),
             "raw": shown(join_cells(table.data.iloc[positions]), RAW_CHARS).to_numpy(dtype=object),
         }))
-    del groups
     return frame[~out], concat_rejected(parts)
 
 
