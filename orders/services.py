@@ -3,8 +3,11 @@ and the platforms themselves."""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +21,7 @@ from couriers.selectors import courier_lookup_table
 from recon.core.db import (
     bulk_load, db_to_local_naive, fen_from_db, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db,
 )
+from recon.audit.services import audit_record, changes_of, model_values
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError, read_shipments
 from recon.sources.models import RejectedRow, SourceFile
@@ -28,7 +32,7 @@ from recon.sources.uploads import StagedUpload, check_header, ingest_error, keep
 from .masking import RECIPIENT_FIELDS, looks_masked
 from .models import Order, OrderLine, Platform, Shipment
 from .readers import read_orders
-from .selectors import platform_lookup_table
+from .selectors import platform_by_name, platform_lookup_table
 from .specs import ORDER_SPEC
 
 SHIPMENTS_FILE_KIND = "shipments"
@@ -452,3 +456,89 @@ def _orders_and_lines_write(orders: pd.DataFrame, items: pd.DataFrame, *, source
         "quantity": items["quantity"].astype("int64").to_numpy(),
         "line_amount": money(items["line_amount_fen"].astype("Int64")).to_numpy(),
     }))
+
+
+PLATFORM_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,15}$")
+FEE_RATE_PLACES = Platform._meta.get_field("fee_rate").decimal_places
+
+
+def fee_rate_parse(text: str) -> Decimal:
+    """A fee rate as typed ('0.05', '5%', '０.０５') -> the exact fraction; UserFacingError unless 0 ≤ rate < 1 to 6 places."""
+    raw = unicodedata.normalize("NFKC", str(text)).strip()
+    percent = raw.endswith("%")
+    try:
+        rate = Decimal(raw[:-1].strip() if percent else raw)
+    except InvalidOperation:
+        rate = None
+    if rate is not None and not rate.is_finite():
+        rate = None
+    if rate is not None and percent:
+        rate = rate.scaleb(-2)
+    if rate is None or not (0 <= rate < 1) or rate != rate.quantize(Decimal(1).scaleb(-FEE_RATE_PLACES), rounding=ROUND_DOWN):
+        raise UserFacingError("fee_rate_invalid", _(
+            "Fee rate “%(value)s” is not a fraction from 0 up to (not including) 1 with at most 6 decimals, "
+            "such as 0.05 or 5%%.") % {"value": text})
+    return rate.normalize() if rate else Decimal(0)
+
+
+def _names(text: str) -> list[str]:
+    """Payer names as given on the command line: separated by ';' (or '；'), blanks dropped, each once."""
+    parts = (p.strip() for p in re.split(r"[;；\n]", str(text)))
+    return list(dict.fromkeys(p for p in parts if p))
+
+
+def platform_audit_values(platform: Platform) -> dict:
+    """A platform's values as the trail records them; the fee rate to all its places (the trail's money format has 2)."""
+    values = model_values(platform)
+    values["fee_rate"] = format(Decimal(platform.fee_rate).normalize(), "f") if platform.fee_rate is not None else None
+    return values
+
+
+def platform_configure(*, code: str, name: str | None = None, fee_rate: str | None = None, settle_within_days: int | None = None,
+                       ship_within_hours: int | None = None, payer_names: str | None = None, user=None) -> tuple[Platform, bool]:
+    """Create a platform (a new code needs a name) or update only the options given; (platform, created)."""
+    code = unicodedata.normalize("NFKC", str(code)).strip().upper()
+    if not PLATFORM_CODE.match(code):
+        raise UserFacingError("platform_code_invalid", _(
+            "Platform code “%(code)s” must be 1 to 16 letters, digits or underscores, starting with a letter.") % {"code": code})
+    for label, value in (("--settle-within-days", settle_within_days), ("--ship-within-hours", ship_within_hours)):
+        if value is not None and not 0 <= value <= 3650:
+            raise UserFacingError("platform_option_invalid", _("%(option)s must be a whole number from 0 to 3650, not %(value)s.")
+                                  % {"option": label, "value": value})
+    name = unicodedata.normalize("NFKC", name).strip() if name is not None else None
+    if name is not None and not name:
+        raise UserFacingError("platform_name_invalid", _("A platform's name cannot be empty."))
+    if name is not None and len(name) > Platform._meta.get_field("name").max_length:
+        raise UserFacingError("platform_name_invalid", _("A platform's name has at most 32 characters."))
+    rate = fee_rate_parse(fee_rate) if fee_rate is not None else None
+    with transaction.atomic():
+        platform = Platform.objects.select_for_update().filter(code=code).first()
+        created = platform is None
+        if created:
+            if name is None:
+                raise UserFacingError("platform_name_required", _(
+                    "Platform %(code)s is new: give its Chinese name with --name.") % {"code": code})
+            platform = Platform(code=code, name=name)
+        before = platform_audit_values(platform) if not created else {}
+        if name is not None and not created and name != platform.name and name not in platform.aliases:
+            # A second name of a known platform (抖店 for 抖音) is recognised in files; its own name stays.
+            platform.aliases = [*platform.aliases, name]
+        if rate is not None:
+            platform.fee_rate = rate
+        if settle_within_days is not None:
+            platform.settle_within_days = settle_within_days
+        if ship_within_hours is not None:
+            platform.ship_within_hours = ship_within_hours
+        if payer_names is not None:
+            platform.payer_names = _names(payer_names)
+        taken = platform_by_name(text=name) if name is not None else None
+        if taken is not None and taken.code != code:
+            raise UserFacingError("platform_name_taken", _("“%(name)s” already names platform %(code)s.")
+                                  % {"name": name, "code": taken.code})
+        platform.save()
+        platform.refresh_from_db()
+        diff = changes_of(before, platform_audit_values(platform))
+        if diff or created:
+            audit_record(user=user, object_type="platform", object_id=platform.pk, action="create" if created else "change",
+                         changes=diff, note="configure_platform")
+    return platform, created
