@@ -542,3 +542,117 @@ def platform_configure(*, code: str, name: str | None = None, fee_rate: str | No
             audit_record(user=user, object_type="platform", object_id=platform.pk, action="create" if created else "change",
                          changes=diff, note="configure_platform")
     return platform, created
+
+
+# --------------------------------------------------------------------------- the API's bulk post of orders
+
+ORDER_RECORD_FIELDS = ["order_no", "platform", "shop", "status", "paid_at", "shipped_at", "order_amount", "refund_amount"]
+LINE_RECORD_FIELDS = ["sku", "quantity", "line_amount"]
+MAX_ORDER_RECORDS = 100_000
+# The field of each reason code, as named in the posted records (line fields under lines[k]).
+ORDER_ERROR_FIELDS = {
+    "order_no_missing": "order_no", "order_no_scientific": "order_no", "platform_missing": "platform",
+    "platform_unknown": "platform", "status_missing": "status", "order_status_invalid": "status", "paid_at_invalid": "paid_at",
+    "shipped_at_invalid": "shipped_at", "order_amount_missing": "order_amount", "order_amount_invalid": "order_amount",
+    "refund_amount_invalid": "refund_amount", "refund_exceeds_amount": "refund_amount", "control_character": "",
+    "order_rows_disagree": "", "order_row_rejected": "",
+}
+LINE_ERROR_FIELDS = {"sku_missing": "sku", "sku_scientific": "sku", "quantity_missing": "quantity", "quantity_invalid": "quantity",
+                     "line_amount_invalid": "line_amount"}
+
+
+@dataclass
+class OrderBulkResult:
+    """Counted by record (an order with its lines): written, refused, already stored as sent."""
+
+    rows: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
+
+
+def _read_records(rows: list[dict], columns: list[str], lookup: dict[str, int]):
+    """Records through the file reader itself, so that the API accepts exactly what an upload accepts."""
+    staging = Path(settings.MEDIA_ROOT) / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    table = pd.DataFrame.from_records(rows, columns=columns)
+    table = table.astype(object).where(table.notna(), "")
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
+        table.to_csv(fh, index=False)
+        path = fh.name
+    try:
+        return read_orders(path, "orders.json", platforms=lookup, default_platform_id=None)
+    except IngestError as exc:
+        raise ingest_error(exc) from exc
+    finally:
+        os.unlink(path)
+
+
+def orders_bulk_upsert(*, records, user=None) -> OrderBulkResult:
+    """The API's bulk post: orders created or updated by (platform, order_no); a record with `lines` replaces the order's
+    lines, one without keeps them."""
+    if not isinstance(records, list) or not records:
+        raise UserFacingError("no_data", _("Send a non-empty JSON list of records."))
+    if len(records) > MAX_ORDER_RECORDS:
+        raise UserFacingError("too_many", _("At most 100,000 records per request."))
+    errors: list[dict] = []
+    groups: dict[bool, tuple[list[dict], list[tuple[int, int | None]]]] = {False: ([], []), True: ([], [])}
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            errors.append({"index": index, "field": "", "code": "record_invalid", "message": _("A record must be a JSON object.")})
+            continue
+        order = {f: record.get(f) for f in ORDER_RECORD_FIELDS}
+        lines = record.get("lines")
+        if lines in (None, []):
+            groups[False][0].append(order)
+            groups[False][1].append((index, None))
+        elif not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+            errors.append({"index": index, "field": "lines", "code": "lines_invalid",
+                           "message": _("“lines” must be a list of objects with sku, quantity and line_amount.")})
+        else:
+            for k, line in enumerate(lines):
+                groups[True][0].append({**order, **{f: line.get(f) for f in LINE_RECORD_FIELDS}})
+                groups[True][1].append((index, k))
+    lookup = platform_lookup_table()
+    frames, kept_records = [], []
+    for items, (rows, origin) in groups.items():
+        if not rows:
+            continue
+        parsed = _read_records(rows, ORDER_RECORD_FIELDS + (LINE_RECORD_FIELDS if items else []), lookup)
+        # CSV row 1 is the header: row r is the record of origin[r - 2].
+        for r in parsed.rejected.itertuples():
+            index, k = origin[int(r.row_no) - 2]
+            name = LINE_ERROR_FIELDS.get(r.reason_code)
+            where = f"lines[{k}].{name}" if name else ORDER_ERROR_FIELDS.get(r.reason_code, "")
+            errors.append({"index": index, "field": where, "code": r.reason_code, "message": r.reason})
+        frame = parsed.frame
+        frames.append(frame)
+        kept_records.append(np.array([origin[int(r) - 2][0] for r in frame["row_no"]], dtype=np.int64))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    record_of = np.concatenate(kept_records) if kept_records else np.zeros(0, dtype=np.int64)
+    with transaction.atomic():
+        same = orders_upsert(frame=frame, source_id=None) if len(frame) else np.zeros(0, dtype=bool)
+    refused = {e["index"] for e in errors}
+    seen = set(record_of.tolist())
+    for index in range(len(records)):
+        if index not in refused and index not in seen:
+            # A record of nothing but blanks (or a totals-like row) is no order.
+            errors.append({"index": index, "field": "order_no", "code": "order_no_missing", "message": _("Order number is empty")})
+            refused.add(index)
+    # One error per record and code: an order's fault repeats on each of its lines; a line's fault is told once,
+    # not again as "another row was rejected".
+    unique: dict[tuple, dict] = {}
+    faulty = {e["index"] for e in errors if e["code"] != "order_row_rejected"}
+    for e in errors:
+        if e["code"] == "order_row_rejected" and e["index"] in faulty:
+            continue
+        unique.setdefault((e["index"], e["field"], e["code"]), e)
+    result = OrderBulkResult(errors=sorted(unique.values(), key=lambda e: (e["index"], e["field"])))
+    per_record = pd.Series(same, index=record_of).groupby(level=0).all() if len(record_of) else pd.Series(dtype=bool)
+    per_record = per_record[~per_record.index.isin(list(refused))]
+    result.rows, result.duplicates = int((~per_record).sum()), int(per_record.sum())
+    result.rejected = len(refused)
+    return result
