@@ -138,6 +138,11 @@ PAGES = [
     cell("return-detail", "GET", WEB_READ, return_no="return_no"),
     cell("returns-file-rejected", "GET", WEB_READ, pk="returns_file"),
     cell("returns-file-rejected-download", "GET", WEB_READ, pk="returns_file"),
+    cell("order-list", "GET", WEB_READ),
+    cell("order-upload", "GET", UPLOAD),
+    cell("order-upload", "POST", UPLOAD, {}),
+    cell("orders-file-rejected", "GET", WEB_READ, pk="orders_file"),
+    cell("orders-file-rejected-download", "GET", WEB_READ, pk="orders_file"),
 ]
 
 API = [
@@ -167,6 +172,9 @@ API = [
     cell("api-return-receipt-list", "POST", UPLOAD_API, {}),
     cell("api-return-freight-list", "GET", API_READ),
     cell("api-return-freight-list", "POST", UPLOAD_API, {}),
+    cell("api-order-list", "GET", API_READ),
+    cell("api-order-list", "POST", UPLOAD_API, {}),
+    cell("api-platform-list", "GET", API_READ),
     cell("api-run-list", "GET", API_READ),
     cell("api-run-detail", "GET", API_READ, pk="run"),
     cell("api-run-rerun", "POST", UPLOAD_API, {}, pk="run"),
@@ -326,6 +334,8 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
     own_filters[ANONYMOUS] = own_filters["manager"]
     returns_file = SourceFile.objects.create(file="r.csv", original_filename="退货.csv", sha256="0" * 64, size_bytes=1,
                                              file_kind="return_requests")
+    orders_file = SourceFile.objects.create(file="o.csv", original_filename="订单.csv", sha256="1" * 64, size_bytes=1,
+                                            file_kind="orders")
     from returns.models import ReturnRequest
 
     ReturnRequest.objects.create(return_no="RT-MATRIX", sku="SKU-1", quantity=1, refund_amount="9.90", refund_status="requested",
@@ -334,7 +344,7 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
         "users": users, "run": reconciled["run"].pk, "bill": reconciled["bill"].pk, "period": reconciled["bill"].period_id,
         "discrepancy": d.pk, "shipment": reconciled["shipment"].pk, "courier": zto.pk, "rate_card": card.pk,
         "attachment": attachment.pk, "dispute": dispute.pk, "bulk_action": job.pk, "audit_event": event.pk,
-        "saved_filter": own_filters, "returns_file": returns_file.pk,
+        "saved_filter": own_filters, "returns_file": returns_file.pk, "orders_file": orders_file.pk,
         "return_no": "RT-MATRIX",
     }
 
