@@ -254,19 +254,17 @@ def _whole_orders(frame: pd.DataFrame, tables: list[SheetTable], failed: pd.Data
     for index, rows in bad.groupby("_table", sort=False):
         table = tables[int(index)]
         positions = rows["_pos"].to_numpy()
-        reasons = []
-        for (_pid, order_no), group in rows.groupby(key, sort=False):
-            if group["_code"].iat[0] == "order_row_rejected":
-                reason = _("Another row of order “%(order)s” (row %(row)s) was rejected, so none of its rows were imported") % {
-                    "order": order_no, "row": group["_culprit"].iat[0]}
-            else:
-                field = group["_culprit"].iat[0]
-                cells = cell_text(column_or_blank(table, _COMPARED[field]).iloc[group["_pos"].to_numpy()])
-                seen = list(dict.fromkeys(v if v != "" else _("(empty)") for v in cells))
-                reason = _("The rows of order “%(order)s” disagree on %(field)s: %(values)s") % {
-                    "order": order_no, "field": _header_name(table, _COMPARED[field]), "values": "、".join(f"“{v}”" for v in seen)}
-            reasons.append(pd.Series(reason, index=group.index, dtype=object))
-        reason_of = pd.concat(reasons).loc[rows.index]
+        held = (rows["_code"] == "order_row_rejected").to_numpy()
+        reason_of = pd.Series("", index=rows.index, dtype=object)
+        # Held-back orders can be many (a file whose every order has one bad line): one format per row, no pandas per order.
+        template = _("Another row of order “%(order)s” (row %(row)s) was rejected, so none of its rows were imported")
+        reason_of[held] = [template % {"order": o, "row": r} for o, r in zip(rows["order_no"][held], rows["_culprit"][held])]
+        for (_pid, order_no), group in rows[~held].groupby(key, sort=False):
+            field = group["_culprit"].iat[0]
+            cells = cell_text(column_or_blank(table, _COMPARED[field]).iloc[group["_pos"].to_numpy()])
+            seen = list(dict.fromkeys(v if v != "" else _("(empty)") for v in cells))
+            reason_of[group.index] = _("The rows of order “%(order)s” disagree on %(field)s: %(values)s") % {
+                "order": order_no, "field": _header_name(table, _COMPARED[field]), "values": "、".join(f"“{v}”" for v in seen)}
         parts.append(pd.DataFrame({
             "sheet": rows["sheet"].to_numpy(dtype=object),
             "row_no": rows["row_no"].to_numpy(dtype=np.int64),
