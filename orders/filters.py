@@ -1,10 +1,10 @@
-"""FilterSet for our shipments."""
+"""FilterSets for our shipments and for platforms' orders."""
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from recon.review.ordering import StableOrderingFilter
 
-from .models import Shipment
+from .models import Order, Shipment
 
 
 class ShipmentFilter(django_filters.FilterSet):
@@ -22,3 +22,22 @@ class ShipmentFilter(django_filters.FilterSet):
     class Meta:
         model = Shipment
         fields = ["courier", "status", "waybill_no", "order_no", "shipped_from", "shipped_to", "province"]
+
+
+class OrderFilter(django_filters.FilterSet):
+    """Shared by the API's list and the orders page."""
+
+    platform = django_filters.CharFilter(field_name="platform__code", lookup_expr="iexact", label=_("platform"))
+    shop = django_filters.CharFilter(field_name="shop", label=_("shop"))
+    status = django_filters.ChoiceFilter(choices=Order.Status.choices, label=_("status"))
+    order_no = django_filters.CharFilter(field_name="order_no", lookup_expr="startswith", label=_("order number"))
+    paid_from = django_filters.DateFilter(field_name="paid_at", lookup_expr="date__gte", label=_("paid from"))
+    paid_to = django_filters.DateFilter(field_name="paid_at", lookup_expr="date__lte", label=_("paid to"))
+    ordering = StableOrderingFilter(
+        fields=(("paid_at", "paid_at"), ("order_no", "order_no"), ("order_amount", "order_amount"),
+                ("refund_amount", "refund_amount")), label=_("sort"),
+    )
+
+    class Meta:
+        model = Order
+        fields = ["platform", "shop", "status", "order_no", "paid_from", "paid_to"]

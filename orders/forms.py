@@ -1,6 +1,8 @@
-"""The shipment import form; the import service decides what a valid row is."""
+"""The shipment and orders import forms; the import services decide what a valid row is."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from .models import Platform
 
 
 class ShipmentImportForm(forms.Form):
@@ -12,4 +14,19 @@ class ShipmentImportForm(forms.Form):
             "Columns: 订单号, 运单号, 快递公司, 发货时间, and optionally 重量, 长, 宽, 高, 省份, 城市, 状态, 收件人, 收件人电话, 收件地址. "
             "A known waybill is updated; an empty recipient cell keeps the recipient already stored."
         ),
+    )
+
+
+class OrderUploadForm(forms.Form):
+    platform = forms.ModelChoiceField(
+        label=_("Platform"), queryset=Platform.objects.filter(active=True).order_by("code"), required=False,
+        to_field_name="code", empty_label=_("From the file's 平台 column"),
+        help_text=_("Required when the file has no 平台 column (a platform's own export); a row's own 平台 cell wins."),
+    )
+    # Empty files pass here so that the import service gives its own message.
+    file = forms.FileField(
+        label=_("Orders file"), allow_empty_file=True, widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,.xls"}),
+        help_text=_("One row per order line with the order's fields repeated, or one row per order: 订单号, 订单状态, 实付金额, "
+                    "and optionally 平台, 店铺, 付款时间, 发货时间, 退款金额, 商品编码, 数量, 商品金额. "
+                    "A known order is updated; a file with items replaces its lines."),
     )

@@ -1,27 +1,39 @@
-"""Writes for our shipments: one upsert used by the file import, the REST API and the demo seeder."""
+"""Writes for our shipments (one upsert used by the file import, the REST API and the demo seeder), and for platforms' orders
+and the platforms themselves."""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from couriers.selectors import courier_lookup_table
-from recon.core.db import bulk_load, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db
+from recon.core.db import (
+    bulk_load, db_to_local_naive, fen_from_db, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db,
+)
+from recon.audit.services import audit_record, changes_of, model_values
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError, read_shipments
 from recon.sources.models import RejectedRow, SourceFile
+from recon.sources.selectors import source_file_duplicate
 from recon.sources.services import rejected_rows_save
-from recon.sources.uploads import StagedUpload, ingest_error, keep_staged, stage_upload
+from recon.sources.uploads import StagedUpload, check_header, ingest_error, keep_staged, stage_upload
 
 from .masking import RECIPIENT_FIELDS, looks_masked
-from .models import Shipment
+from .models import Order, OrderLine, Platform, Shipment
+from .readers import read_orders
+from .selectors import platform_by_name, platform_lookup_table
+from .specs import ORDER_SPEC
 
 SHIPMENTS_FILE_KIND = "shipments"
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
@@ -223,4 +235,424 @@ def shipments_bulk_create(*, records: list[dict]) -> ShipmentImportResult:
     rejected["row_no"] = rejected["row_no"].astype("int64") - 2
     rejected["sheet"] = ""
     result.rejected = rejected.rename(columns={"row_no": "index"})
+    return result
+
+
+# =========================================================================== orders and platforms
+
+ORDERS_FILE_KIND = "orders"
+ORDER_COMPARED = ["shop", "status", "paid_at", "shipped_at", "order_amount_fen", "refund_amount_fen"]
+
+
+@dataclass
+class OrderImportResult:
+    """What an orders import did: rows of new or changed orders, rows refused, rows of orders already stored as they are."""
+
+    file_id: int | None = None
+    rows: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    rejected_rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
+    # True when the same bytes had been imported before: nothing was written this time.
+    repeated: bool = False
+
+    def as_dict(self) -> dict:
+        return {"file_id": self.file_id, "rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates}
+
+
+def _earlier_import(sha256: str) -> OrderImportResult | None:
+    earlier = source_file_duplicate(file_kind=ORDERS_FILE_KIND, sha256=sha256)
+    if earlier is None:
+        return None
+    return OrderImportResult(file_id=earlier.pk, rows=earlier.line_count, rejected=earlier.rejected_count,
+                             duplicates=int((earlier.read_info or {}).get("duplicates", 0)), repeated=True)
+
+
+def orders_file_import(*, file, filename: str | None = None, platform: Platform | None = None, user=None) -> OrderImportResult:
+    """Import an orders file; the same bytes twice is one import, and a bad file writes nothing."""
+    staged = stage_upload(file=file, filename=filename)
+    earlier = _earlier_import(staged.sha256)
+    if earlier is not None:
+        staged.discard()
+        return earlier
+    try:
+        check_header(staged, ORDER_SPEC)
+        parsed = read_orders(staged.path, staged.filename, platforms=platform_lookup_table(),
+                             default_platform_id=platform.pk if platform else None)
+    except IngestError as exc:
+        staged.discard()
+        raise ingest_error(exc) from exc
+    except BaseException:
+        staged.discard()
+        raise
+    stored = keep_staged(staged, f"uploads/orders/{timezone.now():%Y/%m}")
+    try:
+        with transaction.atomic():
+            source = SourceFile.objects.create(
+                file=stored, original_filename=staged.filename[:255], sha256=staged.sha256, size_bytes=staged.size,
+                file_kind=ORDERS_FILE_KIND, counterparty_id=platform.counterparty_id if platform else None,
+                read_info=parsed.info, uploaded_by=user,
+            )
+            same = orders_upsert(frame=parsed.frame, source_id=source.pk)
+            rejected = parsed.rejected[REJECTED_COLUMNS]
+            rejected_rows_save(source=source, rejected=rejected)
+            rows, duplicates = int((~same).sum()), int(same.sum())
+            source.line_count, source.rejected_count = rows, len(rejected)
+            source.read_info = {**parsed.info, "duplicates": duplicates}
+            source.save(update_fields=["line_count", "rejected_count", "read_info"])
+    except IntegrityError:
+        # The same bytes imported at the same moment by someone else: theirs is the import, as for a later upload.
+        earlier = _earlier_import(staged.sha256)
+        if earlier is None:
+            raise
+        return earlier
+    except BaseException:
+        Path(staged.path).unlink(missing_ok=True)
+        raise
+    return OrderImportResult(file_id=source.pk, rows=rows, rejected=len(rejected), duplicates=duplicates,
+                             rejected_rows=rejected)
+
+
+def _local_text(values: pd.Series) -> pd.Series:
+    """Datetimes as compared: naive local time to the second, as text ('' for none)."""
+    return pd.to_datetime(values).dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+
+
+def _lines_signature(lines: pd.DataFrame, key: str) -> pd.Series:
+    """One text per order of its lines in line order ('sku×quantity@fen;…'), to compare a file's lines with the stored."""
+    if lines.empty:
+        return pd.Series(dtype=object)
+    ordered = lines.sort_values([key, "line_no"], kind="stable")
+    amount = ordered["line_amount_fen"].astype(object).where(ordered["line_amount_fen"].notna(), "").astype(str)
+    text = ordered["sku"].astype(str) + "×" + ordered["quantity"].astype(str) + "@" + amount
+    return text.groupby(ordered[key], sort=False).agg(";".join)
+
+
+def _delete_where_in(table: str, column: str, ids: list[int]) -> None:
+    if not ids:
+        return
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", [ids])
+        else:
+            for start in range(0, len(ids), 30000):
+                batch = ids[start:start + 30000]
+                cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(batch))})", batch)
+
+
+def _orders_write(rows: pd.DataFrame) -> None:
+    """INSERT … ON CONFLICT (platform, order_no) DO UPDATE: COPY into a temporary table on PostgreSQL, executemany on SQLite."""
+    table = Order._meta.db_table
+    columns = list(rows.columns)
+    cols = ", ".join(columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("platform_id", "order_no", "created_at"))
+    with connection.cursor() as cursor:
+        if is_postgres():
+            # Dropped explicitly too: inside an outer transaction ON COMMIT comes too late for a second call.
+            cursor.execute("DROP TABLE IF EXISTS orders_in")
+            cursor.execute(f"CREATE TEMP TABLE orders_in ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA")
+            bulk_load("orders_in", rows)
+            cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM orders_in "
+                           f"ON CONFLICT (platform_id, order_no) DO UPDATE SET {updates}")
+            cursor.execute("DROP TABLE orders_in")
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            values = rows.astype(object).where(rows.notna(), None)
+            cursor.executemany(
+                f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT (platform_id, order_no) DO UPDATE SET {updates}",
+                values.itertuples(index=False, name=None),
+            )
+
+
+def _stored_orders(keys: pd.DataFrame) -> pd.DataFrame:
+    """The stored orders of these (platform_id, order_no) keys, with their compared fields as the file's are."""
+    columns = ["id", "platform_id", "order_no", *ORDER_COMPARED]
+    stored = fetch_by_keys(
+        f"SELECT id, platform_id, order_no, shop, status, paid_at, shipped_at, order_amount, refund_amount "
+        f"FROM {Order._meta.db_table} WHERE order_no {{keys}}", keys["order_no"].unique().tolist(), columns)
+    if stored.empty:
+        return stored
+    stored["platform_id"] = stored["platform_id"].astype("int64")
+    stored = keys.merge(stored, on=["platform_id", "order_no"], how="inner")
+    for c in ("paid_at", "shipped_at"):
+        stored[c] = _local_text(db_to_local_naive(stored[c])) if stored[c].notna().any() else ""
+    stored["order_amount_fen"] = fen_from_db(stored["order_amount_fen"])
+    stored["refund_amount_fen"] = fen_from_db(stored["refund_amount_fen"])
+    return stored
+
+
+def orders_upsert(*, frame: pd.DataFrame, source_id: int | None) -> np.ndarray:
+    """Write the orders of `frame` (rows of whole orders, as read_orders gives them) set-based; per row, True when its
+    order was stored already with the same fields and lines (a duplicate) and so was not written."""
+    if frame.empty:
+        return np.zeros(0, dtype=bool)
+    key = ["platform_id", "order_no"]
+    frame = frame.reset_index(drop=True)
+    frame["_order"] = frame.groupby(key, sort=False).ngroup()
+    orders = frame.drop_duplicates("_order", keep="first").set_index("_order").sort_index()
+    orders["has_items"] = frame.groupby("_order")["has_items"].any()
+    incoming = pd.DataFrame({
+        "platform_id": orders["platform_id"].astype("int64"), "order_no": orders["order_no"].astype(str),
+        "shop": orders["shop"].astype(str), "status": orders["status"].astype(str),
+        "paid_at": _local_text(orders["paid_at"]), "shipped_at": _local_text(orders["shipped_at"]),
+        "order_amount_fen": orders["order_amount_fen"].astype("int64"),
+        "refund_amount_fen": orders["refund_amount_fen"].astype("int64"),
+    }, index=orders.index)
+    items = frame[frame["has_items"]].copy()
+    items["line_no"] = items.groupby("_order").cumcount() + 1
+    stored = _stored_orders(incoming[key].reset_index())
+    stored = stored.set_index("_order") if len(stored) else stored
+    same = pd.Series(False, index=incoming.index)
+    if len(stored):
+        mine = incoming.loc[stored.index]
+        equal = np.ones(len(stored), dtype=bool)
+        for c in ORDER_COMPARED:
+            equal &= (mine[c].astype(str).to_numpy() == stored[c].astype(str).to_numpy())
+        same.loc[stored.index] = equal
+        with_items = stored.index[orders.loc[stored.index, "has_items"].to_numpy()]
+        if len(with_items):
+            theirs = fetch_by_keys(
+                f"SELECT order_id, line_no, sku, quantity, line_amount FROM {OrderLine._meta.db_table} WHERE order_id {{keys}}",
+                [int(i) for i in stored.loc[with_items, "id"]], ["order_id", "line_no", "sku", "quantity", "line_amount_fen"])
+            if len(theirs):
+                theirs["line_amount_fen"] = fen_from_db(theirs["line_amount_fen"])
+                theirs["quantity"] = theirs["quantity"].astype("int64")
+            order_of = pd.Series(stored.index, index=stored["id"].astype("int64").to_numpy())
+            theirs_sig = _lines_signature(theirs.assign(_order=order_of.reindex(theirs["order_id"].astype("int64")).to_numpy())
+                                          if len(theirs) else theirs, "_order")
+            mine_sig = _lines_signature(items[items["_order"].isin(with_items)], "_order")
+            lines_equal = mine_sig.reindex(with_items).fillna("").to_numpy() == theirs_sig.reindex(with_items).fillna("").to_numpy()
+            same.loc[with_items] &= lines_equal
+    changed = incoming.index[~same.to_numpy()]
+    if len(changed):
+        _orders_and_lines_write(orders.loc[changed], items[items["_order"].isin(changed)], source_id=source_id)
+    return same.reindex(frame["_order"]).to_numpy(dtype=bool)
+
+
+def _orders_and_lines_write(orders: pd.DataFrame, items: pd.DataFrame, *, source_id: int | None) -> None:
+    """Upsert the orders, then replace the lines of those that came with items (deleted and inserted again)."""
+    stamp = now_db()
+    _orders_write(pd.DataFrame({
+        "platform_id": orders["platform_id"].astype("int64").to_numpy(), "order_no": orders["order_no"].astype(str).to_numpy(),
+        "shop": orders["shop"].astype(str).to_numpy(), "status": orders["status"].astype(str).to_numpy(),
+        "paid_at": local_naive_to_db(orders["paid_at"]).to_numpy(), "shipped_at": local_naive_to_db(orders["shipped_at"]).to_numpy(),
+        "order_amount": money(orders["order_amount_fen"]).to_numpy(), "refund_amount": money(orders["refund_amount_fen"]).to_numpy(),
+        "source_id": source_id, "row_no": int_or_null(orders["row_no"]).to_numpy(),
+        "created_at": stamp, "updated_at": stamp,
+    }))
+    with_items = orders[orders["has_items"]]
+    if with_items.empty:
+        return
+    ids = fetch_by_keys(f"SELECT id, platform_id, order_no FROM {Order._meta.db_table} WHERE order_no {{keys}}",
+                        with_items["order_no"].astype(str).unique().tolist(), ["id", "platform_id", "order_no"])
+    ids["platform_id"] = ids["platform_id"].astype("int64")
+    keyed = with_items[["platform_id", "order_no"]].reset_index().merge(ids, on=["platform_id", "order_no"], how="inner")
+    order_id = pd.Series(keyed["id"].astype("int64").to_numpy(), index=keyed["_order"].to_numpy())
+    _delete_where_in(OrderLine._meta.db_table, "order_id", order_id.tolist())
+    bulk_load(OrderLine._meta.db_table, pd.DataFrame({
+        "order_id": order_id.reindex(items["_order"]).to_numpy(dtype="int64"),
+        "line_no": items["line_no"].astype("int64").to_numpy(),
+        "sku": items["sku"].astype(str).to_numpy(),
+        "quantity": items["quantity"].astype("int64").to_numpy(),
+        "line_amount": money(items["line_amount_fen"].astype("Int64")).to_numpy(),
+    }))
+
+
+PLATFORM_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,15}$")
+FEE_RATE_PLACES = Platform._meta.get_field("fee_rate").decimal_places
+
+
+def fee_rate_parse(text: str) -> Decimal:
+    """A fee rate as typed ('0.05', '5%', '０.０５') -> the exact fraction; UserFacingError unless 0 ≤ rate < 1 to 6 places."""
+    raw = unicodedata.normalize("NFKC", str(text)).strip()
+    percent = raw.endswith("%")
+    try:
+        rate = Decimal(raw[:-1].strip() if percent else raw)
+    except InvalidOperation:
+        rate = None
+    if rate is not None and not rate.is_finite():
+        rate = None
+    if rate is not None and percent:
+        rate = rate.scaleb(-2)
+    if rate is None or not (0 <= rate < 1) or rate != rate.quantize(Decimal(1).scaleb(-FEE_RATE_PLACES), rounding=ROUND_DOWN):
+        raise UserFacingError("fee_rate_invalid", _(
+            "Fee rate “%(value)s” is not a fraction from 0 up to (not including) 1 with at most 6 decimals, "
+            "such as 0.05 or 5%%.") % {"value": text})
+    return rate.normalize() if rate else Decimal(0)
+
+
+def _names(text: str) -> list[str]:
+    """Payer names as given on the command line: separated by ';' (or '；'), blanks dropped, each once."""
+    parts = (p.strip() for p in re.split(r"[;；\n]", str(text)))
+    return list(dict.fromkeys(p for p in parts if p))
+
+
+def platform_audit_values(platform: Platform) -> dict:
+    """A platform's values as the trail records them; the fee rate to all its places (the trail's money format has 2)."""
+    values = model_values(platform)
+    values["fee_rate"] = format(Decimal(platform.fee_rate).normalize(), "f") if platform.fee_rate is not None else None
+    return values
+
+
+def platform_configure(*, code: str, name: str | None = None, fee_rate: str | None = None, settle_within_days: int | None = None,
+                       ship_within_hours: int | None = None, payer_names: str | None = None, user=None) -> tuple[Platform, bool]:
+    """Create a platform (a new code needs a name) or update only the options given; (platform, created)."""
+    code = unicodedata.normalize("NFKC", str(code)).strip().upper()
+    if not PLATFORM_CODE.match(code):
+        raise UserFacingError("platform_code_invalid", _(
+            "Platform code “%(code)s” must be 1 to 16 letters, digits or underscores, starting with a letter.") % {"code": code})
+    for label, value in (("--settle-within-days", settle_within_days), ("--ship-within-hours", ship_within_hours)):
+        if value is not None and not 0 <= value <= 3650:
+            raise UserFacingError("platform_option_invalid", _("%(option)s must be a whole number from 0 to 3650, not %(value)s.")
+                                  % {"option": label, "value": value})
+    name = unicodedata.normalize("NFKC", name).strip() if name is not None else None
+    if name is not None and not name:
+        raise UserFacingError("platform_name_invalid", _("A platform's name cannot be empty."))
+    if name is not None and len(name) > Platform._meta.get_field("name").max_length:
+        raise UserFacingError("platform_name_invalid", _("A platform's name has at most 32 characters."))
+    rate = fee_rate_parse(fee_rate) if fee_rate is not None else None
+    with transaction.atomic():
+        platform = Platform.objects.select_for_update().filter(code=code).first()
+        created = platform is None
+        if created:
+            if name is None:
+                raise UserFacingError("platform_name_required", _(
+                    "Platform %(code)s is new: give its Chinese name with --name.") % {"code": code})
+            platform = Platform(code=code, name=name)
+        before = platform_audit_values(platform) if not created else {}
+        if name is not None and not created and name != platform.name and name not in platform.aliases:
+            # A second name of a known platform (抖店 for 抖音) is recognised in files; its own name stays.
+            platform.aliases = [*platform.aliases, name]
+        if rate is not None:
+            platform.fee_rate = rate
+        if settle_within_days is not None:
+            platform.settle_within_days = settle_within_days
+        if ship_within_hours is not None:
+            platform.ship_within_hours = ship_within_hours
+        if payer_names is not None:
+            platform.payer_names = _names(payer_names)
+        taken = platform_by_name(text=name) if name is not None else None
+        if taken is not None and taken.code != code:
+            raise UserFacingError("platform_name_taken", _("“%(name)s” already names platform %(code)s.")
+                                  % {"name": name, "code": taken.code})
+        platform.save()
+        platform.refresh_from_db()
+        diff = changes_of(before, platform_audit_values(platform))
+        if diff or created:
+            audit_record(user=user, object_type="platform", object_id=platform.pk, action="create" if created else "change",
+                         changes=diff, note="configure_platform")
+    return platform, created
+
+
+# --------------------------------------------------------------------------- the API's bulk post of orders
+
+ORDER_RECORD_FIELDS = ["order_no", "platform", "shop", "status", "paid_at", "shipped_at", "order_amount", "refund_amount"]
+LINE_RECORD_FIELDS = ["sku", "quantity", "line_amount"]
+MAX_ORDER_RECORDS = 100_000
+# The field of each reason code, as named in the posted records (line fields under lines[k]).
+ORDER_ERROR_FIELDS = {
+    "order_no_missing": "order_no", "order_no_scientific": "order_no", "platform_missing": "platform",
+    "platform_unknown": "platform", "status_missing": "status", "order_status_invalid": "status", "paid_at_invalid": "paid_at",
+    "shipped_at_invalid": "shipped_at", "order_amount_missing": "order_amount", "order_amount_invalid": "order_amount",
+    "refund_amount_invalid": "refund_amount", "refund_exceeds_amount": "refund_amount", "control_character": "",
+    "order_rows_disagree": "", "order_row_rejected": "",
+}
+LINE_ERROR_FIELDS = {"sku_missing": "sku", "sku_scientific": "sku", "quantity_missing": "quantity", "quantity_invalid": "quantity",
+                     "line_amount_invalid": "line_amount"}
+
+
+@dataclass
+class OrderBulkResult:
+    """Counted by record (an order with its lines): written, refused, already stored as sent."""
+
+    rows: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
+
+
+def _read_records(rows: list[dict], columns: list[str], lookup: dict[str, int]):
+    """Records through the file reader itself, so that the API accepts exactly what an upload accepts."""
+    staging = Path(settings.MEDIA_ROOT) / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    table = pd.DataFrame.from_records(rows, columns=columns)
+    table = table.astype(object).where(table.notna(), "")
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
+        table.to_csv(fh, index=False)
+        path = fh.name
+    try:
+        return read_orders(path, "orders.json", platforms=lookup, default_platform_id=None)
+    except IngestError as exc:
+        raise ingest_error(exc) from exc
+    finally:
+        os.unlink(path)
+
+
+def orders_bulk_upsert(*, records, user=None) -> OrderBulkResult:
+    """The API's bulk post: orders created or updated by (platform, order_no); a record with `lines` replaces the order's
+    lines, one without keeps them."""
+    if not isinstance(records, list) or not records:
+        raise UserFacingError("no_data", _("Send a non-empty JSON list of records."))
+    if len(records) > MAX_ORDER_RECORDS:
+        raise UserFacingError("too_many", _("At most 100,000 records per request."))
+    errors: list[dict] = []
+    groups: dict[bool, tuple[list[dict], list[tuple[int, int | None]]]] = {False: ([], []), True: ([], [])}
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            errors.append({"index": index, "field": "", "code": "record_invalid", "message": _("A record must be a JSON object.")})
+            continue
+        order = {f: record.get(f) for f in ORDER_RECORD_FIELDS}
+        lines = record.get("lines")
+        if lines in (None, []):
+            groups[False][0].append(order)
+            groups[False][1].append((index, None))
+        elif not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+            errors.append({"index": index, "field": "lines", "code": "lines_invalid",
+                           "message": _("“lines” must be a list of objects with sku, quantity and line_amount.")})
+        else:
+            for k, line in enumerate(lines):
+                groups[True][0].append({**order, **{f: line.get(f) for f in LINE_RECORD_FIELDS}})
+                groups[True][1].append((index, k))
+    lookup = platform_lookup_table()
+    frames, kept_records = [], []
+    for items, (rows, origin) in groups.items():
+        if not rows:
+            continue
+        parsed = _read_records(rows, ORDER_RECORD_FIELDS + (LINE_RECORD_FIELDS if items else []), lookup)
+        # CSV row 1 is the header: row r is the record of origin[r - 2].
+        for r in parsed.rejected.itertuples():
+            index, k = origin[int(r.row_no) - 2]
+            name = LINE_ERROR_FIELDS.get(r.reason_code)
+            where = f"lines[{k}].{name}" if name else ORDER_ERROR_FIELDS.get(r.reason_code, "")
+            errors.append({"index": index, "field": where, "code": r.reason_code, "message": r.reason})
+        frame = parsed.frame
+        frames.append(frame)
+        kept_records.append(np.array([origin[int(r) - 2][0] for r in frame["row_no"]], dtype=np.int64))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    record_of = np.concatenate(kept_records) if kept_records else np.zeros(0, dtype=np.int64)
+    with transaction.atomic():
+        same = orders_upsert(frame=frame, source_id=None) if len(frame) else np.zeros(0, dtype=bool)
+    refused = {e["index"] for e in errors}
+    seen = set(record_of.tolist())
+    for index in range(len(records)):
+        if index not in refused and index not in seen:
+            # A record of nothing but blanks (or a totals-like row) is no order.
+            errors.append({"index": index, "field": "order_no", "code": "order_no_missing", "message": _("Order number is empty")})
+            refused.add(index)
+    # One error per record and code: an order's fault repeats on each of its lines; a line's fault is told once,
+    # not again as "another row was rejected".
+    unique: dict[tuple, dict] = {}
+    faulty = {e["index"] for e in errors if e["code"] != "order_row_rejected"}
+    for e in errors:
+        if e["code"] == "order_row_rejected" and e["index"] in faulty:
+            continue
+        unique.setdefault((e["index"], e["field"], e["code"]), e)
+    result = OrderBulkResult(errors=sorted(unique.values(), key=lambda e: (e["index"], e["field"])))
+    per_record = pd.Series(same, index=record_of).groupby(level=0).all() if len(record_of) else pd.Series(dtype=bool)
+    per_record = per_record[~per_record.index.isin(list(refused))]
+    result.rows, result.duplicates = int((~per_record).sum()), int(per_record.sum())
+    result.rejected = len(refused)
     return result

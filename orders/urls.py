@@ -1,4 +1,4 @@
-"""Our shipments' pages (included at the site's root by recon.web.urls)."""
+"""Our shipments' and orders' pages (included at the site's root by recon.web.urls)."""
 from django.urls import path
 
 from reports import views as reports
@@ -9,4 +9,8 @@ urlpatterns = [
     path("shipments/", views.shipment_list, name="shipment-list"),
     path("shipments/import/", views.shipment_import_view, name="shipment-import"),
     path("shipments/export/", reports.shipment_export, name="shipment-export"),
+    path("orders/", views.order_list, name="order-list"),
+    path("orders/upload/", views.order_upload, name="order-upload"),
+    path("orders/files/<int:pk>/rejected/", views.orders_file_rejected, name="orders-file-rejected"),
+    path("orders/files/<int:pk>/rejected/download/", views.orders_file_rejected_download, name="orders-file-rejected-download"),
 ]

@@ -1,19 +1,28 @@
-"""Browser pages for our shipments: the list and the file import."""
+"""Browser pages for our shipments (the list and the file import) and for platforms' orders (the list, the upload and an
+uploaded file's rejected rows)."""
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.shortcuts import render
-from django.utils.translation import gettext_lazy
+from django import forms
+from django.db.models import Count, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from recon.core.errors import UserFacingError
 from recon.core.permissions import requires
 from recon.web.views import Column, kg, paginate, sort_headers, style_filter_form
 
-from .filters import ShipmentFilter
-from .forms import ShipmentImportForm
-from .models import Shipment
-from .services import shipment_import
+from recon.sources.models import SourceFile
+from recon.sources.views import rejected_rows_csv, rejected_rows_page
+
+from .filters import OrderFilter, ShipmentFilter
+from .forms import OrderUploadForm, ShipmentImportForm
+from .models import Platform, Shipment
+from .selectors import order_list as order_list_query
+from .services import ORDERS_FILE_KIND, orders_file_import, shipment_import
 
 REJECTED_SHOWN = 1000
 
@@ -72,3 +81,73 @@ def shipment_import_view(request):
     else:
         form = ShipmentImportForm()
     return render(request, "orders/shipment_import.html", {"form": form, "result": result, "shown": REJECTED_SHOWN})
+
+
+ORDER_COLUMNS = [
+    Column(gettext_lazy("Platform")),
+    Column(gettext_lazy("Order"), "order_no"),
+    Column(gettext_lazy("Shop")),
+    Column(gettext_lazy("Status")),
+    Column(gettext_lazy("Paid at"), "paid_at", desc_first=True),
+    Column(gettext_lazy("Shipped at")),
+    Column(gettext_lazy("Order amount"), "order_amount", num=True, desc_first=True),
+    Column(gettext_lazy("Refund amount"), "refund_amount", num=True, desc_first=True),
+    Column(gettext_lazy("Order items")),
+]
+
+
+@requires("orders.view_order")
+def order_list(request):
+    """Orders with filters, the money of the whole filtered list, and each order's items."""
+    filterset = OrderFilter(request.GET, queryset=order_list_query())
+    style_filter_form(filterset.form, dates=["paid_from", "paid_to"])
+    filterset.form.fields["platform"].widget = forms.Select(
+        choices=[("", gettext("All platforms"))] + [(p.code, f"{p.code} {p.name}") for p in Platform.objects.order_by("code")])
+    totals = filterset.qs.aggregate(n=Count("id"), order_amount=Sum("order_amount"), refund_amount=Sum("refund_amount"))
+    page = paginate(request, filterset.qs.prefetch_related("lines"), 50, count=totals["n"])
+    return render(request, "orders/order_list.html", {
+        "filter": filterset, "page_obj": page, "totals": totals,
+        "headers": sort_headers(request, ORDER_COLUMNS, "-paid_at"),
+    })
+
+
+@requires("orders.import_orders")
+def order_upload(request):
+    """Import an orders file and show what happened on the same page: the counts, then the rejected rows."""
+    result = None
+    if request.method == "POST":
+        form = OrderUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                imported = orders_file_import(file=d["file"], filename=d["file"].name, platform=d["platform"], user=request.user)
+            except UserFacingError as exc:
+                form.add_error("file", exc.message)
+            else:
+                result = {**imported.as_dict(), "filename": d["file"].name, "repeated": imported.repeated,
+                          "rejected_rows": imported.rejected_rows.head(REJECTED_SHOWN).to_dict("records")}
+                form = OrderUploadForm(initial={"platform": d["platform"]})
+    else:
+        form = OrderUploadForm()
+    return render(request, "orders/order_upload.html", {"form": form, "result": result, "shown": REJECTED_SHOWN})
+
+
+def _orders_file(pk: int) -> SourceFile:
+    source = get_object_or_404(SourceFile, pk=pk)
+    if source.file_kind != ORDERS_FILE_KIND:
+        raise Http404
+    return source
+
+
+@requires("recon.view_rejectedrow")
+def orders_file_rejected(request, pk: int):
+    source = _orders_file(pk)
+    return render(request, "recon/source_rejected.html", {
+        "source": source, "download_url": reverse("orders-file-rejected-download", args=[pk]),
+        "back_url": reverse("order-list"), "back_label": gettext("Orders"), **rejected_rows_page(request, source)})
+
+
+@requires("recon.view_rejectedrow")
+def orders_file_rejected_download(request, pk: int):
+    """The rejected rows as CSV, so the clerk can fix them in Excel and ask the sender."""
+    return rejected_rows_csv(_orders_file(pk), filename=f"orders-file-{pk}-rejected.csv")

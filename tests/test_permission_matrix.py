@@ -144,6 +144,11 @@ PAGES = [
     cell("bank-upload", "POST", UPLOAD, {}),
     cell("bank-file-rejected", "GET", WEB_READ, pk="bank_file"),
     cell("bank-file-rejected-download", "GET", WEB_READ, pk="bank_file"),
+    cell("order-list", "GET", WEB_READ),
+    cell("order-upload", "GET", UPLOAD),
+    cell("order-upload", "POST", UPLOAD, {}),
+    cell("orders-file-rejected", "GET", WEB_READ, pk="orders_file"),
+    cell("orders-file-rejected-download", "GET", WEB_READ, pk="orders_file"),
 ]
 
 API = [
@@ -176,6 +181,9 @@ API = [
     cell("api-bank-line-list", "GET", API_READ),
     cell("api-bank-line-list", "POST", UPLOAD_API, {}),
     cell("api-bank-statement-list", "GET", API_READ),
+    cell("api-order-list", "GET", API_READ),
+    cell("api-order-list", "POST", UPLOAD_API, {}),
+    cell("api-platform-list", "GET", API_READ),
     cell("api-run-list", "GET", API_READ),
     cell("api-run-detail", "GET", API_READ, pk="run"),
     cell("api-run-rerun", "POST", UPLOAD_API, {}, pk="run"),
@@ -337,6 +345,8 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
                                              file_kind="return_requests")
     bank_file = SourceFile.objects.create(file="b.csv", original_filename="银行流水.csv", sha256="2" * 64, size_bytes=1,
                                           file_kind="bank_statement")
+    orders_file = SourceFile.objects.create(file="o.csv", original_filename="订单.csv", sha256="1" * 64, size_bytes=1,
+                                            file_kind="orders")
     from returns.models import ReturnRequest
 
     ReturnRequest.objects.create(return_no="RT-MATRIX", sku="SKU-1", quantity=1, refund_amount="9.90", refund_status="requested",
@@ -345,7 +355,7 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
         "users": users, "run": reconciled["run"].pk, "bill": reconciled["bill"].pk, "period": reconciled["bill"].period_id,
         "discrepancy": d.pk, "shipment": reconciled["shipment"].pk, "courier": zto.pk, "rate_card": card.pk,
         "attachment": attachment.pk, "dispute": dispute.pk, "bulk_action": job.pk, "audit_event": event.pk,
-        "saved_filter": own_filters, "returns_file": returns_file.pk,
+        "saved_filter": own_filters, "returns_file": returns_file.pk, "orders_file": orders_file.pk,
         "return_no": "RT-MATRIX", "bank_file": bank_file.pk,
     }
 
