@@ -45,4 +45,5 @@ urlpatterns = [
     path("", include("couriers.urls")),
     path("", include("orders.urls")),
     path("", include("returns.urls")),
+    path("", include("payments.urls_settlements")),
 ]
