@@ -23,7 +23,7 @@ from recon.ingest import errors
 from recon.ingest.clean import cell_text, clean_text, lost_digits, parse_datetime, parse_money_fen
 from recon.ingest.errors import IngestError, _, gettext_noop
 from recon.ingest.guard import run_isolated
-from recon.ingest.readers import SheetTable, read_tables
+from recon.ingest.readers import SheetTable, _join, read_tables
 from recon.ingest.table import ParsedTable, classify_rows, column_or_blank, concat_rejected, first_reason, rejected_frame, sheet_info
 
 from .settlement_specs import BUSINESS_TYPE_HINTS, BUSINESS_TYPES, DIRECTIONS, FORMATS, OUTGOING_TYPES, SettlementFormat
@@ -77,7 +77,7 @@ def read_settlements(path, filename: str) -> ParsedTable:
 
 def format_names() -> str:
     """The layouts read, in the reader's language, for the message that refuses a file."""
-    return "; ".join(_(f.label) for f in FORMATS)
+    return _join([_(f.label) for f in FORMATS])
 
 
 def _read(path, filename: str) -> ParsedTable:

@@ -28,71 +28,71 @@ COUNTERPARTY = ("对方账号", "交易对方", "对方名称", "对方户名", 
 
 LEDGER_SPEC = TableSpec(
     fields=(
-        Field("settlement_id", SETTLEMENT_ID, required=True, label=gettext_noop("Settlement line ID")),
-        Field("occurred_at", OCCURRED_AT, required=True, label=gettext_noop("Occurred at"), content="date"),
-        Field("order_no", ORDER_NO, label=gettext_noop("Order number")),
-        Field("trade_no", TRADE_NO, label=gettext_noop("Trade number")),
-        Field("business_type", BUSINESS_TYPE, label=gettext_noop("Business type")),
-        Field("amount_in", AMOUNT_IN, label=gettext_noop("Income"), content="money"),
-        Field("amount_out", AMOUNT_OUT, label=gettext_noop("Expense"), content="money"),
-        Field("amount", AMOUNT, label=gettext_noop("Amount"), content="money"),
-        Field("direction", DIRECTION, label=gettext_noop("Income or expense")),
-        Field("balance", BALANCE, label=gettext_noop("Balance"), content="money"),
-        Field("counterparty_name", COUNTERPARTY, label=gettext_noop("Counterparty")),
-        Field("remark", REMARK, label=gettext_noop("Remark")),
+        Field("settlement_id", SETTLEMENT_ID, required=True),
+        Field("occurred_at", OCCURRED_AT, required=True, content="date"),
+        Field("order_no", ORDER_NO),
+        Field("trade_no", TRADE_NO),
+        Field("business_type", BUSINESS_TYPE),
+        Field("amount_in", AMOUNT_IN, content="money"),
+        Field("amount_out", AMOUNT_OUT, content="money"),
+        Field("amount", AMOUNT, content="money"),
+        Field("direction", DIRECTION),
+        Field("balance", BALANCE, content="money"),
+        Field("counterparty_name", COUNTERPARTY),
+        Field("remark", REMARK),
     )
 )
 
 ALIPAY_MERCHANT_SPEC = TableSpec(
     fields=(
-        Field("settlement_id", ("账务流水号",), required=True, label=gettext_noop("Settlement line ID")),
-        Field("trade_no", ("业务流水号",), required=True, label=gettext_noop("Trade number")),
-        Field("occurred_at", ("发生时间",), required=True, label=gettext_noop("Occurred at")),
-        Field("amount_in", ("收入金额（+元）", "收入金额"), required=True, label=gettext_noop("Income")),
-        Field("amount_out", ("支出金额（-元）", "支出金额"), required=True, label=gettext_noop("Expense")),
-        Field("business_type", ("业务类型",), required=True, label=gettext_noop("Business type")),
-        Field("order_no", ("商户订单号",), label=gettext_noop("Order number")),
-        Field("balance", ("账户余额（元）", "账户余额"), label=gettext_noop("Balance")),
-        Field("counterparty_name", ("对方账号", "对方名称"), label=gettext_noop("Counterparty")),
-        Field("remark", ("备注",), label=gettext_noop("Remark")),
+        Field("settlement_id", ("账务流水号",), required=True),
+        Field("trade_no", ("业务流水号",), required=True),
+        Field("occurred_at", ("发生时间",), required=True),
+        Field("amount_in", ("收入金额（+元）", "收入金额"), required=True),
+        Field("amount_out", ("支出金额（-元）", "支出金额"), required=True),
+        Field("business_type", ("业务类型",), required=True),
+        Field("order_no", ("商户订单号",)),
+        Field("balance", ("账户余额（元）", "账户余额")),
+        Field("counterparty_name", ("对方账号", "对方名称")),
+        Field("remark", ("备注",)),
     )
 )
 
 WECHAT_MERCHANT_SPEC = TableSpec(
     fields=(
-        Field("occurred_at", ("交易时间",), required=True, label=gettext_noop("Occurred at")),
-        Field("wechat_no", ("微信订单号",), required=True, label=gettext_noop("WeChat order number")),
-        Field("order_no", ("商户订单号",), required=True, label=gettext_noop("Order number")),
-        Field("settled", ("应结订单金额",), required=True, label=gettext_noop("Settled order amount")),
-        Field("fee", ("手续费",), required=True, label=gettext_noop("Fee")),
-        Field("refund", ("退款金额",), label=gettext_noop("Refund amount")),
-        Field("refund_no", ("微信退款单号",), label=gettext_noop("WeChat refund number")),
-        Field("status", ("交易状态",), label=gettext_noop("Trade status")),
-        Field("trade_type", ("交易类型",), label=gettext_noop("Trade type")),
-        Field("remark", ("商品名称",), label=gettext_noop("Remark")),
+        Field("occurred_at", ("交易时间",), required=True),
+        Field("wechat_no", ("微信订单号",), required=True),
+        Field("order_no", ("商户订单号",), required=True),
+        Field("settled", ("应结订单金额",), required=True),
+        Field("fee", ("手续费",), required=True),
+        Field("refund", ("退款金额",)),
+        Field("refund_no", ("微信退款单号",)),
+        Field("status", ("交易状态",)),
+        Field("trade_type", ("交易类型",)),
+        Field("remark", ("商品名称",)),
     )
 )
 
 _PERSONAL_REST = (
-    Field("occurred_at", ("交易时间", "交易创建时间", "付款时间"), required=True, label=gettext_noop("Occurred at")),
-    Field("direction", ("收/支", "收支"), required=True, label=gettext_noop("Income or expense")),
-    Field("amount", ("金额", "金额（元）", "金额(元)"), required=True, label=gettext_noop("Amount")),
-    Field("business_type", ("交易分类", "交易类型", "类型"), label=gettext_noop("Business type")),
-    Field("counterparty_name", ("交易对方",), label=gettext_noop("Counterparty")),
-    Field("status", ("交易状态", "当前状态"), label=gettext_noop("Trade status")),
-    Field("remark", ("备注",), label=gettext_noop("Remark")),
+    Field("occurred_at", ("交易时间", "交易创建时间", "付款时间"), required=True),
+    Field("direction", ("收/支", "收支"), required=True),
+    Field("amount", ("金额", "金额（元）", "金额(元)"), required=True),
+    Field("business_type", ("交易分类", "交易类型", "类型")),
+    Field("counterparty_name", ("交易对方",)),
+    Field("status", ("交易状态", "当前状态")),
+    Field("remark", ("备注",)),
 )
 ALIPAY_PERSONAL_SPEC = TableSpec(
     fields=(
-        Field("trade_no", ("交易订单号", "交易号"), required=True, label=gettext_noop("Trade number")),
-        Field("order_no", ("商家订单号", "商户订单号"), label=gettext_noop("Order number")),
+        Field("trade_no", ("交易订单号", "交易号"), required=True),
+        Field("order_no", ("商家订单号", "商户订单号")),
         *_PERSONAL_REST,
     )
 )
 WECHAT_PERSONAL_SPEC = TableSpec(
     fields=(
-        Field("trade_no", ("交易单号",), required=True, label=gettext_noop("Trade number")),
-        Field("order_no", ("商户单号",), label=gettext_noop("Order number")),
+        Field("trade_no", ("交易单号",), required=True),
+        Field("order_no", ("商户单号",)),
         *_PERSONAL_REST,
     )
 )

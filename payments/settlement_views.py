@@ -5,6 +5,7 @@ from django import forms
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from orders.models import Platform
@@ -21,6 +22,9 @@ from .settlement_services import FILE_KIND, settlement_file_import
 from .settlement_specs import FORMATS
 
 REJECTED_SHOWN = 1000
+# The list's columns, headed by the model's own (translated) field names.
+LIST_COLUMNS = ("platform", "shop", "settlement_id", "occurred_at", "business_type", "order_no", "trade_no", "amount",
+                "balance", "counterparty_name", "remark")
 FORMAT_LABELS = {f.code: f.label for f in FORMATS}
 
 
@@ -34,7 +38,9 @@ def settlement_list(request):
     filterset.form.fields["platform"].widget = forms.Select(
         choices=[("", _("All platforms"))] + [(code, f"{code} {name}") for code, name in platforms])
     page = paginate(request, filterset.qs, 50)
-    return render(request, "payments/settlement_list.html", {"filter": filterset, "page_obj": page})
+    headers = [(capfirst(SettlementLine._meta.get_field(name).verbose_name), name in ("amount", "balance"))
+               for name in LIST_COLUMNS]
+    return render(request, "payments/settlement_list.html", {"filter": filterset, "page_obj": page, "headers": headers})
 
 
 @requires("payments.import_payments")

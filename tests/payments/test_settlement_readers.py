@@ -36,7 +36,7 @@ def test_alipay_account_detail_gbk_tabs_preamble_and_footer():
     assert str(parsed.frame["occurred_at"].iat[0]) == "2026-10-01 10:12:30"
     assert parsed.frame["counterparty_name"].tolist()[:2] == ["buy***@163.com", ""]
     assert parsed.rejected[["row_no", "reason_code", "reason"]].values.tolist() == [
-        [12, "amount_in_invalid", "Income “abc” is not an amount"]]
+        [12, "amount_in_invalid", "收入“abc”不是有效金额"]]
 
 
 def test_wechat_merchant_bill_backticks_one_row_several_lines_and_totals_block():
@@ -161,10 +161,9 @@ def test_a_file_of_no_settlement_layout_is_refused_naming_the_layouts_read():
         read_settlements(REAL / "cn_bank" / "cmb-debit-records.csv", "cmb.csv")
     assert exc.value.code == "header_not_found"
     assert exc.value.message == (
-        "“cmb.csv” is not a settlement file we read: no header row of any of these layouts was found: "
-        "WeChat Pay merchant bill (微信支付商户账单); Alipay account detail (支付宝账务明细); Alipay personal export "
-        "(支付宝交易明细); WeChat Pay personal bill (微信支付账单明细); a settlement ledger with a serial (账务流水号/流水号), "
-        "a time (入账时间/发生时间) and amounts (收入金额 and 支出金额, 金额, or 金额 with 收支类型)."
+        "“cmb.csv”不是可读取的结算文件：未找到以下任一格式的表头行：微信支付商户账单、支付宝账务明细、支付宝个人交易明细、"
+        "微信支付个人账单明细、含流水号（账务流水号/流水号）、时间（入账时间/发生时间）和金额（收入金额与支出金额、金额，"
+        "或金额加收支类型）的结算流水。"
     )
 
 
@@ -189,9 +188,8 @@ def test_rejected_rows_name_the_reason_and_keep_the_row(tmp_path):
     parsed = read_settlements(path, "bad.csv")
     assert parsed.frame["settlement_id"].tolist() == ["A1"]
     assert parsed.rejected[["row_no", "reason_code", "reason"]].values.tolist() == [
-        [3, "settlement_id_missing", "Settlement line ID is empty"],
-        [4, "occurred_at_invalid", "Time “昨天” is not a date"],
-        [5, "amount_missing", "Amount is empty"],
-        [6, "settlement_id_scientific", "Settlement line ID “1.23457E+19” is in scientific notation, so its digits were "
-                                        "lost. Format the column as text in Excel and export the file again"],
+        [3, "settlement_id_missing", "结算流水号为空"],
+        [4, "occurred_at_invalid", "时间“昨天”不是日期"],
+        [5, "amount_missing", "金额为空"],
+        [6, "settlement_id_scientific", "结算流水号“1.23457E+19”是科学计数法，数字已丢失。请在 Excel 中将该列设为文本后重新导出"],
     ]
