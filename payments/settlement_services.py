@@ -17,7 +17,7 @@ from orders.models import Platform
 from recon.core.db import bulk_load, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError
-from recon.ingest.clean import MoneyError, money_fen
+from recon.ingest.clean import MoneyError, money_fen, parse_datetime
 from recon.sources.models import SourceFile
 from recon.sources.selectors import source_file_duplicate
 from recon.sources.services import rejected_rows_save
@@ -236,6 +236,21 @@ def platforms_by_id(platforms: dict) -> dict:
     return {p.pk: p for p in platforms.values()}
 
 
+def _record_time(text: str):
+    """A posted time as the file import reads one (local time), or an ISO time with its offset; None when unreadable."""
+    if not text:
+        return None
+    values, _bad = parse_datetime(pd.Series([text], dtype=object))
+    if not pd.isna(values.iat[0]):
+        return values.iat[0]
+    stamp = pd.to_datetime(text, errors="coerce")
+    if pd.isna(stamp):
+        return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(timezone.get_current_timezone_name()).tz_localize(None)
+    return stamp
+
+
 def _bulk_line(index: int, record: dict, platforms: dict, errors: list[dict]) -> dict | None:
     """One posted record as a clean line, or None with its errors added."""
     before = len(errors)
@@ -249,21 +264,20 @@ def _bulk_line(index: int, record: dict, platforms: dict, errors: list[dict]) ->
     elif len(settlement_id) > SETTLEMENT_ID_CHARS:
         errors.append(_error(index, "settlement_id", "settlement_id_too_long",
                              _("Settlement line ID “%(value)s” is longer than 64 characters") % {"value": settlement_id}))
-    occurred_at = pd.to_datetime(_record_text(record, "occurred_at", 40) or None, errors="coerce")
-    if occurred_at is None or pd.isna(occurred_at):
+    occurred_at = _record_time(_record_text(record, "occurred_at", 40))
+    if occurred_at is None:
         code = "occurred_at_invalid" if _record_text(record, "occurred_at", 40) else "occurred_at_missing"
         message = (_("Time “%(value)s” is not a date") % {"value": _record_text(record, "occurred_at", 40)}
                    if code == "occurred_at_invalid" else _("Time is empty"))
         errors.append(_error(index, "occurred_at", code, message))
-    elif occurred_at.tzinfo is not None:
-        occurred_at = occurred_at.tz_convert(timezone.get_current_timezone_name()).tz_localize(None)
     amounts = {}
     for name in ("amount", "balance"):
         try:
             amounts[name] = money_fen(record.get(name))
         except MoneyError:
-            errors.append(_error(index, name, f"{name}_invalid", _("Amount “%(value)s” is not an amount")
-                                 % {"value": record.get(name)}))
+            message = (_("Amount “%(value)s” is not an amount") if name == "amount"
+                       else _("Balance “%(value)s” is not an amount"))
+            errors.append(_error(index, name, f"{name}_invalid", message % {"value": record.get(name)}))
     if "amount" in amounts and amounts["amount"] is None:
         errors.append(_error(index, "amount", "amount_missing", _("Amount is empty")))
     if len(errors) > before:
