@@ -138,6 +138,11 @@ PAGES = [
     cell("return-detail", "GET", WEB_READ, return_no="return_no"),
     cell("returns-file-rejected", "GET", WEB_READ, pk="returns_file"),
     cell("returns-file-rejected-download", "GET", WEB_READ, pk="returns_file"),
+    cell("settlement-list", "GET", WEB_READ),
+    cell("settlement-upload", "GET", UPLOAD),
+    cell("settlement-upload", "POST", UPLOAD, {}),
+    cell("settlement-file-rejected", "GET", WEB_READ, pk="settlement_file"),
+    cell("settlement-file-rejected-download", "GET", WEB_READ, pk="settlement_file"),
 ]
 
 API = [
@@ -159,6 +164,8 @@ API = [
     cell("api-bill-restore", "POST", MANAGER, {}, pk="bill"),
     cell("api-bill-rerun-affected", "POST", UPLOAD_API, {}, pk="bill"),
     cell("api-shipment-list", "GET", API_READ),
+    cell("api-settlement-list", "GET", API_READ),
+    cell("api-settlement-list", "POST", UPLOAD_API, {}),
     cell("api-shipment-detail", "GET", API_READ, pk="shipment"),
     cell("api-shipment-bulk", "POST", UPLOAD_API, {}),
     cell("api-return-request-list", "GET", API_READ),
@@ -326,6 +333,8 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
     own_filters[ANONYMOUS] = own_filters["manager"]
     returns_file = SourceFile.objects.create(file="r.csv", original_filename="退货.csv", sha256="0" * 64, size_bytes=1,
                                              file_kind="return_requests")
+    settlement_file = SourceFile.objects.create(file="s.csv", original_filename="账务明细.csv", sha256="1" * 64, size_bytes=1,
+                                                file_kind="settlement")
     from returns.models import ReturnRequest
 
     ReturnRequest.objects.create(return_no="RT-MATRIX", sku="SKU-1", quantity=1, refund_amount="9.90", refund_status="requested",
@@ -334,7 +343,7 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
         "users": users, "run": reconciled["run"].pk, "bill": reconciled["bill"].pk, "period": reconciled["bill"].period_id,
         "discrepancy": d.pk, "shipment": reconciled["shipment"].pk, "courier": zto.pk, "rate_card": card.pk,
         "attachment": attachment.pk, "dispute": dispute.pk, "bulk_action": job.pk, "audit_event": event.pk,
-        "saved_filter": own_filters, "returns_file": returns_file.pk,
+        "saved_filter": own_filters, "returns_file": returns_file.pk, "settlement_file": settlement_file.pk,
         "return_no": "RT-MATRIX",
     }
 
