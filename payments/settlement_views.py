@@ -16,7 +16,7 @@ from recon.sources.views import rejected_rows_csv, rejected_rows_page
 from recon.web.views import paginate, style_filter_form
 
 from .models import SettlementLine
-from .settlement_filters import SettlementLineFilter
+from .settlement_filters import BUSINESS_TYPE_LABELS, SettlementLineFilter
 from .settlement_forms import SettlementUploadForm
 from .settlement_services import FILE_KIND, settlement_file_import
 from .settlement_specs import FORMATS
@@ -38,6 +38,8 @@ def settlement_list(request):
     filterset.form.fields["platform"].widget = forms.Select(
         choices=[("", _("All platforms"))] + [(code, f"{code} {name}") for code, name in platforms])
     page = paginate(request, filterset.qs, 50)
+    for line in page:
+        line.type_label = BUSINESS_TYPE_LABELS.get(line.business_type, line.business_type)
     headers = [(capfirst(SettlementLine._meta.get_field(name).verbose_name), name in ("amount", "balance"))
                for name in LIST_COLUMNS]
     return render(request, "payments/settlement_list.html", {"filter": filterset, "page_obj": page, "headers": headers})

@@ -58,7 +58,7 @@ def test_bulk_refuses_records_it_cannot_read_with_their_index():
     body = client.post(URL, records, format="json").json()
     assert body == {"rows": 1, "rejected": 6, "duplicates": 0, "errors": [
         {"index": 0, "field": "platform", "code": "platform_unknown", "message": "未知平台“AMAZON”。"},
-        {"index": 1, "field": "settlement_id", "code": "settlement_id_missing", "message": "结算流水号为空"},
+        {"index": 1, "field": "settlement_id", "code": "settlement_id_missing", "message": "账务流水号为空"},
         {"index": 2, "field": "occurred_at", "code": "occurred_at_invalid", "message": "时间“昨天”不是日期"},
         {"index": 3, "field": "amount", "code": "amount_invalid", "message": "金额“两百”不是有效金额"},
         {"index": 4, "field": "amount", "code": "amount_missing", "message": "金额为空"},

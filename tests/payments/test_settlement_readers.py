@@ -188,8 +188,8 @@ def test_rejected_rows_name_the_reason_and_keep_the_row(tmp_path):
     parsed = read_settlements(path, "bad.csv")
     assert parsed.frame["settlement_id"].tolist() == ["A1"]
     assert parsed.rejected[["row_no", "reason_code", "reason"]].values.tolist() == [
-        [3, "settlement_id_missing", "结算流水号为空"],
+        [3, "settlement_id_missing", "账务流水号为空"],
         [4, "occurred_at_invalid", "时间“昨天”不是日期"],
         [5, "amount_missing", "金额为空"],
-        [6, "settlement_id_scientific", "结算流水号“1.23457E+19”是科学计数法，数字已丢失。请在 Excel 中将该列设为文本后重新导出"],
+        [6, "settlement_id_scientific", "账务流水号“1.23457E+19”是科学计数法，数字已丢失。请在 Excel 中将该列设为文本后重新导出"],
     ]
