@@ -4,10 +4,14 @@ A settlement line is never changed once imported: the same `settlement_id` of th
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,14 +21,13 @@ from orders.models import Platform
 from recon.core.db import bulk_load, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError
-from recon.ingest.clean import MoneyError, money_fen, parse_datetime
 from recon.sources.models import SourceFile
 from recon.sources.selectors import source_file_duplicate
 from recon.sources.services import rejected_rows_save
 from recon.sources.uploads import ingest_error, keep_staged, stage_upload
 
 from .models import SettlementLine
-from .settlement_readers import LINE_COLUMNS, SETTLEMENT_ID_CHARS, business_types, read_settlements
+from .settlement_readers import LINE_COLUMNS, read_settlements
 
 FILE_KIND = "settlement"
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
@@ -190,41 +193,58 @@ class SettlementBulkResult:
         return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
 
 
+# The field of each reason code, for the API's errors (named as in the posted records).
+ERROR_FIELDS = {
+    "settlement_id_missing": "settlement_id", "settlement_id_scientific": "settlement_id",
+    "settlement_id_too_long": "settlement_id", "order_no_scientific": "order_no", "occurred_at_missing": "occurred_at",
+    "occurred_at_invalid": "occurred_at", "amount_missing": "amount", "amount_invalid": "amount",
+    "amount_in_invalid": "amount_in", "amount_out_invalid": "amount_out", "balance_invalid": "balance",
+    "direction_invalid": "direction",
+}
+# What a posted record may hold besides its platform and shop: the file import's columns, under their own names.
+RECORD_FIELDS = ("settlement_id", "order_no", "trade_no", "occurred_at", "business_type", "amount", "amount_in",
+                 "amount_out", "direction", "balance", "counterparty_name", "remark")
+
+
 def _error(index: int, field_name: str, code: str, message: str) -> dict:
     return {"index": index, "field": field_name, "code": code, "message": message}
 
 
-def _record_text(record: dict, name: str, limit: int) -> str:
-    value = record.get(name)
-    return "" if value is None else str(value).strip()[:limit]
-
-
 def settlement_lines_bulk_create(*, records, user=None) -> SettlementBulkResult:
-    """The API's bulk post: each record one ledger line with a signed amount; an existing settlement_id is a duplicate."""
+    """The API's bulk post: records read as the file import reads a ledger; an existing settlement_id is a duplicate."""
     if not isinstance(records, list) or not records:
         raise UserFacingError("no_data", _("Send a non-empty JSON list of records."))
     if len(records) > MAX_RECORDS:
         raise UserFacingError("too_many", _("At most 100,000 records per request."))
-    platforms = {}
-    for p in Platform.objects.all():
-        for name in (p.code, p.code.lower(), p.name, *(p.aliases or [])):
-            platforms.setdefault(str(name), p)
-    errors: list[dict] = []
-    good: list[dict] = []
-    for index, record in enumerate(records):
-        if not isinstance(record, dict):
-            errors.append(_error(index, "", "not_an_object", _("A record must be a JSON object.")))
-            continue
-        line = _bulk_line(index, record, platforms, errors)
-        if line is not None:
-            good.append(line)
+    errors = [_error(i, "", "not_an_object", _("A record must be a JSON object."))
+              for i, r in enumerate(records) if not isinstance(r, dict)]
+    raw = pd.DataFrame.from_records([r if isinstance(r, dict) else {} for r in records], index=range(len(records)))
+    # Only the columns some record names: blank income and expense columns would make every record lack an amount.
+    posted = [f for f in RECORD_FIELDS if f in raw.columns]
+    raw = raw.reindex(columns=["platform", "shop", *posted])
+    raw = raw.astype(object).where(raw.notna(), "").astype(str).apply(lambda c: c.str.strip())
+    platforms = _platform_names()
+    platform_ids = raw["platform"].map(lambda name: platforms.get(name) or platforms.get(name.upper()))
+    objects = pd.Series([isinstance(r, dict) for r in records], index=raw.index)
+    for index in raw.index[objects & platform_ids.isna()]:
+        errors.append(_error(int(index), "platform", "platform_unknown",
+                             _("Unknown platform “%(code)s”.") % {"code": raw.at[index, "platform"]}))
+    readable = raw[objects & platform_ids.notna()]
     result = SettlementBulkResult()
-    if good:
-        frame = pd.DataFrame(good)
+    if not readable.empty:
+        frame, rejected = _read_records(readable[posted])
+        for r in rejected.itertuples():
+            errors.append(_error(int(r.row_no), ERROR_FIELDS.get(r.reason_code, ""), r.reason_code, r.reason))
+        seen = set(frame["row_no"]) | set(rejected["row_no"].astype(int))
+        for index in readable.index.difference(pd.Index(sorted(seen), dtype=readable.index.dtype)):
+            errors.append(_error(int(index), "", "not_read", _("This record was read as a blank or totals row.")))
+        by_id = {p.pk: p for p in Platform.objects.filter(pk__in=set(platform_ids.dropna()))}
+        frame["platform_id"] = platform_ids.loc[frame["row_no"]].to_numpy()
+        frame["shop"] = raw["shop"].loc[frame["row_no"]].str.slice(0, 64).to_numpy()
+        frame["row_no"] = frame["row_no"] + 1  # the record's place in the list, counted from 1
         with transaction.atomic():
             for (platform_id, shop), part in frame.groupby(["platform_id", "shop"], sort=False):
-                written = settlement_lines_insert(frame=part[LINE_COLUMNS], platform=platforms_by_id(platforms)[platform_id],
-                                                  shop=shop)
+                written = settlement_lines_insert(frame=part[LINE_COLUMNS], platform=by_id[platform_id], shop=shop)
                 result.rows += written.rows
                 result.duplicates += written.duplicates
     result.errors = sorted(errors, key=lambda e: e["index"])
@@ -232,63 +252,32 @@ def settlement_lines_bulk_create(*, records, user=None) -> SettlementBulkResult:
     return result
 
 
-def platforms_by_id(platforms: dict) -> dict:
-    return {p.pk: p for p in platforms.values()}
+def _platform_names() -> dict:
+    """Platform id by code, name and other names."""
+    names = {}
+    for p in Platform.objects.all():
+        for name in (p.code, p.name, *(p.aliases or [])):
+            names.setdefault(str(name), p.pk)
+    return names
 
 
-def _record_time(text: str):
-    """A posted time as the file import reads one (local time), or an ISO time with its offset; None when unreadable."""
-    if not text:
-        return None
-    values, _bad = parse_datetime(pd.Series([text], dtype=object))
-    if not pd.isna(values.iat[0]):
-        return values.iat[0]
-    stamp = pd.to_datetime(text, errors="coerce")
-    if pd.isna(stamp):
-        return None
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(timezone.get_current_timezone_name()).tz_localize(None)
-    return stamp
-
-
-def _bulk_line(index: int, record: dict, platforms: dict, errors: list[dict]) -> dict | None:
-    """One posted record as a clean line, or None with its errors added."""
-    before = len(errors)
-    platform = platforms.get(_record_text(record, "platform", 64)) or platforms.get(_record_text(record, "platform", 64).upper())
-    if platform is None:
-        errors.append(_error(index, "platform", "platform_unknown", _("Unknown platform “%(code)s”.")
-                             % {"code": _record_text(record, "platform", 64)}))
-    settlement_id = _record_text(record, "settlement_id", 200)
-    if not settlement_id:
-        errors.append(_error(index, "settlement_id", "settlement_id_missing", _("Settlement line ID is empty")))
-    elif len(settlement_id) > SETTLEMENT_ID_CHARS:
-        errors.append(_error(index, "settlement_id", "settlement_id_too_long",
-                             _("Settlement line ID “%(value)s” is longer than 64 characters") % {"value": settlement_id}))
-    occurred_at = _record_time(_record_text(record, "occurred_at", 40))
-    if occurred_at is None:
-        code = "occurred_at_invalid" if _record_text(record, "occurred_at", 40) else "occurred_at_missing"
-        message = (_("Time “%(value)s” is not a date") % {"value": _record_text(record, "occurred_at", 40)}
-                   if code == "occurred_at_invalid" else _("Time is empty"))
-        errors.append(_error(index, "occurred_at", code, message))
-    amounts = {}
-    for name in ("amount", "balance"):
-        try:
-            amounts[name] = money_fen(record.get(name))
-        except MoneyError:
-            message = (_("Amount “%(value)s” is not an amount") if name == "amount"
-                       else _("Balance “%(value)s” is not an amount"))
-            errors.append(_error(index, name, f"{name}_invalid", message % {"value": record.get(name)}))
-    if "amount" in amounts and amounts["amount"] is None:
-        errors.append(_error(index, "amount", "amount_missing", _("Amount is empty")))
-    if len(errors) > before:
-        return None
-    raw_type = _record_text(record, "business_type", 64)
-    return {
-        "platform_id": platform.pk, "shop": _record_text(record, "shop", 64), "settlement_id": settlement_id,
-        "order_no": _record_text(record, "order_no", 64), "trade_no": _record_text(record, "trade_no", 64),
-        "occurred_at": occurred_at, "business_type": business_types(pd.Series([raw_type], dtype=object)).iat[0],
-        "business_type_raw": raw_type, "amount_fen": amounts["amount"],
-        "balance_fen": pd.NA if amounts.get("balance") is None else amounts["balance"],
-        "counterparty_name": _record_text(record, "counterparty_name", 128), "remark": _record_text(record, "remark", 255),
-        "sheet": "", "row_no": index + 1,
-    }
+def _read_records(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Posted records through the ledger reader itself, so the API accepts exactly what an upload accepts; the
+    reader's row numbers are mapped back to the records' positions in the list."""
+    staging = Path(settings.MEDIA_ROOT) / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
+        records.to_csv(fh, index=False)
+        path = fh.name
+    try:
+        parsed = read_settlements(path, "settlements.json")
+    except IngestError as exc:
+        raise ingest_error(exc) from exc
+    finally:
+        os.unlink(path)
+    position = pd.Series(records.index.to_numpy(), index=np.arange(2, len(records) + 2))  # CSV row 1 is the header
+    frame = parsed.frame.copy()
+    frame["row_no"] = position.loc[frame["row_no"].astype("int64")].to_numpy()
+    rejected = parsed.rejected.copy()
+    rejected["row_no"] = position.loc[rejected["row_no"].astype("int64")].to_numpy()
+    return frame, rejected

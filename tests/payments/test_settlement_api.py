@@ -68,7 +68,11 @@ def test_bulk_refuses_records_it_cannot_read_with_their_index():
         ("S7", "other", "神秘款项", Decimal("-5.00"))]
 
 
-@pytest.mark.parametrize("body, code", [([], "no_data"), ({"records": "x"}, "no_data"), ({}, "no_data")])
+@pytest.mark.parametrize("body, code", [
+    ([], "no_data"), ({"records": "x"}, "no_data"), ({}, "no_data"),
+    # No record names a settlement_id or a time: nothing can be read as a ledger.
+    ([{"platform": "TMALL", "amount": "1.00"}], "header_not_found"),
+])
 def test_bulk_400s(body, code):
     response = client_for("finance").post(URL, body, format="json")
     assert response.status_code == 400

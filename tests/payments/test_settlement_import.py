@@ -1,7 +1,6 @@
 """import_settlements and the file import service: counts, the set-based write, duplicates, rejected rows, bad files."""
 import io
 import json
-import shutil
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path

@@ -6,7 +6,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from orders.models import Platform
 from payments.models import SettlementLine
 from payments.settlement_services import settlement_lines_bulk_create
 from recon.sources.models import SourceFile

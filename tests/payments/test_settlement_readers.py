@@ -1,10 +1,7 @@
 """The settlement readers on hand-written files of every layout and on the real personal exports: exact lines."""
-import io
-import shutil
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 import pytest
 
 from payments.settlement_readers import read_settlements
