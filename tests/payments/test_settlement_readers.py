@@ -190,3 +190,20 @@ def test_rejected_rows_name_the_reason_and_keep_the_row(tmp_path):
         [5, "amount_missing", "金额为空"],
         [6, "settlement_id_scientific", "账务流水号“1.23457E+19”是科学计数法，数字已丢失。请在 Excel 中将该列设为文本后重新导出"],
     ]
+
+
+def test_an_id_longer_than_the_column_is_refused_not_cut(tmp_path):
+    long_id = "4" * 63
+    path = tmp_path / "wechat-long.csv"
+    path.write_text(
+        "交易时间,交易类型,交易对方,商品,收/支,金额(元),支付方式,当前状态,交易单号,商户单号,备注\n"
+        f"2026-10-01 10:00:00,二维码收款,用户A,/,收入,¥10.00,零钱,已收钱,{long_id}\t,/\t,/\n"
+        f"2026-10-01 11:00:00,二维码收款,用户B,/,收入,¥20.00,零钱,已收钱,{long_id}\t,/\t,/\n"
+        f"2026-10-01 12:00:00,二维码收款,用户C,/,收入,¥30.00,零钱,已收钱,{'5' * 65}\t,/\t,/\n",
+        encoding="utf-8")
+    parsed = read_settlements(path, "wechat-long.csv")
+    assert parsed.frame[["settlement_id", "amount_fen"]].values.tolist() == [[long_id, 1000]]
+    assert parsed.rejected[["row_no", "reason_code", "reason"]].values.tolist() == [
+        [3, "settlement_id_too_long", f"账务流水号“{long_id}#2”超过 64 个字符"],
+        [4, "settlement_id_too_long", f"账务流水号“{'5' * 65}”超过 64 个字符"],
+    ]
