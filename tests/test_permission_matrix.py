@@ -149,6 +149,11 @@ PAGES = [
     cell("order-upload", "POST", UPLOAD, {}),
     cell("orders-file-rejected", "GET", WEB_READ, pk="orders_file"),
     cell("orders-file-rejected-download", "GET", WEB_READ, pk="orders_file"),
+    cell("settlement-list", "GET", WEB_READ),
+    cell("settlement-upload", "GET", UPLOAD),
+    cell("settlement-upload", "POST", UPLOAD, {}),
+    cell("settlement-file-rejected", "GET", WEB_READ, pk="settlement_file"),
+    cell("settlement-file-rejected-download", "GET", WEB_READ, pk="settlement_file"),
 ]
 
 API = [
@@ -170,6 +175,8 @@ API = [
     cell("api-bill-restore", "POST", MANAGER, {}, pk="bill"),
     cell("api-bill-rerun-affected", "POST", UPLOAD_API, {}, pk="bill"),
     cell("api-shipment-list", "GET", API_READ),
+    cell("api-settlement-list", "GET", API_READ),
+    cell("api-settlement-list", "POST", UPLOAD_API, {}),
     cell("api-shipment-detail", "GET", API_READ, pk="shipment"),
     cell("api-shipment-bulk", "POST", UPLOAD_API, {}),
     cell("api-return-request-list", "GET", API_READ),
@@ -347,6 +354,8 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
                                           file_kind="bank_statement")
     orders_file = SourceFile.objects.create(file="o.csv", original_filename="订单.csv", sha256="1" * 64, size_bytes=1,
                                             file_kind="orders")
+    settlement_file = SourceFile.objects.create(file="s.csv", original_filename="账务明细.csv", sha256="1" * 64, size_bytes=1,
+                                                file_kind="settlement")
     from returns.models import ReturnRequest
 
     ReturnRequest.objects.create(return_no="RT-MATRIX", sku="SKU-1", quantity=1, refund_amount="9.90", refund_status="requested",
@@ -356,7 +365,7 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
         "discrepancy": d.pk, "shipment": reconciled["shipment"].pk, "courier": zto.pk, "rate_card": card.pk,
         "attachment": attachment.pk, "dispute": dispute.pk, "bulk_action": job.pk, "audit_event": event.pk,
         "saved_filter": own_filters, "returns_file": returns_file.pk, "orders_file": orders_file.pk,
-        "return_no": "RT-MATRIX", "bank_file": bank_file.pk,
+        "settlement_file": settlement_file.pk, "return_no": "RT-MATRIX", "bank_file": bank_file.pk,
     }
 
 

@@ -46,4 +46,5 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("returns.urls")),
     path("", include("payments.urls_bank")),
+    path("", include("payments.urls_settlements")),
 ]

@@ -1,0 +1,91 @@
+"""Browser pages for platform settlements: the list of ledger lines, the upload, and an uploaded file's rejected rows."""
+from __future__ import annotations
+
+from django import forms
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from orders.models import Platform
+from recon.core.errors import UserFacingError
+from recon.core.permissions import requires
+from recon.sources.models import SourceFile
+from recon.sources.views import rejected_rows_csv, rejected_rows_page
+from recon.web.views import paginate, style_filter_form
+
+from .models import SettlementLine
+from .settlement_filters import BUSINESS_TYPE_LABELS, SettlementLineFilter
+from .settlement_forms import SettlementUploadForm
+from .settlement_services import FILE_KIND, settlement_file_import
+from .settlement_specs import FORMATS
+
+REJECTED_SHOWN = 1000
+# The list's columns, headed by the model's own (translated) field names.
+LIST_COLUMNS = ("platform", "shop", "settlement_id", "occurred_at", "business_type", "order_no", "trade_no", "amount",
+                "balance", "counterparty_name", "remark")
+FORMAT_LABELS = {f.code: f.label for f in FORMATS}
+
+
+@requires("payments.view_settlementline")
+def settlement_list(request):
+    """Every settlement line, newest first, amounts signed (money in positive)."""
+    queryset = SettlementLine.objects.select_related("platform").order_by("-occurred_at", "id")
+    filterset = SettlementLineFilter(request.GET, queryset=queryset)
+    style_filter_form(filterset.form, dates=["occurred_from", "occurred_to"])
+    platforms = Platform.objects.order_by("code").values_list("code", "name")
+    filterset.form.fields["platform"].widget = forms.Select(
+        choices=[("", _("All platforms"))] + [(code, f"{code} {name}") for code, name in platforms])
+    page = paginate(request, filterset.qs, 50)
+    for line in page:
+        line.type_label = BUSINESS_TYPE_LABELS.get(line.business_type, line.business_type)
+    headers = [(capfirst(SettlementLine._meta.get_field(name).verbose_name), name in ("amount", "balance"))
+               for name in LIST_COLUMNS]
+    return render(request, "payments/settlement_list.html", {"filter": filterset, "page_obj": page, "headers": headers})
+
+
+@requires("payments.import_payments")
+def settlement_upload(request):
+    """Import a settlement file and show what happened on the same page: the counts, then every rejected row."""
+    result = None
+    if request.method == "POST":
+        form = SettlementUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                imported = settlement_file_import(file=d["file"], filename=d["file"].name, platform=d["platform"],
+                                                  shop=d["shop"].strip(), user=request.user)
+            except UserFacingError as exc:
+                form.add_error("file", exc.message)
+            else:
+                result = {**imported.as_dict(), "filename": d["file"].name, "platform": d["platform"],
+                          "format": _(FORMAT_LABELS[imported.format]) if imported.format in FORMAT_LABELS else "",
+                          "repeated": imported.repeated,
+                          "rejected_rows": imported.rejected_rows.head(REJECTED_SHOWN).to_dict("records")}
+                form = SettlementUploadForm(initial={"platform": d["platform"], "shop": d["shop"]})
+    else:
+        form = SettlementUploadForm()
+    return render(request, "payments/settlement_upload.html", {"form": form, "result": result, "shown": REJECTED_SHOWN})
+
+
+def _settlement_file(pk: int) -> SourceFile:
+    source = get_object_or_404(SourceFile, pk=pk)
+    if source.file_kind != FILE_KIND:
+        raise Http404
+    return source
+
+
+@requires("recon.view_rejectedrow")
+def settlement_file_rejected(request, pk: int):
+    source = _settlement_file(pk)
+    # The core's generic page of a file's rejected rows; only the download link is the kind's own.
+    return render(request, "includes/file_rejected.html", {
+        "source": source, "download_url": reverse("settlement-file-rejected-download", args=[source.pk]),
+        **rejected_rows_page(request, source)})
+
+
+@requires("recon.view_rejectedrow")
+def settlement_file_rejected_download(request, pk: int):
+    """The rejected rows as CSV, so the clerk can fix them in Excel and ask the platform."""
+    return rejected_rows_csv(_settlement_file(pk), filename=f"settlement-file-{pk}-rejected.csv")
