@@ -55,7 +55,7 @@ DEFAULT_REASONS: dict[str, str] = {
     "refund_mismatch_less": gettext_noop(
         "Order {order_no}: a refund of ¥{refund} was agreed, the platform refunded ¥{refunded}: ¥{less} less."),
     "fee_overcharge": gettext_noop(
-        "Order {order_no}: ¥{fees} of fees charged; {rate}% of (¥{order} − ¥{refund}) is ¥{fee}: ¥{stake} over."),
+        "Order {order_no}: ¥{fees} of fees charged; {rate} of (¥{order} − ¥{refund}) is ¥{fee}: ¥{stake} over."),
     "settlement_unknown_order_payment": gettext_noop(
         "Settlement line {settlement_id} of {occurred_on} settles a payment of ¥{amount} for order {order_no}, "
         "which is none of our {platform} orders."),
@@ -154,9 +154,9 @@ def _money(values) -> pd.Series:
 
 
 def _rate_text(micro: int) -> str:
-    """Millionths as a percentage without trailing zeros: 50000 → "5", 12345 → "1.2345"."""
+    """Millionths as a percentage without trailing zeros: 50000 → "5%", 12345 → "1.2345%"."""
     text = format(Decimal(int(micro)).scaleb(-4), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
 
 
 def _reason(template: str, fields: dict, mask: np.ndarray) -> np.ndarray:
