@@ -288,13 +288,17 @@ def discrepancies_carry_over(*, source_id: int, run_id: int, user=None, by_line:
     return _carry_over(where="source_id = %s", params=[source_id], run_id=run_id, user=user, by_line=by_line)
 
 
-def discrepancies_carry_over_runs(*, run_ids: list[int], run_id: int, user=None) -> int:
+def discrepancies_carry_over_runs(*, run_ids: list[int], run_id: int, user=None, counterparty_id: int | None = None) -> int:
     """A new run that judges what earlier runs judged (no single source file: a kind that reads many) replaces their
-    current rows in the queue, keeping the work done on each row with the same carry key."""
+    current rows in the queue, keeping the work done on each row with the same carry key; a run of one counterparty
+    replaces only that counterparty's rows of a run that covered them all."""
     ids = sorted({int(i) for i in run_ids if int(i) != run_id})
     if not ids:
         return 0
     marks = ", ".join(["%s"] * len(ids))
+    if counterparty_id is not None:
+        return _carry_over(where=f"run_id IN ({marks}) AND counterparty_id = %s", params=[*ids, int(counterparty_id)],
+                           run_id=run_id, user=user, by_line=True)
     return _carry_over(where=f"run_id IN ({marks})", params=ids, run_id=run_id, user=user, by_line=True)
 
 

@@ -1,0 +1,300 @@
+"""The settlement run: orders and settlement lines loaded set-wise, judged by the engine, saved with COPY."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, datetime, time as dtime, timedelta
+
+import pandas as pd
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from orders.models import Order, Platform
+from recon.core.db import bulk_load, db_to_local_naive, fen_from_db, fetch_frame_copy, is_postgres, money, now_db
+from recon.core.errors import UserFacingError
+from recon.core.models import Discrepancy, ReconRun
+from recon.engine.settlement import ARITHMETIC_COLUMNS, DEFAULT_REASONS, PLATFORM_COLUMNS, reconcile_settlements
+from recon.engine.text import yuan
+from recon.periods.services import period_get_or_create, periods_lock
+from recon.review.services import discrepancies_carry_over_runs
+from recon.runs import services as run_services
+from recon.sources.models import SourceFile
+
+from .kind_settlement import SPEC
+from .models import SettlementLine
+
+AS_OF_MINUTE = "%Y-%m-%d %H:%M"
+
+
+def _as_of_param(as_of: datetime | None) -> str:
+    """The as-of as stored on the run: "YYYY-MM-DD" for a whole day, "YYYY-MM-DD HH:MM" (local) for a moment."""
+    if as_of is None:
+        return timezone.localdate().isoformat()
+    local = timezone.localtime(as_of)
+    # The command reads a bare day as 23:59:59 of it; a time typed in minutes never has seconds.
+    if local.time() == dtime(23, 59, 59):
+        return local.date().isoformat()
+    return local.strftime(AS_OF_MINUTE)
+
+
+def _as_of_value(text: str) -> date | datetime:
+    """The stored as-of for the engine: a date (the whole day), or a naive local moment."""
+    return date.fromisoformat(text) if len(text) == 10 else datetime.strptime(text, AS_OF_MINUTE)
+
+
+def _new_run(*, start: date, end: date, as_of: str, platform: Platform | None, user, rerun_of: ReconRun | None = None) -> ReconRun:
+    return ReconRun.objects.create(
+        kind=SPEC.code, counterparty=platform.counterparty if platform else None, period_start=start, period_end=end,
+        created_by=user, rerun_of=rerun_of, params={"as_of": as_of, "platform": platform.code if platform else ""},
+        progress_total=len(run_services.PHASE_ORDER) - 1,
+    )
+
+
+def settlement_reconcile(*, counterparty_code: str, start: date, end: date, as_of: datetime | None, user=None,
+                         enqueue: bool = True) -> list[ReconRun]:
+    """One run for the orders paid in [start, end] as of a moment (default: the end of today), one platform or all."""
+    platform = None
+    if counterparty_code:
+        platform = Platform.objects.select_related("counterparty").filter(code=counterparty_code).first()
+        if platform is None:
+            raise UserFacingError("not_a_platform", _("“%(code)s” is not a platform; settlements are reconciled per platform.")
+                                  % {"code": counterparty_code})
+    with transaction.atomic():
+        run = _new_run(start=start, end=end, as_of=_as_of_param(as_of), platform=platform, user=user)
+        if enqueue:
+            run_services.run_enqueue(run=run)
+    return [run]
+
+
+def settlement_run_rerun(*, run: ReconRun, user=None, enqueue: bool = True) -> ReconRun:
+    """Run a settlement run again on the same dates, as-of and platform."""
+    params = run.params or {}
+    platform = Platform.objects.select_related("counterparty").get(code=params["platform"]) if params.get("platform") else None
+    with transaction.atomic():
+        again = _new_run(start=run.period_start, end=run.period_end, as_of=params["as_of"], platform=platform,
+                         user=user or run.created_by, rerun_of=run)
+        if enqueue:
+            run_services.run_enqueue(run=again)
+    return again
+
+
+# --------------------------------------------------------------------------- loading
+
+def _local_midnight(day: date):
+    moment = datetime.combine(day, dtime.min, tzinfo=timezone.get_default_timezone())
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+def _cut_sql(as_of: date | datetime) -> tuple[str, object]:
+    """The condition on occurred_at for "at or before the as-of", and its parameter."""
+    if isinstance(as_of, datetime):
+        moment = timezone.make_aware(as_of, timezone.get_default_timezone())
+        return "l.occurred_at <= %s", connection.ops.adapt_datetimefield_value(moment)
+    return "l.occurred_at < %s", _local_midnight(as_of + timedelta(days=1))
+
+
+# On PostgreSQL the database gives local times and integer fen as text (COPY); SQLite gives stored values to convert.
+def _local_sql(column: str) -> str:
+    return f"(({column}) AT TIME ZONE '{settings.TIME_ZONE}')" if is_postgres() else column
+
+
+def _fen_sql(column: str) -> str:
+    return f"(({column}) * 100)::bigint" if is_postgres() else column
+
+
+def _moments(values: pd.Series) -> pd.Series:
+    if not len(values):
+        return pd.Series([], dtype="datetime64[ns]")
+    if is_postgres():
+        return pd.to_datetime(values.where(values != "", None), format="ISO8601")
+    return db_to_local_naive(values)
+
+
+def _fen(values: pd.Series) -> pd.Series:
+    if not len(values):
+        return pd.Series([], dtype="int64")
+    return values.astype("int64") if is_postgres() else fen_from_db(values)
+
+
+def _load_orders(start: date, end: date, platform_id: int | None) -> pd.DataFrame:
+    cols = ["order_id", "platform_code", "order_no", "shop", "status", "paid_at", "order_fen", "refund_fen"]
+    only = " AND o.platform_id = %s" if platform_id else ""
+    frame = fetch_frame_copy(
+        f"SELECT o.id, p.code, o.order_no, o.shop, o.status, {_local_sql('o.paid_at')}, {_fen_sql('o.order_amount')}, "
+        f"{_fen_sql('o.refund_amount')} FROM {Order._meta.db_table} o JOIN {Platform._meta.db_table} p ON p.id = o.platform_id "
+        f"WHERE o.paid_at >= %s AND o.paid_at < %s{only}",
+        [_local_midnight(start), _local_midnight(end + timedelta(days=1)), *([platform_id] if platform_id else [])], cols)
+    frame["order_id"] = frame["order_id"].astype("int64")
+    frame["paid_at"] = _moments(frame["paid_at"])
+    frame["order_fen"], frame["refund_fen"] = _fen(frame["order_fen"]), _fen(frame["refund_fen"])
+    # A handful of codes and statuses over a million rows: categories, which the engine joins without hashing each cell.
+    frame["platform_code"] = frame["platform_code"].astype("category")
+    frame["status"] = frame["status"].astype("category")
+    return frame
+
+
+def _load_lines(start: date, end: date, as_of: date | datetime, platform_id: int | None) -> pd.DataFrame:
+    """The lines of the orders judged, and the payment and refund lines dated in the range that name no order of ours;
+    both only up to the as-of."""
+    cols = ["line_id", "platform_code", "settlement_id", "order_no", "occurred_at", "business_type", "amount_fen"]
+    cut, cut_param = _cut_sql(as_of)
+    lo, hi = _local_midnight(start), _local_midnight(end + timedelta(days=1))
+    only = " AND l.platform_id = %s" if platform_id else ""
+    extra = [platform_id] if platform_id else []
+    lines, orders, platforms, files = (SettlementLine._meta.db_table, Order._meta.db_table, Platform._meta.db_table,
+                                       SourceFile._meta.db_table)
+    select = (f"SELECT l.id, p.code, l.settlement_id, l.order_no, {_local_sql('l.occurred_at')}, l.business_type, "
+              f"{_fen_sql('l.amount')} FROM {lines} l JOIN {platforms} p ON p.id = l.platform_id "
+              # A deleted (or replaced) file's lines count for nothing until it is restored.
+              f"LEFT JOIN {files} s ON s.id = l.source_id ")
+    frame = fetch_frame_copy(
+        f"{select} JOIN {orders} o ON o.platform_id = l.platform_id AND o.order_no = l.order_no "
+        f"WHERE o.paid_at >= %s AND o.paid_at < %s AND {cut} AND s.deleted_at IS NULL{only} "
+        f"UNION ALL {select} WHERE l.business_type IN ('payment', 'refund') AND l.occurred_at >= %s AND l.occurred_at < %s "
+        f"AND {cut} AND s.deleted_at IS NULL{only} AND NOT EXISTS (SELECT 1 FROM {orders} o "
+        f"WHERE o.platform_id = l.platform_id AND o.order_no = l.order_no)",
+        [lo, hi, cut_param, *extra, lo, hi, cut_param, *extra], cols)
+    frame["line_id"] = frame["line_id"].astype("int64")
+    frame["occurred_at"] = _moments(frame["occurred_at"])
+    frame["amount_fen"] = _fen(frame["amount_fen"])
+    frame["platform_code"] = frame["platform_code"].astype("category")
+    frame["business_type"] = frame["business_type"].astype("category")
+    return frame
+
+
+def _load_platforms() -> pd.DataFrame:
+    rows = Platform.objects.order_by("code").values_list("code", "fee_rate", "settle_within_days")
+    return pd.DataFrame([(code, str(rate), days) for code, rate, days in rows], columns=PLATFORM_COLUMNS)
+
+
+def translated_reasons() -> dict[str, str]:
+    """The engine's reason templates in the product's language (stored reasons are read by the whole team)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return {key: _(text) for key, text in DEFAULT_REASONS.items()}
+
+
+# --------------------------------------------------------------------------- saving
+
+def _json_details(disc: pd.DataFrame) -> pd.Series:
+    """The order or line behind a discrepancy, its platform and shop, and the order's arithmetic, as JSON text column-wise."""
+    def num(values):
+        s = pd.Series(pd.array(values, dtype="Int64"))
+        return s.astype(str).where(s.notna(), "null")
+
+    def text(values):
+        values = values.fillna("").astype(str)
+        return values.map({v: json.dumps(v, ensure_ascii=False) for v in values.unique()})
+
+    out = '{"platform_code": ' + text(disc["platform_code"]) + ', "shop": ' + text(disc["shop"])
+    for column in ("order_id", "line_id", *ARITHMETIC_COLUMNS):
+        out = out + f', "{column}": ' + num(disc[column])
+    return out + "}"
+
+
+def _carry_keys(disc: pd.DataFrame) -> pd.Series:
+    return disc["type"] + "|" + disc["platform_code"].astype(str) + "|" + disc["ref"] + "|" + disc["ref2"]
+
+
+def _insert_discrepancies(run: ReconRun, disc: pd.DataFrame, counterparties: dict[str, int], periods: dict[int, int]) -> None:
+    if disc.empty:
+        return
+    disc = disc.reset_index(drop=True)
+    counterparty = disc["platform_code"].map(counterparties).astype("Int64")
+    period = counterparty.map(periods).astype("Int64")
+    occurred = pd.Series(disc["occurred_on"].to_numpy(dtype=object))
+    stake = disc["amount_fen"].to_numpy()
+    frame = pd.DataFrame({
+        "run_id": run.id, "kind": SPEC.code, "type": disc["type"].to_numpy(), "status": "open",
+        "counterparty_id": counterparty.astype(object).where(counterparty.notna(), None).to_numpy(),
+        "period_id": period.astype(object).where(period.notna(), None).to_numpy(),
+        "ref": disc["ref"].astype(str).str.slice(0, 64).to_numpy(), "ref2": disc["ref2"].astype(str).str.slice(0, 64).to_numpy(),
+        "sku": "",
+        "theirs_amount": money(disc["theirs_fen"]).to_numpy(), "ours_amount": money(disc["ours_fen"]).to_numpy(),
+        "amount_at_stake": money(disc["amount_fen"]).to_numpy(), "is_claim": disc["is_claim"].to_numpy(dtype=bool),
+        # Money paid in excess, or a refund short of what was agreed, is the platform's or the buyer's, not ours.
+        "direction": pd.Series(stake < 0).map({True: "by_us", False: "to_us"}).to_numpy(),
+        "carry_key": _carry_keys(disc).str.slice(0, 200).to_numpy(),
+        "occurred_on": occurred.where(occurred.notna(), None).to_numpy(), "reason": disc["reason"].astype(str).to_numpy(),
+        "details": _json_details(disc).to_numpy(), "created_at": now_db(),
+    })
+    bulk_load(Discrepancy._meta.db_table, frame)
+
+
+def _summary(result_summary: dict) -> dict:
+    """The engine's summary, with the per-type counts and money every run shows (run_result, the run page)."""
+    fmt = lambda v: yuan(pd.Series([int(v)])).iloc[0]  # noqa: E731
+    counts, fen = result_summary["count_by_type"], result_summary["fen_by_type"]
+    by_type = {t.code: {"count": int(counts.get(t.code, 0)), "amount_at_stake": fmt(fen.get(t.code, 0))} for t in SPEC.types}
+    return {**result_summary, "by_type": by_type, "discrepancies": int(sum(counts.values())),
+            "amount_at_stake": fmt(result_summary["claim_fen"])}
+
+
+class _PeriodClosed(Exception):
+    def __init__(self, period):
+        super().__init__(period.label)
+        self.period = period
+
+
+class _RunEnded(Exception):
+    """The stale sweep failed the run while it worked: its results are rolled back."""
+
+
+def settlement_run_execute(*, run: ReconRun) -> None:
+    """Load the orders paid in the run's range and their settlement lines up to its as-of, judge them, save the result."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    params = run.params or {}
+    as_of = _as_of_value(params["as_of"])
+    platform = Platform.objects.get(code=params["platform"]) if params.get("platform") else None
+    platform_id = platform.id if platform else None
+
+    run_services.run_progress(run_id=run.id, phase="loading")
+    orders = _load_orders(run.period_start, run.period_end, platform_id)
+    lines = _load_lines(run.period_start, run.period_end, as_of, platform_id)
+    platforms = _load_platforms()
+    t1 = time.perf_counter()
+    timings["load"] = t1 - t0
+
+    run_services.run_progress(run_id=run.id, phase="matching")
+    result = reconcile_settlements(orders=orders, lines=lines, platforms=platforms, start=run.period_start,
+                                   end=run.period_end, as_of=as_of, reasons=translated_reasons())
+    disc = result.discrepancies
+    t2 = time.perf_counter()
+    timings["match"] = t2 - t1
+
+    run_services.run_progress(run_id=run.id, phase="saving")
+    named = sorted(set(disc["platform_code"].astype(str))) if len(disc) else []
+    counterparties = {p.code: p.counterparty for p in Platform.objects.filter(code__in=named).select_related("counterparty")}
+    summary = _summary(result.summary)
+    earlier = ReconRun.objects.filter(kind=SPEC.code, period_start=run.period_start, period_end=run.period_end, id__lt=run.id)
+    if platform is not None:
+        # A run of one platform replaces that platform's rows of earlier runs of it or of every platform, nothing else.
+        earlier = earlier.filter(counterparty__isnull=True) | earlier.filter(counterparty_id=platform.counterparty_id)
+    earlier_ids = list(earlier.values_list("id", flat=True))
+    try:
+        with transaction.atomic():
+            periods = {cp.id: period_get_or_create(counterparty=cp, start=run.period_start, end=run.period_end)
+                       for cp in sorted(counterparties.values(), key=lambda c: c.id)}
+            # Under the periods' locks, which closing takes too: nothing lands in a period closed meanwhile.
+            closed = periods_lock([p.id for p in periods.values()])
+            if closed:
+                raise _PeriodClosed(next(p for p in periods.values() if p.id in closed))
+            _insert_discrepancies(run, disc, {code: cp.id for code, cp in counterparties.items()},
+                                  {cp: p.id for cp, p in periods.items()})
+            discrepancies_carry_over_runs(run_ids=earlier_ids, run_id=run.id, user=run.created_by,
+                                          counterparty_id=platform.counterparty_id if platform else None)
+            timings["persist"] = time.perf_counter() - t2
+            timings["total"] = time.perf_counter() - t0
+            # Conditional: a run the stale sweep failed meanwhile must not save.
+            if not ReconRun.objects.filter(id=run.id, status=ReconRun.Status.RUNNING).update(
+                status=ReconRun.Status.SUCCEEDED, phase=ReconRun.Phase.DONE, progress_current=len(run_services.PHASE_ORDER) - 1,
+                summary=summary, finished_at=timezone.now(), timings={k: round(v, 4) for k, v in timings.items()},
+            ):
+                raise _RunEnded
+    except _PeriodClosed as closed_period:
+        run_services.run_fail(run_id=run.id, code="period_closed", message=_(
+            "Period %(period)s was closed before this run finished; a manager can reopen it.") % {"period": closed_period.period.label})
+    except _RunEnded:
+        pass
