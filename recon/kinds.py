@@ -19,6 +19,7 @@ from django.utils.module_loading import import_string
 KINDS: dict[str, str] = {
     "courier_fee": "couriers.kind.SPEC",
     "returns": "returns.kind.SPEC",
+    "bank": "payments.kind_bank.SPEC",
 }
 
 
