@@ -170,3 +170,50 @@ def test_running_balance_break_from_the_database(scene):
     f.line(st, "R3", "2026-10-05", "-20.00", balance="1200.00", position=3)
     [out] = reconcile("--from", "2026-10-01", "--to", "2026-10-31", "--as-of", "2026-11-02", "--counterparty", "6222000000000000002")
     assert found(out["run_id"]) == [("statement_balance_break", "R3", "RUN", Decimal("70.00"), False)]
+
+
+# --------------------------------------------------------------------------- matching by hand (service and API)
+
+def test_manual_match_over_the_api_is_audited_and_refuses_items_already_matched(scene, api_client, finance_user):
+    from recon.core.models import AuditEvent
+
+    w, c = scene["w"], scene["c"]
+    resp = api_client.post("/api/v1/bank-matches/", {"withdrawal_ids": [w["a3"].id, w["a4"].id], "bank_line_ids": [c["ambiguous"].id]},
+                           format="json")
+    assert resp.status_code == 201
+    body = resp.json()
+    assert (body["rule"], body["amount_diff"], body["date_diff_days"], body["keys"]) == (
+        "manual", "0.00", 1, {"settlement_ids": ["TX1007", "TX1008"], "bank_refs": ["B006"]})
+    event = AuditEvent.objects.get(object_type="bankmatch", action="create")
+    assert (event.object_id, event.actor_name, event.changes["withdrawal_ids"]) == (body["id"], "alice", [None, sorted([w["a3"].id, w["a4"].id])])
+
+    again = api_client.post("/api/v1/bank-matches/", {"withdrawal_ids": [w["a1"].id], "bank_line_ids": [c["ambiguous"].id]}, format="json")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "already_matched"
+    assert BankMatch.objects.count() == 1
+
+    gone = api_client.delete(f"/api/v1/bank-matches/{body['id']}/")
+    assert gone.status_code == 204
+    assert not BankMatch.objects.exists()
+    assert AuditEvent.objects.get(object_type="bankmatch", action="delete").changes["bank_line_ids"] == [[c["ambiguous"].id], None]
+
+
+def test_suggestions_rank_by_amount_then_date(scene, api_client):
+    c = scene["c"]
+    resp = api_client.get(f"/api/v1/bank-lines/{c['stray'].id}/suggestions/")
+    assert resp.status_code == 200
+    top = [(r["settlement_id"], r["amount_diff"], r["days_apart"]) for r in resp.json()["results"][:4]]
+    # B005: ¥77.70 on 10-21. Closest amount first (TX1008 ¥70); TX1003 (¥88.80) and TX1004 (¥66.60) are both ¥11.10
+    # away: the closer date (1 day against 9) goes first.
+    assert top == [("TX1008", "-7.70", 6), ("TX1003", "11.10", 1), ("TX1004", "-11.10", -9), ("TX1006", "-17.70", 6)]
+
+
+def test_only_who_may_match_bank_lines(scene, ops_user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(ops_user)
+    w, c = scene["w"], scene["c"]
+    assert client.post("/api/v1/bank-matches/", {"withdrawal_ids": [w["a1"].id], "bank_line_ids": [c["stray"].id]},
+                       format="json").status_code == 403
+    assert client.get(f"/api/v1/bank-lines/{c['stray'].id}/suggestions/").status_code == 403
