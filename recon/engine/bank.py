@@ -23,7 +23,6 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from recon.engine.text import yuan
 
 WITHDRAWAL_COLUMNS = ["withdrawal_id", "platform_code", "settlement_id", "occurred_on", "amount_fen"]
 CREDIT_COLUMNS = ["line_id", "account_no", "ref", "booked_on", "amount_fen", "counterparty_name", "description"]
@@ -478,7 +477,10 @@ def _one(values: set[str]) -> str:
 
 
 def _yuan(fen: int) -> str:
-    return yuan(pd.Series([int(fen)])).iloc[0]
+    """Integer fen as '12.34' ('-0.50'), like recon.engine.text.yuan for one value."""
+    fen = int(fen)
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 def _row(kind: str, *, ref: str, amount: int, reason: str, ref2: str = "", theirs=None, ours=None, day=None,
