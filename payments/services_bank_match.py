@@ -12,18 +12,18 @@ from recon.core.errors import UserFacingError
 from .models import BankLine, BankMatch, BankMatchCredit, BankMatchWithdrawal, SettlementLine
 
 
-def _ids(values, what: str) -> list[int]:
+def _ids(values) -> list[int]:
     try:
         ids = sorted({int(v) for v in values or ()})
     except (TypeError, ValueError):
-        raise UserFacingError("invalid_ids", _("The %(what)s are given by their numeric IDs.") % {"what": what}) from None
+        raise UserFacingError("invalid_ids", _("Withdrawals and bank lines are given by their numeric IDs.")) from None
     return ids
 
 
 def bank_match_create(*, withdrawal_ids, bank_line_ids, user) -> BankMatch:
     """Match withdrawals and bank credits by hand; refused when one of them is already in a match."""
-    w_ids = _ids(withdrawal_ids, _("withdrawals"))
-    c_ids = _ids(bank_line_ids, _("bank lines"))
+    w_ids = _ids(withdrawal_ids)
+    c_ids = _ids(bank_line_ids)
     if not w_ids or not c_ids:
         raise UserFacingError("empty_match", _("A match needs at least one withdrawal and one bank line."))
     with transaction.atomic():
