@@ -302,15 +302,22 @@ def match_bank(withdrawals: pd.DataFrame, credits: pd.DataFrame, payer_names_by_
         return w_cands, c_cands
 
     # ---------------------------------------------------------------- 2. one to one, one candidate each side
-    w_cands, c_cands = candidates()
-    for wid in sorted(w_cands):
-        same = [cid for cid in w_cands[wid] if C[cid]["amount"] == W[wid]["amount"]]
-        if len(same) != 1:
+    # Indexed by (platform, amount): only the same amount counts here, and the lists stay short.
+    same_c: dict[tuple[str, int], list[dict]] = defaultdict(list)
+    for c in free_c():
+        for p in c["platforms"]:
+            same_c[(p, c["amount"])].append(c)
+    same_w: dict[tuple[str, int], list[dict]] = defaultdict(list)
+    for w in free_w():
+        same_w[(w["platform"], w["amount"])].append(w)
+    for w in sorted(free_w(), key=lambda w: w["id"]):
+        same = [c for c in same_c.get((w["platform"], w["amount"]), ()) if w["day"] <= c["day"] <= w["day"] + window]
+        if len(same) != 1 or same[0]["id"] in used_c:
             continue
-        cid = same[0]
-        back = [i for i in c_cands[cid] if W[i]["amount"] == C[cid]["amount"]]
-        if back == [wid] and cid not in used_c:
-            add_match(RULE_ONE_TO_ONE, [wid], [cid])
+        c = same[0]
+        back = [o for p in c["platforms"] for o in same_w.get((p, c["amount"]), ()) if o["day"] <= c["day"] <= o["day"] + window]
+        if len(back) == 1 and back[0]["id"] == w["id"]:
+            add_match(RULE_ONE_TO_ONE, [w["id"]], [c["id"]])
 
     # ---------------------------------------------------------------- 3. groups
     w_cands, c_cands = candidates()
