@@ -1,7 +1,7 @@
 """Reads for matching by hand: the withdrawals that could be a bank line's money."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -16,8 +16,8 @@ def bank_line_suggestions(*, line: BankLine, limit: int = SUGGESTION_LIMIT) -> l
     """Unmatched withdrawals within a month before or after the line, closest amount first, then closest date."""
     day = line.booked_on
     tz = timezone.get_current_timezone()
-    lo = timezone.make_aware(timezone.datetime.combine(day - timedelta(days=SUGGESTION_DAYS), timezone.datetime.min.time()), tz)
-    hi = timezone.make_aware(timezone.datetime.combine(day + timedelta(days=SUGGESTION_DAYS + 1), timezone.datetime.min.time()), tz)
+    lo = timezone.make_aware(datetime.combine(day - timedelta(days=SUGGESTION_DAYS), time.min), tz)
+    hi = timezone.make_aware(datetime.combine(day + timedelta(days=SUGGESTION_DAYS + 1), time.min), tz)
     rows = (SettlementLine.objects.filter(business_type=SettlementLine.BusinessType.WITHDRAWAL, occurred_at__gte=lo, occurred_at__lt=hi)
             .exclude(Exists(BankMatchWithdrawal.objects.filter(settlement_line=OuterRef("pk"))))
             .select_related("platform"))

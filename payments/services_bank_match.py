@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from recon.audit.services import audit_record
@@ -40,7 +41,7 @@ def bank_match_create(*, withdrawal_ids, bank_line_ids, user) -> BankMatch:
                                   http_status=409)
         w_total = sum((-w.amount for w in withdrawals), Decimal("0"))
         c_total = sum((line.amount for line in lines), Decimal("0"))
-        diff_days = (max(line.booked_on for line in lines) - max(w.occurred_at for w in withdrawals).astimezone().date()).days
+        diff_days = (max(line.booked_on for line in lines) - timezone.localtime(max(w.occurred_at for w in withdrawals)).date()).days
         match = BankMatch.objects.create(
             rule=BankMatch.Rule.MANUAL, created_by=user, date_diff_days=diff_days, amount_diff=w_total - c_total,
             keys={"settlement_ids": [w.settlement_id for w in withdrawals], "bank_refs": [line.ref for line in lines]})

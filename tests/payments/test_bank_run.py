@@ -217,3 +217,33 @@ def test_only_who_may_match_bank_lines(scene, ops_user):
     assert client.post("/api/v1/bank-matches/", {"withdrawal_ids": [w["a1"].id], "bank_line_ids": [c["stray"].id]},
                        format="json").status_code == 403
     assert client.get(f"/api/v1/bank-lines/{c['stray'].id}/suggestions/").status_code == 403
+
+
+def test_a_bank_discrepancys_page_shows_the_withdrawal_the_line_and_the_match(scene, client, finance_user):
+    [out] = reconcile("--from", "2026-10-01", "--to", "2026-10-31", "--as-of", "2026-11-02")
+    d = Discrepancy.objects.get(run_id=out["run_id"], type="withdrawal_amount_mismatch")
+    client.force_login(finance_user)
+    resp = client.get(f"/discrepancies/{d.id}/")
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert "TMALL TX1002" in html and "6222020200001234567 B002" in html
+    assert "支付宝提现 TX1002" in html
+    assert "按参考号" in html
+
+
+def test_a_rerun_of_a_bank_run_keeps_its_dates_window_and_account(scene):
+    from payments.runs_bank import bank_run_rerun
+    from recon.core.models import ReconRun
+    from recon.runs import services as run_services
+
+    [out] = reconcile("--from", "2026-10-01", "--to", "2026-10-31", "--as-of", "2026-11-02 08:30", "--counterparty", "6222020200001234567")
+    first = ReconRun.objects.get(id=out["run_id"])
+    again = bank_run_rerun(run=first, enqueue=False)
+    assert (again.period_start.isoformat(), again.period_end.isoformat(), again.params, again.counterparty_id) == (
+        "2026-10-01", "2026-10-31", first.params, first.counterparty_id)
+    assert again.params["as_of"] == "2026-11-02T08:30:00+08:00"
+    run_services.run_execute(run_id=again.id)
+    again.refresh_from_db()
+    assert again.summary["by_type"] == first.summary["by_type"]
+    # The account's run reports no withdrawal by itself: TX1003 may have reached another account.
+    assert again.summary["by_type"]["withdrawal_not_received"]["count"] == 0
