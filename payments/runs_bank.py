@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from orders.models import Platform
-from recon.core.db import bulk_load, db_to_local_naive, fetch_frame, fetch_frame_copy, fen_from_db, is_postgres, money, now_db
+from recon.core.db import bulk_load, chunked, db_to_local_naive, fetch_frame, fetch_frame_copy, fen_from_db, is_postgres, money, now_db
 from recon.core.errors import UserFacingError
 from recon.core.models import Counterparty, Discrepancy, ReconRun
 from recon.core.permissions import setting_value
@@ -208,15 +208,18 @@ def _existing_matches() -> pd.DataFrame:
 
 def _split_matches(existing: pd.DataFrame, w_ids: set[int], c_ids: set[int]) -> tuple[list[int], list[dict]]:
     """The automatic matches this run replaces (every item in its scope), and the matches it keeps."""
+    items: dict[int, dict] = {}
+    for match_id, rule, side, item_id in existing.itertuples(index=False):
+        m = items.setdefault(int(match_id), {"match_id": int(match_id), "rule": rule, "withdrawal_ids": [], "line_ids": []})
+        m["withdrawal_ids" if side == "w" else "line_ids"].append(int(item_id))
     replaced, kept = [], []
-    for match_id, items in existing.groupby("match_id", sort=True):
-        ws = [int(i) for i in items.loc[items["side"] == "w", "item_id"]]
-        cs = [int(i) for i in items.loc[items["side"] == "c", "item_id"]]
-        rule = items["rule"].iloc[0]
-        if rule != BankMatch.Rule.MANUAL and all(i in w_ids for i in ws) and all(i in c_ids for i in cs):
-            replaced.append(int(match_id))
+    for match_id in sorted(items):
+        m = items.pop(match_id)
+        rule = m.pop("rule")
+        if rule != BankMatch.Rule.MANUAL and all(i in w_ids for i in m["withdrawal_ids"]) and all(i in c_ids for i in m["line_ids"]):
+            replaced.append(match_id)
         else:
-            kept.append({"match_id": int(match_id), "withdrawal_ids": ws, "line_ids": cs})
+            kept.append(m)
     return replaced, kept
 
 
@@ -233,24 +236,40 @@ def translated_reasons() -> dict[str, str]:
 
 # --------------------------------------------------------------------------- saving
 
+def _match_ids(n: int) -> list[int]:
+    """n new ids for bank matches, taken from the table's own sequence (COPY does not hand ids back)."""
+    table = BankMatch._meta.db_table
+    return [int(r[0]) for r in fetch_frame(
+        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [n], ["id"]).itertuples(index=False)]
+
+
 def _save_matches(run: ReconRun, replaced: list[int], matches: list[dict]) -> None:
     if replaced:
-        BankMatch.objects.filter(id__in=replaced).delete()
+        with connection.cursor() as cursor:
+            for table, column in ((BankMatchWithdrawal._meta.db_table, "match_id"), (BankMatchCredit._meta.db_table, "match_id"),
+                                  (BankMatch._meta.db_table, "id")):
+                for batch in chunked(replaced, 30_000):
+                    cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(batch))})", batch)
     if not matches:
         return
-    objs = BankMatch.objects.bulk_create([
-        BankMatch(rule=m["rule"], keys=m["keys"], date_diff_days=m["date_diff_days"],
-                  amount_diff=Decimal(m["amount_diff_fen"]) / 100, run=run) for m in matches], batch_size=5000)
-    if any(o.pk is None for o in objs):
-        # A database that gives no ids back from a bulk insert: read them back in insertion order.
-        ids = list(BankMatch.objects.filter(run=run).order_by("id").values_list("id", flat=True))
-        for obj, pk in zip(objs, ids):
-            obj.pk = pk
-    BankMatchWithdrawal.objects.bulk_create(
-        [BankMatchWithdrawal(match_id=o.pk, settlement_line_id=i) for o, m in zip(objs, matches) for i in m["withdrawal_ids"]],
-        batch_size=5000)
-    BankMatchCredit.objects.bulk_create(
-        [BankMatchCredit(match_id=o.pk, bank_line_id=i) for o, m in zip(objs, matches) for i in m["line_ids"]], batch_size=5000)
+    if is_postgres():
+        ids = _match_ids(len(matches))
+        bulk_load(BankMatch._meta.db_table, pd.DataFrame({
+            "id": ids, "rule": [m["rule"] for m in matches],
+            "keys": [json.dumps(m["keys"], ensure_ascii=False) for m in matches],
+            "date_diff_days": [int(m["date_diff_days"]) for m in matches],
+            "amount_diff": money(pd.Series([int(m["amount_diff_fen"]) for m in matches])).to_numpy(),
+            "run_id": run.id, "created_by_id": None, "created_at": now_db()}))
+    else:
+        objs = BankMatch.objects.bulk_create([
+            BankMatch(rule=m["rule"], keys=m["keys"], date_diff_days=m["date_diff_days"],
+                      amount_diff=Decimal(m["amount_diff_fen"]) / 100, run=run) for m in matches], batch_size=500)
+        ids = [o.pk for o in objs]
+    w_items = [(pk, i) for pk, m in zip(ids, matches) for i in m["withdrawal_ids"]]
+    c_items = [(pk, i) for pk, m in zip(ids, matches) for i in m["line_ids"]]
+    bulk_load(BankMatchWithdrawal._meta.db_table,
+              pd.DataFrame(w_items, columns=["match_id", "settlement_line_id"]))
+    bulk_load(BankMatchCredit._meta.db_table, pd.DataFrame(c_items, columns=["match_id", "bank_line_id"]))
 
 
 def _details(disc: pd.DataFrame) -> pd.Series:
