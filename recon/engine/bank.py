@@ -195,13 +195,16 @@ def match_bank(withdrawals: pd.DataFrame, credits: pd.DataFrame, payer_names_by_
             if key:
                 payer_platforms[key].add(str(code))
     C: dict[int, dict] = {}
+    names: dict[str, set[str]] = {}  # a statement repeats a few payers' names thousands of times
     for row in credits.itertuples(index=False):
         lid, amount, day = int(row.line_id), int(row.amount_fen), _day(row.booked_on)
         if lid in kept_c or amount <= 0 or day is None:
             continue
         C[lid] = {"id": lid, "ref": str(row.ref), "account": str(row.account_no), "day": day, "amount": amount,
                   "payer": str(row.counterparty_name or ""), "text": str(row.description or ""),
-                  "platforms": payer_platforms.get(normalize_name(row.counterparty_name), set())}
+                  "platforms": names.get(row.counterparty_name)}
+        if C[lid]["platforms"] is None:
+            C[lid]["platforms"] = names[row.counterparty_name] = payer_platforms.get(normalize_name(row.counterparty_name), set())
 
     matches: list[dict] = []
     used_w: set[int] = set()
@@ -397,9 +400,8 @@ def match_bank(withdrawals: pd.DataFrame, credits: pd.DataFrame, payer_names_by_
                          reason=t["withdrawal_not_received"].format(settlement_id=w["sid"], amount=_yuan(w["amount"]),
                                                                    day=w["day"].isoformat(), platform=w["platform"],
                                                                    window=int(window_days))))
-    for c in sorted(C.values(), key=lambda c: (c["day"], c["ref"], c["id"])):
-        if c["id"] in used_c or c["id"] in held_c or not c["platforms"] or not (start <= c["day"] <= end):
-            continue
+    left = [c for c in C.values() if c["platforms"] and c["id"] not in used_c and c["id"] not in held_c and start <= c["day"] <= end]
+    for c in sorted(left, key=lambda c: (c["day"], c["ref"], c["id"])):
         rows.append(_row("bank_credit_unmatched", ref=c["ref"], amount=c["amount"], theirs=c["amount"], ours=None,
                          day=c["day"], platform=_one(c["platforms"]), account=c["account"], line_id=c["id"],
                          reason=t["bank_credit_unmatched"].format(bank_ref=c["ref"], amount=_yuan(c["amount"]),
