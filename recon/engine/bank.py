@@ -23,6 +23,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from recon.ingest.header import header_key
+
 
 WITHDRAWAL_COLUMNS = ["withdrawal_id", "platform_code", "settlement_id", "occurred_on", "amount_fen"]
 CREDIT_COLUMNS = ["line_id", "account_no", "ref", "booked_on", "amount_fen", "counterparty_name", "description"]
@@ -76,9 +78,6 @@ DEFAULT_REASONS: dict[str, str] = {
 
 def normalize_name(text) -> str:
     """A payer's name as compared: the header normaliser's form (case, width, spaces, punctuation and brackets)."""
-    # Imported here: recon.ingest pulls pandas-free helpers only, but the engine module stays importable alone.
-    from recon.ingest.header import header_key
-
     return header_key(str(text or ""))[0]
 
 
