@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench bench-queue bench-ingest bench-returns setup messages migrate demo worker clean
+.PHONY: run test bench bench-queue bench-ingest bench-returns bench-payments setup messages migrate demo worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,3 +69,10 @@ bench-returns: migrate
 
 clean:
 	rm -rf var staticfiles .pytest_cache
+
+# Payment collection at a million orders: the bank run (and the settlement run when that kind is declared) on
+# 1,000,000 orders with their settlement lines and 50,000 bank lines; PostgreSQL only (DATABASE_URL); it deletes the
+# rows it made when done.
+BENCH_PAYMENTS_ORDERS ?= 1000000
+bench-payments: migrate
+	$(BIN)/python manage.py bench_payments --orders $(BENCH_PAYMENTS_ORDERS)

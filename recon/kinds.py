@@ -20,6 +20,7 @@ KINDS: dict[str, str] = {
     "courier_fee": "couriers.kind.SPEC",
     "returns": "returns.kind.SPEC",
     "settlement": "payments.kind_settlement.SPEC",
+    "bank": "payments.kind_bank.SPEC",
 }
 
 

@@ -35,6 +35,7 @@ UPLOAD_API = UPLOAD | {"integration"}                              # integration
 WORK = frozenset({"ops", "manager"})                               # the queue: status, assign, bulk, comments, files, disputes
 MANAGER = frozenset({"manager"})                                   # close/reopen periods, delete/restore bills, settings
 AUDIT = frozenset({"manager", "auditor"})                          # the audit trail
+MATCH_BANK = frozenset({"finance", "manager"})                     # matching bank lines by hand
 
 # --------------------------------------------------------------------------- what is not in the matrix, and why
 
@@ -191,6 +192,9 @@ API = [
     cell("api-order-list", "GET", API_READ),
     cell("api-order-list", "POST", UPLOAD_API, {}),
     cell("api-platform-list", "GET", API_READ),
+    cell("api-bank-match-list", "POST", MATCH_BANK, {}),
+    cell("api-bank-match-detail", "DELETE", MATCH_BANK, pk="bank_match"),
+    cell("api-bank-line-suggestion-suggestions", "GET", MATCH_BANK, pk="bank_line"),
     cell("api-run-list", "GET", API_READ),
     cell("api-run-detail", "GET", API_READ, pk="run"),
     cell("api-run-rerun", "POST", UPLOAD_API, {}, pk="run"),
@@ -360,7 +364,13 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
 
     ReturnRequest.objects.create(return_no="RT-MATRIX", sku="SKU-1", quantity=1, refund_amount="9.90", refund_status="requested",
                                  requested_at=timezone.now())
+    from payments.models import BankMatch
+    from tests.payments import factories_bank
+
+    bank_line = factories_bank.line(factories_bank.statement(factories_bank.account()), "B-MATRIX", "2026-10-05", "10.00")
+    bank_match = BankMatch.objects.create(rule=BankMatch.Rule.MANUAL)
     return {
+        "bank_line": bank_line.pk, "bank_match": bank_match.pk,
         "users": users, "run": reconciled["run"].pk, "bill": reconciled["bill"].pk, "period": reconciled["bill"].period_id,
         "discrepancy": d.pk, "shipment": reconciled["shipment"].pk, "courier": zto.pk, "rate_card": card.pk,
         "attachment": attachment.pk, "dispute": dispute.pk, "bulk_action": job.pk, "audit_event": event.pk,

@@ -33,23 +33,27 @@ RETURNS_TYPES = [
 RETURNS_INFORMATION = {"return_not_received", "return_wrong_item", "return_unexpected"}
 SETTLEMENT_TYPES = ["order_unpaid", "settlement_amount_mismatch", "refund_mismatch", "fee_overcharge", "settlement_unknown_order"]
 SETTLEMENT_INFORMATION = {"settlement_unknown_order"}
+BANK_TYPES = ["withdrawal_not_received", "withdrawal_amount_mismatch", "ambiguous_match", "bank_credit_unmatched",
+              "statement_balance_break"]
+BANK_INFORMATION = {"ambiguous_match", "bank_credit_unmatched", "statement_balance_break"}
 
 
 def test_the_courier_fee_kind_has_its_ten_types_in_order():
     spec = kind_spec("courier_fee")
     assert spec.type_codes() == COURIER_TYPES
-    assert information_types() == {"rate_undercharge", "no_rate", "not_billed", *RETURNS_INFORMATION, *SETTLEMENT_INFORMATION}
+    assert information_types() == {"rate_undercharge", "no_rate", "not_billed", *RETURNS_INFORMATION, *SETTLEMENT_INFORMATION,
+                                   *BANK_INFORMATION}
     assert claim_types() == (set(COURIER_TYPES) - {"rate_undercharge", "no_rate", "not_billed"} | set(RETURNS_TYPES) - RETURNS_INFORMATION
-                             | set(SETTLEMENT_TYPES) - SETTLEMENT_INFORMATION)
+                             | set(SETTLEMENT_TYPES) - SETTLEMENT_INFORMATION | set(BANK_TYPES) - BANK_INFORMATION)
     assert spec.carry_key == ("type", "ref", "source_line") and spec.reply_key == "ref"
-    assert list(kind_specs()) == ["courier_fee", "returns", "settlement"]
+    assert list(kind_specs()) == ["courier_fee", "returns", "settlement", "bank"]
 
 
 def test_labels_are_in_the_readers_language():
     with translation.override("zh-hans"):
         assert str(type_label("weight_overcharge")) == "重量超收"
         assert [(code, str(label)) for code, label in kind_choices()] == [("courier_fee", "快递运费"), ("returns", "退货"),
-                                                                                    ("settlement", "平台结算对账")]
+                                                                                    ("settlement", "平台结算对账"), ("bank", "银行流水匹配")]
         assert str(kind_spec("courier_fee").counterparty_label) == "快递公司"
         assert str(type_spec("rate_overcharge").at_stake) == "超出报价单的部分"
     with translation.override("en"):
@@ -58,7 +62,7 @@ def test_labels_are_in_the_readers_language():
 
 
 def test_an_unknown_kind_or_type_is_a_clear_error():
-    with pytest.raises(UnknownKind, match="^Unknown reconciliation kind “outbound”; known kinds: courier_fee, returns, settlement.$"):
+    with pytest.raises(UnknownKind, match="^Unknown reconciliation kind “outbound”; known kinds: courier_fee, returns, settlement, bank.$"):
         kind_spec("outbound")
     with pytest.raises(UnknownKind, match="^Unknown discrepancy type “toy_note”.$"):
         type_spec("toy_note")
@@ -67,16 +71,16 @@ def test_an_unknown_kind_or_type_is_a_clear_error():
 
 def test_a_kind_declared_by_the_settings_is_everywhere_the_types_are_read():
     with override_settings(RECON_EXTRA_KINDS=TOY):
-        assert list(kind_specs()) == ["courier_fee", "returns", "settlement", "toy"]
-        assert [code for code, _label in type_choices()] == [*COURIER_TYPES, *RETURNS_TYPES, *SETTLEMENT_TYPES, "toy_refund_missing",
-                                                             "toy_note"]
+        assert list(kind_specs()) == ["courier_fee", "returns", "settlement", "bank", "toy"]
+        assert [code for code, _label in type_choices()] == [*COURIER_TYPES, *RETURNS_TYPES, *SETTLEMENT_TYPES, *BANK_TYPES,
+                                                             "toy_refund_missing", "toy_note"]
         assert information_types() == {"rate_undercharge", "no_rate", "not_billed", *RETURNS_INFORMATION, *SETTLEMENT_INFORMATION,
-                                       "toy_note"}
+                                       *BANK_INFORMATION, "toy_note"}
         assert type_label("toy_note") == "Note" and audit_value("toy_refund_missing", "type") == "Refund missing"
         form = DiscrepancyFilter({}).form
         assert ("toy", "Toy refunds") in form.fields["kind"].choices
         assert ("toy_refund_missing", "Refund missing") in form.fields["type"].choices
-    assert list(kind_specs()) == ["courier_fee", "returns", "settlement"]
+    assert list(kind_specs()) == ["courier_fee", "returns", "settlement", "bank"]
     assert "toy_note" not in dict(type_choices())
 
 
@@ -116,7 +120,7 @@ def test_a_run_of_an_undeclared_kind_fails_with_the_reason():
         run_execute(run_id=run.id)
     run.refresh_from_db()
     assert run.status == "failed" and run.error_code == "internal_error"
-    assert run.error == "UnknownKind: Unknown reconciliation kind “toy”; known kinds: courier_fee, returns, settlement."
+    assert run.error == "UnknownKind: Unknown reconciliation kind “toy”; known kinds: courier_fee, returns, settlement, bank."
 
 
 @pytest.fixture
