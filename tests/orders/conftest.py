@@ -1,4 +1,5 @@
-"""A shipment with a recipient, and users of any role (the named role users are in tests/conftest.py)."""
+"""A shipment with a recipient, users of any role (the named role users are in tests/conftest.py), and a media folder of
+the test's own."""
 from datetime import datetime
 
 import pytest
@@ -7,6 +8,13 @@ from django.utils import timezone
 from tests.factories import ShipmentFactory, UserFactory
 
 RECIPIENT = {"recipient_name": "张三丰", "recipient_phone": "+86 138 1234 1234", "recipient_address": "广东省深圳市南山区科技园路1号"}
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Uploads go to the test's own folder, never to the checkout's var/media that other runs read."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture
