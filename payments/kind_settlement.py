@@ -46,7 +46,7 @@ DISPUTE_COLUMNS = (
 
 SPEC = KindSpec(
     code="settlement",
-    label=_("Platform settlements"),
+    label=_("Settlements against orders"),
     counterparty_label=_("platform"),
     types=TYPES,
     execute="payments.runs_settlement.settlement_run_execute",

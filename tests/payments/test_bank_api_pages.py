@@ -84,7 +84,7 @@ def test_upload_page_imports_and_links_the_rejected_rows(client, finance_user):
     assert 'data-testid="rows">3<' in page and 'data-testid="rejected">1<' in page and 'data-testid="duplicates">0<' in page
     file_id = BankLine.objects.first().statement.source_id
     rejected = client.get(f"/payments/bank/files/{file_id}/rejected/").content.decode()
-    assert "金额“abc”不是金额" in rejected
+    assert "金额“abc”不是有效金额" in rejected
 
 
 def test_upload_page_names_the_formats_for_an_unknown_file(client, finance_user):

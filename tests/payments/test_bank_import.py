@@ -201,7 +201,7 @@ def test_english_sheet_with_debit_and_credit_columns_and_a_rejected_row():
         ("EN-003", "2026-10-03", "None", Decimal("-300.00"), Decimal("4887.50"), "Customer A", "Refund"),
     ]
     [row] = RejectedRow.objects.filter(source_id=result.file_id)
-    assert (row.row_no, row.reason_code, row.reason) == (6, "amount_invalid", "金额“abc”不是金额")
+    assert (row.row_no, row.reason_code, row.reason) == (6, "amount_invalid", "金额“abc”不是有效金额")
     assert BankStatement.objects.get(source_id=result.file_id).balance_ok is True
 
 
