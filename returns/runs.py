@@ -81,46 +81,53 @@ def _day_end(day: date):
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-# On PostgreSQL the database gives local days and integer fen as text (COPY); SQLite gives stored values to convert.
+# On PostgreSQL the database gives local days as integer days since 1970 and money as integer fen, parsed in C
+# (COPY); SQLite gives stored values to convert.
 def _day_sql(column: str) -> str:
-    return f"(({column}) AT TIME ZONE '{settings.TIME_ZONE}')::date" if is_postgres() else column
+    return f"(({column}) AT TIME ZONE '{settings.TIME_ZONE}')::date - DATE '1970-01-01'" if is_postgres() else column
 
 
 def _fen_sql(column: str) -> str:
     return f"(({column}) * 100)::bigint" if is_postgres() else column
 
 
+def _pg_ints(**dtypes: str) -> dict[str, str]:
+    """The columns _day_sql and _fen_sql make integers on PostgreSQL (SQLite's stored values are converted after)."""
+    return dtypes if is_postgres() else {}
+
+
 def _days(values: pd.Series) -> pd.Series:
     if not len(values):
         return pd.Series([], dtype="datetime64[ns]")
     if is_postgres():
-        return pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
+        return pd.Series(pd.to_datetime(values, unit="D"), index=values.index).astype("datetime64[ns]")
     return db_to_local_naive(values).dt.normalize()
 
 
 def _fen(values: pd.Series) -> pd.Series:
     if not len(values):
         return pd.Series([], dtype="int64")
-    return values.astype("int64") if is_postgres() else fen_from_db(values)
+    return values if is_postgres() else fen_from_db(values)
 
 
-def _ints_or_na(values: pd.Series):
-    blank = values.isna() | (values.astype(object) == "")
-    return pd.array(pd.to_numeric(values.where(~blank, None)), dtype="Int64")
+def _courier_codes(ids: pd.Series) -> pd.Series:
+    """Courier ids -> codes ("" for none): a handful of couriers, looked up once instead of joined on every row."""
+    codes = dict(Courier.objects.values_list("id", "code"))
+    return pd.Series(ids.map(codes), index=ids.index, dtype=object).fillna("")
 
 
 def _load_requests() -> pd.DataFrame:
     """Every request of every date: a receipt or freight line matching an old request is not unexpected."""
-    cols = ["request_id", "return_no", "order_no", "return_waybill_no", "courier_code", "sku", "quantity", "refund_fen",
-            "refund_status", "requested_on", "refunded_on"]
+    # Only what the engine reads: the refund date, the shop and the texts for people are not loaded.
+    cols = ["request_id", "return_no", "order_no", "return_waybill_no", "courier_id", "sku", "quantity", "refund_fen",
+            "refund_status", "requested_on"]
     frame = fetch_frame_copy(
-        f"SELECT r.id, r.return_no, r.order_no, r.return_waybill_no, COALESCE(c.code, ''), r.sku, r.quantity, "
-        f"{_fen_sql('r.refund_amount')}, r.refund_status, {_day_sql('r.requested_at')}, {_day_sql('r.refunded_at')} "
-        f"FROM {ReturnRequest._meta.db_table} r LEFT JOIN {Courier._meta.db_table} c ON c.id = r.return_courier_id", [], cols)
-    frame["request_id"] = frame["request_id"].astype("int64")
-    frame["quantity"] = frame["quantity"].astype("int64")
+        f"SELECT id, return_no, order_no, return_waybill_no, return_courier_id, sku, quantity, "
+        f"{_fen_sql('refund_amount')}, refund_status, {_day_sql('requested_at')} FROM {ReturnRequest._meta.db_table}",
+        [], cols, {"request_id": "int64", "courier_id": "Int64", "quantity": "int64", **_pg_ints(refund_fen="int64", requested_on="Int64")})
+    frame.insert(4, "courier_code", _courier_codes(frame.pop("courier_id")))
     frame["refund_fen"] = _fen(frame["refund_fen"])
-    frame["requested_on"], frame["refunded_on"] = _days(frame["requested_on"]), _days(frame["refunded_on"])
+    frame["requested_on"] = _days(frame["requested_on"])
     return frame
 
 
@@ -128,26 +135,25 @@ def _load_receipts(as_of: date) -> pd.DataFrame:
     cols = ["receipt_id", "return_waybill_no", "order_no", "received_on", "sku", "quantity", "condition"]
     frame = fetch_frame_copy(
         f"SELECT id, return_waybill_no, order_no, {_day_sql('received_at')}, sku, quantity, condition "
-        f"FROM {ReturnReceipt._meta.db_table} WHERE received_at < %s", [_day_end(as_of)], cols)
-    frame["receipt_id"] = frame["receipt_id"].astype("int64")
+        f"FROM {ReturnReceipt._meta.db_table} WHERE received_at < %s", [_day_end(as_of)], cols,
+        {"receipt_id": "int64", "quantity": "Int64", **_pg_ints(received_on="Int64")})
     frame["received_on"] = _days(frame["received_on"])
-    frame["quantity"] = _ints_or_na(frame["quantity"])
     return frame
 
 
 def _load_freight(as_of: date) -> pd.DataFrame:
     # The order of import is the time a line was written (a file's lines share it), then its line number.
-    cols = ["line_id", "courier_code", "waybill_no", "billed_on", "billed_weight_g", "fee_fen", "origin_province", "created_at",
+    cols = ["line_id", "courier_id", "waybill_no", "billed_on", "billed_weight_g", "fee_fen", "origin_province", "created_at",
             "line_no"]
     frame = fetch_frame_copy(
-        f"SELECT l.id, c.code, l.waybill_no, {_day_sql('l.billed_at')}, l.billed_weight_g, {_fen_sql('l.fee')}, "
+        f"SELECT l.id, l.courier_id, l.waybill_no, {_day_sql('l.billed_at')}, l.billed_weight_g, {_fen_sql('l.fee')}, "
         f"l.origin_province, l.created_at, l.line_no FROM {ReturnFreightLine._meta.db_table} l "
-        f"JOIN {Courier._meta.db_table} c ON c.id = l.courier_id "
         # A deleted (or replaced) file's lines count for nothing until it is restored, like a deleted bill's.
         f"LEFT JOIN {SourceFile._meta.db_table} s ON s.id = l.source_id "
         f"WHERE (l.billed_at IS NULL OR l.billed_at < %s) AND s.deleted_at IS NULL",
-        [_day_end(as_of)], cols)
-    frame["line_id"], frame["line_no"] = frame["line_id"].astype("int64"), frame["line_no"].astype("int64")
+        [_day_end(as_of)], cols,
+        {"line_id": "int64", "courier_id": "int64", "billed_weight_g": "Int64", "line_no": "int64", **_pg_ints(fee_fen="int64", billed_on="Int64")})
+    frame.insert(1, "courier_code", _courier_codes(frame.pop("courier_id")))
     frame["fee_fen"] = _fen(frame["fee_fen"])
     frame["billed_on"] = _days(frame["billed_on"])
     created = frame.pop("created_at")
@@ -155,7 +161,6 @@ def _load_freight(as_of: date) -> pd.DataFrame:
     codes, stamps = pd.factorize(created)
     rank = pd.Series(pd.to_datetime(pd.Series(stamps, dtype=object), utc=True, format="ISO8601")).rank(method="dense")
     frame["import_order"] = rank.to_numpy(dtype=np.int64)[codes] if len(frame) else np.zeros(0, dtype=np.int64)
-    frame["billed_weight_g"] = _ints_or_na(frame["billed_weight_g"])
     return frame
 
 

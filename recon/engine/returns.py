@@ -22,7 +22,7 @@ from recon.engine.text import fields_of, fill, kg, yuan
 
 REQUEST_COLUMNS = [
     "request_id", "return_no", "order_no", "return_waybill_no", "courier_code", "sku", "quantity", "refund_fen",
-    "refund_status", "requested_on", "refunded_on",
+    "refund_status", "requested_on",
 ]
 RECEIPT_COLUMNS = ["receipt_id", "return_waybill_no", "order_no", "received_on", "sku", "quantity", "condition"]
 FREIGHT_COLUMNS = [
