@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -132,6 +133,28 @@ def fetch_frame_copy(sql: str, params: list | tuple, columns: list[str], numbers
     # "" is NULL only in the number columns; in text columns it stays "" (NULL and empty text alike, as documented).
     return pd.read_csv(out, header=None, names=columns, dtype=dtypes, keep_default_na=False,
                        na_values={name: [""] for name in numbers}, na_filter=bool(numbers), encoding="utf-8")
+
+
+def fetch_frames_copy(*reads: tuple) -> list[pd.DataFrame]:
+    """Several fetch_frame_copy reads (each the tuple of its arguments) at once on PostgreSQL, each but the first on a
+    connection of its own: the server runs one query while pandas parses another's rows (it tokenizes without the GIL).
+
+    Inside a transaction, and on SQLite, they run one after the other on this connection: only it sees rows it has not
+    committed. Each read is its own snapshot either way, as fetch_frame_copy's are outside a transaction.
+    """
+    if len(reads) < 2 or not is_postgres() or connection.in_atomic_block:
+        return [fetch_frame_copy(*read) for read in reads]
+
+    def on_own_connection(read: tuple) -> pd.DataFrame:
+        try:
+            return fetch_frame_copy(*read)
+        finally:
+            connection.close()  # this thread's connection, opened by the read
+
+    with ThreadPoolExecutor(max_workers=len(reads) - 1) as pool:
+        others = [pool.submit(on_own_connection, read) for read in reads[1:]]
+        first = fetch_frame_copy(*reads[0])
+        return [first, *(future.result() for future in others)]
 
 
 def fetch_by_keys(sql_template: str, keys: list[str], columns: list[str], extra_params: list | None = None) -> pd.DataFrame:
