@@ -91,7 +91,7 @@ BACKEND_READ = ("SELECT pg_backend_pid(), %s", ["r"], ["pid", "tag"], {"pid": "i
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as every transactional test: the data migrations stay
 def test_fetch_frames_copy_reads_at_once_on_connections_of_their_own():
     frames = fetch_frames_copy(*[(BACKEND_READ[0], [f"r{i}"], *BACKEND_READ[2:]) for i in range(3)])
     assert [f["tag"].tolist() for f in frames] == [["r0"], ["r1"], ["r2"]]
