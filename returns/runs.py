@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from couriers.models import Courier
 from couriers.selectors import rate_card_specs
-from recon.core.db import bulk_load, db_to_local_naive, fen_from_db, fetch_frame_copy, is_postgres, money, now_db
+from recon.core.db import bulk_load, db_to_local_naive, fen_from_db, fetch_frames_copy, is_postgres, money, now_db
 from recon.core.errors import UserFacingError
 from recon.core.models import Discrepancy, ReconRun
 from recon.core.permissions import setting_value
@@ -81,82 +81,104 @@ def _day_end(day: date):
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-# On PostgreSQL the database gives local days and integer fen as text (COPY); SQLite gives stored values to convert.
+# On PostgreSQL the database gives local days as integer days since 1970 and money as integer fen, parsed in C
+# (COPY); SQLite gives stored values to convert.
 def _day_sql(column: str) -> str:
-    return f"(({column}) AT TIME ZONE '{settings.TIME_ZONE}')::date" if is_postgres() else column
+    return f"(({column}) AT TIME ZONE '{settings.TIME_ZONE}')::date - DATE '1970-01-01'" if is_postgres() else column
 
 
 def _fen_sql(column: str) -> str:
     return f"(({column}) * 100)::bigint" if is_postgres() else column
 
 
+def _pg_ints(**dtypes: str) -> dict[str, str]:
+    """The columns _day_sql and _fen_sql make integers on PostgreSQL (SQLite's stored values are converted after)."""
+    return dtypes if is_postgres() else {}
+
+
 def _days(values: pd.Series) -> pd.Series:
     if not len(values):
         return pd.Series([], dtype="datetime64[ns]")
     if is_postgres():
-        return pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
+        return pd.Series(pd.to_datetime(values, unit="D"), index=values.index).astype("datetime64[ns]")
     return db_to_local_naive(values).dt.normalize()
 
 
 def _fen(values: pd.Series) -> pd.Series:
     if not len(values):
         return pd.Series([], dtype="int64")
-    return values.astype("int64") if is_postgres() else fen_from_db(values)
+    return values if is_postgres() else fen_from_db(values)
 
 
-def _ints_or_na(values: pd.Series):
-    blank = values.isna() | (values.astype(object) == "")
-    return pd.array(pd.to_numeric(values.where(~blank, None)), dtype="Int64")
+def _courier_codes(ids: pd.Series, codes: dict[int, str]) -> pd.Series:
+    """Courier ids -> codes ("" for none): a handful of couriers, looked up once instead of joined on every row."""
+    return pd.Series(ids.map(codes), index=ids.index, dtype=object).fillna("")
 
 
-def _load_requests() -> pd.DataFrame:
+# Each input is a read (fetch_frame_copy's arguments) and the typing of what it returned, so that the three reads can
+# run at once (fetch_frames_copy).
+
+def _requests_read() -> tuple:
     """Every request of every date: a receipt or freight line matching an old request is not unexpected."""
-    cols = ["request_id", "return_no", "order_no", "return_waybill_no", "courier_code", "sku", "quantity", "refund_fen",
-            "refund_status", "requested_on", "refunded_on"]
-    frame = fetch_frame_copy(
-        f"SELECT r.id, r.return_no, r.order_no, r.return_waybill_no, COALESCE(c.code, ''), r.sku, r.quantity, "
-        f"{_fen_sql('r.refund_amount')}, r.refund_status, {_day_sql('r.requested_at')}, {_day_sql('r.refunded_at')} "
-        f"FROM {ReturnRequest._meta.db_table} r LEFT JOIN {Courier._meta.db_table} c ON c.id = r.return_courier_id", [], cols)
-    frame["request_id"] = frame["request_id"].astype("int64")
-    frame["quantity"] = frame["quantity"].astype("int64")
+    # Only what the engine reads: the refund date, the shop and the texts for people are not loaded.
+    cols = ["request_id", "return_no", "order_no", "return_waybill_no", "courier_id", "sku", "quantity", "refund_fen",
+            "refund_status", "requested_on"]
+    return (f"SELECT id, return_no, order_no, return_waybill_no, return_courier_id, sku, quantity, "
+            f"{_fen_sql('refund_amount')}, refund_status, {_day_sql('requested_at')} FROM {ReturnRequest._meta.db_table}",
+            [], cols, {"request_id": "int64", "courier_id": "Int64", "quantity": "int64",
+                       **_pg_ints(refund_fen="int64", requested_on="Int64")})
+
+
+def _requests_frame(frame: pd.DataFrame, codes: dict[int, str]) -> pd.DataFrame:
+    frame.insert(4, "courier_code", _courier_codes(frame.pop("courier_id"), codes))
     frame["refund_fen"] = _fen(frame["refund_fen"])
-    frame["requested_on"], frame["refunded_on"] = _days(frame["requested_on"]), _days(frame["refunded_on"])
+    frame["requested_on"] = _days(frame["requested_on"])
     return frame
 
 
-def _load_receipts(as_of: date) -> pd.DataFrame:
+def _receipts_read(as_of: date) -> tuple:
     cols = ["receipt_id", "return_waybill_no", "order_no", "received_on", "sku", "quantity", "condition"]
-    frame = fetch_frame_copy(
-        f"SELECT id, return_waybill_no, order_no, {_day_sql('received_at')}, sku, quantity, condition "
-        f"FROM {ReturnReceipt._meta.db_table} WHERE received_at < %s", [_day_end(as_of)], cols)
-    frame["receipt_id"] = frame["receipt_id"].astype("int64")
+    return (f"SELECT id, return_waybill_no, order_no, {_day_sql('received_at')}, sku, quantity, condition "
+            f"FROM {ReturnReceipt._meta.db_table} WHERE received_at < %s", [_day_end(as_of)], cols,
+            {"receipt_id": "int64", "quantity": "Int64", **_pg_ints(received_on="Int64")})
+
+
+def _receipts_frame(frame: pd.DataFrame) -> pd.DataFrame:
     frame["received_on"] = _days(frame["received_on"])
-    frame["quantity"] = _ints_or_na(frame["quantity"])
     return frame
 
 
-def _load_freight(as_of: date) -> pd.DataFrame:
+def _freight_read(as_of: date) -> tuple:
     # The order of import is the time a line was written (a file's lines share it), then its line number.
-    cols = ["line_id", "courier_code", "waybill_no", "billed_on", "billed_weight_g", "fee_fen", "origin_province", "created_at",
+    cols = ["line_id", "courier_id", "waybill_no", "billed_on", "billed_weight_g", "fee_fen", "origin_province", "created_at",
             "line_no"]
-    frame = fetch_frame_copy(
-        f"SELECT l.id, c.code, l.waybill_no, {_day_sql('l.billed_at')}, l.billed_weight_g, {_fen_sql('l.fee')}, "
-        f"l.origin_province, l.created_at, l.line_no FROM {ReturnFreightLine._meta.db_table} l "
-        f"JOIN {Courier._meta.db_table} c ON c.id = l.courier_id "
-        # A deleted (or replaced) file's lines count for nothing until it is restored, like a deleted bill's.
-        f"LEFT JOIN {SourceFile._meta.db_table} s ON s.id = l.source_id "
-        f"WHERE (l.billed_at IS NULL OR l.billed_at < %s) AND s.deleted_at IS NULL",
-        [_day_end(as_of)], cols)
-    frame["line_id"], frame["line_no"] = frame["line_id"].astype("int64"), frame["line_no"].astype("int64")
+    return (f"SELECT l.id, l.courier_id, l.waybill_no, {_day_sql('l.billed_at')}, l.billed_weight_g, {_fen_sql('l.fee')}, "
+            f"l.origin_province, l.created_at, l.line_no FROM {ReturnFreightLine._meta.db_table} l "
+            # A deleted (or replaced) file's lines count for nothing until it is restored, like a deleted bill's.
+            f"LEFT JOIN {SourceFile._meta.db_table} s ON s.id = l.source_id "
+            f"WHERE (l.billed_at IS NULL OR l.billed_at < %s) AND s.deleted_at IS NULL",
+            [_day_end(as_of)], cols,
+            {"line_id": "int64", "courier_id": "int64", "billed_weight_g": "Int64", "line_no": "int64",
+             **_pg_ints(fee_fen="int64", billed_on="Int64")})
+
+
+def _freight_frame(frame: pd.DataFrame, codes: dict[int, str]) -> pd.DataFrame:
+    frame.insert(1, "courier_code", _courier_codes(frame.pop("courier_id"), codes))
     frame["fee_fen"] = _fen(frame["fee_fen"])
     frame["billed_on"] = _days(frame["billed_on"])
     created = frame.pop("created_at")
     # Lines of one import share their created_at: a distinct time per import, ranked, is the import order.
-    codes, stamps = pd.factorize(created)
+    imports, stamps = pd.factorize(created)
     rank = pd.Series(pd.to_datetime(pd.Series(stamps, dtype=object), utc=True, format="ISO8601")).rank(method="dense")
-    frame["import_order"] = rank.to_numpy(dtype=np.int64)[codes] if len(frame) else np.zeros(0, dtype=np.int64)
-    frame["billed_weight_g"] = _ints_or_na(frame["billed_weight_g"])
+    frame["import_order"] = rank.to_numpy(dtype=np.int64)[imports] if len(frame) else np.zeros(0, dtype=np.int64)
     return frame
+
+
+def _load(as_of: date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The requests, the receipts and the freight lines the engine judges, read at once."""
+    requests, receipts, freight = fetch_frames_copy(_requests_read(), _receipts_read(as_of), _freight_read(as_of))
+    codes = dict(Courier.objects.values_list("id", "code"))
+    return _requests_frame(requests, codes), _receipts_frame(receipts), _freight_frame(freight, codes)
 
 
 def _rate_books(codes) -> dict[str, RateBook]:
@@ -235,7 +257,7 @@ def returns_run_execute(*, run: ReconRun) -> None:
     grace_days = int(params["grace_days"])
 
     run_services.run_progress(run_id=run.id, phase="loading")
-    requests, receipts, freight = _load_requests(), _load_receipts(as_of), _load_freight(as_of)
+    requests, receipts, freight = _load(as_of)
     codes = set(freight["courier_code"]) if len(freight) else set()
     books = _rate_books(codes)
     t1 = time.perf_counter()
@@ -264,8 +286,12 @@ def returns_run_execute(*, run: ReconRun) -> None:
             if closed:
                 raise _PeriodClosed(next(p for p in periods.values() if p.id in closed))
             _insert_discrepancies(run, disc, counterparties, {cp: p.id for cp, p in periods.items()})
+            t3 = time.perf_counter()
+            timings["save"] = t3 - t2
             discrepancies_carry_over_runs(run_ids=earlier, run_id=run.id, user=run.created_by)
-            timings["persist"] = time.perf_counter() - t2
+            t4 = time.perf_counter()
+            timings["carry_over"] = t4 - t3
+            timings["persist"] = t4 - t2
             timings["total"] = time.perf_counter() - t0
             # Conditional: a run the stale sweep failed meanwhile must not save.
             if not ReconRun.objects.filter(id=run.id, status=ReconRun.Status.RUNNING).update(

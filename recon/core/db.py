@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -109,17 +110,51 @@ def fetch_frame(sql: str, params: list | tuple, columns: list[str]) -> pd.DataFr
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
-def fetch_frame_copy(sql: str, params: list | tuple, columns: list[str]) -> pd.DataFrame:
+def fetch_frame_copy(sql: str, params: list | tuple, columns: list[str], numbers: dict[str, str] | None = None) -> pd.DataFrame:
     """fetch_frame for big reads: on PostgreSQL the rows come as COPY CSV and pandas parses them in C, every cell as
-    text ("" for NULL and for empty text alike), to be typed by the caller; elsewhere fetch_frame's values."""
+    text ("" for NULL and for empty text alike), to be typed by the caller; elsewhere fetch_frame's values.
+
+    `numbers` names integer columns and their dtype ("int64", or "Int64" where NULL may come): those arrive typed on
+    every backend, parsed in C on PostgreSQL rather than as text and converted afterwards.
+    """
+    numbers = numbers or {}
     if not is_postgres():
-        return fetch_frame(sql, params, columns)
+        frame = fetch_frame(sql, params, columns)
+        for name, dtype in numbers.items():
+            frame[name] = pd.array(frame[name], dtype=dtype) if len(frame) else pd.Series([], dtype=dtype)
+        return frame
     with connection.cursor() as cursor:
         query = cursor.mogrify(sql, params).decode() if params else sql
-        out = io.StringIO()
+        # Bytes: pandas decodes UTF-8 in C; a StringIO would make psycopg2 decode every block in Python first.
+        out = io.BytesIO()
         cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", out)
     out.seek(0)
-    return pd.read_csv(out, header=None, names=columns, dtype=str, keep_default_na=False, na_filter=False)
+    dtypes = {name: numbers.get(name, str) for name in columns}
+    # "" is NULL only in the number columns; in text columns it stays "" (NULL and empty text alike, as documented).
+    return pd.read_csv(out, header=None, names=columns, dtype=dtypes, keep_default_na=False,
+                       na_values={name: [""] for name in numbers}, na_filter=bool(numbers), encoding="utf-8")
+
+
+def fetch_frames_copy(*reads: tuple) -> list[pd.DataFrame]:
+    """Several fetch_frame_copy reads (each the tuple of its arguments) at once on PostgreSQL, each but the first on a
+    connection of its own: the server runs one query while pandas parses another's rows (it tokenizes without the GIL).
+
+    Inside a transaction, and on SQLite, they run one after the other on this connection: only it sees rows it has not
+    committed. Each read is its own snapshot either way, as fetch_frame_copy's are outside a transaction.
+    """
+    if len(reads) < 2 or not is_postgres() or connection.in_atomic_block:
+        return [fetch_frame_copy(*read) for read in reads]
+
+    def on_own_connection(read: tuple) -> pd.DataFrame:
+        try:
+            return fetch_frame_copy(*read)
+        finally:
+            connection.close()  # this thread's connection, opened by the read
+
+    with ThreadPoolExecutor(max_workers=len(reads) - 1) as pool:
+        others = [pool.submit(on_own_connection, read) for read in reads[1:]]
+        first = fetch_frame_copy(*reads[0])
+        return [first, *(future.result() for future in others)]
 
 
 def fetch_by_keys(sql_template: str, keys: list[str], columns: list[str], extra_params: list | None = None) -> pd.DataFrame:

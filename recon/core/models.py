@@ -198,7 +198,7 @@ class Discrepancy(models.Model):
     period = models.ForeignKey("recon.ReconPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="discrepancies", verbose_name=_("period"), db_constraint=False)
     # False once a later run of the same bill replaced this row, or its bill was deleted: out of the queue.
     is_current = models.BooleanField(_("current"), default=True, db_default=True)
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_discrepancies", verbose_name=_("assignee"), db_constraint=False)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_discrepancies", verbose_name=_("assignee"), db_constraint=False, db_index=False)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True, default="", db_default="")
     outcome_reason = models.TextField(_("outcome reason"), blank=True, default="", db_default="")
     recovered_amount = models.DecimalField(_("recovered"), max_digits=12, decimal_places=2, null=True, blank=True)
@@ -207,7 +207,7 @@ class Discrepancy(models.Model):
     shortfall_amount = models.DecimalField(_("shortfall"), max_digits=12, decimal_places=2, null=True, blank=True)
     shortfall_outcome = models.CharField(_("shortfall outcome"), max_length=16, choices=ShortfallOutcome.choices, blank=True, default="", db_default="")
     shortfall_reason = models.TextField(_("shortfall reason"), blank=True, default="", db_default="")
-    dispute = models.ForeignKey("recon.Dispute", null=True, blank=True, on_delete=models.SET_NULL, related_name="discrepancies", verbose_name=_("dispute"), db_constraint=False)
+    dispute = models.ForeignKey("recon.Dispute", null=True, blank=True, on_delete=models.SET_NULL, related_name="discrepancies", verbose_name=_("dispute"), db_constraint=False, db_index=False)
     updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
 
     class Meta:
@@ -237,7 +237,12 @@ class Discrepancy(models.Model):
             models.Index(fields=["type", "id"], name="queue_type_id", condition=models.Q(is_current=True)),
             models.Index(fields=["status", "id"], name="queue_status_id", condition=models.Q(is_current=True)),
             models.Index(fields=["ref", "id"], name="queue_ref_id", condition=models.Q(is_current=True)),
-            models.Index(fields=["source", "type"], name="disc_source_type"),
+            # A run writes its rows without an assignee or a dispute, and a kind that reads many files (returns) without a
+            # source: indexing only the rows that have one keeps those indexes out of every run's COPY, and a lookup by
+            # one (`= id`, which implies NOT NULL) still uses them.
+            models.Index(fields=["source", "type"], name="disc_source_type", condition=models.Q(source__isnull=False)),
+            models.Index(fields=["assignee"], name="disc_assignee", condition=models.Q(assignee__isnull=False)),
+            models.Index(fields=["dispute"], name="disc_dispute", condition=models.Q(dispute__isnull=False)),
             # A waybill prefix matches thousands of rows; carrying what the queue filters and sorts them by lets
             # PostgreSQL pick a page's ids from the index alone (recon.review.selectors.keyset_page).
             models.Index(fields=["ref"], name="disc_ref_prefix_cover", opclasses=["varchar_pattern_ops"],

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from django.db import connection
 
-from recon.core.db import bulk_load, copy_text, int_or_null, local_naive_to_db, money
+from recon.core.db import bulk_load, copy_text, fetch_frame_copy, fetch_frames_copy, int_or_null, local_naive_to_db, money
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +73,53 @@ def test_local_times_become_utc_text_for_the_backend():
     text = local_naive_to_db(pd.Series([datetime(2026, 1, 1, 0, 0, 59), None, datetime(2026, 10, 31, 23, 59, 59, 999999)]))
     suffix = "+00:00" if connection.vendor == "postgresql" else ""
     assert text.tolist() == [f"2025-12-31 16:00:59{suffix}", None, f"2026-10-31 15:59:59{suffix}"]
+
+
+def test_fetch_frame_copy_types_the_number_columns_and_keeps_empty_text():
+    frame = fetch_frame_copy(
+        "SELECT 1, '', NULL, 'x' UNION ALL SELECT 2, '上海', 7, ''", [], ["n", "label", "maybe", "code"],
+        {"n": "int64", "maybe": "Int64"})
+    assert frame["n"].dtype == np.int64 and frame["maybe"].dtype == "Int64"
+    assert frame["n"].tolist() == [1, 2]
+    assert [None if pd.isna(v) else int(v) for v in frame["maybe"]] == [None, 7]
+    # Text columns are text on PostgreSQL ('' stays ''); only the number columns read '' as NULL.
+    assert frame["code"].tolist() == ["x", ""]
+    assert frame["label"].tolist()[1] == "上海"
+
+
+BACKEND_READ = ("SELECT pg_backend_pid(), %s", ["r"], ["pid", "tag"], {"pid": "int64"})
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as every transactional test: the data migrations stay
+def test_fetch_frames_copy_reads_at_once_on_connections_of_their_own():
+    frames = fetch_frames_copy(*[(BACKEND_READ[0], [f"r{i}"], *BACKEND_READ[2:]) for i in range(3)])
+    assert [f["tag"].tolist() for f in frames] == [["r0"], ["r1"], ["r2"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        own = cursor.fetchone()[0]
+    pids = [int(f["pid"].iloc[0]) for f in frames]
+    # The first read on this connection, the others each on one of its own (closed afterwards).
+    assert pids[0] == own and len(set(pids)) == 3
+
+
+@pytest.mark.postgres
+def test_fetch_frames_copy_stays_on_this_connection_inside_a_transaction():
+    # A test runs inside a transaction: only this connection sees its uncommitted rows.
+    frames = fetch_frames_copy(BACKEND_READ, BACKEND_READ)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        own = cursor.fetchone()[0]
+    assert [int(f["pid"].iloc[0]) for f in frames] == [own, own]
+
+
+@pytest.mark.postgres
+def test_a_runs_discrepancies_skip_the_assignee_dispute_and_source_indexes():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'recon_discrepancy'")
+        defs = dict(cursor.fetchall())
+    assert defs["disc_assignee"].endswith("(assignee_id) WHERE (assignee_id IS NOT NULL)")
+    assert defs["disc_dispute"].endswith("(dispute_id) WHERE (dispute_id IS NOT NULL)")
+    assert defs["disc_source_type"].endswith("(source_id, type) WHERE (source_id IS NOT NULL)")
+    # No other index on either column alone: each new row would be written into it.
+    assert not [name for name, d in defs.items() if d.endswith("(assignee_id)") or d.endswith("(dispute_id)")]

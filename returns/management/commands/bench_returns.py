@@ -30,7 +30,7 @@ MARK = "bench-returns"
 START, END, AS_OF = date(2041, 10, 1), date(2041, 10, 31), date(2041, 11, 15)
 COURIERS = ("ZTO", "YTO")
 PROVINCES = ["浙江", "江苏", "上海", "广东", "北京", "四川", "湖北", "山东"]
-PHASES = ("load", "match", "persist", "total")
+PHASES = ("load", "match", "save", "carry_over", "persist", "total")
 
 
 def _text(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
@@ -62,7 +62,7 @@ class Command(BaseCommand):
         self.cleanup()
         try:
             t = time.perf_counter()
-            counts = self.generate(o["requests"], np.random.default_rng(o["seed"]))
+            counts, expected = self.generate(o["requests"], np.random.default_rng(o["seed"]))
             self.stdout.write(f"generated {counts} in {time.perf_counter() - t:.1f} s")
             samples: dict[str, list[float]] = {p: [] for p in PHASES}
             walls = []
@@ -78,6 +78,7 @@ class Command(BaseCommand):
                 run.refresh_from_db()
                 if run.status != ReconRun.Status.SUCCEEDED:
                     raise CommandError(f"run #{run.id} {run.status}: {run.error_code} {run.error}")
+                self.verify(run, expected)
                 for p in PHASES:
                     samples[p].append(float(run.timings.get(p, 0.0)))
                 self.stdout.write(f"run {i + 1}: " + ", ".join(f"{p} {run.timings.get(p, 0):.2f} s" for p in PHASES)
@@ -86,13 +87,15 @@ class Command(BaseCommand):
                               + f"; wall {statistics.median(walls):.2f} s (target < 10 s)")
             by_type = {t: v["count"] for t, v in run.summary["by_type"].items()}
             self.stdout.write(f"last run #{run.id}: {by_type}")
+            self.stdout.write(f"every run found exactly the injected problems: {len(expected)} types, counts and money checked; "
+                              f"spread of wall {min(walls):.2f}–{max(walls):.2f} s")
         finally:
             if not o["keep"]:
                 self.cleanup()
 
     # ------------------------------------------------------------------ data
 
-    def generate(self, n: int, rng: np.random.Generator) -> dict:
+    def generate(self, n: int, rng: np.random.Generator) -> tuple[dict, dict]:
         couriers = {c.code: c for c in Courier.objects.filter(code__in=COURIERS)}
         if len(couriers) != len(COURIERS):
             raise CommandError(f"couriers {', '.join(COURIERS)} are needed (migrate creates them)")
@@ -183,7 +186,50 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 for model in (ReturnRequest, ReturnReceipt, ReturnFreightLine):
                     cursor.execute(f"ANALYZE {model._meta.db_table}")
-        return {"requests": len(requests), "returns": n_ret, "receipts": len(receipt_rows), "freight": len(freight)}
+        counts = {"requests": len(requests), "returns": n_ret, "receipts": len(receipt_rows), "freight": len(freight)}
+
+        # What the run must find, worked out from what was injected (every return is requested in the range and overdue
+        # by AS_OF, each row of a return is its own SKU, and no receipt carries an order number).
+        refunded_fen = np.where(status == "refunded", refund_fen, 0)
+        paid_by_ret = np.bincount(ret, weights=refunded_fen, minlength=n_ret).astype(np.int64)
+        refunded_ret = np.bincount(ret, weights=status == "refunded", minlength=n_ret) > 0
+        lost = ~arrived_ret
+        # A row arrived on its own receipt row: an empty parcel with no count stands for everything asked.
+        q = quantity[rows]
+        got = np.where((condition == "empty") & (r_qty == 0), q, r_qty)
+        bad = np.where(np.isin(condition, ["damaged", "empty"]), got, 0)
+        short = q - got
+        paid = refunded_fen[rows]
+
+        def prorata(k):
+            return np.where(paid > 0, (2 * paid * k + q) // (2 * q), 0)
+
+        first_lines = np.arange(len(f_ret)) < len(shipped)
+        billed = np.concatenate([first_lines, np.zeros(unknown, dtype=bool)])
+        known_line = np.concatenate([np.ones(len(f_ret), dtype=bool), np.zeros(unknown, dtype=bool)])
+        not_arrived_line = np.concatenate([~arrived_ret[f_ret], np.zeros(unknown, dtype=bool)])
+        surcharge = fee - price
+        checked = billed | ~known_line
+        expected = {
+            "refunded_not_received": (int((lost & refunded_ret).sum()), int(paid_by_ret[lost & refunded_ret].sum())),
+            "return_not_received": (int((lost & ~refunded_ret).sum()), 0),
+            "return_quantity_short": (int((short > 0).sum()), int(prorata(short)[short > 0].sum())),
+            "return_damaged": (int((bad > 0).sum()), int(prorata(bad)[bad > 0].sum())),
+            "return_wrong_item": (len(wrong), 0),
+            "return_unexpected": (stray, 0),
+            "return_freight_not_received": (int((billed & not_arrived_line).sum()), int(fee[billed & not_arrived_line].sum())),
+            "return_freight_unknown": (unknown, int(fee[~known_line].sum())),
+            "return_freight_duplicate": (len(again), int(fee[len(shipped):len(f_ret)].sum())),
+            "return_freight_overcharge": (int((checked & (surcharge > 0)).sum()), int(surcharge[checked].sum())),
+        }
+        return counts, expected
+
+    def verify(self, run: ReconRun, expected: dict) -> None:
+        """Fail unless the run found exactly the injected problems: count and money of every type."""
+        found = {t: (int(run.summary["count_by_type"].get(t, 0)), int(run.summary["fen_by_type"].get(t, 0))) for t in expected}
+        wrong = {t: {"expected": expected[t], "found": found[t]} for t in expected if found[t] != expected[t]}
+        if wrong or run.summary["discrepancies"] != sum(c for c, _ in expected.values()):
+            raise CommandError(f"run #{run.id} did not find what was injected (count, fen): {wrong}")
 
     def delete_runs(self) -> None:
         runs = ReconRun.objects.filter(kind="returns", period_start=START, period_end=END)
