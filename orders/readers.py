@@ -29,7 +29,7 @@ from recon.ingest.table import (
     shown,
 )
 
-from .specs import ORDER_FIELDS, ORDER_SPEC, STATUS_TABLE, platform_key, status_key
+from .specs import ORDER_SPEC, STATUS_TABLE, platform_key, status_key
 
 PLATFORM_REQUIRED = "platform_required"
 

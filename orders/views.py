@@ -6,17 +6,14 @@ from decimal import Decimal
 
 from django import forms
 from django.db.models import Count, Sum
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils.translation import gettext, gettext_lazy
 
 from recon.core.errors import UserFacingError
 from recon.core.permissions import requires
 from recon.web.views import Column, kg, paginate, sort_headers, style_filter_form
 
-from recon.sources.models import SourceFile
-from recon.sources.views import rejected_rows_csv, rejected_rows_page
+from recon.sources.views import rejected_rows_views
 
 from .filters import OrderFilter, ShipmentFilter
 from .forms import OrderUploadForm, ShipmentImportForm
@@ -132,22 +129,6 @@ def order_upload(request):
     return render(request, "orders/order_upload.html", {"form": form, "result": result, "shown": REJECTED_SHOWN})
 
 
-def _orders_file(pk: int) -> SourceFile:
-    source = get_object_or_404(SourceFile, pk=pk)
-    if source.file_kind != ORDERS_FILE_KIND:
-        raise Http404
-    return source
-
-
-@requires("recon.view_rejectedrow")
-def orders_file_rejected(request, pk: int):
-    source = _orders_file(pk)
-    return render(request, "recon/source_rejected.html", {
-        "source": source, "download_url": reverse("orders-file-rejected-download", args=[pk]),
-        "back_url": reverse("order-list"), "back_label": gettext("Orders"), **rejected_rows_page(request, source)})
-
-
-@requires("recon.view_rejectedrow")
-def orders_file_rejected_download(request, pk: int):
-    """The rejected rows as CSV, so the clerk can fix them in Excel and ask the sender."""
-    return rejected_rows_csv(_orders_file(pk), filename=f"orders-file-{pk}-rejected.csv")
+orders_file_rejected, orders_file_rejected_download = rejected_rows_views(
+    file_kinds=(ORDERS_FILE_KIND,), download_url_name="orders-file-rejected-download", csv_name="orders-file",
+    back_url_name="order-list", back_label=gettext_lazy("Orders"))

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from django import forms
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from recon.core.errors import UserFacingError
 from recon.core.permissions import requires
-from recon.sources.models import SourceFile
-from recon.sources.views import rejected_rows_csv, rejected_rows_page
+from recon.sources.views import rejected_rows_views
 from recon.web.views import paginate, style_filter_form
 
 from .bank_filters import BankLineFilter, BankStatementFilter
@@ -67,19 +65,6 @@ def bank_overview(request):
     })
 
 
-def _bank_file(pk: int) -> SourceFile:
-    source = get_object_or_404(SourceFile, pk=pk)
-    if source.file_kind != FILE_KIND:
-        raise Http404
-    return source
-
-
-@requires("recon.view_rejectedrow")
-def bank_file_rejected(request, pk: int):
-    source = _bank_file(pk)
-    return render(request, "payments/bank_file_rejected.html", {"source": source, **rejected_rows_page(request, source)})
-
-
-@requires("recon.view_rejectedrow")
-def bank_file_rejected_download(request, pk: int):
-    return rejected_rows_csv(_bank_file(pk), filename=f"bank-file-{pk}-rejected.csv")
+bank_file_rejected, bank_file_rejected_download = rejected_rows_views(
+    file_kinds=(FILE_KIND,), download_url_name="bank-file-rejected-download", csv_name="bank-file",
+    back_url_name="bank-overview", back_label=_("Bank statements"))

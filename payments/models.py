@@ -5,17 +5,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SettlementLine(models.Model):
     """One money movement of a platform account (账务明细), signed: money in is positive, money out negative."""
 
+    # With a context of their own: the catalogue's plain "Fee" is a courier's fee (运费).
     class BusinessType(models.TextChoices):
-        PAYMENT = "payment", _("Payment")
-        REFUND = "refund", _("Refund")
-        FEE = "fee", _("Fee")
-        WITHDRAWAL = "withdrawal", _("Withdrawal")
-        OTHER = "other", _("Other")
+        PAYMENT = "payment", pgettext_lazy("settlement business type", "Payment")
+        REFUND = "refund", pgettext_lazy("settlement business type", "Refund")
+        FEE = "fee", pgettext_lazy("settlement business type", "Fee")
+        WITHDRAWAL = "withdrawal", pgettext_lazy("settlement business type", "Withdrawal")
+        OTHER = "other", pgettext_lazy("settlement business type", "Other")
 
     platform = models.ForeignKey("orders.Platform", on_delete=models.PROTECT, related_name="settlement_lines",
                                  verbose_name=_("platform"))

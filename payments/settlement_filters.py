@@ -1,19 +1,11 @@
 """The one FilterSet of settlement lines, shared by the API and the page."""
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from .models import SettlementLine
 
 
-# The model's labels read "Fee" as the catalogue's courier fee (运费): a settlement's types get labels of their own.
-BUSINESS_TYPE_LABELS = {
-    "payment": pgettext_lazy("settlement business type", "Payment"),
-    "refund": pgettext_lazy("settlement business type", "Refund"),
-    "fee": pgettext_lazy("settlement business type", "Fee"),
-    "withdrawal": pgettext_lazy("settlement business type", "Withdrawal"),
-    "other": pgettext_lazy("settlement business type", "Other"),
-}
+BUSINESS_TYPE_LABELS = dict(SettlementLine.BusinessType.choices)
 
 
 class SettlementLineFilter(django_filters.FilterSet):

@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 from django import forms
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from orders.models import Platform
 from recon.core.errors import UserFacingError
 from recon.core.permissions import requires
-from recon.sources.models import SourceFile
-from recon.sources.views import rejected_rows_csv, rejected_rows_page
+from recon.sources.views import rejected_rows_views
 from recon.web.views import paginate, style_filter_form
 
 from .models import SettlementLine
@@ -69,23 +67,6 @@ def settlement_upload(request):
     return render(request, "payments/settlement_upload.html", {"form": form, "result": result, "shown": REJECTED_SHOWN})
 
 
-def _settlement_file(pk: int) -> SourceFile:
-    source = get_object_or_404(SourceFile, pk=pk)
-    if source.file_kind != FILE_KIND:
-        raise Http404
-    return source
-
-
-@requires("recon.view_rejectedrow")
-def settlement_file_rejected(request, pk: int):
-    source = _settlement_file(pk)
-    # The core's generic page of a file's rejected rows; only the download link is the kind's own.
-    return render(request, "includes/file_rejected.html", {
-        "source": source, "download_url": reverse("settlement-file-rejected-download", args=[source.pk]),
-        **rejected_rows_page(request, source)})
-
-
-@requires("recon.view_rejectedrow")
-def settlement_file_rejected_download(request, pk: int):
-    """The rejected rows as CSV, so the clerk can fix them in Excel and ask the platform."""
-    return rejected_rows_csv(_settlement_file(pk), filename=f"settlement-file-{pk}-rejected.csv")
+settlement_file_rejected, settlement_file_rejected_download = rejected_rows_views(
+    file_kinds=(FILE_KIND,), download_url_name="settlement-file-rejected-download", csv_name="settlement-file",
+    back_url_name="settlement-list", back_label=gettext_lazy("Platform settlements"))

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from django.contrib import messages
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
@@ -15,8 +15,7 @@ from recon.core.errors import UserFacingError
 from recon.core.models import ReconPeriod
 from recon.core.permissions import requires
 from recon.periods.services import period_check_open
-from recon.sources.models import SourceFile
-from recon.sources.views import rejected_rows_csv, rejected_rows_page
+from recon.sources.views import rejected_rows_views
 from recon.web.views import paginate, style_filter_form
 
 from .filters import ReturnReceiptFilter, ReturnRequestFilter
@@ -103,23 +102,9 @@ def return_receipt_list(request):
     return render(request, "returns/receipt_list.html", {"filter": filterset, "page_obj": page})
 
 
-def _returns_file(pk: int) -> SourceFile:
-    source = get_object_or_404(SourceFile, pk=pk)
-    if source.file_kind not in FILE_KINDS:
-        raise Http404
-    return source
-
-
-@requires("recon.view_rejectedrow")
-def returns_file_rejected(request, pk: int):
-    source = _returns_file(pk)
-    return render(request, "returns/file_rejected.html", {"source": source, **rejected_rows_page(request, source)})
-
-
-@requires("recon.view_rejectedrow")
-def returns_file_rejected_download(request, pk: int):
-    """The rejected rows as CSV, so the clerk can fix them in Excel and ask the sender."""
-    return rejected_rows_csv(_returns_file(pk), filename=f"returns-file-{pk}-rejected.csv")
+returns_file_rejected, returns_file_rejected_download = rejected_rows_views(
+    file_kinds=FILE_KINDS, download_url_name="returns-file-rejected-download", csv_name="returns-file",
+    back_url_name="return-overview", back_label=gettext_lazy("Returns"))
 
 
 def _overview_context(request, *, run_form: ReturnsReconcileForm | None = None) -> dict:

@@ -31,3 +31,34 @@ def rejected_rows_csv(source: SourceFile, *, filename: str) -> HttpResponse:
     response = HttpResponse(rows_to_csv_bytes(REJECTED_COLUMNS, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def rejected_rows_views(*, file_kinds: tuple[str, ...], download_url_name: str, csv_name: str, back_url_name: str = "",
+                        back_label=""):
+    """The page and the CSV of a kind's file's rejected rows, for the kind's urls: the file must be of one of the kind's
+    file kinds (another kind's file is a 404, not a leak), the page shows the core's template with the kind's links."""
+    from django.http import Http404
+    from django.shortcuts import get_object_or_404, render
+    from django.urls import reverse
+
+    from recon.core.permissions import requires
+
+    def source_of(pk: int) -> SourceFile:
+        source = get_object_or_404(SourceFile, pk=pk)
+        if source.file_kind not in file_kinds:
+            raise Http404
+        return source
+
+    @requires("recon.view_rejectedrow")
+    def page(request, pk: int):
+        source = source_of(pk)
+        return render(request, "recon/source_rejected.html", {
+            "source": source, "download_url": reverse(download_url_name, args=[source.pk]),
+            "back_url": reverse(back_url_name) if back_url_name else "", "back_label": back_label,
+            **rejected_rows_page(request, source)})
+
+    @requires("recon.view_rejectedrow")
+    def download(request, pk: int):
+        return rejected_rows_csv(source_of(pk), filename=f"{csv_name}-{pk}-rejected.csv")
+
+    return page, download
