@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import date, datetime, time as dtime, timedelta
 
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from couriers.models import Courier
 from couriers.selectors import rate_card_specs
-from recon.core.db import bulk_load, db_to_local_naive, fen_from_db, fetch_frames_copy, is_postgres, money, now_db
+from recon.core.db import bulk_load, db_to_local_naive, fen_from_db, fetch_frame, fetch_frames_copy, is_postgres, money, now_db
 from recon.core.errors import UserFacingError
 from recon.core.models import Discrepancy, ReconRun
 from recon.core.permissions import setting_value
@@ -22,7 +23,7 @@ from recon.engine.rates import RateBook
 from recon.engine.returns import DEFAULT_REASONS, reconcile_returns
 from recon.engine.text import yuan
 from recon.periods.services import period_get_or_create, periods_lock
-from recon.review.services import discrepancies_carry_over_runs
+from recon.review.services import discrepancies_carry_over_ids, discrepancies_carry_over_runs
 from recon.runs import services as run_services
 
 from .kind import GRACE_DAYS_SETTING, SPEC
@@ -202,8 +203,48 @@ def _json_details(disc: pd.DataFrame) -> pd.Series:
     codes = disc["courier_code"].fillna("").astype(str)
     # A handful of couriers: each code encoded once, not once per row.
     courier = codes.map({c: json.dumps(c, ensure_ascii=False) for c in codes.unique()})
+    judged = ""
+    if "judged_on" in disc:
+        judged = ', "judged_on": ' + ('"' + disc["judged_on"].astype(str) + '"').where(disc["judged_on"].notna(), "null")
     return ('{"request_id": ' + num(disc["request_id"]) + ', "receipt_id": ' + num(disc["receipt_id"])
-            + ', "line_id": ' + num(disc["line_id"]) + ', "courier_code": ' + courier + "}")
+            + ', "line_id": ' + num(disc["line_id"]) + ', "courier_code": ' + courier + judged + "}")
+
+
+def _judged_on(disc: pd.DataFrame, requests: pd.DataFrame) -> pd.Series:
+    """The day that puts a discrepancy in a run's range: its request's day when it has one (a freight line of a request
+    is judged with the request), otherwise its own (a parcel or a freight line that matches no request)."""
+    if disc.empty:
+        return pd.Series([], dtype=object)
+    by_request = pd.Series(pd.to_datetime(requests["requested_on"]).dt.strftime("%Y-%m-%d").to_numpy(),
+                           index=requests["request_id"].to_numpy())
+    request_ids = pd.Series(pd.array(disc["request_id"], dtype="Int64"))
+    own = pd.Series(pd.to_datetime(pd.Series(disc["occurred_on"].to_numpy(dtype=object))).dt.strftime("%Y-%m-%d"))
+    judged = request_ids.map(by_request)
+    return judged.where(judged.notna(), own).reset_index(drop=True)
+
+
+JUDGED_ON = re.compile(r'"judged_on": "(\d{4}-\d{2}-\d{2})"')
+
+
+def _rejudged(run: ReconRun) -> tuple[list[int], list[int]]:
+    """Earlier runs whose ranges overlap this one's, and their current rows this run judges again: every row of a run
+    over the same range, and of another range the rows whose day (details.judged_on, else the date) is in this one."""
+    earlier = list(ReconRun.objects.filter(kind=SPEC.code, period_start__lte=run.period_end, period_end__gte=run.period_start,
+                                           id__lt=run.id).values_list("id", "period_start", "period_end"))
+    same = [i for i, start, end in earlier if (start, end) == (run.period_start, run.period_end)]
+    other = [i for i, start, end in earlier if (start, end) != (run.period_start, run.period_end)]
+    if not other:
+        return same, []
+    marks = ", ".join(["%s"] * len(other))
+    rows = fetch_frame(f"SELECT id, details, occurred_on FROM {Discrepancy._meta.db_table} "
+                       f"WHERE run_id IN ({marks}) AND is_current", other, ["id", "details", "occurred_on"])
+    if rows.empty:
+        return same, []
+    details = rows["details"].map(lambda d: d if isinstance(d, str) else json.dumps(d))
+    day = details.str.extract(JUDGED_ON, expand=False)
+    day = day.where(day.notna(), pd.to_datetime(rows["occurred_on"]).dt.strftime("%Y-%m-%d"))
+    inside = (day >= run.period_start.isoformat()) & (day <= run.period_end.isoformat())
+    return same, rows.loc[inside.fillna(False).to_numpy(), "id"].astype("int64").tolist()
 
 
 def _carry_keys(disc: pd.DataFrame) -> pd.Series:
@@ -275,8 +316,8 @@ def returns_run_execute(*, run: ReconRun) -> None:
     couriers = {c.code: c.counterparty for c in Courier.objects.filter(code__in=named).select_related("counterparty")}
     counterparties = {code: cp.id for code, cp in couriers.items()}
     summary = _summary(result.summary)
-    earlier = list(ReconRun.objects.filter(kind=SPEC.code, period_start=run.period_start, period_end=run.period_end, id__lt=run.id)
-                   .values_list("id", flat=True))
+    same_range, rejudged = _rejudged(run)
+    disc = disc.assign(judged_on=_judged_on(disc, requests).to_numpy()) if len(disc) else disc
     try:
         with transaction.atomic():
             periods = {cp.id: period_get_or_create(counterparty=cp, start=run.period_start, end=run.period_end)
@@ -288,7 +329,8 @@ def returns_run_execute(*, run: ReconRun) -> None:
             _insert_discrepancies(run, disc, counterparties, {cp: p.id for cp, p in periods.items()})
             t3 = time.perf_counter()
             timings["save"] = t3 - t2
-            discrepancies_carry_over_runs(run_ids=earlier, run_id=run.id, user=run.created_by)
+            discrepancies_carry_over_runs(run_ids=same_range, run_id=run.id, user=run.created_by)
+            discrepancies_carry_over_ids(ids=rejudged, run_id=run.id, user=run.created_by)
             t4 = time.perf_counter()
             timings["carry_over"] = t4 - t3
             timings["persist"] = t4 - t2

@@ -302,6 +302,30 @@ def discrepancies_carry_over_runs(*, run_ids: list[int], run_id: int, user=None,
     return _carry_over(where=f"run_id IN ({marks})", params=ids, run_id=run_id, user=user, by_line=True)
 
 
+def discrepancies_carry_over_ids(*, ids, run_id: int, user=None) -> int:
+    """A new run whose range overlaps earlier runs' replaces exactly the rows it judged again (the kind says which, by
+    id), keeping the work done on each; the earlier runs' other rows stay in the queue."""
+    import pandas as pd
+    from django.db import connection
+
+    from recon.core.db import bulk_load, is_postgres
+
+    scope = pd.DataFrame({"id": pd.Series(ids, dtype="int64")}).drop_duplicates()
+    if scope.empty:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS carry_scope")
+        cursor.execute("CREATE TEMP TABLE carry_scope (id bigint PRIMARY KEY)")
+        bulk_load("carry_scope", scope)
+        if is_postgres():
+            cursor.execute("ANALYZE carry_scope")
+    try:
+        return _carry_over(where="id IN (SELECT id FROM carry_scope)", params=[], run_id=run_id, user=user, by_line=True)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS carry_scope")
+
+
 def _carry_over(*, where: str, params: list, run_id: int, user, by_line: bool) -> int:
     import pandas as pd
     from django.db import connection

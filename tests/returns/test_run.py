@@ -152,6 +152,28 @@ def test_a_rerun_keeps_the_work_done(returns_files, capsys, manager_user):
     assert set(Discrepancy.objects.filter(run_id=second).exclude(pk=again.pk).values_list("status", flat=True)) == {"open"}
 
 
+def run_range(capsys, start: str, end: str, as_of: str) -> int:
+    call_command("reconcile", "returns", "--from", start, "--to", end, "--as-of", as_of, "--sync", "--json")
+    return json.loads(capsys.readouterr().out.strip())["run_id"]
+
+
+def test_a_run_over_an_overlapping_range_replaces_only_what_it_judges_again(returns_files, capsys, manager_user):
+    october = run_range(capsys, "2026-10-01", "2026-10-31", "2026-11-15")
+    late = Discrepancy.objects.get(run_id=october, type="refunded_not_received", ref="RT4")
+    discrepancy_set_status(discrepancy=late, status="investigating", user=manager_user)
+    # From the 20th: RT4 (requested on the 26th) is judged again; RT1–RT3, the stray parcel of the 10th and the unknown
+    # freight of the 12th are not, and stay in the queue from the October run.
+    later = run_range(capsys, "2026-10-20", "2026-11-30", "2026-11-15")
+    assert sorted((d.type, d.ref, d.status) for d in Discrepancy.objects.filter(run_id=later)) == [
+        ("refunded_not_received", "RT4", "investigating")]
+    current = Discrepancy.objects.filter(kind="returns", is_current=True)
+    assert sorted((d.run_id == later, d.type, d.ref) for d in current if d.ref in ("RT4", "RT1")) == [
+        (False, "refunded_not_received", "RT1"), (False, "return_freight_not_received", "RT1"),
+        (True, "refunded_not_received", "RT4")]
+    assert current.count() == Discrepancy.objects.filter(run_id=october).count()
+    assert Discrepancy.objects.get(pk=late.pk).is_current is False
+
+
 def test_the_export_lists_kind_type_references_money_and_reason(returns_files, capsys, tmp_path):
     run_id = reconcile(capsys)["run_id"]
     out = tmp_path / "run.csv"
