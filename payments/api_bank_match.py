@@ -33,6 +33,8 @@ class BankMatchViewSet(viewsets.GenericViewSet):
 
     queryset = BankMatch.objects.prefetch_related("withdrawals", "credits")
     serializer_class = BankMatchSerializer
+    # An id is digits: anything else is no such match (404), never a crash turning it into a number.
+    lookup_value_regex = "[0-9]+"
     required_perms = {"create": MATCH, "destroy": MATCH}
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: BankMatchSerializer},
@@ -49,13 +51,20 @@ class BankMatchViewSet(viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class BankLineSuggestionSerializer(serializers.Serializer):
+    bank_line_id = serializers.IntegerField()
+    results = serializers.ListField(child=serializers.DictField())
+
+
 class BankLineSuggestionViewSet(viewsets.GenericViewSet):
     """The withdrawals that could be a bank line's money, closest amount first, then closest date."""
 
     queryset = BankLine.objects.all()
+    serializer_class = BankLineSuggestionSerializer
+    lookup_value_regex = "[0-9]+"
     required_perms = {"suggestions": MATCH}
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: BankLineSuggestionSerializer})
     @action(detail=True, methods=["get"])
     def suggestions(self, request, pk=None):
         line = get_object_or_404(BankLine, pk=pk)
