@@ -195,3 +195,14 @@ def test_collection_rates_and_sales_against_collections_are_exact():
     assert "88.2%" in html and "25.0%" in html
     assert 'href="/payments/receivables/?platform=TMALL&amp;paid_month=2025-03"' in html
     assert 'href="/payments/settlements/?business_type=payment&amp;occurred_from=2025-04-01&amp;occurred_to=2025-04-30"' in html
+
+
+def test_list_queries_do_not_grow_with_the_orders_and_a_bad_filter_is_no_error(edges, django_assert_max_num_queries):
+    for n in range(30):
+        o = order(f"MANY{n:02d}", days_ago=n % 70)
+        ReceivableFollowUp.objects.create(order=o, status="contacted", note=f"n{n}")
+    client = browser("finance")
+    with django_assert_max_num_queries(12):
+        response = client.get("/payments/receivables/")
+    assert len(rows_of(response.content)) == 38
+    assert client.get("/payments/receivables/?age=99&paid_month=2025-13").status_code == 200
