@@ -202,3 +202,31 @@ class BankMatchCredit(models.Model):
     class Meta:
         verbose_name = _("matched bank credit")
         verbose_name_plural = _("matched bank credits")
+
+
+class ReceivableFollowUp(models.Model):
+    """Where finance stands with an order whose money has not come in: a status and a note, one per order."""
+
+    # A context of their own: the queue's "Disputed" reads 争议中, a receivable's 有争议.
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("receivable follow-up", "To follow up")
+        CONTACTED = "contacted", pgettext_lazy("receivable follow-up", "Contacted")
+        PROMISED = "promised", pgettext_lazy("receivable follow-up", "Promised")
+        DISPUTED = "disputed", pgettext_lazy("receivable follow-up", "Disputed")
+        WRITTEN_OFF = "written_off", pgettext_lazy("receivable follow-up", "Written off")
+
+    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="follow_up",
+                                 verbose_name=_("order"))
+    status = models.CharField(_("follow-up status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    note = models.TextField(_("note"), blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("updated by"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("receivable follow-up")
+        verbose_name_plural = _("receivable follow-ups")
+        permissions = [("follow_up_receivable", _("Can follow up receivables"))]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.status}"

@@ -155,6 +155,11 @@ PAGES = [
     cell("settlement-upload", "POST", UPLOAD, {}),
     cell("settlement-file-rejected", "GET", WEB_READ, pk="settlement_file"),
     cell("settlement-file-rejected-download", "GET", WEB_READ, pk="settlement_file"),
+    cell("receivable-list", "GET", WEB_READ),
+    cell("receivable-follow-up", "POST", UPLOAD, {}),
+    cell("receivable-export-csv", "GET", WEB_READ),
+    cell("receivable-export-xlsx", "GET", WEB_READ),
+    cell("collection-overview", "GET", WEB_READ),
 ]
 
 API = [

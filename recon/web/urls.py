@@ -47,4 +47,5 @@ urlpatterns = [
     path("", include("returns.urls")),
     path("", include("payments.urls_bank")),
     path("", include("payments.urls_settlements")),
+    path("", include("payments.urls_receivables")),
 ]
