@@ -155,6 +155,8 @@ PAGES = [
     cell("settlement-upload", "POST", UPLOAD, {}),
     cell("settlement-file-rejected", "GET", WEB_READ, pk="settlement_file"),
     cell("settlement-file-rejected-download", "GET", WEB_READ, pk="settlement_file"),
+    cell("bank-match", "GET", MATCH_BANK),
+    cell("bank-match", "POST", MATCH_BANK, {}),
 ]
 
 API = [
