@@ -170,9 +170,8 @@ def payments_demo_frames(*, period: str = "2026-10", orders_per_platform: int = 
 
     # ------------------------------------------------------------ payouts and the bank
     bank: list[dict] = []
-    withdrawals: dict[str, dict] = {}
 
-    def withdraw(code: str, name: str, day: int, fen: int) -> str:
+    def withdraw(code: str, day: int, fen: int) -> str:
         at = datetime(year, month, day, 18, 0)
         if code == "TMALL":
             sid = f"{ym}{day:02d}11007000{len(alipay):04d}"
@@ -180,7 +179,6 @@ def payments_demo_frames(*, period: str = "2026-10", orders_per_platform: int = 
         else:
             sid = f"JD{ym}{day:02d}9{len(jd):04d}"
             jd.append({"kind": "提现", "order_no": "", "at": at, "fen": -fen, "remark": "提现至对公账户", "sid": sid})
-        withdrawals[name] = {"sid": sid, "day": at.date(), "fen": fen, "code": code}
         return sid
 
     def credit(day: int, fen: int, payer: str, *, memo: str = "", text: str = "转账收入", ref: str = "") -> str:
@@ -190,25 +188,25 @@ def payments_demo_frames(*, period: str = "2026-10", orders_per_platform: int = 
 
     alipay_name, jd_name = PLATFORMS[0][4], PLATFORMS[1][4]
     # Matched by reference: the credit's 附言 names the withdrawal.
-    sid = withdraw("TMALL", "ref", 8, 1_000_000)
+    sid = withdraw("TMALL", 8, 1_000_000)
     credit(9, 1_000_000, alipay_name, memo=f"支付宝提现-{sid}")
     # Matched one to one: the same amount, the only candidate on each side.
-    withdraw("TMALL", "one", 15, 800_000)
+    withdraw("TMALL", 15, 800_000)
     credit(16, 800_000, alipay_name)
     # Two JD payouts arrive as one credit: a group.
-    withdraw("JD", "group1", 10, 500_000)
-    withdraw("JD", "group2", 11, 300_000)
+    withdraw("JD", 10, 500_000)
+    withdraw("JD", 11, 300_000)
     credit(12, 800_000, jd_name)
     # A JD payout that never arrived.
-    sid = withdraw("JD", "lost", 20, 250_000)
+    sid = withdraw("JD", 20, 250_000)
     inject("bank", "withdrawal_not_received", sid, 250_000)
     # A payout of ¥6,000.00 that the bank credited as ¥5,990.00, naming it.
-    sid = withdraw("TMALL", "short", 22, 600_000)
+    sid = withdraw("TMALL", 22, 600_000)
     bank_ref = credit(23, 599_000, alipay_name, memo=f"支付宝提现-{sid}")
     inject("bank", "withdrawal_amount_mismatch", sid, 1000, ref2=bank_ref)
     # Two payouts of ¥3,000.00 and one credit of ¥3,000.00 that either could be: a person decides.
-    withdraw("TMALL", "twin1", 25, 300_000)
-    withdraw("TMALL", "twin2", 26, 300_000)
+    withdraw("TMALL", 25, 300_000)
+    withdraw("TMALL", 26, 300_000)
     bank_ref = credit(27, 300_000, alipay_name)
     inject("bank", "ambiguous_match", bank_ref, 0)
     # A credit from JD's payer with no payout behind it.
@@ -239,7 +237,7 @@ def payments_demo_frames(*, period: str = "2026-10", orders_per_platform: int = 
                         injected=injected)
 
 
-def _alipay_text(demo: PaymentsDemo, period: str) -> str:
+def _alipay_text(demo: PaymentsDemo) -> str:
     """Alipay's 账务明细: a '#' preamble and footer, IDs padded with a tab, income and expense columns, a running balance."""
     rows = sorted(demo.alipay, key=lambda r: r["at"])
     names = {"payment": ("在线支付", "在线支付"), "fee": ("收费", "服务费"), "refund": ("交易退款", "交易退款"), "withdrawal": ("提现", "提现")}
@@ -304,7 +302,7 @@ def payments_demo_write(demo: PaymentsDemo, out_dir: Path, period: str) -> dict[
              "JD": out_dir / f"payments-{period}-jd-ledger.xlsx",
              "bank": out_dir / BANK_FILE.format(period=period)}
     demo.orders.to_csv(paths["orders"], index=False, encoding="utf-8-sig")
-    paths["TMALL"].write_bytes(_alipay_text(demo, period).encode("gbk"))
+    paths["TMALL"].write_bytes(_alipay_text(demo).encode("gbk"))
     paths["WXSHOP"].write_bytes(_wechat_text(demo).encode("utf-8-sig"))
     _jd_frame(demo).to_excel(paths["JD"], index=False)
     demo.bank.to_csv(paths["bank"], index=False, encoding="gbk")
