@@ -58,6 +58,7 @@ SPEC = KindSpec(
     dispute_columns=DISPUTE_COLUMNS,
     detail_template="payments/_settlement_discrepancy_detail.html",
     detail_context="payments.detail_settlement.discrepancy_detail_context",
+    demo="payments.demo.settlement_demo",
     reply_key="ref",
     reply_noun="reference",
     # An order's discrepancy is the same one on a rerun when its type and order number agree; an unknown-order line's

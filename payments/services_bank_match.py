@@ -33,7 +33,7 @@ def bank_match_create(*, withdrawal_ids, bank_line_ids, user) -> BankMatch:
             id__in=w_ids, business_type=SettlementLine.BusinessType.WITHDRAWAL).order_by("id"))
         lines = list(BankLine.objects.select_for_update().filter(id__in=c_ids).order_by("id"))
         if len(withdrawals) != len(w_ids) or len(lines) != len(c_ids):
-            raise UserFacingError("unknown_items", _("Some of these withdrawals or bank lines do not exist."), http_status=404)
+            raise UserFacingError("unknown_items", _("Some of these withdrawals or bank lines do not exist."), http_status=400)
         taken = sorted([w.settlement_id for w in withdrawals if BankMatchWithdrawal.objects.filter(settlement_line=w).exists()]
                        + [line.ref for line in lines if BankMatchCredit.objects.filter(bank_line=line).exists()])
         if taken:

@@ -160,6 +160,8 @@ PAGES = [
     cell("receivable-export-csv", "GET", WEB_READ),
     cell("receivable-export-xlsx", "GET", WEB_READ),
     cell("collection-overview", "GET", WEB_READ),
+    cell("bank-match", "GET", MATCH_BANK),
+    cell("bank-match", "POST", MATCH_BANK, {}),
 ]
 
 API = [
