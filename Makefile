@@ -29,11 +29,11 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo
 
 # The demo: SQLite and a filesystem broker (no server), a real Celery worker beside the web server.
-# -B embeds beat in the worker, so the sweeps (re-send pending runs, fail runs whose heartbeat stopped)
-# run here too; production runs beat as its own service (docker-compose.yml).
+# -B embeds beat in the worker, so the sweeps (re-send pending runs, fail runs whose heartbeat stopped) and the
+# schedules kept in the database run here too; production runs beat as its own service (docker-compose.yml).
 run: demo
 	@echo "Starting the Celery worker with embedded beat (log: var/worker.log) and the web server on http://127.0.0.1:$(PORT)/"
-	@$(BIN)/celery -A recon worker -B --schedule var/celerybeat-schedule --loglevel=INFO --concurrency=2 > var/worker.log 2>&1 & \
+	@$(BIN)/celery -A recon worker -B --loglevel=INFO --concurrency=2 > var/worker.log 2>&1 & \
 	  WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_celery_beat",
     "recon.core",  # the core app keeps the label "recon" (tables, permissions, migrations)
     "orders",
     "couriers",
@@ -329,6 +330,10 @@ CELERY_TIMEZONE = TIME_ZONE
 RUN_SWEEP_EVERY_SECONDS = _int("RUN_SWEEP_EVERY_SECONDS", 30)
 # A sweep not picked up before the next one is due expires: a worker back from a pause runs one, not a backlog.
 _SWEEP = {"schedule": float(RUN_SWEEP_EVERY_SECONDS), "options": {"expires": float(RUN_SWEEP_EVERY_SECONDS)}}
+# Beat reads its schedule from the database (django-celery-beat): a manager edits it in the admin (定时任务). The sweeps
+# below are the system's own and written into it each time beat starts; schedules meant to be edited (the daily runs)
+# are created by data migrations instead, so that beat's start does not undo an edit.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "recover-stale-runs": {"task": "recon.tasks.run_recover_stale", **_SWEEP},
     "requeue-pending-runs": {"task": "recon.tasks.run_requeue_pending", **_SWEEP},
