@@ -89,7 +89,7 @@ def test_inspect_an_alipay_account_detail_names_its_layout_and_every_column_and_
         "remark": (11, "备注", True),
     }
     assert [f["label"] for f in body["fields"]][:4] == ["账务流水号", "交易号", "发生时间", "收入金额"]
-    assert body["rows"][0][:5] == ["20261001110070001506\t", "2026100122001412345678901234\t", "T202610010001\t", "连衣裙",
+    assert body["rows"][0][:5] == ["20261001110070001506", "2026100122001412345678901234", "T202610010001", "连衣裙",
                                    "2026-10-01 10:12:30"]
     assert (SourceFile.objects.count(), SettlementLine.objects.count()) == (0, 0)
 
@@ -139,10 +139,11 @@ def test_an_upload_with_a_chosen_column_reads_that_column_and_remembers_it_for_t
     upload(clerk, "抖店资金流水-2.csv", csv_bytes(later), platform="DOUYIN")
     assert amounts("DOUYIN")[-1] == ("LS003", "DY1003", Decimal("47.75"))
     # Another platform has nothing remembered: its 金额 is the amount.
-    body = inspect(clerk, "拼多多.csv", csv_bytes(later), platform="PDD").json()
+    other = [LEDGER[0], ["PD001", "2026-10-05 08:00:00", "PDD1001", "货款", "50.00", "47.75", ""]]
+    body = inspect(clerk, "拼多多.csv", csv_bytes(other), platform="PDD").json()
     assert next((f["column"], f["remembered"]) for f in body["fields"] if f["name"] == "amount") == (4, False)
-    upload(clerk, "拼多多.csv", csv_bytes(later), platform="PDD")
-    assert amounts("PDD") == [("LS003", "DY1003", Decimal("50.00"))]
+    upload(clerk, "拼多多.csv", csv_bytes(other), platform="PDD")
+    assert amounts("PDD") == [("PD001", "PDD1001", Decimal("50.00"))]
 
 
 def test_guessed_columns_uploaded_without_confirmation_are_refused_with_the_guess_named(clerk):
