@@ -41,9 +41,11 @@ def settlement_preferences(*, platform: Platform | None) -> dict[str, dict]:
     return {f.code: preferred(settlement_columns_remembered(platform=platform, fmt=f)) for f in FORMATS}
 
 
-def settlement_head(staged: StagedUpload, overrides: dict[str, dict]) -> tuple[SettlementFormat | None, HeadPreview | None]:
+def settlement_head(staged: StagedUpload, overrides: dict[str, dict], *,
+                    refuse: bool = True) -> tuple[SettlementFormat | None, HeadPreview | None]:
     """The layout the head of a file is in, tried in the reader's order, and its preview; (None, None) when the head
-    cannot tell (the import then reads the file in full). A file of no layout is refused as the reader refuses it."""
+    cannot tell (the import then reads the file in full). A file of no layout is refused as the reader refuses it,
+    or, unless `refuse`, left to the reader to refuse with the headers it saw."""
     from .settlement_readers import format_names
 
     for fmt in FORMATS:
@@ -58,6 +60,8 @@ def settlement_head(staged: StagedUpload, overrides: dict[str, dict]) -> tuple[S
         if fmt.code == "ledger" and not has_amounts(preview.match.columns):
             continue
         return fmt, preview
+    if not refuse:
+        return None, None
     raise UserFacingError(
         errors.HEADER_NOT_FOUND,
         gettext("“%(filename)s” is not a settlement file we read: no header row of any of these layouts was found: "

@@ -97,7 +97,7 @@ def settlement_file_import(*, file, platform: Platform, shop: str = "", filename
     chosen, confirmed = {}, {}
     try:
         # The layout is recognised on the file's head first: the columns chosen name fields of that layout only.
-        fmt, preview = settlement_head(staged, overrides)
+        fmt, preview = settlement_head(staged, overrides, refuse=False)
         if fmt is not None:
             names = {f.name for f in fmt.spec.fields}
             chosen = {k: str(v).strip() for k, v in (mapping or {}).items() if k in names and str(v or "").strip()}
