@@ -56,3 +56,29 @@ def test_a_settlement_file_is_previewed_its_column_changed_and_imported(page, fi
         ("DOUYIN", "LS001", Decimal("95.50")), ("DOUYIN", "LS002", Decimal("19.10"))]
     assert ColumnMapping.objects.get().mapping == {"amount": "结算金额"}
     assert page.js_errors == []
+
+
+def test_an_orders_file_without_a_platform_column_asks_for_the_platform_before_the_upload(page, finance_user, tmp_path, settings):
+    from orders.models import Order
+    from tests.orders.order_files import csv_bytes as order_csv
+    from tests.orders.test_order_inspect import OWN_EXPORT
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = tmp_path / "天猫订单.csv"
+    path.write_bytes(order_csv(OWN_EXPORT))
+    log_in(page, finance_user)
+    page.goto("/orders/upload/")
+    page.set_input_files("[data-dropzone] input[type=file]", path)
+    page.wait_for_selector("[data-errors-for=platform] p")
+    assert page.locator("[data-errors-for=platform] p").inner_text() == "此文件没有“平台”列：请选择这些订单所属的平台。"
+    assert page.locator("[data-preview]").is_visible()
+
+    # The platform chosen: the file is looked at again, the error gone, and the preview says what the platform does.
+    page.select_option("#id_platform", "TMALL")
+    page.wait_for_selector("[data-errors-for=platform] p", state="detached")
+    assert page.locator("[data-preview-notes]").inner_text() == "此文件没有“平台”列：其中所有订单都按 天猫 (TMALL) 导入。"
+    with page.expect_navigation():
+        page.get_by_role("button", name="导入").click()
+    assert page.locator("[data-testid=import-result] [data-testid=rows]").inner_text() == "1"
+    assert list(Order.objects.values_list("platform__code", "order_no")) == [("TMALL", "3012345678901234567")]
+    assert page.js_errors == []
