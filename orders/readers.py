@@ -99,17 +99,18 @@ def _count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     return whole, empty, invalid
 
 
-def read_orders(path, filename: str, *, platforms: dict[str, int], default_platform_id: int | None) -> ParsedTable:
+def read_orders(path, filename: str, *, platforms: dict[str, int], default_platform_id: int | None,
+                overrides: dict | None = None) -> ParsedTable:
     """An orders export: one clean row per order line (or per order), and rejected rows with their reasons.
 
     `platforms` maps platform_key(code or name) to a platform id; `default_platform_id` is the platform of rows
-    whose file has no 平台 column or leaves the cell empty.
+    whose file has no 平台 column or leaves the cell empty; `overrides` name the header of a field's column.
     """
-    return run_isolated(_read, path, filename, platforms, default_platform_id, filename=filename)
+    return run_isolated(_read, path, filename, platforms, default_platform_id, overrides or None, filename=filename)
 
 
-def _read(path, filename: str, platforms: dict[str, int], default_platform_id: int | None) -> ParsedTable:
-    tables = read_tables(path, filename, ORDER_SPEC, None)
+def _read(path, filename: str, platforms: dict[str, int], default_platform_id: int | None, overrides: dict | None = None) -> ParsedTable:
+    tables = read_tables(path, filename, ORDER_SPEC, overrides)
     if default_platform_id is None and any(t.column("platform") is None for t in tables.tables):
         raise IngestError(
             PLATFORM_REQUIRED,

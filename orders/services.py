@@ -25,14 +25,15 @@ from recon.audit.services import audit_record, changes_of, model_values
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError, read_shipments
 from recon.sources.models import RejectedRow, SourceFile
-from recon.sources.selectors import source_file_duplicate
-from recon.sources.services import rejected_rows_save
-from recon.sources.uploads import StagedUpload, check_header, ingest_error, keep_staged, stage_upload
+from recon.sources.preview import columns_uncertain, columns_uncertain_error
+from recon.sources.selectors import preferred, source_file_duplicate
+from recon.sources.services import column_mapping_remember, rejected_rows_save
+from recon.sources.uploads import StagedUpload, ingest_error, keep_staged, preview_head, stage_upload
 
 from .masking import RECIPIENT_FIELDS, looks_masked
 from .models import Order, OrderLine, Platform, Shipment
 from .readers import read_orders
-from .selectors import platform_by_name, platform_lookup_table
+from .selectors import ORDERS_FILE_KIND, orders_columns_remembered, orders_field_labels, platform_by_name, platform_lookup_table
 from .specs import ORDER_SPEC
 
 SHIPMENTS_FILE_KIND = "shipments"
@@ -240,7 +241,6 @@ def shipments_bulk_create(*, records: list[dict]) -> ShipmentImportResult:
 
 # =========================================================================== orders and platforms
 
-ORDERS_FILE_KIND = "orders"
 ORDER_COMPARED = ["shop", "status", "paid_at", "shipped_at", "order_amount_fen", "refund_amount_fen"]
 
 
@@ -268,17 +268,30 @@ def _earlier_import(sha256: str) -> OrderImportResult | None:
                              duplicates=int((earlier.read_info or {}).get("duplicates", 0)), repeated=True)
 
 
-def orders_file_import(*, file, filename: str | None = None, platform: Platform | None = None, user=None) -> OrderImportResult:
-    """Import an orders file; the same bytes twice is one import, and a bad file writes nothing."""
+def orders_file_import(*, file, filename: str | None = None, platform: Platform | None = None, user=None,
+                       mapping: dict | None = None, confirm_columns: bool = True) -> OrderImportResult:
+    """Import an orders file; the same bytes twice is one import, and a bad file writes nothing.
+
+    `mapping` names the header of a field's column (the upload page's column chooser); columns only guessed are refused
+    unless confirm_columns. With a platform chosen, the chosen and confirmed columns are remembered for it.
+    """
+    names = {f.name for f in ORDER_SPEC.fields}
+    mapping = {k: str(v).strip() for k, v in (mapping or {}).items() if k in names and str(v or "").strip()}
+    overrides = {**preferred(orders_columns_remembered(platform=platform)), **mapping}
     staged = stage_upload(file=file, filename=filename)
     earlier = _earlier_import(staged.sha256)
     if earlier is not None:
         staged.discard()
         return earlier
     try:
-        check_header(staged, ORDER_SPEC)
+        # The header is found now, so that a file nobody can read is refused with the reader's own error.
+        preview = preview_head(staged, ORDER_SPEC, overrides, sample_rows=0)
+        uncertain = columns_uncertain(preview, ORDER_SPEC, overrides)
+        if uncertain and not confirm_columns:
+            raise columns_uncertain_error(preview, uncertain, orders_field_labels(), advanced=False)
+        confirmed = {name: preview.cells[preview.match.columns[name]] for name in uncertain}
         parsed = read_orders(staged.path, staged.filename, platforms=platform_lookup_table(),
-                             default_platform_id=platform.pk if platform else None)
+                             default_platform_id=platform.pk if platform else None, overrides=overrides)
     except IngestError as exc:
         staged.discard()
         raise ingest_error(exc) from exc
@@ -300,6 +313,9 @@ def orders_file_import(*, file, filename: str | None = None, platform: Platform 
             source.line_count, source.rejected_count = rows, len(rejected)
             source.read_info = {**parsed.info, "duplicates": duplicates}
             source.save(update_fields=["line_count", "rejected_count", "read_info"])
+            if platform is not None:
+                column_mapping_remember(counterparty_id=platform.counterparty_id, file_kind=ORDERS_FILE_KIND,
+                                        mapping={**mapping, **confirmed}, user=user)
     except IntegrityError:
         # The same bytes imported at the same moment by someone else: theirs is the import, as for a later upload.
         earlier = _earlier_import(staged.sha256)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("shipments/export/", reports.shipment_export, name="shipment-export"),
     path("orders/", views.order_list, name="order-list"),
     path("orders/upload/", views.order_upload, name="order-upload"),
+    path("orders/inspect/", views.orders_inspect, name="orders-inspect"),
     path("orders/files/<int:pk>/rejected/", views.orders_file_rejected, name="orders-file-rejected"),
     path("orders/files/<int:pk>/rejected/download/", views.orders_file_rejected_download, name="orders-file-rejected-download"),
 ]

@@ -6,8 +6,10 @@ from decimal import Decimal
 
 from django import forms
 from django.db.models import Count, Sum
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.http import require_POST
 
 from recon.core.errors import UserFacingError
 from recon.core.permissions import requires
@@ -117,7 +119,8 @@ def order_upload(request):
         if form.is_valid():
             d = form.cleaned_data
             try:
-                imported = orders_file_import(file=d["file"], filename=d["file"].name, platform=d["platform"], user=request.user)
+                imported = orders_file_import(file=d["file"], filename=d["file"].name, platform=d["platform"], user=request.user,
+                                              mapping=form.mapping(), confirm_columns=d["confirm_columns"])
             except UserFacingError as exc:
                 form.add_error("file", exc.message)
             else:
@@ -127,6 +130,36 @@ def order_upload(request):
     else:
         form = OrderUploadForm()
     return render(request, "orders/order_upload.html", {"form": form, "result": result, "shown": REJECTED_SHOWN})
+
+
+@require_POST
+@requires("orders.import_orders")
+def orders_inspect(request):
+    """The head of a chosen orders file, previewed for the upload page: its columns per field, and what the platform
+    chosen does for it; stores nothing."""
+    from recon.sources.preview import inspect_error_body
+    from recon.sources.uploads import stage_upload
+
+    from .forms import ORDER_MAPPED_FIELDS
+    from .selectors import orders_field_labels, orders_file_inspect
+
+    code = request.POST.get("platform", "").strip()
+    platform = Platform.objects.filter(code=code, active=True).first() if code else None
+    typed = {name: request.POST[f"map_{name}"].strip() for name in ORDER_MAPPED_FIELDS
+             if request.POST.get(f"map_{name}", "").strip()}
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise UserFacingError("no_file", gettext("Choose the file."))
+        staged = stage_upload(file=upload, filename=upload.name)
+        try:
+            body = orders_file_inspect(staged=staged, platform=platform, typed=typed)
+        finally:
+            staged.discard()
+    except UserFacingError as exc:
+        return JsonResponse(inspect_error_body(exc, orders_field_labels()), status=exc.http_status,
+                            json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
 orders_file_rejected, orders_file_rejected_download = rejected_rows_views(

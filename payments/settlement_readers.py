@@ -70,9 +70,12 @@ _CODE_FIELDS = {
 _NOTHING = ("", "/", "-", "--", "—", "nan", "null", "none")
 
 
-def read_settlements(path, filename: str) -> ParsedTable:
-    """A settlement file of any layout we read: one clean row per ledger line, and the rows refused."""
-    return run_isolated(_read, path, filename, filename=filename)
+def read_settlements(path, filename: str, *, overrides: dict[str, dict] | None = None) -> ParsedTable:
+    """A settlement file of any layout we read: one clean row per ledger line, and the rows refused.
+
+    `overrides` name the header of a field's column, per layout code (the upload page's column chooser).
+    """
+    return run_isolated(_read, path, filename, overrides or {}, filename=filename)
 
 
 def format_names() -> str:
@@ -80,11 +83,16 @@ def format_names() -> str:
     return _join([_(f.label) for f in FORMATS])
 
 
-def _read(path, filename: str) -> ParsedTable:
+def has_amounts(columns) -> bool:
+    """A ledger needs an amount: income and expense columns, or one amount column."""
+    return bool({"amount_in", "amount_out", "amount"} & set(columns))
+
+
+def _read(path, filename: str, overrides: dict[str, dict] | None = None) -> ParsedTable:
     closest: dict[str, dict] = {}
     for fmt in FORMATS:
         try:
-            tables = read_tables(path, filename, fmt.spec, None)
+            tables = read_tables(path, filename, fmt.spec, (overrides or {}).get(fmt.code) or None)
         except IngestError as exc:
             if exc.code not in (errors.HEADER_NOT_FOUND, errors.MISNAMED_FILE):
                 raise

@@ -75,15 +75,40 @@ def _repeat_result(earlier: SourceFile) -> SettlementImportResult:
 
 
 def settlement_file_import(*, file, platform: Platform, shop: str = "", filename: str | None = None,
-                           user=None) -> SettlementImportResult:
-    """Import a platform's settlement file of any layout we read; the same file twice is one import, a bad file writes nothing."""
+                           user=None, mapping: dict | None = None, confirm_columns: bool = True) -> SettlementImportResult:
+    """Import a platform's settlement file of any layout we read; the same file twice is one import, a bad file writes nothing.
+
+    `mapping` names the header of a field's column of the layout the file is in (the upload page's column chooser);
+    columns only guessed are refused unless confirm_columns. Chosen and confirmed columns are remembered for the
+    platform and the layout.
+    """
+    from recon.sources.preview import columns_uncertain, columns_uncertain_error
+    from recon.sources.services import column_mapping_remember
+    from recon.sources.uploads import preview_head
+
+    from .settlement_selectors import settlement_field_labels, settlement_head, settlement_mapping_kind, settlement_preferences
+
+    overrides = settlement_preferences(platform=platform)
     staged = stage_upload(file=file, filename=filename)
     earlier = source_file_duplicate(file_kind=FILE_KIND, sha256=staged.sha256)
     if earlier is not None:
         staged.discard()
         return _repeat_result(earlier)
+    chosen, confirmed = {}, {}
     try:
-        parsed = read_settlements(staged.path, staged.filename)
+        # The layout is recognised on the file's head first: the columns chosen name fields of that layout only.
+        fmt, preview = settlement_head(staged, overrides, refuse=False)
+        if fmt is not None:
+            names = {f.name for f in fmt.spec.fields}
+            chosen = {k: str(v).strip() for k, v in (mapping or {}).items() if k in names and str(v or "").strip()}
+            if chosen:
+                overrides[fmt.code] = {**overrides[fmt.code], **chosen}
+                preview = preview_head(staged, fmt.spec, overrides[fmt.code], sample_rows=0)
+            uncertain = columns_uncertain(preview, fmt.spec, overrides[fmt.code])
+            if uncertain and not confirm_columns:
+                raise columns_uncertain_error(preview, uncertain, settlement_field_labels(fmt), advanced=False)
+            confirmed = {name: preview.cells[preview.match.columns[name]] for name in uncertain}
+        parsed = read_settlements(staged.path, staged.filename, overrides=overrides)
     except IngestError as exc:
         staged.discard()
         raise ingest_error(exc) from exc
@@ -104,6 +129,9 @@ def settlement_file_import(*, file, platform: Platform, shop: str = "", filename
             source.read_info = {**parsed.info, "duplicates": result.duplicates, "lines_written": result.lines,
                                 "platform": platform.code, "shop": shop}
             source.save(update_fields=["line_count", "rejected_count", "read_info"])
+            if fmt is not None and fmt.code == parsed.info["settlement_format"]:
+                column_mapping_remember(counterparty_id=platform.counterparty_id, file_kind=settlement_mapping_kind(fmt.code),
+                                        mapping={**chosen, **confirmed}, user=user)
     except IntegrityError:
         # The same bytes imported at the same moment by someone else: theirs is the import.
         earlier = source_file_duplicate(file_kind=FILE_KIND, sha256=staged.sha256)

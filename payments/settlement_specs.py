@@ -13,6 +13,29 @@ from dataclasses import dataclass
 from recon.ingest.errors import gettext_noop
 from recon.ingest.header import Field, TableSpec
 
+# What each field is called on the upload page's column chooser (English messages, translated where shown).
+L = {
+    "settlement_id": gettext_noop("settlement line ID"),
+    "trade_no": gettext_noop("trade number"),
+    "occurred_at": gettext_noop("occurred at"),
+    "order_no": gettext_noop("order number"),
+    "business_type": gettext_noop("business type"),
+    "amount_in": gettext_noop("income"),
+    "amount_out": gettext_noop("expense"),
+    "amount": gettext_noop("amount"),
+    "direction": gettext_noop("income or expense"),
+    "balance": gettext_noop("balance"),
+    "counterparty_name": gettext_noop("counterparty name"),
+    "remark": gettext_noop("remark"),
+    "wechat_no": gettext_noop("WeChat order number"),
+    "settled": gettext_noop("settled amount"),
+    "fee": gettext_noop("service fee"),
+    "refund": gettext_noop("refund amount"),
+    "refund_no": gettext_noop("refund number"),
+    "status": gettext_noop("status"),
+    "trade_type": gettext_noop("trade type"),
+}
+
 SETTLEMENT_ID = ("账务流水号", "财务流水号", "资金流水单号", "资金流水号", "流水号", "账单流水号", "动账流水号", "settlement id")
 ORDER_NO = ("商户订单号", "业务订单号", "订单号", "订单编号", "商家订单号", "商户单号", "主订单号", "order no")
 TRADE_NO = ("交易号", "业务流水号", "支付宝交易号", "交易流水号", "交易单号", "trade no")
@@ -28,71 +51,71 @@ COUNTERPARTY = ("对方账号", "交易对方", "对方名称", "对方户名", 
 
 LEDGER_SPEC = TableSpec(
     fields=(
-        Field("settlement_id", SETTLEMENT_ID, required=True),
-        Field("occurred_at", OCCURRED_AT, required=True, content="date"),
-        Field("order_no", ORDER_NO),
-        Field("trade_no", TRADE_NO),
-        Field("business_type", BUSINESS_TYPE),
-        Field("amount_in", AMOUNT_IN, content="money"),
-        Field("amount_out", AMOUNT_OUT, content="money"),
-        Field("amount", AMOUNT, content="money"),
-        Field("direction", DIRECTION),
-        Field("balance", BALANCE, content="money"),
-        Field("counterparty_name", COUNTERPARTY),
-        Field("remark", REMARK),
+        Field("settlement_id", SETTLEMENT_ID, required=True, label=L["settlement_id"]),
+        Field("occurred_at", OCCURRED_AT, required=True, content="date", label=L["occurred_at"]),
+        Field("order_no", ORDER_NO, label=L["order_no"]),
+        Field("trade_no", TRADE_NO, label=L["trade_no"]),
+        Field("business_type", BUSINESS_TYPE, label=L["business_type"]),
+        Field("amount_in", AMOUNT_IN, content="money", label=L["amount_in"]),
+        Field("amount_out", AMOUNT_OUT, content="money", label=L["amount_out"]),
+        Field("amount", AMOUNT, content="money", label=L["amount"]),
+        Field("direction", DIRECTION, label=L["direction"]),
+        Field("balance", BALANCE, content="money", label=L["balance"]),
+        Field("counterparty_name", COUNTERPARTY, label=L["counterparty_name"]),
+        Field("remark", REMARK, label=L["remark"]),
     )
 )
 
 ALIPAY_MERCHANT_SPEC = TableSpec(
     fields=(
-        Field("settlement_id", ("账务流水号",), required=True),
-        Field("trade_no", ("业务流水号",), required=True),
-        Field("occurred_at", ("发生时间",), required=True),
-        Field("amount_in", ("收入金额（+元）", "收入金额"), required=True),
-        Field("amount_out", ("支出金额（-元）", "支出金额"), required=True),
-        Field("business_type", ("业务类型",), required=True),
-        Field("order_no", ("商户订单号",)),
-        Field("balance", ("账户余额（元）", "账户余额")),
-        Field("counterparty_name", ("对方账号", "对方名称")),
-        Field("remark", ("备注",)),
+        Field("settlement_id", ("账务流水号",), required=True, label=L["settlement_id"]),
+        Field("trade_no", ("业务流水号",), required=True, label=L["trade_no"]),
+        Field("occurred_at", ("发生时间",), required=True, label=L["occurred_at"]),
+        Field("amount_in", ("收入金额（+元）", "收入金额"), required=True, label=L["amount_in"]),
+        Field("amount_out", ("支出金额（-元）", "支出金额"), required=True, label=L["amount_out"]),
+        Field("business_type", ("业务类型",), required=True, label=L["business_type"]),
+        Field("order_no", ("商户订单号",), label=L["order_no"]),
+        Field("balance", ("账户余额（元）", "账户余额"), label=L["balance"]),
+        Field("counterparty_name", ("对方账号", "对方名称"), label=L["counterparty_name"]),
+        Field("remark", ("备注",), label=L["remark"]),
     )
 )
 
 WECHAT_MERCHANT_SPEC = TableSpec(
     fields=(
-        Field("occurred_at", ("交易时间",), required=True),
-        Field("wechat_no", ("微信订单号",), required=True),
-        Field("order_no", ("商户订单号",), required=True),
-        Field("settled", ("应结订单金额",), required=True),
-        Field("fee", ("手续费",), required=True),
-        Field("refund", ("退款金额",)),
-        Field("refund_no", ("微信退款单号",)),
-        Field("status", ("交易状态",)),
-        Field("trade_type", ("交易类型",)),
-        Field("remark", ("商品名称",)),
+        Field("occurred_at", ("交易时间",), required=True, label=L["occurred_at"]),
+        Field("wechat_no", ("微信订单号",), required=True, label=L["wechat_no"]),
+        Field("order_no", ("商户订单号",), required=True, label=L["order_no"]),
+        Field("settled", ("应结订单金额",), required=True, label=L["settled"]),
+        Field("fee", ("手续费",), required=True, label=L["fee"]),
+        Field("refund", ("退款金额",), label=L["refund"]),
+        Field("refund_no", ("微信退款单号",), label=L["refund_no"]),
+        Field("status", ("交易状态",), label=L["status"]),
+        Field("trade_type", ("交易类型",), label=L["trade_type"]),
+        Field("remark", ("商品名称",), label=L["remark"]),
     )
 )
 
 _PERSONAL_REST = (
-    Field("occurred_at", ("交易时间", "交易创建时间", "付款时间"), required=True),
-    Field("direction", ("收/支", "收支"), required=True),
-    Field("amount", ("金额", "金额（元）", "金额(元)"), required=True),
-    Field("business_type", ("交易分类", "交易类型", "类型")),
-    Field("counterparty_name", ("交易对方",)),
-    Field("status", ("交易状态", "当前状态")),
-    Field("remark", ("备注",)),
+    Field("occurred_at", ("交易时间", "交易创建时间", "付款时间"), required=True, label=L["occurred_at"]),
+    Field("direction", ("收/支", "收支"), required=True, label=L["direction"]),
+    Field("amount", ("金额", "金额（元）", "金额(元)"), required=True, label=L["amount"]),
+    Field("business_type", ("交易分类", "交易类型", "类型"), label=L["business_type"]),
+    Field("counterparty_name", ("交易对方",), label=L["counterparty_name"]),
+    Field("status", ("交易状态", "当前状态"), label=L["status"]),
+    Field("remark", ("备注",), label=L["remark"]),
 )
 ALIPAY_PERSONAL_SPEC = TableSpec(
     fields=(
-        Field("trade_no", ("交易订单号", "交易号"), required=True),
-        Field("order_no", ("商家订单号", "商户订单号")),
+        Field("trade_no", ("交易订单号", "交易号"), required=True, label=L["trade_no"]),
+        Field("order_no", ("商家订单号", "商户订单号"), label=L["order_no"]),
         *_PERSONAL_REST,
     )
 )
 WECHAT_PERSONAL_SPEC = TableSpec(
     fields=(
-        Field("trade_no", ("交易单号",), required=True),
-        Field("order_no", ("商户单号",)),
+        Field("trade_no", ("交易单号",), required=True, label=L["trade_no"]),
+        Field("order_no", ("商户单号",), label=L["order_no"]),
         *_PERSONAL_REST,
     )
 )

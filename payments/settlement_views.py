@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from orders.models import Platform
 from recon.core.errors import UserFacingError
@@ -53,7 +55,8 @@ def settlement_upload(request):
             d = form.cleaned_data
             try:
                 imported = settlement_file_import(file=d["file"], filename=d["file"].name, platform=d["platform"],
-                                                  shop=d["shop"].strip(), user=request.user)
+                                                  shop=d["shop"].strip(), user=request.user, mapping=form.mapping(),
+                                                  confirm_columns=d["confirm_columns"])
             except UserFacingError as exc:
                 form.add_error("file", exc.message)
             else:
@@ -65,6 +68,35 @@ def settlement_upload(request):
     else:
         form = SettlementUploadForm()
     return render(request, "payments/settlement_upload.html", {"form": form, "result": result, "shown": REJECTED_SHOWN})
+
+
+@require_POST
+@requires("payments.import_payments")
+def settlements_inspect(request):
+    """The head of a chosen settlement file, previewed for the upload page: the layout recognised and its columns per
+    field; stores nothing."""
+    from recon.sources.preview import inspect_error_body
+    from recon.sources.uploads import stage_upload
+
+    from .settlement_forms import SETTLEMENT_MAPPED_FIELDS
+    from .settlement_selectors import settlement_file_inspect
+
+    code = request.POST.get("platform", "").strip()
+    platform = Platform.objects.filter(code=code, active=True).first() if code else None
+    typed = {name: request.POST[f"map_{name}"].strip() for name in SETTLEMENT_MAPPED_FIELDS
+             if request.POST.get(f"map_{name}", "").strip()}
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise UserFacingError("no_file", _("Choose the file."))
+        staged = stage_upload(file=upload, filename=upload.name)
+        try:
+            body = settlement_file_inspect(staged=staged, platform=platform, typed=typed)
+        finally:
+            staged.discard()
+    except UserFacingError as exc:
+        return JsonResponse(inspect_error_body(exc, {}), status=exc.http_status, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
 settlement_file_rejected, settlement_file_rejected_download = rejected_rows_views(

@@ -1,5 +1,6 @@
-// An upload page (courier bills, returns files): drag-and-drop onto the drop zone, a look at the file before it is
-// uploaded (suggested courier and period, a period warning, a preview with a column chooser), and, with
+// An upload page (courier bills, returns, orders and settlement files): drag-and-drop onto the drop zone, a look at the
+// file before it is uploaded (suggested courier and period, a period warning, what the server notes about the file, a
+// preview with a column chooser), and, with
 // data-submit="xhr", an XHR submit with an upload progress bar. What a page has is what its form holds: a page without
 // a period box gets no period suggestion, one without data-submit posts normally. The texts come from the form's
 // data- attributes. Without JavaScript the same form posts normally and the server refuses what it would have asked
@@ -21,12 +22,14 @@
   var confirmPeriod = form.querySelector("[name=confirm_period]");
   var confirmColumns = form.querySelector("[data-confirm-columns]");
   var preview = form.querySelector("[data-preview]");
+  var notes = form.querySelector("[data-preview-notes]");
   var t = form.dataset;
 
   // What the clerk chose stays; only what they have not chosen is filled from the file.
   var chosen = { courier: t.courierChosen === "1", period: t.periodChosen === "1" };
   var inspected = 0;  // the number of the latest inspection: answers to older ones are dropped
   var timer = null;
+  var inspectErrors = [];  // the fields the latest inspection put a message on: the next one takes them back
 
   // Choices of the preview belong to one file read as one kind: another file or kind forgets them.
   function forgetChosenColumns() {
@@ -208,7 +211,16 @@
     confirmColumns.value = "1";
   }
 
+  // What the server says about the file as a whole (the layout it recognised, what a choice on the page does for it).
+  function showNotes(list) {
+    if (!notes) return;
+    notes.textContent = "";
+    (list || []).forEach(function (text) { notes.appendChild(element("p", null, text)); });
+    notes.hidden = !(list && list.length);
+  }
+
   function forget() {
+    showNotes(null);
     preview.hidden = true;
     confirmColumns.value = "";
     showPeriodCheck(null);
@@ -228,11 +240,18 @@
       var data = null;
       try { data = JSON.parse(xhr.responseText); } catch (err) { data = null; }
       if (xhr.status >= 200 && xhr.status < 300 && data) {
-        clearErrors(["file", "__all__"]);
+        clearErrors(["file", "__all__"].concat(inspectErrors));
+        inspectErrors = [];
         var changed = suggest(data);
         var check = data.period_check;
         showPeriodCheck(check && period && check.chosen === period.value.trim() ? check : null);
         showPreview(data);
+        showNotes(data.notes);
+        // A problem found with the file and the page's choices together (an orders file without a platform).
+        if (data.errors) {
+          inspectErrors = Object.keys(data.errors);
+          showErrors(data.errors);
+        }
         // Checked against the default period or no courier: look again with the suggestions (and the courier's
         // remembered columns).
         if (changed) inspect();
@@ -259,6 +278,10 @@
   // A choice the file is read by (a returns file's kind): the columns are those of another table.
   form.querySelectorAll("[data-reinspect]").forEach(function (el) {
     el.addEventListener("change", function () { forgetChosenColumns(); inspectSoon(); });
+  });
+  // A choice the preview depends on but the columns do not (a platform: its remembered columns, what it does for the file).
+  form.querySelectorAll("[data-inspect-on-change]").forEach(function (el) {
+    el.addEventListener("change", inspectSoon);
   });
   form.querySelectorAll("[name^=map_]").forEach(function (el) {
     el.addEventListener("input", function () { delete el.dataset.fromPreview; });
