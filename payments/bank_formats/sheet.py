@@ -155,9 +155,12 @@ def _sheet(table: SheetTable):
     return frame, rejected, kinds, int(kinds.data.sum()), facts
 
 
-def read(path, filename: str) -> BankFile:
-    """Every sheet whose header names a booking date and an amount (one signed, with a flag, or debit and credit)."""
-    tables = read_tables(path, filename, BANK_SHEET_SPEC)
+def read(path, filename: str, overrides: dict | None = None) -> BankFile:
+    """Every sheet whose header names a booking date and an amount (one signed, with a flag, or debit and credit).
+
+    `overrides` names the header of a field's column (the upload page's column chooser, or an account's remembered one).
+    """
+    tables = read_tables(path, filename, BANK_SHEET_SPEC, overrides or None)
     statements, rejected, sheets = [], [], []
     totals = blank_rows = unreadable = 0
     for table in tables.tables:
