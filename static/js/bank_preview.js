@@ -91,6 +91,12 @@
     return open.apply(this, arguments);
   };
 
+  // Another account: upload.js forgets the columns chosen and looks at the file again with the account's remembered
+  // ones. Until that answer is shown, an import must not take the columns as confirmed.
+  var account = form.querySelector("[name=account]");
+  var confirmColumns = form.querySelector("[data-confirm-columns]");
+  if (account) account.addEventListener("change", function () { confirmColumns.value = ""; });
+
   // A column chosen in upload.js's chooser: read the lines again with it (upload.js set its map_ field already).
   preview.querySelector("[data-preview-fields]").addEventListener("change", function () {
     var input = form.querySelector("input[type=file]");
