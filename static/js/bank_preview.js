@@ -47,9 +47,12 @@
     var statements = data.statements || [];
     var lines = data.lines || [];
     var several = statements.length > 1;
-    var facts = [data.format_label];
+    // A statement format is named in the summary line; a sheet's summary is upload.js's word on its columns.
+    var facts = data.sheet ? [data.format_label] : [];
     if (data.rejected) facts.push(fill(t.refused, { n: data.rejected }));
-    box.querySelector("[data-bank-format]").textContent = facts.join(" · ");
+    var format = box.querySelector("[data-bank-format]");
+    format.textContent = facts.join(" · ");
+    format.hidden = !facts.length;
     box.querySelector("[data-bank-needs-account]").hidden = !data.needs_account;
     box.querySelector("[data-bank-already]").hidden = !data.already_imported;
     table(box.querySelector("[data-bank-statements]"),

@@ -51,6 +51,7 @@ def test_a_chinese_bank_csv_is_previewed_its_amount_column_changed_and_imported(
         ["2026-10-05", "-6.93", "", "手续费", "HZ2610050002", "1250.50"],
     ]
     assert cells(page, "[data-bank-statements]") == [[ACCOUNT, "2026-10-03 – 2026-10-05", "", "", "2"]]
+    assert page.locator("[data-bank-lines-caption]").inner_text() == "将要导入的前几行（共 2 行，显示 2 行）："
     assert page.locator("[data-bank-needs-account]").is_hidden()
     screenshot(page, "bank-upload-preview-sheet")
 
@@ -71,6 +72,7 @@ def test_a_chinese_bank_csv_is_previewed_its_amount_column_changed_and_imported(
     page.wait_for_function("document.querySelector('[data-preview-summary]').textContent.startsWith('CAMT.053')")
     assert page.locator("[data-preview-summary]").inner_text() == "CAMT.053（ISO 20022 XML 对账单）"
     assert page.locator("[data-sheet-only]").is_hidden()
+    assert page.locator("[data-bank-format]").is_hidden()
     assert cells(page, "[data-bank-statements]") == [["31010000123456789", "2026-10-01 – 2026-10-31", "1000.00", "1250.50", "2"]]
     assert cells(page, "[data-bank-lines]") == [
         ["2026-10-03", "300.00", "支付宝（中国）网络技术有限公司", "提现 W20261002001", "B261003001", ""],
