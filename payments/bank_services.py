@@ -15,15 +15,16 @@ from recon.core.errors import UserFacingError
 from recon.ingest import IngestError
 from recon.ingest.clean import MoneyError, money_fen
 from recon.sources.models import SourceFile
-from recon.sources.selectors import source_file_duplicate
-from recon.sources.services import rejected_rows_save
-from recon.sources.uploads import ingest_error, keep_staged, stage_upload
+from recon.sources.preview import columns_uncertain, columns_uncertain_error
+from recon.sources.selectors import preferred, source_file_duplicate
+from recon.sources.services import column_mapping_remember, rejected_rows_save
+from recon.sources.uploads import ingest_error, keep_staged, preview_head, stage_upload
 
-from .bank_formats import BankFile, read_bank_file
+from .bank_formats import BankFile, detect_format, read_bank_file
 from .bank_formats.checks import assign_refs, balance_check
+from .bank_formats.sheet import BANK_SHEET_SPEC
 from .models import BankAccount, BankLine, BankStatement
-
-FILE_KIND = "bank_statement"
+from .selectors_bank import FILE_KIND, bank_columns_remembered, bank_field_labels
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
 LINE_FIELDS = ["ref", "booked_on", "value_on", "amount", "balance", "currency", "counterparty_name",
                "counterparty_account", "description", "position", "row_no"]
@@ -78,16 +79,26 @@ def _accounts_of(parsed: BankFile, account_no: str, filename: str) -> list[str]:
     return numbers
 
 
-def bank_statement_import(*, file, filename: str | None = None, account_no: str = "", user=None) -> BankImportResult:
+def bank_statement_import(*, file, filename: str | None = None, account_no: str = "", user=None,
+                          mapping: dict | None = None, confirm_columns: bool = True) -> BankImportResult:
     """Import a bank statement file of any format we read; the same file twice is one import, a bad file writes nothing,
-    and a statement whose balances do not add up is imported and flagged."""
+    and a statement whose balances do not add up is imported and flagged.
+
+    For a sheet, `mapping` names the header of a field's column (the upload page's column chooser); columns only
+    guessed are refused unless confirm_columns. A sheet's chosen and confirmed columns are remembered for its account.
+    """
+    names = {f.name for f in BANK_SHEET_SPEC.fields}
+    mapping = {k: str(v).strip() for k, v in (mapping or {}).items() if k in names and str(v or "").strip()}
     staged = stage_upload(file=file, filename=filename, sniff=False)
     earlier = source_file_duplicate(file_kind=FILE_KIND, sha256=staged.sha256)
     if earlier is not None:
         staged.discard()
         return _earlier(earlier)
     try:
-        parsed = read_bank_file(staged.path, staged.filename)
+        overrides = {**preferred(bank_columns_remembered(account_no=account_no)), **mapping}
+        sheet = detect_format(staged.path, staged.filename) == "sheet"
+        parsed = read_bank_file(staged.path, staged.filename, overrides=overrides if sheet else None)
+        confirmed = _columns_confirmed(staged, overrides, confirm_columns) if sheet else {}
         numbers = _accounts_of(parsed, account_no, staged.filename)
     except IngestError as exc:
         staged.discard()
@@ -99,6 +110,10 @@ def bank_statement_import(*, file, filename: str | None = None, account_no: str 
     try:
         with transaction.atomic():
             result = _write_file(parsed, numbers, staged, stored, user)
+            if sheet and len(set(numbers)) == 1:
+                account = BankAccount.objects.get(account_no=numbers[0])
+                column_mapping_remember(counterparty_id=account.counterparty_id, file_kind=FILE_KIND,
+                                        mapping={**mapping, **confirmed}, user=user)
     except IntegrityError:
         # The same bytes imported at the same moment by someone else: theirs is the import.
         earlier = source_file_duplicate(file_kind=FILE_KIND, sha256=staged.sha256)
@@ -109,6 +124,18 @@ def bank_statement_import(*, file, filename: str | None = None, account_no: str 
         Path(staged.path).unlink(missing_ok=True)
         raise
     return result
+
+
+def _columns_confirmed(staged, overrides: dict, confirm_columns: bool) -> dict:
+    """The headers of the sheet's guessed columns, which the clerk confirmed; a refusal naming them when not confirmed."""
+    from recon.ingest import sniff_format
+
+    staged.format = sniff_format(staged.path, staged.filename)
+    preview = preview_head(staged, BANK_SHEET_SPEC, overrides)
+    uncertain = columns_uncertain(preview, BANK_SHEET_SPEC, overrides)
+    if uncertain and not confirm_columns:
+        raise columns_uncertain_error(preview, uncertain, bank_field_labels(), advanced=False)
+    return {name: preview.cells[preview.match.columns[name]] for name in uncertain}
 
 
 def _all_lines(parsed: BankFile, numbers: list[str]) -> pd.DataFrame:

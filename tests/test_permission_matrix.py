@@ -143,6 +143,7 @@ PAGES = [
     cell("bank-overview", "GET", WEB_READ),
     cell("bank-upload", "GET", UPLOAD),
     cell("bank-upload", "POST", UPLOAD, {}),
+    cell("bank-inspect", "POST", UPLOAD, {}),
     cell("bank-file-rejected", "GET", WEB_READ, pk="bank_file"),
     cell("bank-file-rejected-download", "GET", WEB_READ, pk="bank_file"),
     cell("order-list", "GET", WEB_READ),

@@ -37,11 +37,11 @@ def detect_format(path, filename: str) -> str:
     return "sheet"
 
 
-def _read(path, filename: str) -> BankFile:
+def _read(path, filename: str, overrides: dict | None = None) -> BankFile:
     fmt = detect_format(path, filename)
     if fmt == "sheet":
         try:
-            return sheet.read(path, filename)
+            return sheet.read(path, filename, overrides)
         except IngestError as exc:
             if exc.code == "header_not_found":
                 raise unknown_format(filename) from exc
@@ -60,6 +60,9 @@ def _read(path, filename: str) -> BankFile:
     return mt940.read(text, filename)
 
 
-def read_bank_file(path, filename: str) -> BankFile:
-    """The statements and rejected rows of a bank file, read in a child process under the upload limits."""
-    return run_isolated(_read, path, filename, filename=filename)
+def read_bank_file(path, filename: str, overrides: dict | None = None) -> BankFile:
+    """The statements and rejected rows of a bank file, read in a child process under the upload limits.
+
+    `overrides` (a sheet's columns by field) is ignored by the formats whose fields are fixed by the format itself.
+    """
+    return run_isolated(_read, path, filename, overrides, filename=filename)

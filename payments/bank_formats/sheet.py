@@ -8,7 +8,7 @@ import pandas as pd
 from recon.ingest import errors
 from recon.ingest.clean import cell_text, clean_text, parse_datetime, parse_money_fen
 from recon.ingest.errors import IngestError, _, gettext_noop
-from recon.ingest.header import Field, TableSpec
+from recon.ingest.header import Field, TableSpec, Words
 from recon.ingest.readers import SheetTable, read_tables
 from recon.ingest.table import (
     classify_rows, column_or_blank, concat_rejected, first_reason, rejected_frame, sheet_info,
@@ -24,8 +24,12 @@ BANK_SHEET_SPEC = TableSpec(fields=(
                         "transaction date", "book date", "交易时间"), required=True,
           label=gettext_noop("Booking date"), content="date"),
     Field("value_on", ("起息日", "起息日期", "value date", "valuedate"), label=gettext_noop("Value date")),
+    # An amount named in other words (入账金额, 本币金额, 原币金额) is a guess the clerk confirms: a foreign-currency
+    # account shows the amount traded and the amount booked side by side, and only the clerk knows which is the line's.
     Field("amount", ("金额", "交易金额", "发生额", "收支金额", "amount", "transaction amount"), label=gettext_noop("Amount"),
-          content="money"),
+          content="money", words=Words(core=("金额", "发生额", "amount"),
+                                       qualifiers=("交易", "入账", "记账", "本币", "原币", "人民币", "实际", "账户", "transaction",
+                                                   "booked", "booking", "posted", "local", "original", "cny", "rmb"))),
     Field("debit", ("借方发生额", "借方金额", "记账金额(支出)", "支出金额", "支出", "取出金额", "付款金额", "debit", "debit amount",
                     "withdrawal", "withdrawals", "money out", "paid out"), label=gettext_noop("Debit"), content="money"),
     Field("credit", ("贷方发生额", "贷方金额", "记账金额(收入)", "收入金额", "收入", "存入金额", "收款金额", "credit",
@@ -91,7 +95,10 @@ def _sheet(table: SheetTable):
     missing = np.zeros(n, dtype=bool)
     invalid = np.zeros(n, dtype=bool)
     direction_bad = np.zeros(n, dtype=bool)
-    if table.column("amount") is not None:
+    # A signed amount only guessed from its words gives way to debit and credit columns named for sure.
+    amount_guessed = "amount" in table.header.uncertain and (table.column("debit") is not None
+                                                             or table.column("credit") is not None)
+    if table.column("amount") is not None and not amount_guessed:
         amount_fen, blank, invalid = _money(table.column("amount"), units.get("amount", ""))
         missing = blank
         if table.column("direction") is not None:
@@ -155,9 +162,12 @@ def _sheet(table: SheetTable):
     return frame, rejected, kinds, int(kinds.data.sum()), facts
 
 
-def read(path, filename: str) -> BankFile:
-    """Every sheet whose header names a booking date and an amount (one signed, with a flag, or debit and credit)."""
-    tables = read_tables(path, filename, BANK_SHEET_SPEC)
+def read(path, filename: str, overrides: dict | None = None) -> BankFile:
+    """Every sheet whose header names a booking date and an amount (one signed, with a flag, or debit and credit).
+
+    `overrides` names the header of a field's column (the upload page's column chooser, or an account's remembered one).
+    """
+    tables = read_tables(path, filename, BANK_SHEET_SPEC, overrides or None)
     statements, rejected, sheets = [], [], []
     totals = blank_rows = unreadable = 0
     for table in tables.tables:
