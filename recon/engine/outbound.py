@@ -368,27 +368,29 @@ def check_waybills(
     return OutboundResult(discrepancies=disc, summary={**summary, **_totals(disc)})
 
 
-def _counted_outbounds(B: pd.DataFrame, w: _When) -> pd.DataFrame:
+def _counted_outbounds(B: pd.DataFrame, w: _When) -> dict[str, np.ndarray]:
     """The outbound rows as arrays, those after the as-of moment (or without a time) dropped."""
     at = _moments(B["outbound_at"])
     keep = np.flatnonzero(~np.isnat(at) & (at <= w.cut))
     packed, packed_known = _weights(B["packed_weight_g"])
-    return pd.DataFrame({
+    # Plain arrays: a DataFrame would copy the object columns into one block, for nothing.
+    return {
         "outbound_no": _text(B["outbound_no"])[keep], "order_no": _text(B["order_no"])[keep], "sku": _text(B["sku"])[keep],
         "quantity": _int64(B["quantity"])[keep], "waybill_no": _text(B["waybill_no"])[keep],
         "courier_code": _text(B["courier_code"])[keep], "packed_g": packed[keep], "packed_known": packed_known[keep],
         "at": at[keep], "warehouse": _text(B["warehouse"])[keep], "province": _text(B["province"])[keep],
-    })
+    }
 
 
-def _counted_pickups(K: pd.DataFrame, w: _When) -> pd.DataFrame:
+def _counted_pickups(K: pd.DataFrame, w: _When) -> dict[str, np.ndarray]:
+    """The pickup scans as arrays, those after the as-of moment (or without a time) dropped."""
     at = _moments(K["picked_up_at"])
     keep = np.flatnonzero(~np.isnat(at) & (at <= w.cut))
     weight, known = _weights(K["pickup_weight_g"])
-    return pd.DataFrame({
+    return {
         "courier_code": _text(K["courier_code"])[keep], "waybill_no": _text(K["waybill_no"])[keep], "at": at[keep],
         "weight_g": weight[keep], "weight_known": known[keep], "site": _text(K["site"])[keep],
-    })
+    }
 
 
 # ---------------------------------------------------------------------------------------------------- order types
@@ -396,8 +398,8 @@ def _counted_pickups(K: pd.DataFrame, w: _When) -> pd.DataFrame:
 def _order_types(O, L, P, B, w: _When, t: dict) -> tuple[list[pd.DataFrame], dict]:
     """order_not_shipped, shipped_not_outbound, outbound_quantity_mismatch and outbound_unknown_order."""
     (o_plat, l_plat), plat_values = _vocab(_text(O["platform_code"]), _text(L["platform_code"]))
-    (o_ord, l_ord, b_ord), ord_values = _vocab(_text(O["order_no"]), _text(L["order_no"]), B["order_no"].to_numpy())
-    (l_sku, b_sku), sku_values = _vocab(_text(L["sku"]), B["sku"].to_numpy())
+    (o_ord, l_ord, b_ord), ord_values = _vocab(_text(O["order_no"]), _text(L["order_no"]), B["order_no"])
+    (l_sku, b_sku), sku_values = _vocab(_text(L["sku"]), B["sku"])
     n_ord, n_sku = len(ord_values), len(sku_values)
     width = n_ord + 1
     pairs = pd.Index(o_plat * width + o_ord)
@@ -461,10 +463,10 @@ def _order_types(O, L, P, B, w: _When, t: dict) -> tuple[list[pd.DataFrame], dic
     known = np.zeros(n_ord + 1, dtype=bool)
     known[o_ord[o_ord >= 0]] = True
     known[-1] = False
-    stray = ~known[np.where(b_ord >= 0, b_ord, n_ord)] & _in_range(B["at"].to_numpy(), w)
+    stray = ~known[np.where(b_ord >= 0, b_ord, n_ord)] & _in_range(B["at"], w)
     if stray.any():
         # Once per outbound and order number: the SKUs of that order in the parcel are one mistake.
-        s = B[stray].drop_duplicates(["outbound_no", "order_no"])
+        s = pd.DataFrame({k: v[stray] for k, v in B.items()}).drop_duplicates(["outbound_no", "order_no"])
         at = s["at"].to_numpy()
         fields = {"outbound_no": lambda p: s["outbound_no"].to_numpy()[p], "order_no": lambda p: s["order_no"].to_numpy()[p],
                   "outbound_at": lambda p: _clock(at[p], seconds=False)}
@@ -499,10 +501,11 @@ def _quantity_rows(j, j_ord, shipped, j_status, order_no, platform, l_at, l_sku,
     })
     # What left per order number and SKU, handed to every judged order of that number (one per platform).
     b_rows = b_ord >= 0
-    sent_by = pd.DataFrame({"ord": b_ord[b_rows], "sku": b_sku[b_rows], "sent": B["quantity"].to_numpy()[b_rows]}).groupby(
-        ["ord", "sku"], sort=False, as_index=False)["sent"].sum()
-    sent = pd.DataFrame({"ord": j_ord[m], "slot": m}).merge(sent_by, on="ord")
-    sent = pd.DataFrame({"key": sent["slot"].to_numpy() * width + sent["sku"].to_numpy() + 1, "q": 0, "lf": 0,
+    sent_by = pd.Series(B["quantity"][b_rows]).groupby(b_ord[b_rows] * width + b_sku[b_rows] + 1, sort=False).sum()
+    by_key = sent_by.index.to_numpy(dtype=np.int64)
+    sent = pd.DataFrame({"ord": j_ord[m], "slot": m}).merge(
+        pd.DataFrame({"ord": by_key // width, "sku1": by_key % width, "sent": sent_by.to_numpy(dtype=np.int64)}), on="ord")
+    sent = pd.DataFrame({"key": sent["slot"].to_numpy() * width + sent["sku1"].to_numpy(), "q": 0, "lf": 0,
                          "sent": sent["sent"].to_numpy(), "lines": 0})
     both = pd.concat([ordered, sent], ignore_index=True).groupby("key", sort=True).sum()
     key = both.index.to_numpy(dtype=np.int64)
@@ -523,12 +526,12 @@ def _quantity_rows(j, j_ord, shipped, j_status, order_no, platform, l_at, l_sku,
     o_no = order_no[slot]
 
     # Which outbounds carried the order, and when the last left, for the few orders reported.
-    their = pd.DataFrame({"ord": j_ord[slot]}).drop_duplicates()
-    carried = B[np.isin(b_ord, their["ord"].to_numpy())].assign(ord=b_ord[np.isin(b_ord, their["ord"].to_numpy())])
-    g = carried.drop_duplicates(["ord", "outbound_no"]).sort_values(["ord", "outbound_no"]).groupby("ord")
-    nos = g["outbound_no"].agg(",".join)
+    mine = np.isin(b_ord, j_ord[slot])
+    carried = pd.DataFrame({"ord": b_ord[mine], "no": B["outbound_no"][mine], "at": B["at"][mine]})
     last_at = carried.groupby("ord")["at"].max()
     at = last_at.reindex(j_ord[slot]).to_numpy(dtype="datetime64[ns]")
+    carried = carried.drop_duplicates(["ord", "no"]).sort_values(["ord", "no"])
+    nos = _joined(carried["ord"].to_numpy(), carried["no"].to_numpy())
 
     unordered = lines == 0
     fields = {"order_no": lambda p: o_no[p], "sku": lambda p: sku_text[p], "ordered": lambda p: _num(q[p]),
@@ -552,35 +555,28 @@ def _quantity_rows(j, j_ord, shipped, j_status, order_no, platform, l_at, l_sku,
 def _parcel_types(B: pd.DataFrame, K: pd.DataFrame, w: _When, t: dict, tolerance_g: Mapping[str, int],
                   rates: Mapping[str, RateBook], kinds: tuple[str, ...]) -> tuple[list[pd.DataFrame], dict]:
     """The types of a parcel (one outbound number) and of a pickup scan, each outbound reported once."""
-    (b_courier, k_courier), courier_values = _vocab(B["courier_code"].to_numpy(), K["courier_code"].to_numpy())
-    (b_wb, k_wb), wb_values = _vocab(B["waybill_no"].to_numpy(), K["waybill_no"].to_numpy())
+    (b_courier, k_courier), courier_values = _vocab(B["courier_code"], K["courier_code"])
+    (b_wb, k_wb), wb_values = _vocab(B["waybill_no"], K["waybill_no"])
     wb_width = len(wb_values) + 1
     # (courier, waybill) as one integer; -1 without a waybill (nothing can be scanned or reused without one).
     b_key = np.where(b_wb >= 0, (b_courier + 1) * wb_width + b_wb, -1)
     k_key = np.where(k_wb >= 0, (k_courier + 1) * wb_width + k_wb, -1)
 
-    # One parcel per outbound number. Codes follow the texts' order, so that the smallest code is the smallest text.
-    (ob,), ob_values = _vocab(B["outbound_no"].to_numpy(), sort=True)
-    (ordc,), ord_values = _vocab(B["order_no"].to_numpy(), sort=True)
-    order = np.lexsort((ordc, ob))
-    if len(order):
-        head = np.r_[True, ob[order][1:] != ob[order][:-1]]
-        row = order[head]  # each outbound's row with its smallest order number; the parcel's fields are on every row
-    else:
-        row = np.zeros(0, dtype=np.int64)
+    # One parcel per outbound number (its code); the parcel's fields are on every row of it, so any row gives them.
+    (ob,), ob_values = _vocab(B["outbound_no"])
+    row, p_ref = _smallest_order(ob, B["order_no"])
     n = len(row)
     p_no = _pick(ob_values, ob[row])
-    p_ref = _pick(ord_values, ordc[row])
     p_key = b_key[row]
-    p_at = B["at"].to_numpy()[row]
-    p_courier = B["courier_code"].to_numpy()[row]
-    p_wb = B["waybill_no"].to_numpy()[row]
-    p_packed, p_packed_known = B["packed_g"].to_numpy()[row], B["packed_known"].to_numpy()[row]
-    p_province, p_warehouse = B["province"].to_numpy()[row], B["warehouse"].to_numpy()[row]
+    p_at = B["at"][row]
+    p_courier = B["courier_code"][row]
+    p_wb = B["waybill_no"][row]
+    p_packed, p_packed_known = B["packed_g"][row], B["packed_known"][row]
+    p_province, p_warehouse = B["province"][row], B["warehouse"][row]
     p_judged = _in_range(p_at, w)
 
     # Each waybill's first scan at or before as_of (a courier scans a parcel once; a repeat changes nothing).
-    by_scan = np.lexsort((K["at"].to_numpy(), k_key))
+    by_scan = np.lexsort((K["at"], k_key))
     by_scan = by_scan[k_key[by_scan] >= 0]
     if len(by_scan):
         by_scan = by_scan[np.r_[True, k_key[by_scan][1:] != k_key[by_scan][:-1]]]
@@ -590,7 +586,7 @@ def _parcel_types(B: pd.DataFrame, K: pd.DataFrame, w: _When, t: dict, tolerance
     s_row = by_scan[np.maximum(at_scan, 0)] if len(by_scan) else np.zeros(n, dtype=np.int64)
 
     def scan(column: str, fill_value):
-        values = K[column].to_numpy()[s_row] if len(by_scan) else np.full(n, fill_value)
+        values = K[column][s_row] if len(by_scan) else np.full(n, fill_value)
         return np.where(has_scan, values, fill_value)
 
     parts: list[pd.DataFrame] = []
@@ -606,9 +602,11 @@ def _parcel_types(B: pd.DataFrame, K: pd.DataFrame, w: _When, t: dict, tolerance
 
     # ------------------------------------------------ one waybill on several outbounds
     if "waybill_reused" in kinds:
-        valid = np.flatnonzero(p_key >= 0)
-        # Earliest by outbound time, then by outbound number (codes in text order).
-        order = valid[np.lexsort((ob[row][valid], p_at[valid], p_key[valid]))]
+        keys, counts = np.unique(p_key[p_key >= 0], return_counts=True)
+        shared = np.flatnonzero(np.isin(p_key, keys[counts > 1]))
+        # Earliest by outbound time, then by outbound number (as text); only waybills on several outbounds are sorted.
+        order = shared[pd.DataFrame({"k": p_key[shared], "at": p_at[shared], "no": p_no[shared]}).sort_values(
+            ["k", "at", "no"], kind="stable").index.to_numpy(dtype=np.int64)]
         k = p_key[order]
         head = np.r_[True, k[1:] != k[:-1]] if len(order) else np.zeros(0, dtype=bool)
         first_of = order[np.maximum.accumulate(np.where(head, np.arange(len(order)), 0))] if len(order) else order
@@ -643,18 +641,18 @@ def _parcel_types(B: pd.DataFrame, K: pd.DataFrame, w: _When, t: dict, tolerance
     # ------------------------------------------------ scanned, and no outbound has the waybill
     if "picked_up_not_outbound" in kinds:
         first_scans = by_scan
-        k_at = K["at"].to_numpy()[first_scans]
+        k_at = K["at"][first_scans]
         known = pd.Index(np.unique(b_key[b_key >= 0])).get_indexer(k_key[first_scans]) >= 0
         stray = ~known & _in_range(k_at, w) & (k_at + w.grace <= w.cut)
         pos = first_scans[stray]
         if len(pos):
-            courier, wb, at = K["courier_code"].to_numpy()[pos], K["waybill_no"].to_numpy()[pos], K["at"].to_numpy()[pos]
-            weight = pd.arrays.IntegerArray(K["weight_g"].to_numpy()[pos], ~K["weight_known"].to_numpy()[pos])
+            courier, wb, at = K["courier_code"][pos], K["waybill_no"][pos], K["at"][pos]
+            weight = pd.arrays.IntegerArray(K["weight_g"][pos], ~K["weight_known"][pos])
             fp = {"courier": lambda p: courier[p], "waybill_no": lambda p: wb[p], "picked_up_at": lambda p: _clock(at[p], seconds=False),
                   "as_of": lambda p: w.as_of_text, "grace": lambda p: str(w.grace_hours)}
             parts.append(_rows(
                 "picked_up_not_outbound", len(pos), ref=wb, courier_code=courier, occurred_on=at, waybill_no=wb,
-                site=K["site"].to_numpy()[pos], picked_up_at=_clock(at), pickup_weight_g=weight, grace_hours=w.grace_hours,
+                site=K["site"][pos], picked_up_at=_clock(at), pickup_weight_g=weight, grace_hours=w.grace_hours,
                 reason=_reason(t["picked_up_not_outbound"], fp, np.arange(len(pos)))))
 
     # ------------------------------------------------ the courier weighed more than we packed
@@ -686,9 +684,37 @@ def _parcel_types(B: pd.DataFrame, K: pd.DataFrame, w: _When, t: dict, tolerance
     summary = {
         "outbounds": int(p_judged.sum()),
         "outbounds_picked_up": int((p_judged & has_scan).sum()),
-        "pickups": int(_in_range(K["at"].to_numpy(), w).sum()),
+        "pickups": int(_in_range(K["at"], w).sum()),
     }
     return parts, summary
+
+
+def _smallest_order(ob: np.ndarray, order_no: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per outbound code, a row of it and its smallest order number (compared as text)."""
+    by_ob = np.argsort(ob, kind="stable")
+    sorted_ob = ob[by_ob]
+    head = np.r_[True, sorted_ob[1:] != sorted_ob[:-1]] if len(ob) else np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(head)
+    row = by_ob[starts]
+    smallest = order_no[row].copy()
+    # Most outbounds carry one order: only those naming several are sorted, as text.
+    group = np.cumsum(head) - 1
+    texts = order_no[by_ob]
+    several = np.unique(group[texts != smallest[group]]) if len(ob) else group
+    if len(several):
+        at = np.flatnonzero(np.isin(group, several))
+        first = pd.DataFrame({"g": group[at], "o": texts[at]}).sort_values(["g", "o"], kind="stable").drop_duplicates("g")
+        smallest[first["g"].to_numpy(dtype=np.int64)] = first["o"].to_numpy(dtype=object)
+    return row, smallest
+
+
+def _joined(groups: np.ndarray, texts: np.ndarray) -> pd.Series:
+    """The texts of each group (rows sorted by group) joined with commas, by group."""
+    if not len(groups):
+        return pd.Series([], dtype=object)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    joined = np.add.reduceat(np.asarray(texts, dtype=object) + ",", starts)
+    return pd.Series(pd.Series(joined, dtype=object).str[:-1].to_numpy(dtype=object), index=groups[starts])
 
 
 def _reused_rows(pos, first, p_no, p_wb, p_courier, p_at, p_warehouse, p_province, t) -> pd.DataFrame:
