@@ -74,7 +74,7 @@ def gettext_noop(text: str) -> str:
 DEFAULT_REASONS: dict[str, str] = {
     "order_not_shipped": gettext_noop(
         "Order {order_no} ({platform}) was paid at {paid_at} and nothing had left the warehouse for it by {as_of}: "
-        "{hours_late} hours later than the {allowed} hours allowed."),
+        "{hours_late} h past the {allowed} h allowed."),
     "shipped_not_outbound_shipped": gettext_noop(
         "{platform} says order {order_no} was shipped, but the warehouse had no outbound record for it by {as_of}."),
     "shipped_not_outbound_completed": gettext_noop(
@@ -94,13 +94,13 @@ DEFAULT_REASONS: dict[str, str] = {
         "of {first_outbound_at} already used it."),
     "outbound_not_picked_up": gettext_noop(
         "Outbound {outbound_no} left the warehouse at {outbound_at} with waybill {waybill_no}; {courier} had not scanned "
-        "it by {as_of} ({grace} hours allowed)."),
+        "it by {as_of} ({grace} h allowed)."),
     "outbound_not_picked_up_late": gettext_noop(
         "Outbound {outbound_no} left the warehouse at {outbound_at} with waybill {waybill_no}; {courier} first scanned it "
-        "at {picked_up_at}, {hours_late} hours later than the {grace} hours allowed."),
+        "at {picked_up_at}, {hours_late} h past the {grace} h allowed."),
     "picked_up_not_outbound": gettext_noop(
         "{courier} scanned waybill {waybill_no} at {picked_up_at}, and no outbound had that waybill by {as_of} "
-        "({grace} hours allowed)."),
+        "({grace} h allowed)."),
     "pickup_weight_mismatch": gettext_noop(
         "{courier} weighed waybill {waybill_no} at {pickup_kg} kg at pickup; outbound {outbound_no} was packed at "
         "{packed_kg} kg ({tolerance} g tolerance). The bill should charge ¥{stake} more: ¥{theirs} instead of ¥{ours}."),
@@ -495,22 +495,17 @@ def _quantity_rows(j, j_ord, shipped, j_status, order_no, platform, l_at, l_sku,
 
     l_slot = slot_of[np.where(l_at >= 0, l_at, n_orders)]
     mine = l_slot >= 0
-    ordered = pd.DataFrame({
-        "key": l_slot[mine] * width + l_sku[mine] + 1, "q": _int64(L["quantity"])[mine], "lf": _int64(L["line_fen"])[mine],
-        "sent": 0, "lines": 1,
-    })
     # What left per order number and SKU, handed to every judged order of that number (one per platform).
-    b_rows = b_ord >= 0
-    sent_by = pd.Series(B["quantity"][b_rows]).groupby(b_ord[b_rows] * width + b_sku[b_rows] + 1, sort=False).sum()
-    by_key = sent_by.index.to_numpy(dtype=np.int64)
-    sent = pd.DataFrame({"ord": j_ord[m], "slot": m}).merge(
-        pd.DataFrame({"ord": by_key // width, "sku1": by_key % width, "sent": sent_by.to_numpy(dtype=np.int64)}), on="ord")
-    sent = pd.DataFrame({"key": sent["slot"].to_numpy() * width + sent["sku1"].to_numpy(), "q": 0, "lf": 0,
-                         "sent": sent["sent"].to_numpy(), "lines": 0})
-    both = pd.concat([ordered, sent], ignore_index=True).groupby("key", sort=True).sum()
-    key = both.index.to_numpy(dtype=np.int64)
+    b_rows = np.flatnonzero(b_ord >= 0)
+    by_key, (sent_by,) = _sum_by(b_ord[b_rows] * width + b_sku[b_rows] + 1, B["quantity"][b_rows])
+    at, sent_slot = _expand(by_key // width, j_ord[m], m)
+    key, (q, lf, sent_q, lines) = _sum_by(
+        np.concatenate([l_slot[mine] * width + l_sku[mine] + 1, sent_slot * width + by_key[at] % width]),
+        np.concatenate([_int64(L["quantity"])[mine], np.zeros(len(at), dtype=np.int64)]),
+        np.concatenate([_int64(L["line_fen"])[mine], np.zeros(len(at), dtype=np.int64)]),
+        np.concatenate([np.zeros(int(mine.sum()), dtype=np.int64), sent_by[at]]),
+        np.concatenate([np.ones(int(mine.sum()), dtype=np.int64), np.zeros(len(at), dtype=np.int64)]))
     slot, sku = key // width, key % width - 1
-    q, lf, sent_q, lines = (both[c].to_numpy(dtype=np.int64) for c in ("q", "lf", "sent", "lines"))
     closed = j_status[slot] == "closed"
     # Goods sent after the order was closed were sold to nobody: everything sent counts as ordered 0, at its price.
     ours_q = np.where(closed, 0, q)
@@ -555,22 +550,20 @@ def _quantity_rows(j, j_ord, shipped, j_status, order_no, platform, l_at, l_sku,
 def _parcel_types(B: pd.DataFrame, K: pd.DataFrame, w: _When, t: dict, tolerance_g: Mapping[str, int],
                   rates: Mapping[str, RateBook], kinds: tuple[str, ...]) -> tuple[list[pd.DataFrame], dict]:
     """The types of a parcel (one outbound number) and of a pickup scan, each outbound reported once."""
-    (b_courier, k_courier), courier_values = _vocab(B["courier_code"], K["courier_code"])
-    (b_wb, k_wb), wb_values = _vocab(B["waybill_no"], K["waybill_no"])
-    wb_width = len(wb_values) + 1
-    # (courier, waybill) as one integer; -1 without a waybill (nothing can be scanned or reused without one).
-    b_key = np.where(b_wb >= 0, (b_courier + 1) * wb_width + b_wb, -1)
-    k_key = np.where(k_wb >= 0, (k_courier + 1) * wb_width + k_wb, -1)
-
     # One parcel per outbound number (its code); the parcel's fields are on every row of it, so any row gives them.
     (ob,), ob_values = _vocab(B["outbound_no"])
     row, p_ref = _smallest_order(ob, B["order_no"])
     n = len(row)
     p_no = _pick(ob_values, ob[row])
-    p_key = b_key[row]
     p_at = B["at"][row]
     p_courier = B["courier_code"][row]
     p_wb = B["waybill_no"][row]
+    (p_courier_code, k_courier), courier_values = _vocab(p_courier, K["courier_code"])
+    (p_wb_code, k_wb), wb_values = _vocab(p_wb, K["waybill_no"])
+    wb_width = len(wb_values) + 1
+    # (courier, waybill) as one integer; -1 without a waybill (nothing can be scanned or reused without one).
+    p_key = np.where(p_wb_code >= 0, (p_courier_code + 1) * wb_width + p_wb_code, -1)
+    k_key = np.where(k_wb >= 0, (k_courier + 1) * wb_width + k_wb, -1)
     p_packed, p_packed_known = B["packed_g"][row], B["packed_known"][row]
     p_province, p_warehouse = B["province"][row], B["warehouse"][row]
     p_judged = _in_range(p_at, w)
@@ -642,7 +635,7 @@ def _parcel_types(B: pd.DataFrame, K: pd.DataFrame, w: _When, t: dict, tolerance
     if "picked_up_not_outbound" in kinds:
         first_scans = by_scan
         k_at = K["at"][first_scans]
-        known = pd.Index(np.unique(b_key[b_key >= 0])).get_indexer(k_key[first_scans]) >= 0
+        known = pd.Index(np.unique(p_key[p_key >= 0])).get_indexer(k_key[first_scans]) >= 0
         stray = ~known & _in_range(k_at, w) & (k_at + w.grace <= w.cut)
         pos = first_scans[stray]
         if len(pos):
@@ -660,7 +653,7 @@ def _parcel_types(B: pd.DataFrame, K: pd.DataFrame, w: _When, t: dict, tolerance
         s_w = scan("weight_g", 0).astype(np.int64)
         s_known = scan("weight_known", False).astype(bool)
         tol = np.array([int(tolerance_g.get(c, TOLERANCE_G)) for c in courier_values] + [TOLERANCE_G], dtype=np.int64)
-        p_tol = tol[np.where(b_courier[row] >= 0, b_courier[row], len(courier_values))] if n else np.zeros(0, dtype=np.int64)
+        p_tol = tol[np.where(p_courier_code >= 0, p_courier_code, len(courier_values))]
         heavy = p_judged & has_scan & s_known & p_packed_known & (s_w - p_packed > p_tol)
         pos = np.flatnonzero(heavy)
         if len(pos):
@@ -706,6 +699,27 @@ def _smallest_order(ob: np.ndarray, order_no: np.ndarray) -> tuple[np.ndarray, n
         first = pd.DataFrame({"g": group[at], "o": texts[at]}).sort_values(["g", "o"], kind="stable").drop_duplicates("g")
         smallest[first["g"].to_numpy(dtype=np.int64)] = first["o"].to_numpy(dtype=object)
     return row, smallest
+
+
+def _sum_by(keys: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The distinct keys, sorted, and each column's integer sum per key (exact: no float on the way)."""
+    order = np.argsort(keys, kind="stable")
+    k = keys[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if len(k) else np.zeros(0, dtype=np.int64)
+    sums = [np.add.reduceat(np.asarray(c, dtype=np.int64)[order], starts) if len(k) else np.zeros(0, dtype=np.int64)
+            for c in columns]
+    return k[starts], sums
+
+
+def _expand(wanted: np.ndarray, owners: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (position in wanted, value) pair whose owner equals wanted there: a join on one integer key, one to many."""
+    order = np.argsort(owners, kind="stable")
+    sorted_owners, sorted_values = owners[order], values[order]
+    lo = np.searchsorted(sorted_owners, wanted, side="left")
+    count = np.searchsorted(sorted_owners, wanted, side="right") - lo
+    at = np.repeat(np.arange(len(wanted)), count)
+    offset = np.arange(len(at)) - np.repeat(np.cumsum(count) - count, count)
+    return at, sorted_values[lo[at] + offset]
 
 
 def _joined(groups: np.ndarray, texts: np.ndarray) -> pd.Series:

@@ -91,7 +91,7 @@ def test_order_not_shipped_is_late_only_strictly_after_the_hours_allowed():
     assert (d.platform_code, d.occurred_on, d.paid_at, d.ship_within_hours, d.hours_late, d.order_status) == (
         "TMALL", date(2026, 10, 5), "2026-10-05 10:00:00", 48, 1, "paid")
     assert d.reason == ("Order O1 (TMALL) was paid at 2026-10-05 10:00 and nothing had left the warehouse for it by "
-                        "2026-10-07 10:00:01: 1 hours later than the 48 hours allowed.")
+                        "2026-10-07 10:00:01: 1 h past the 48 h allowed.")
 
 
 def test_order_not_shipped_uses_each_platforms_hours_and_ignores_shipped_closed_and_sent_orders():
@@ -273,7 +273,7 @@ def test_outbound_not_picked_up_is_reported_once_its_grace_has_ended():
         "OB1", "W1", "ZTO", 24, date(2026, 10, 5), "")
     assert pd.isna(d.hours_late)
     assert d.reason == ("Outbound OB1 left the warehouse at 2026-10-05 12:00 with waybill W1; ZTO had not scanned it by "
-                        "2026-10-06 12:00 (24 hours allowed).")
+                        "2026-10-06 12:00 (24 h allowed).")
 
 
 def test_a_scan_exactly_at_the_grace_end_or_before_outbound_at_is_in_time():
@@ -289,7 +289,7 @@ def test_a_scan_one_second_after_the_grace_end_is_late():
     d = one(r, "outbound_not_picked_up")
     assert (d.picked_up_at, d.hours_late) == ("2026-10-06 12:00:01", 1)
     assert d.reason == ("Outbound OB1 left the warehouse at 2026-10-05 12:00 with waybill W1; ZTO first scanned it at "
-                        "2026-10-06 12:00, 1 hours later than the 24 hours allowed.")
+                        "2026-10-06 12:00, 1 h past the 24 h allowed.")
 
 
 def test_a_scan_of_another_courier_does_not_pick_up_the_parcel():
@@ -307,7 +307,7 @@ def test_picked_up_not_outbound_after_the_grace_of_the_scan():
     assert (d.courier_code, d.waybill_no, d.site, d.picked_up_at, d.pickup_weight_g, d.occurred_on) == (
         "ZTO", "W7", "杭州滨江", "2026-10-10 08:00:00", 1200, date(2026, 10, 10))
     assert d.reason == ("ZTO scanned waybill W7 at 2026-10-10 08:00, and no outbound had that waybill by 2026-10-11 08:00 "
-                        "(24 hours allowed).")
+                        "(24 h allowed).")
 
 
 def test_picked_up_not_outbound_judges_scans_dated_in_range_and_known_waybills_of_any_date():
