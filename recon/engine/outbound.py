@@ -58,6 +58,8 @@ TYPES = (
 CLAIM_TYPES = frozenset({"outbound_quantity_mismatch"})
 # The per-waybill types that need nothing but the outbounds and the pickups of that waybill (checked on arrival).
 WAYBILL_TYPES = ("waybill_reused", "pickup_weight_mismatch")
+# Every type judged from a waybill's outbounds and pickups alone.
+PARCEL_TYPES = ("waybill_reused", "outbound_not_picked_up", "picked_up_not_outbound", "pickup_weight_mismatch")
 
 SHIP_WITHIN_HOURS = 48  # a platform with no setting
 TOLERANCE_G = 50  # a courier with no rate card
@@ -345,15 +347,22 @@ def check_waybills(
     rates: Mapping[str, RateBook] | None = None,
     start: date | None = None,
     end: date | None = None,
+    kinds: tuple[str, ...] = WAYBILL_TYPES,
+    pickup_grace_hours: int = 0,
     texts: dict[str, str] | None = None,
 ) -> OutboundResult:
-    """Judge only `waybill_reused` and `pickup_weight_mismatch` for some (courier code, waybill) pairs, as they arrive.
+    """Judge the per-waybill types for some (courier code, waybill) pairs, as their records arrive.
 
-    `outbounds` and `pickups` need hold only the records of those waybills (others are ignored); the rows are those
-    the full run over the same [start, end] and as_of gives for these waybills (no bound: every date).
+    By default `waybill_reused` and `pickup_weight_mismatch`; `kinds` may also name `outbound_not_picked_up` and
+    `picked_up_not_outbound` (with the grace), for a periodic check of waybills whose grace has passed. `outbounds` and
+    `pickups` need hold only the records of those waybills (others are ignored); the rows are those the full run over
+    the same [start, end] and as_of gives for these waybills (no bound: every date).
     """
+    unknown = set(kinds) - set(PARCEL_TYPES)
+    if unknown:
+        raise ValueError(f"not a per-waybill type: {', '.join(sorted(unknown))}")
     t = {**DEFAULT_REASONS, **(texts or {})}
-    w = _when(start, end, as_of, 0)
+    w = _when(start, end, as_of, pickup_grace_hours)
     wanted = pd.MultiIndex.from_tuples([(str(c), str(b)) for c, b in waybills], names=["courier_code", "waybill_no"])
     B, K = _frame(OUTBOUND_COLUMNS, outbounds), _frame(PICKUP_COLUMNS, pickups)
 
@@ -363,7 +372,7 @@ def check_waybills(
 
     B = _counted_outbounds(of_waybills(B), w)
     K = _counted_pickups(of_waybills(K), w)
-    parts, summary = _parcel_types(B, K, w, t, tolerance_g or {}, rates or {}, WAYBILL_TYPES)
+    parts, summary = _parcel_types(B, K, w, t, tolerance_g or {}, rates or {}, tuple(kinds))
     disc = _finish(parts)
     return OutboundResult(discrepancies=disc, summary={**summary, **_totals(disc)})
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from recon.engine import RateBook, RateCardSpec
 from recon.engine.outbound import (
     DISCREPANCY_COLUMNS, LINE_COLUMNS, ORDER_COLUMNS, OUTBOUND_COLUMNS, PICKUP_COLUMNS, PLATFORM_COLUMNS, TYPES,
-    WAYBILL_TYPES, check_waybills, reconcile_outbound, round_div,
+    PARCEL_TYPES, WAYBILL_TYPES, check_waybills, reconcile_outbound, round_div,
 )
 
 OCT_1, OCT_31 = date(2026, 10, 1), date(2026, 10, 31)
@@ -437,8 +437,9 @@ scan = st.tuples(st.sampled_from(["W1", "W2", "W3", "W4"]), st.sampled_from(["ZT
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(parcel, max_size=8), st.lists(scan, max_size=6, unique_by=lambda s: (s[0], s[1])),
-       st.sets(st.tuples(st.sampled_from(["ZTO", "YTO"]), st.sampled_from(["W1", "W2", "W3", "W4"]))), st.integers(0, 40))
-def test_check_waybills_agrees_with_the_full_run(parcels, scans, wanted, as_of_hours):
+       st.sets(st.tuples(st.sampled_from(["ZTO", "YTO"]), st.sampled_from(["W1", "W2", "W3", "W4"]))), st.integers(0, 40),
+       st.sampled_from([WAYBILL_TYPES, PARCEL_TYPES]))
+def test_check_waybills_agrees_with_the_full_run(parcels, scans, wanted, as_of_hours, kinds):
     base = datetime(2026, 10, 31, 12, 0)
     outbounds = [ob(f"OB{i % 5}", o, waybill=wb, courier=c, packed=w, at=base + timedelta(hours=h))
                  for i, (wb, c, h, w, o) in enumerate(parcels)]
@@ -451,14 +452,19 @@ def test_check_waybills_agrees_with_the_full_run(parcels, scans, wanted, as_of_h
         b.update({k: same[k] for k in ("packed_weight_g", "outbound_at")})
     pickups = [pk(wb, courier=c, at=base + timedelta(hours=h), weight=w) for wb, c, h, w in scans]
     as_of = base + timedelta(hours=as_of_hours)
-    kw = {"as_of": as_of, "rates": {"ZTO": card()}, "tolerance": {"YTO": 0}}
-    full = run([order(o) for o in ("O1", "O2", "O3")], [], outbounds, pickups, start=OCT_1, end=date(2026, 11, 1), **kw)
+    full = run([order(o) for o in ("O1", "O2", "O3")], [], outbounds, pickups, start=OCT_1, end=date(2026, 11, 1),
+               as_of=as_of, grace=6, rates={"ZTO": card()}, tolerance={"YTO": 0})
     d = full.discrepancies
     keys = pd.MultiIndex.from_arrays([d["courier_code"], d["waybill_no"]])
-    want = d[d["type"].isin(WAYBILL_TYPES) & keys.isin(list(wanted))].reset_index(drop=True)
+    want = d[d["type"].isin(kinds) & keys.isin(list(wanted))].reset_index(drop=True)
     got = _check(outbounds, pickups, sorted(wanted), as_of=as_of, rates={"ZTO": card()}, tolerance_g={"YTO": 0},
-                 start=OCT_1, end=date(2026, 11, 1)).discrepancies
+                 start=OCT_1, end=date(2026, 11, 1), kinds=kinds, pickup_grace_hours=6).discrepancies
     pd.testing.assert_frame_equal(got, want)
+
+
+def test_check_waybills_refuses_a_type_that_needs_more_than_the_waybill():
+    with pytest.raises(ValueError, match="not a per-waybill type: order_not_shipped"):
+        _check([], [], [], as_of=LATE, kinds=("order_not_shipped",))
 
 
 @pytest.mark.parametrize("kind", TYPES)
