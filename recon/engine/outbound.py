@@ -10,6 +10,12 @@ exactly at a bound is in time: late means strictly more than the hours allowed.
 Outbound files carry no platform, so an order is matched to outbound records by its order number alone: when two
 platforms have an order with the same number, both are matched to the same outbound records (the warehouse's side
 cannot tell them apart, and reporting on both is safer than guessing one).
+
+Parcel types carry no platform (one parcel may hold orders of several). `outbound_unknown_order` is reported once per
+outbound and unknown order number (its SKUs are one mistake). Hours late count every started hour, so that a row one
+second past a bound does not read "0 h late". Days on rows: the paid day for an order not shipped, the shipped day (else
+the paid day) for a notice without goods, the last outbound's day for quantities, the scan's day for
+`picked_up_not_outbound` and `pickup_weight_mismatch`, the outbound's day for the other parcel types.
 """
 from __future__ import annotations
 
