@@ -180,13 +180,17 @@ def _text(s) -> np.ndarray:
 
 
 def _int64(s, default: int = 0) -> np.ndarray:
+    values = np.asarray(s) if not isinstance(getattr(s, "dtype", None), pd.api.extensions.ExtensionDtype) else None
+    # A plain integer column (the rule) needs no pass through pandas' nullable integers.
+    if values is not None and values.dtype.kind in "iu":
+        return values.astype(np.int64, copy=False)
     return np.asarray(pd.array(s, dtype="Int64").fillna(default), dtype=np.int64)
 
 
 def _weights(s) -> tuple[np.ndarray, np.ndarray]:
     """Grams and whether each is known."""
-    values = pd.array(s, dtype="Int64")
-    return np.asarray(values.fillna(0), dtype=np.int64), ~np.asarray(pd.isna(values), dtype=bool)
+    values = s.array if isinstance(getattr(s, "dtype", None), pd.Int64Dtype) else pd.array(s, dtype="Int64")
+    return values.to_numpy(dtype=np.int64, na_value=0), ~np.asarray(values.isna(), dtype=bool)
 
 
 def _moments(s) -> np.ndarray:
@@ -214,8 +218,16 @@ def _pick(values: np.ndarray, codes: np.ndarray, missing="") -> np.ndarray:
 
 
 def _clock(moments: np.ndarray, seconds: bool = True) -> np.ndarray:
-    fmt = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
-    return pd.Series(pd.to_datetime(np.asarray(moments, dtype="datetime64[ns]"))).dt.strftime(fmt).fillna("").to_numpy(dtype=object)
+    """Times as "2026-10-05 10:00:00" (or to the minute), "" for none."""
+    at = np.asarray(moments, dtype="datetime64[ns]")
+    unit, width = ("s", 19) if seconds else ("m", 16)
+    # numpy's ISO text with its "T" replaced in place: several times faster than strftime on every row.
+    text = np.datetime_as_string(at.astype(f"datetime64[{unit}]"), unit=unit).astype(f"U{width}")
+    if len(text):
+        text.view("U1").reshape(len(text), width)[:, 10] = " "
+    out = text.astype(object)
+    out[np.isnat(at)] = ""
+    return out
 
 
 def _hours_up(span: np.ndarray) -> np.ndarray:
