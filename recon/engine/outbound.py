@@ -260,6 +260,11 @@ def _reasons(n: int, choices: list[tuple[str, np.ndarray]], fields: dict) -> np.
     return out
 
 
+def _shifted(fields: dict, pos: np.ndarray) -> dict:
+    """The same fields read at pos[p] instead of p: a subset's reasons from fields over every parcel."""
+    return {name: (lambda f: lambda p: f(pos[p]))(f) for name, f in fields.items()}
+
+
 def _rows(kind: str, n: int, **columns) -> pd.DataFrame:
     """One discrepancy frame of one type, every column present; a scalar stands for a whole column."""
     data = {"type": np.full(n, kind, dtype=object)}
@@ -437,10 +442,9 @@ def _order_types(O, L, P, B, w: _When, t: dict) -> tuple[list[pd.DataFrame], dic
     allowed = {str(c): int(h) for c, h in zip(P["code"], P["ship_within_hours"])}
     p_hours = np.array([allowed.get(str(c), SHIP_WITHIN_HOURS) for c in plat_values] + [SHIP_WITHIN_HOURS], dtype=np.int64)
 
-    # Which order numbers the warehouse shipped (outbound rows at or before as_of), and when it last did.
+    # Which order numbers the warehouse shipped (outbound rows at or before as_of); the last cell answers for "".
     has_outbound = np.zeros(n_ord + 1, dtype=bool)
     has_outbound[b_ord[b_ord >= 0]] = True
-    has_outbound[-1] = False
 
     paid_at, shipped_at = _moments(O["paid_at"]), _moments(O["shipped_at"])
     status = _text(O["status"]).copy()
@@ -489,7 +493,6 @@ def _order_types(O, L, P, B, w: _When, t: dict) -> tuple[list[pd.DataFrame], dic
     # ------------------------------------------------ outbound rows of order numbers we do not have
     known = np.zeros(n_ord + 1, dtype=bool)
     known[o_ord[o_ord >= 0]] = True
-    known[-1] = False
     stray = ~known[np.where(b_ord >= 0, b_ord, n_ord)] & _in_range(B["at"], w)
     if stray.any():
         # Once per outbound and order number: the SKUs of that order in the parcel are one mistake.
@@ -652,7 +655,7 @@ def _parcel_types(B: pd.DataFrame, K: pd.DataFrame, w: _When, t: dict, tolerance
             fp = {**fields, "picked_up_at": lambda p: _clock(s_at[p], seconds=False),
                   "hours_late": lambda p: _num(_hours_up(s_at[p] - grace_end[p]))}
             reason = _reasons(len(pos), [(t["outbound_not_picked_up"], ~late), (t["outbound_not_picked_up_late"], late)],
-                              {k: (lambda f: (lambda p: f(pos[p])))(f) for k, f in fp.items()})
+                              _shifted(fp, pos))
             parts.append(_rows(
                 "outbound_not_picked_up", len(pos), **of(pos), ref2=p_wb[pos], occurred_on=p_at[pos],
                 outbound_at=_clock(p_at[pos]), picked_up_at=_clock(s_at[pos]), grace_hours=w.grace_hours,
@@ -690,7 +693,7 @@ def _parcel_types(B: pd.DataFrame, K: pd.DataFrame, w: _When, t: dict, tolerance
             stake = np.where(priced, np.asarray(theirs.fillna(0), dtype=np.int64) - np.asarray(ours.fillna(0), dtype=np.int64), 0)
             fp = {**fields, "pickup_kg": lambda p: kg(pd.Series(s_w[p])), "packed_kg": lambda p: kg(pd.Series(p_packed[p])),
                   "tolerance": lambda p: _num(p_tol[p])}
-            local = {k: (lambda f: (lambda p: f(pos[p])))(f) for k, f in fp.items()}
+            local = _shifted(fp, pos)
             local.update({"stake": lambda p: yuan(pd.Series(stake[p])), "theirs": lambda p: yuan(pd.Series(theirs[p])),
                           "ours": lambda p: yuan(pd.Series(ours[p]))})
             reason = _reasons(len(pos), [(t["pickup_weight_mismatch"], priced),
