@@ -348,6 +348,25 @@ def test_no_weight_no_mismatch():
     assert rows(run(o, lines, b, [pk("W1", weight=None)])) == []
 
 
+def test_records_after_as_of_are_not_evidence_yet():
+    o, lines, b = _parcel(packed=1000)
+    heavy = [pk("W1", weight=2000, at="2026-10-05 18:00:00")]
+    assert rows(run(o, lines, b, heavy, as_of=datetime(2026, 10, 5, 17, 59, 59))) == []
+    assert rows(run(o, lines, b, heavy, as_of=datetime(2026, 10, 5, 18, 0, 0))) == [
+        ("pickup_weight_mismatch", "O1", "W1", "", 0, False)]
+    stray = [ob("OB9", "NOPE", at="2026-10-05 18:00:00")]
+    assert rows(run(outbounds=stray, pickups=[pk("W-OB9")], as_of=datetime(2026, 10, 5, 17, 59, 59))) == []
+    assert rows(run(outbounds=stray, pickups=[pk("W-OB9")], as_of=datetime(2026, 10, 5, 18, 0, 0))) == [
+        ("outbound_unknown_order", "OB9", "NOPE", "", 0, False)]
+
+
+def test_an_as_of_day_means_the_whole_day():
+    r = run([order("O1", paid="2026-10-05 23:59:59")], as_of=date(2026, 10, 7))
+    assert rows(r) == [("order_not_shipped", "O1", "", "", 0, False)]
+    assert one(r, "order_not_shipped").reason.endswith("by 2026-10-07: 1 h past the 48 h allowed.")
+    assert rows(run([order("O1", paid="2026-10-06 00:00:00")], as_of=date(2026, 10, 7))) == []
+
+
 # ---------------------------------------------------------------------------------------------------- the result
 
 def test_empty_inputs_give_every_column_and_zero_totals():
