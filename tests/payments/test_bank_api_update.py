@@ -112,3 +112,21 @@ def test_a_matched_line_keeps_its_amount_and_takes_its_new_description(client, u
 def test_an_unmatched_line_sent_with_the_same_values_but_an_amount_written_otherwise_is_a_duplicate(client):
     post(client, CREDIT)
     assert post(client, {**CREDIT, "amount": "500"})["duplicates"] == 1
+
+
+def test_amounts_of_a_post_are_read_in_one_pass_exactly_as_one_by_one():
+    from recon.ingest.clean import MoneyError, money_fen, money_fen_many
+
+    values = ["1280.50", "-30", None, "", 1.5, 3, True, "¥1,234.50", "(3.00)", "３．５", "1.005", "abc", "1e5", 12.87]
+
+    def one(value):
+        try:
+            return money_fen(value), False
+        except MoneyError:
+            return None, True
+
+    fen, refused = money_fen_many(values)
+    read = [(None if refused[i] or fen.isna().iat[i] else int(fen.iat[i]), bool(refused[i])) for i in range(len(values))]
+    assert read == [one(v) for v in values] == [
+        (128050, False), (-3000, False), (None, False), (None, False), (150, False), (300, False), (None, True),
+        (123450, False), (-300, False), (350, False), (None, True), (None, True), (None, True), (1287, False)]
