@@ -322,6 +322,7 @@ def settlement_lines_upsert(*, frame: pd.DataFrame, user=None) -> SettlementUpse
     done = SettlementUpsert()
     frame = frame.reset_index(drop=True)
     frame["settlement_id"] = frame["settlement_id"].astype(str)
+    frame["business_type_raw"] = frame["business_type_raw"].astype(str).str.slice(0, 64)
     repeated = frame.duplicated(["platform_id", "settlement_id"], keep="first").to_numpy()
     stored = _stored_settlement_lines(frame.loc[~repeated, ["platform_id", "settlement_id"]].reset_index())
     stored = stored.set_index("index") if len(stored) else stored
