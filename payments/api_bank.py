@@ -1,4 +1,5 @@
-"""Bank lines and statements in the API: lists with filters, and POST a JSON list of one account's lines."""
+"""Bank lines and statements in the API: lists with filters, and POST a JSON list of one account's lines to create or
+update them by account + ref."""
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -7,6 +8,7 @@ from rest_framework.response import Response
 from .bank_filters import BankLineFilter, BankStatementFilter
 from .bank_services import bank_lines_bulk_create
 from .models import BankLine, BankStatement
+from .settlement_serializers import LineBulkErrorSerializer
 
 
 class BankLineSerializer(serializers.ModelSerializer):
@@ -29,6 +31,17 @@ class BankStatementSerializer(serializers.ModelSerializer):
                   "balance_ok", "balance_difference", "balance_break_ref", "balance_breaks"]
 
 
+class BankBulkResultSerializer(serializers.Serializer):
+    """Counted by record; rows + rejected + duplicates = the records posted."""
+
+    rows = serializers.IntegerField(help_text="Records written: new lines, and stored lines whose values changed.")
+    rejected = serializers.IntegerField(help_text="Records refused, each with its errors.")
+    duplicates = serializers.IntegerField(help_text="Records whose line is stored with the same values (or whose ref "
+                                          "came earlier in the same request): nothing written.")
+    updated = serializers.IntegerField(help_text="Of rows, the stored lines updated (each change is in the audit trail).")
+    errors = LineBulkErrorSerializer(many=True)
+
+
 class BankLineViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Bank lines, signed (credits positive)."""
 
@@ -37,14 +50,18 @@ class BankLineViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = BankLineFilter
     required_perms = {"list": ("payments.view_bankline",), "create": ("payments.import_payments",)}
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT},
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: BankBulkResultSerializer},
                    examples=[OpenApiExample("two lines", request_only=True, value={
                        "account": "6222000011112222", "records": [
                            {"ref": "B20261003001", "booked_on": "2026-10-03", "amount": "1280.50", "balance": "5280.50",
                             "counterparty_name": "支付宝（中国）网络技术有限公司", "description": "提现"},
                            {"ref": "B20261003002", "booked_on": "2026-10-03", "amount": "-30.00", "description": "手续费"}]})],
-                   description="Add lines of one account, keyed by account + ref; a line already there is counted as a "
-                   "duplicate and left as it is. Records that cannot be read come back in errors with their index.")
+                   description="Create or update lines of one account by account + ref. A line stored with the same values "
+                   "is counted in duplicates; one whose values differ is updated (the fields the record carries; an "
+                   "optional one it leaves out keeps its stored value), counted in rows and in updated, and recorded in "
+                   "the audit trail. A line held by a bank match keeps its amount and dates: such a record is refused "
+                   "with line_matched (unmatch it first on the bank match page) while its description, counterparty "
+                   "and balance still update. Records that cannot be read come back in errors with their index.")
     def create(self, request, *args, **kwargs):
         data = request.data if isinstance(request.data, dict) else {}
         result = bank_lines_bulk_create(account_no=data.get("account", ""), records=data.get("records"), user=request.user)

@@ -1,4 +1,5 @@
-"""Settlement lines over the API: the list with its filters, and POST a JSON list to add lines by settlement_id."""
+"""Settlement lines over the API: the list with its filters, and POST a JSON list to create or update lines by
+platform + settlement_id."""
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -26,9 +27,13 @@ class SettlementLineViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: SettlementBulkResultSerializer},
                    examples=[OpenApiExample("one line", request_only=True, value=EXAMPLE)],
-                   description="Add settlement lines (a JSON list, or {\"records\": [...]}); each names its platform. "
-                   "A settlement_id the platform already has is counted in duplicates and left unchanged; records that "
-                   "cannot be read come back in errors with their index.")
+                   description="Create or update settlement lines by platform (code or name) + settlement_id (a JSON list, or "
+                   "{\"records\": [...]}); fields as in the file import. A line stored with the same values is counted "
+                   "in duplicates; one whose values differ is updated (the fields the record carries; one it leaves out "
+                   "keeps its stored value), counted in rows and in updated, and recorded in the audit trail. A withdrawal "
+                   "held by a bank match keeps its amount, time and business type: such a record is refused with "
+                   "line_matched (unmatch it first on the bank match page) while its other fields still update. Records "
+                   "that cannot be read come back in errors with their index.")
     def create(self, request, *args, **kwargs):
         records = request.data.get("records") if isinstance(request.data, dict) else request.data
         result = settlement_lines_bulk_create(records=records, user=request.user)

@@ -1,4 +1,5 @@
-"""Writes for bank statements: the file import and the API's bulk post, one set-based insert of lines each."""
+"""Writes for bank statements: the file import (a line already imported is a duplicate) and the API's bulk post
+(created or updated by account + ref), set-based."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,10 +11,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from recon.core.db import bulk_load, int_or_null, is_postgres, money, now_db, yuan_of
+from recon.core.db import bulk_load, fen_from_db, fetch_by_keys, int_or_null, is_postgres, money, now_db, yuan_of
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError
-from recon.ingest.clean import MoneyError, money_fen
+from recon.ingest.clean import money_fen_many
 from recon.sources.models import SourceFile
 from recon.sources.preview import columns_uncertain, columns_uncertain_error
 from recon.sources.selectors import preferred, source_file_duplicate
@@ -23,7 +24,8 @@ from recon.sources.uploads import ingest_error, keep_staged, preview_head, stage
 from .bank_formats import BankFile, detect_format, read_bank_file
 from .bank_formats.checks import assign_refs, balance_check
 from .bank_formats.sheet import BANK_SHEET_SPEC
-from .models import BankAccount, BankLine, BankStatement
+from .line_updates import line_changes_audit, lines_update
+from .models import BankAccount, BankLine, BankMatchCredit, BankStatement
 from .selectors_bank import FILE_KIND, bank_columns_remembered, bank_field_labels
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
 LINE_FIELDS = ["ref", "booked_on", "value_on", "amount", "balance", "currency", "counterparty_name",
@@ -249,20 +251,34 @@ MAX_RECORDS = 100_000
 
 @dataclass
 class BankBulkResult:
+    """Counted by record: written (new or changed), refused, already stored as sent; `updated` of `rows` were changes."""
+
     rows: int = 0
     rejected: int = 0
     duplicates: int = 0
+    updated: int = 0
     errors: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
+        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "updated": self.updated,
+                "errors": self.errors}
+
+
+# The optional fields of a record; one it leaves out keeps the stored value (the ref, booking date and amount are required).
+CARRIED = ("value_on", "balance", "currency", "counterparty_name", "counterparty_account", "description")
+UPDATED_COLUMNS = ["booked_on", "value_on", "amount", "balance", "currency", "counterparty_name", "counterparty_account",
+                   "description"]
+# What a bank match rests on: a line in a match keeps these until the match is taken apart.
+MATCH_GUARDED = ["amount", "booked_on", "value_on"]
 
 
 def _record_error(index: int, field_name: str, code: str, message: str) -> dict:
     return {"index": index, "field": field_name, "code": code, "message": message}
 
 
-def _clean_record(index: int, record) -> tuple[dict | None, dict | None]:
+def _clean_record(index: int, record, fen: dict[str, tuple]) -> tuple[dict | None, dict | None]:
+    """One record checked in the order a person reads it; `fen` holds its amount and balance as read for all records
+    at once, (fen or None, refused)."""
     from datetime import date
 
     if not isinstance(record, dict):
@@ -280,13 +296,11 @@ def _clean_record(index: int, record) -> tuple[dict | None, dict | None]:
                                        % {"value": text[:40]})
     if days["booked_on"] is None:
         return None, _record_error(index, "booked_on", "booked_on_missing", _("Booking date is empty"))
-    fen = {}
     for name in ("amount", "balance"):
-        try:
-            fen[name] = money_fen(record.get(name))
-        except MoneyError:
+        if fen[name][1]:
             return None, _record_error(index, name, f"{name}_invalid", _("Amount “%(value)s” is not an amount")
                                        % {"value": str(record.get(name))[:40]})
+    fen = {name: fen[name][0] for name in ("amount", "balance")}
     if fen["amount"] is None:
         return None, _record_error(index, "amount", "amount_missing", _("The row has no amount"))
     return {
@@ -295,13 +309,15 @@ def _clean_record(index: int, record) -> tuple[dict | None, dict | None]:
         "counterparty_name": str(record.get("counterparty_name") or "")[:128],
         "counterparty_account": str(record.get("counterparty_account") or "")[:64],
         "description": str(record.get("description") or "")[:512], "row_no": None,
+        **{f"has_{name}": name in record for name in CARRIED}, "index": index,
     }, None
 
 
 def bank_lines_bulk_create(*, account_no: str, records, user=None) -> BankBulkResult:
-    """The API's bulk post of one account's lines, keyed by account + ref; a line already there is a duplicate.
+    """The API's bulk post of one account's lines, created or updated by account + ref.
 
-    Bank lines are facts the bank booked: a line sent again is never changed (a match may rest on it).
+    A line held by a bank match keeps its amount and dates (the record is refused with line_matched); its other
+    fields still update.
     """
     from .bank_formats.base import lines_frame
 
@@ -313,8 +329,15 @@ def bank_lines_bulk_create(*, account_no: str, records, user=None) -> BankBulkRe
     if len(records) > MAX_RECORDS:
         raise UserFacingError("too_many", _("At most 100,000 records per request."))
     good, errors = [], []
+    # Amounts read for all records in one pass: read one by one, a large post would take minutes.
+    objects = [r if isinstance(r, dict) else {} for r in records]
+    money_read = {name: money_fen_many([r.get(name) for r in objects]) for name in ("amount", "balance")}
     for index, record in enumerate(records):
-        clean, error = _clean_record(index, record)
+        fen = {}
+        for name, (values, refused) in money_read.items():
+            value = values.iat[index]
+            fen[name] = (None if pd.isna(value) else int(value), bool(refused[index]))
+        clean, error = _clean_record(index, record, fen)
         if error:
             errors.append(error)
         else:
@@ -323,16 +346,117 @@ def bank_lines_bulk_create(*, account_no: str, records, user=None) -> BankBulkRe
     if not good:
         return result
     lines = lines_frame(good)
-    # A ref sent twice in one request is one line: the first is kept, the repeat counts as a duplicate.
-    lines["statement_index"] = 0
-    lines["account_no"] = account_no
-    lines["position"] = np.arange(1, len(lines) + 1)
+    for name in CARRIED:
+        lines[f"has_{name}"] = [r[f"has_{name}"] for r in good]
+    lines["index"] = [r["index"] for r in good]
     with transaction.atomic():
         account = bank_account_get_or_create(account_no=account_no)
-        statement = BankStatement.objects.create(
-            account=account, format="api", opened_on=lines["booked_on"].min(), closed_on=lines["booked_on"].max(),
-            line_count=len(lines), currency=account.currency,
-        )
-        inserted = _insert_lines(lines, {account_no: account}, [statement], None)
-    result.rows, result.duplicates = inserted, len(lines) - inserted
+        done = bank_lines_upsert(lines=lines, account=account, user=user)
+    result.rows, result.duplicates, result.updated = done.rows, done.duplicates, done.updated
+    result.errors = sorted(errors + done.errors, key=lambda e: e["index"])
+    result.rejected = len({e["index"] for e in result.errors})
     return result
+
+
+def _bank_text(lines: pd.DataFrame) -> pd.DataFrame:
+    """The updated columns as compared and as the audit trail stores them: money as "12.50", dates as ISO text."""
+    def days(values: pd.Series) -> np.ndarray:
+        text = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
+        return text.astype(object).where(text.notna(), None).to_numpy()
+
+    def yuan(values: pd.Series) -> np.ndarray:
+        text = money(pd.Series(pd.array(values, dtype="Int64")))
+        return text.astype(object).where(text.notna(), None).to_numpy()
+
+    return pd.DataFrame({
+        "booked_on": days(lines["booked_on"]), "value_on": days(lines["value_on"]), "amount": yuan(lines["amount_fen"]),
+        "balance": yuan(lines["balance_fen"]),
+        **{c: lines[c].astype(str).to_numpy() for c in ("currency", "counterparty_name", "counterparty_account", "description")},
+    }, index=lines.index)[UPDATED_COLUMNS]
+
+
+def _stored_bank_lines(account: BankAccount, refs: list[str]) -> pd.DataFrame:
+    """The account's stored lines of these refs, with whether a bank match holds each."""
+    table, held = BankLine._meta.db_table, BankMatchCredit._meta.db_table
+    stored = fetch_by_keys(
+        f"SELECT l.id, l.ref, l.booked_on, l.value_on, l.amount, l.balance, l.currency, l.counterparty_name, "
+        f"l.counterparty_account, l.description, h.id IS NOT NULL "
+        f"FROM {table} l LEFT JOIN {held} h ON h.bank_line_id = l.id WHERE l.account_id = %s AND l.ref {{keys}}",
+        refs, ["id", "ref", "booked_on", "value_on", "amount", "balance", "currency", "counterparty_name",
+               "counterparty_account", "description", "matched"], [account.pk])
+    if len(stored):
+        stored["amount_fen"] = fen_from_db(stored["amount"])
+        stored["balance_fen"] = fen_from_db(stored["balance"])
+        stored["matched"] = stored["matched"].astype(bool)
+    return stored
+
+
+@dataclass
+class BankUpsert:
+    rows: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+
+def _differs(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Cell by cell, whether the values differ; None (no balance, no value date) equals None."""
+    return pd.DataFrame(old.fillna("\x00").to_numpy() != new.fillna("\x00").to_numpy(), index=old.index,
+                        columns=old.columns)
+
+
+def bank_lines_upsert(*, lines: pd.DataFrame, account: BankAccount, user=None) -> BankUpsert:
+    """Write one account's cleaned records set-based: a new ref is inserted (in a statement of format "api"), a stored
+    line whose values differ is updated and audited, one stored as sent is a duplicate."""
+    done = BankUpsert()
+    lines = lines.reset_index(drop=True)
+    # A ref sent twice in one request is one line: the first is kept, the repeat counts as a duplicate.
+    repeated = lines.duplicated("ref", keep="first").to_numpy()
+    stored = _stored_bank_lines(account, lines.loc[~repeated, "ref"].tolist())
+    position = pd.Series(np.arange(len(lines)), index=lines["ref"].to_numpy())
+    position = position[~position.index.duplicated(keep="first")]
+    known = lines["ref"].isin(set(stored["ref"])).to_numpy() & ~repeated
+    fresh = ~known & ~repeated
+    if fresh.any():
+        new_lines = lines[fresh].copy()
+        statement = BankStatement.objects.create(
+            account=account, format="api", opened_on=new_lines["booked_on"].min(), closed_on=new_lines["booked_on"].max(),
+            line_count=len(new_lines), currency=account.currency,
+        )
+        new_lines["statement_index"] = 0
+        new_lines["account_no"] = account.account_no
+        new_lines["position"] = np.arange(1, len(new_lines) + 1)
+        _insert_lines(new_lines, {account.account_no: account}, [statement], None)
+    done.rows = int(fresh.sum())
+    done.duplicates = int(repeated.sum())
+    if not known.any():
+        return done
+    mine = lines[known].copy()
+    theirs = stored.set_index(position.loc[stored["ref"]].to_numpy()).loc[mine.index]
+    for name in CARRIED:
+        kept = ~mine[f"has_{name}"].to_numpy(dtype=bool)
+        column = "balance_fen" if name == "balance" else name
+        mine[column] = mine[column].astype(object)
+        mine.loc[kept, column] = theirs.loc[kept, column].to_numpy()
+    old, new = _bank_text(theirs), _bank_text(mine)
+    differs = _differs(old[MATCH_GUARDED], new[MATCH_GUARDED])
+    guarded_change = differs.any(axis=1).to_numpy() & theirs["matched"].to_numpy(dtype=bool)
+    if guarded_change.any():
+        # The match rests on the stored amount and dates: they stay, the record's other fields still apply.
+        first_changed = differs[guarded_change].idxmax(axis=1)
+        new.loc[guarded_change, MATCH_GUARDED] = old.loc[guarded_change, MATCH_GUARDED].to_numpy()
+        for index, column in first_changed.items():
+            done.errors.append(_record_error(int(mine.at[index, "index"]), column, "line_matched", _(
+                "This bank line is matched to withdrawals: its amount and dates cannot change. Unmatch it first on "
+                "the bank match page.")))
+    changed = _differs(old, new).any(axis=1).to_numpy()
+    if changed.any():
+        ids = theirs["id"].astype("int64").to_numpy()[changed]
+        rows = pd.DataFrame({"id": ids, **{c: new[c].to_numpy()[changed] for c in UPDATED_COLUMNS}})
+        lines_update(table=BankLine._meta.db_table, rows=rows)
+        line_changes_audit(user=user, object_type="bank_line", ids=ids, before=old[changed], after=new[changed])
+    counted = ~guarded_change
+    done.updated = int((changed & counted).sum())
+    done.rows += done.updated
+    done.duplicates += int((~changed & counted).sum())
+    return done

@@ -1,6 +1,7 @@
-"""Writes for platform settlements: the file import and the API's bulk post, one set-based insert each.
+"""Writes for platform settlements: the file import and the API's bulk post, set-based.
 
-A settlement line is never changed once imported: the same `settlement_id` of the same platform again is a duplicate.
+A file never changes a line: the same `settlement_id` of the same platform again is a duplicate. The API's bulk post
+creates or updates by that key, except the amount, time and type of a withdrawal held by a bank match.
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.models import Platform
-from recon.core.db import bulk_load, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db
+from recon.core.db import (
+    bulk_load, db_to_local_naive, fen_from_db, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db,
+)
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError
 from recon.sources.models import SourceFile
@@ -26,8 +29,9 @@ from recon.sources.selectors import source_file_duplicate
 from recon.sources.services import rejected_rows_save
 from recon.sources.uploads import ingest_error, keep_staged, stage_upload
 
-from .models import SettlementLine
-from .settlement_readers import LINE_COLUMNS, read_settlements
+from .line_updates import line_changes_audit, lines_update
+from .models import BankMatchWithdrawal, SettlementLine
+from .settlement_readers import read_settlements
 
 FILE_KIND = "settlement"
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
@@ -212,13 +216,17 @@ MAX_RECORDS = 100_000
 
 @dataclass
 class SettlementBulkResult:
+    """Counted by record: written (new or changed), refused, already stored as sent; `updated` of `rows` were changes."""
+
     rows: int = 0
     rejected: int = 0
     duplicates: int = 0
+    updated: int = 0
     errors: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
+        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "updated": self.updated,
+                "errors": self.errors}
 
 
 # The field of each reason code, for the API's errors (named as in the posted records).
@@ -232,6 +240,15 @@ ERROR_FIELDS = {
 # What a posted record may hold besides its platform and shop: the file import's columns, under their own names.
 RECORD_FIELDS = ("settlement_id", "order_no", "trade_no", "occurred_at", "business_type", "amount", "amount_in",
                  "amount_out", "direction", "balance", "counterparty_name", "remark")
+# The stored columns a record changes, by the record field that carries them; a field the record leaves out keeps the
+# stored value. The amount and the time are required, so every record carries them.
+CARRIED = {"shop": ("shop",), "order_no": ("order_no",), "trade_no": ("trade_no",),
+           "business_type": ("business_type", "business_type_raw"), "balance": ("balance",),
+           "counterparty_name": ("counterparty_name",), "remark": ("remark",)}
+UPDATED_COLUMNS = ["shop", "order_no", "trade_no", "occurred_at", "business_type", "business_type_raw", "amount", "balance",
+                   "counterparty_name", "remark"]
+# What a bank match rests on: a withdrawal in a match keeps these until the match is taken apart.
+MATCH_GUARDED = ["occurred_at", "business_type", "amount"]
 
 
 def _error(index: int, field_name: str, code: str, message: str) -> dict:
@@ -239,7 +256,7 @@ def _error(index: int, field_name: str, code: str, message: str) -> dict:
 
 
 def settlement_lines_bulk_create(*, records, user=None) -> SettlementBulkResult:
-    """The API's bulk post: records read as the file import reads a ledger; an existing settlement_id is a duplicate."""
+    """The API's bulk post: records read as the file import reads a ledger, created or updated by platform + settlement_id."""
     if not isinstance(records, list) or not records:
         raise UserFacingError("no_data", _("Send a non-empty JSON list of records."))
     if len(records) > MAX_RECORDS:
@@ -266,18 +283,135 @@ def settlement_lines_bulk_create(*, records, user=None) -> SettlementBulkResult:
         seen = set(frame["row_no"]) | set(rejected["row_no"].astype(int))
         for index in readable.index.difference(pd.Index(sorted(seen), dtype=readable.index.dtype)):
             errors.append(_error(int(index), "", "not_read", _("This record was read as a blank or totals row.")))
-        by_id = {p.pk: p for p in Platform.objects.filter(pk__in=set(platform_ids.dropna()))}
-        frame["platform_id"] = platform_ids.loc[frame["row_no"]].to_numpy()
+        frame["platform_id"] = platform_ids.loc[frame["row_no"]].astype("int64").to_numpy()
         frame["shop"] = raw["shop"].loc[frame["row_no"]].str.slice(0, 64).to_numpy()
-        frame["row_no"] = frame["row_no"] + 1  # the record's place in the list, counted from 1
+        for name in CARRIED:
+            frame[f"has_{name}"] = [name in records[i] for i in frame["row_no"]]
         with transaction.atomic():
-            for (platform_id, shop), part in frame.groupby(["platform_id", "shop"], sort=False):
-                written = settlement_lines_insert(frame=part[LINE_COLUMNS], platform=by_id[platform_id], shop=shop)
-                result.rows += written.rows
-                result.duplicates += written.duplicates
+            written = settlement_lines_upsert(frame=frame, user=user)
+        result.rows, result.duplicates, result.updated = written.rows, written.duplicates, written.updated
+        errors.extend(written.errors)
     result.errors = sorted(errors, key=lambda e: e["index"])
     result.rejected = len({e["index"] for e in errors})
     return result
+
+
+def _settlement_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The updated columns as compared and as the audit trail stores them: money as "12.50", moments as UTC ISO text."""
+    moments = pd.to_datetime(frame["occurred_at"]).dt.tz_localize(settings.TIME_ZONE, ambiguous="NaT",
+                                                                     nonexistent="shift_forward").dt.tz_convert("UTC")
+    balance = money(pd.Series(pd.array(frame["balance_fen"], dtype="Int64")))
+    text = {c: frame[c].astype(str).to_numpy() for c in UPDATED_COLUMNS if c not in ("occurred_at", "amount", "balance")}
+    text["occurred_at"] = moments.map(lambda m: m.isoformat()).to_numpy()
+    text["amount"] = money(frame["amount_fen"].astype("int64")).to_numpy()
+    text["balance"] = balance.astype(object).where(balance.notna(), None).to_numpy()
+    return pd.DataFrame(text, index=frame.index)[UPDATED_COLUMNS]
+
+
+def _stored_settlement_lines(keys: pd.DataFrame) -> pd.DataFrame:
+    """The stored lines of these (platform_id, settlement_id) keys, with whether a bank match holds each."""
+    table, held = SettlementLine._meta.db_table, BankMatchWithdrawal._meta.db_table
+    columns = ["id", "platform_id", "settlement_id", "shop", "order_no", "trade_no", "occurred_at", "business_type",
+               "business_type_raw", "amount", "balance", "counterparty_name", "remark", "matched"]
+    stored = fetch_by_keys(
+        f"SELECT s.id, s.platform_id, s.settlement_id, s.shop, s.order_no, s.trade_no, s.occurred_at, s.business_type, "
+        f"s.business_type_raw, s.amount, s.balance, s.counterparty_name, s.remark, h.id IS NOT NULL "
+        f"FROM {table} s LEFT JOIN {held} h ON h.settlement_line_id = s.id WHERE s.settlement_id {{keys}}",
+        keys["settlement_id"].unique().tolist(), columns)
+    stored["platform_id"] = stored["platform_id"].astype("int64")
+    stored = keys.merge(stored, on=["platform_id", "settlement_id"], how="inner")
+    if stored.empty:
+        return stored
+    stored["occurred_at"] = db_to_local_naive(stored["occurred_at"])
+    stored["amount_fen"] = fen_from_db(stored["amount"])
+    stored["balance_fen"] = fen_from_db(stored["balance"])
+    stored["matched"] = stored["matched"].astype(bool)
+    return stored
+
+
+def _differs(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Cell by cell, whether the values differ; None (no balance) equals None."""
+    return pd.DataFrame(old.fillna("\x00").to_numpy() != new.fillna("\x00").to_numpy(), index=old.index,
+                        columns=old.columns)
+
+
+@dataclass
+class SettlementUpsert:
+    rows: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+
+def settlement_lines_upsert(*, frame: pd.DataFrame, user=None) -> SettlementUpsert:
+    """Write read records (one line each, `row_no` its index in the request) set-based: a new key is inserted, a
+    stored line whose values differ is updated and audited, one stored as sent is a duplicate; a withdrawal held by a
+    bank match keeps its amount, time and type (the record is refused with line_matched) while its other fields update."""
+    done = SettlementUpsert()
+    frame = frame.reset_index(drop=True)
+    frame["settlement_id"] = frame["settlement_id"].astype(str)
+    frame["business_type_raw"] = frame["business_type_raw"].astype(str).str.slice(0, 64)
+    repeated = frame.duplicated(["platform_id", "settlement_id"], keep="first").to_numpy()
+    stored = _stored_settlement_lines(frame.loc[~repeated, ["platform_id", "settlement_id"]].reset_index())
+    stored = stored.set_index("index") if len(stored) else stored
+    known = frame.index.isin(stored.index) if len(stored) else np.zeros(len(frame), dtype=bool)
+    fresh = ~known & ~repeated
+    if fresh.any():
+        _settlement_lines_write_new(frame[fresh])
+    done.rows = int(fresh.sum())
+    done.duplicates = int(repeated.sum())
+    if not known.any():
+        return done
+    mine = frame[known].copy()
+    theirs = stored.loc[mine.index]
+    for name, columns in CARRIED.items():
+        kept = ~mine[f"has_{name}"].to_numpy(dtype=bool)
+        for c in columns:
+            source = "balance_fen" if c == "balance" else c
+            mine[source] = mine[source].astype(object)
+            mine.loc[kept, source] = theirs.loc[kept, source].to_numpy()
+    old, new = _settlement_text(theirs), _settlement_text(mine)
+    differs = _differs(old[MATCH_GUARDED], new[MATCH_GUARDED])
+    guarded_change = differs.any(axis=1).to_numpy() & theirs["matched"].to_numpy(dtype=bool)
+    if guarded_change.any():
+        # The match rests on the stored amount, time and type: they stay, the record's other fields still apply.
+        first_changed = differs[guarded_change].idxmax(axis=1)
+        new.loc[guarded_change, MATCH_GUARDED] = old.loc[guarded_change, MATCH_GUARDED].to_numpy()
+        for index, column in first_changed.items():
+            done.errors.append(_error(int(mine.at[index, "row_no"]), column, "line_matched", _(
+                "This withdrawal is matched to a bank credit: its amount, time and type cannot change. Unmatch it "
+                "first on the bank match page.")))
+    changed = _differs(old, new).any(axis=1).to_numpy()
+    if changed.any():
+        ids = theirs["id"].astype("int64").to_numpy()[changed]
+        rows = pd.DataFrame({"id": ids})
+        for c in UPDATED_COLUMNS:
+            rows[c] = new[c].to_numpy()[changed]
+        rows["occurred_at"] = local_naive_to_db(db_to_local_naive(rows["occurred_at"])).to_numpy()
+        lines_update(table=SettlementLine._meta.db_table, rows=rows)
+        line_changes_audit(user=user, object_type="settlement_line", ids=ids, before=old[changed], after=new[changed])
+    counted = ~guarded_change
+    done.updated = int((changed & counted).sum())
+    done.rows += done.updated
+    done.duplicates += int((~changed & counted).sum())
+    return done
+
+
+def _settlement_lines_write_new(frame: pd.DataFrame) -> None:
+    """INSERT the records' lines whose key is new, each with its record's place in the list (from 1) as its row."""
+    _insert_new(SettlementLine._meta.db_table, pd.DataFrame({
+        "platform_id": frame["platform_id"].astype("int64").to_numpy(), "shop": frame["shop"].astype(str).to_numpy(),
+        "settlement_id": frame["settlement_id"].astype(str).to_numpy(),
+        "order_no": frame["order_no"].astype(str).to_numpy(), "trade_no": frame["trade_no"].astype(str).to_numpy(),
+        "occurred_at": local_naive_to_db(frame["occurred_at"]).to_numpy(),
+        "business_type": frame["business_type"].astype(str).to_numpy(),
+        "business_type_raw": frame["business_type_raw"].astype(str).str.slice(0, 64).to_numpy(),
+        "amount": money(frame["amount_fen"].astype("int64")).to_numpy(),
+        "balance": money(pd.Series(pd.array(frame["balance_fen"], dtype="Int64"))).to_numpy(),
+        "counterparty_name": frame["counterparty_name"].astype(str).to_numpy(),
+        "remark": frame["remark"].astype(str).to_numpy(),
+        "source_id": None, "row_no": (frame["row_no"].astype("int64") + 1).to_numpy(), "created_at": now_db(),
+    }))
 
 
 def _platform_names() -> dict:

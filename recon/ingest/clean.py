@@ -273,6 +273,16 @@ def money_fen(value) -> int | None:
     return None if pd.isna(values.iloc[0]) else int(values.iloc[0])
 
 
+def money_fen_many(values: list) -> tuple[pd.Series, np.ndarray]:
+    """money_fen of many values in one pass (a bulk post's amounts): fen (Int64, missing when empty) and a mask of the
+    values money_fen would refuse (unreadable, or finer than a fen)."""
+    refused_type = np.array([isinstance(v, bool) for v in values], dtype=bool)
+    cells = [None if b else (v if v is None or isinstance(v, (float, str)) else str(v)) for v, b in zip(values, refused_type)]
+    fen, invalid, rounded = _parse_scaled(pd.Series(cells, dtype=object), 2, noise=_MONEY_NOISE)
+    refused = refused_type | invalid.to_numpy(dtype=bool) | np.asarray(rounded, dtype=bool)
+    return fen.reset_index(drop=True), refused
+
+
 INVALID_AMOUNT = "invalid_amount"
 TOO_MANY_DECIMALS = "too_many_decimals"
 

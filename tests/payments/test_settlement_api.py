@@ -1,4 +1,4 @@
-"""The settlements API: the list and its filters, the bulk post (an existing settlement_id is a duplicate), its 400s."""
+"""The settlements API: the list and its filters, the bulk post (created or updated by platform + settlement_id), its 400s."""
 from decimal import Decimal
 
 import pytest
@@ -26,14 +26,13 @@ def test_the_url_is_the_documented_one():
     assert reverse("api-settlement-list") == URL
 
 
-def test_bulk_creates_and_reports_an_existing_settlement_id_as_a_duplicate_unchanged():
+def test_bulk_creates_and_reports_an_existing_settlement_id_sent_again_as_a_duplicate():
     client = client_for("integration")
     fee = {**LINE, "settlement_id": "20261001110070001507", "business_type": "技术服务费", "amount": "-1.79", "balance": None}
     first = client.post(URL, [LINE, fee], format="json")
-    assert (first.status_code, first.json()) == (200, {"rows": 2, "rejected": 0, "duplicates": 0, "errors": []})
-    changed = {**LINE, "amount": "300.00"}
-    second = client.post(URL, {"records": [changed, {**LINE, "platform": "京东"}]}, format="json")
-    assert second.json() == {"rows": 1, "rejected": 0, "duplicates": 1, "errors": []}
+    assert (first.status_code, first.json()) == (200, {"rows": 2, "rejected": 0, "duplicates": 0, "updated": 0, "errors": []})
+    second = client.post(URL, {"records": [LINE, {**LINE, "platform": "京东"}]}, format="json")
+    assert second.json() == {"rows": 1, "rejected": 0, "duplicates": 1, "updated": 0, "errors": []}
     assert list(SettlementLine.objects.order_by("platform__code", "settlement_id").values_list(
         "platform__code", "settlement_id", "business_type", "business_type_raw", "amount", "balance", "shop", "row_no")) == [
         ("JD", "20261001110070001506", "payment", "在线支付", Decimal("299.00"), Decimal("10299.00"), "旗舰店", 2),
@@ -56,7 +55,7 @@ def test_bulk_refuses_records_it_cannot_read_with_their_index():
         {**LINE, "settlement_id": "S7", "business_type": "神秘款项", "amount": "-5"},
     ]
     body = client.post(URL, records, format="json").json()
-    assert body == {"rows": 1, "rejected": 6, "duplicates": 0, "errors": [
+    assert body == {"rows": 1, "rejected": 6, "duplicates": 0, "updated": 0, "errors": [
         {"index": 0, "field": "platform", "code": "platform_unknown", "message": "未知平台“AMAZON”。"},
         {"index": 1, "field": "settlement_id", "code": "settlement_id_missing", "message": "账务流水号为空"},
         {"index": 2, "field": "occurred_at", "code": "occurred_at_invalid", "message": "时间“昨天”不是日期"},
