@@ -1,7 +1,6 @@
 """The settlement run: orders and settlement lines loaded set-wise, judged by the engine, saved with COPY."""
 from __future__ import annotations
 
-import json
 import time
 from datetime import date, datetime, time as dtime, timedelta
 
@@ -17,7 +16,7 @@ from recon.core.errors import UserFacingError
 from recon.core.models import ReconRun
 from recon.engine.settlement import ARITHMETIC_COLUMNS, DEFAULT_REASONS, PLATFORM_COLUMNS, reconcile_settlements
 from recon.runs import services as run_services
-from recon.runs.save import discrepancy_rows, run_results_save, run_summary
+from recon.runs.save import discrepancy_rows, json_numbers, json_texts, run_results_save, run_summary
 from recon.sources.models import SourceFile
 
 from .kind_settlement import SPEC
@@ -177,17 +176,12 @@ def translated_reasons() -> dict[str, str]:
 
 def _json_details(disc: pd.DataFrame) -> pd.Series:
     """The order or line behind a discrepancy, its platform and shop, and the order's arithmetic, as JSON text column-wise."""
-    def num(values):
-        s = pd.Series(pd.array(values, dtype="Int64"))
-        return s.astype(str).where(s.notna(), "null")
-
     def text(values):
-        values = values.fillna("").astype(str)
-        return values.map({v: json.dumps(v, ensure_ascii=False) for v in values.unique()})
+        return json_texts(values.fillna("").astype(str))
 
     out = '{"platform_code": ' + text(disc["platform_code"]) + ', "shop": ' + text(disc["shop"])
     for column in ("order_id", "line_id", *ARITHMETIC_COLUMNS):
-        out = out + f', "{column}": ' + num(disc[column])
+        out = out + f', "{column}": ' + json_numbers(disc[column])
     return out + "}"
 
 

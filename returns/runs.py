@@ -22,7 +22,7 @@ from recon.core.permissions import setting_value
 from recon.engine.rates import RateBook
 from recon.engine.returns import DEFAULT_REASONS, reconcile_returns
 from recon.runs import services as run_services
-from recon.runs.save import discrepancy_rows, run_results_save, run_summary
+from recon.runs.save import discrepancy_rows, json_numbers, json_texts, run_results_save, run_summary
 
 from .kind import GRACE_DAYS_SETTING, SPEC
 from recon.sources.models import SourceFile
@@ -194,18 +194,12 @@ def translated_reasons() -> dict[str, str]:
 
 def _json_details(disc: pd.DataFrame) -> pd.Series:
     """The ids behind a discrepancy (request row, receipt row, freight line) and its courier, as JSON text column-wise."""
-    def num(values):
-        s = pd.Series(pd.array(values, dtype="Int64"))
-        return s.astype(str).where(s.notna(), "null")
-
-    codes = disc["courier_code"].fillna("").astype(str)
-    # A handful of couriers: each code encoded once, not once per row.
-    courier = codes.map({c: json.dumps(c, ensure_ascii=False) for c in codes.unique()})
+    courier = json_texts(disc["courier_code"].fillna("").astype(str))
     judged = ""
     if "judged_on" in disc:
         judged = ', "judged_on": ' + ('"' + disc["judged_on"].astype(str) + '"').where(disc["judged_on"].notna(), "null")
-    return ('{"request_id": ' + num(disc["request_id"]) + ', "receipt_id": ' + num(disc["receipt_id"])
-            + ', "line_id": ' + num(disc["line_id"]) + ', "courier_code": ' + courier + judged + "}")
+    return ('{"request_id": ' + json_numbers(disc["request_id"]) + ', "receipt_id": ' + json_numbers(disc["receipt_id"])
+            + ', "line_id": ' + json_numbers(disc["line_id"]) + ', "courier_code": ' + courier + judged + "}")
 
 
 def _judged_on(disc: pd.DataFrame, requests: pd.DataFrame) -> pd.Series:

@@ -3,6 +3,7 @@ the earlier runs' rows it replaces carried over, the run marked succeeded with i
 transaction; a period closed meanwhile fails the run, a run failed meanwhile saves nothing."""
 from __future__ import annotations
 
+import json
 import time
 from typing import Callable
 
@@ -62,6 +63,19 @@ def discrepancy_rows(*, run: ReconRun, disc: pd.DataFrame, counterparty_id: Call
         "occurred_on": occurred.where(occurred.notna(), None).to_numpy(), "reason": disc["reason"].astype(str).to_numpy(),
         "details": pd.Series(details(disc)).to_numpy(), "created_at": now_db(),
     })
+
+
+def json_numbers(values) -> pd.Series:
+    """Whole numbers as JSON text (null for missing), column-wise, for a kind's details."""
+    numbers = pd.Series(pd.array(values, dtype="Int64"))
+    return numbers.astype(str).where(numbers.notna(), "null")
+
+
+def json_texts(values: pd.Series) -> pd.Series:
+    """Strings as JSON string literals (null for missing), column-wise: each distinct text is encoded once."""
+    text = values.astype(object).where(values.notna(), None).reset_index(drop=True)
+    encoded = {v: json.dumps(str(v), ensure_ascii=False) for v in pd.unique(text.dropna())}
+    return text.map(encoded).fillna("null")
 
 
 def _cut(values: pd.Series, length: int):

@@ -1,5 +1,4 @@
 """The core's save of a run's results, fed by a tiny kind that states only its mapping (tests.recon.toy_kind's types)."""
-import json
 from datetime import date
 from decimal import Decimal
 
@@ -7,7 +6,7 @@ import pandas as pd
 import pytest
 
 from recon.core.models import Counterparty, Discrepancy, ReconPeriod, ReconRun
-from recon.runs.save import discrepancy_rows, run_results_save, run_summary
+from recon.runs.save import discrepancy_rows, json_numbers, json_texts, run_results_save, run_summary
 from tests.recon import toy_kind
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +33,7 @@ def _toy_frame() -> pd.DataFrame:
         "theirs_fen": pd.array([None, 1050, 0, 1], dtype="Int64"), "ours_fen": [1287, 1000, 500, 1],
         "amount_fen": [1287, -50, 500, 0], "is_claim": [True, False, True, False],
         "occurred_on": [date(2026, 10, 3), None, date(2026, 10, 30), None],
-        "reason": ["退款未到账", "多收 ¥0.50", "无店铺", "—"], "note": ["甲", "乙", "丙", "丁"],
+        "reason": ["退款未到账", "多收 ¥0.50", "无店铺", "—"], "note": ["甲 \"A\"", None, "丙", "丁"], "line": [12, None, 3, 4],
     })
     # A kind hands over what its engine kept, whatever index that left.
     return frame[frame["type"] != "dropped"].set_index(pd.Index([7, 3, 5]))
@@ -45,7 +44,7 @@ def _toy_rows(run: ReconRun, shops: dict) -> pd.DataFrame:
     return discrepancy_rows(
         run=run, disc=_toy_frame(), counterparty_id=lambda d: d["shop"].map(ids),
         carry_key=lambda d: d["type"] + "|" + d["ref"],
-        details=lambda d: '{"note": ' + d["note"].map(lambda n: json.dumps(n, ensure_ascii=False)) + "}",
+        details=lambda d: '{"note": ' + json_texts(d["note"]) + ', "line": ' + json_numbers(d["line"]) + "}",
         direction=lambda d: pd.Series(d["amount_fen"] < 0).map({True: "by_us", False: "to_us"}),
     )
 
@@ -76,11 +75,11 @@ def test_a_kind_s_rows_are_saved_in_their_periods_and_the_run_succeeds(shops, fi
     assert rows == [
         (run.id, "toy", "toy_refund_missing", "open", "TMALL-A", periods["TMALL-A"].id, "R" + "1" * 63, "O1", "SKU-1", None,
          Decimal("12.87"), Decimal("12.87"), True, "to_us", "toy_refund_missing|R" + "1" * 70, date(2026, 10, 3),
-         "退款未到账", {"note": "甲"}, True),
+         "退款未到账", {"note": '甲 "A"', "line": 12}, True),
         (run.id, "toy", "toy_note", "open", "JD-B", periods["JD-B"].id, "R2", "", "", Decimal("10.50"), Decimal("10.00"),
-         Decimal("-0.50"), False, "by_us", "toy_note|R2", None, "多收 ¥0.50", {"note": "乙"}, True),
+         Decimal("-0.50"), False, "by_us", "toy_note|R2", None, "多收 ¥0.50", {"note": None, "line": None}, True),
         (run.id, "toy", "toy_refund_missing", "open", None, None, "R3", "O3", "", Decimal("0.00"), Decimal("5.00"),
-         Decimal("5.00"), True, "to_us", "toy_refund_missing|R3", date(2026, 10, 30), "无店铺", {"note": "丙"}, True),
+         Decimal("5.00"), True, "to_us", "toy_refund_missing|R3", date(2026, 10, 30), "无店铺", {"note": "丙", "line": 3}, True),
     ]
     run.refresh_from_db()
     assert (run.status, run.phase, run.progress_current, run.error_code) == ("succeeded", "done", 6, "")
