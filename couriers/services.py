@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from recon.runs import services as run_services
+from recon.runs.save import json_numbers, json_texts
 from recon.core.db import (
     bulk_load, db_to_local_naive, fen_from_db, fetch_by_keys, fetch_frame, int_or_null, is_postgres, local_naive_to_db, money,
     now_db, yuan_of,
@@ -759,27 +759,17 @@ INFORMATION_TYPES = frozenset(t.code for t in SPEC.types if not t.claim)
 OWED_BY_US_TYPES = frozenset(t.code for t in SPEC.types if t.direction == "by_us")
 
 
-def _json_text(values: pd.Series) -> pd.Series:
-    """Strings as JSON string literals (null for missing), column-wise: each distinct text is encoded once."""
-    text = values.astype(object).where(values.notna(), None).reset_index(drop=True)
-    encoded = {v: json.dumps(str(v), ensure_ascii=False) for v in pd.unique(text.dropna())}
-    return text.map(encoded).fillna("null")
-
-
 def _json_details(disc: pd.DataFrame, bill_line: pd.Series) -> pd.Series:
     """What only a courier fee has, as JSON text built column-wise: weights, provinces, the bill line and our shipment,
     and the rate-card arithmetic behind the discrepancy (read back through couriers.kind's accessor)."""
-    def num(values):
-        s = pd.Series(pd.array(values, dtype="Int64"))
-        return s.astype(str).where(s.notna(), "null")
-
     return (
-        '{"card_id": ' + num(disc["card_id"]) + ', "fee_billed_fen": ' + num(disc["fee_billed_fen"])
-        + ', "fee_zone_fen": ' + num(disc["fee_zone_fen"]) + ', "fee_ours_fen": ' + num(disc["fee_ours_fen"])
-        + ', "billed_weight_g": ' + num(disc["billed_weight_g"]) + ', "expected_weight_g": ' + num(disc["expected_weight_g"])
-        + ', "billed_province": ' + _json_text(disc["billed_province"].fillna(""))
-        + ', "expected_province": ' + _json_text(disc["expected_province"].fillna(""))
-        + ', "bill_line_id": ' + num(bill_line) + ', "shipment_id": ' + num(disc["shipment_id"]) + "}"
+        '{"card_id": ' + json_numbers(disc["card_id"]) + ', "fee_billed_fen": ' + json_numbers(disc["fee_billed_fen"])
+        + ', "fee_zone_fen": ' + json_numbers(disc["fee_zone_fen"]) + ', "fee_ours_fen": ' + json_numbers(disc["fee_ours_fen"])
+        + ', "billed_weight_g": ' + json_numbers(disc["billed_weight_g"])
+        + ', "expected_weight_g": ' + json_numbers(disc["expected_weight_g"])
+        + ', "billed_province": ' + json_texts(disc["billed_province"].fillna(""))
+        + ', "expected_province": ' + json_texts(disc["expected_province"].fillna(""))
+        + ', "bill_line_id": ' + json_numbers(bill_line) + ', "shipment_id": ' + json_numbers(disc["shipment_id"]) + "}"
     )
 
 

@@ -22,13 +22,11 @@ from django.utils.translation import gettext as _
 from orders.models import Platform
 from recon.core.db import bulk_load, chunked, db_to_local_naive, fetch_frame, fetch_frame_copy, fen_from_db, is_postgres, money, now_db
 from recon.core.errors import UserFacingError
-from recon.core.models import Counterparty, Discrepancy, ReconRun
+from recon.core.models import ReconRun
 from recon.core.permissions import setting_value
 from recon.engine.bank import DEFAULT_REASONS, TYPES, match_bank, statement_balance_breaks, totals
-from recon.engine.text import yuan
-from recon.periods.services import period_get_or_create, periods_lock
-from recon.review.services import discrepancies_carry_over_runs
 from recon.runs import services as run_services
+from recon.runs.save import discrepancy_rows, run_results_save, run_summary
 from recon.sources.models import SourceFile
 
 from .kind_bank import SPEC, WINDOW_SETTING
@@ -284,44 +282,8 @@ def _details(disc: pd.DataFrame) -> pd.Series:
     return pd.Series(out, dtype=object)
 
 
-def _insert_discrepancies(run: ReconRun, disc: pd.DataFrame, counterparty: pd.Series, periods: dict[int, int]) -> None:
-    if disc.empty:
-        return
-    disc = disc.reset_index(drop=True)
-    period = counterparty.map(periods).astype("Int64")
-    occurred = pd.Series(disc["occurred_on"].to_numpy(dtype=object))
-    frame = pd.DataFrame({
-        "run_id": run.id, "kind": SPEC.code, "type": disc["type"].to_numpy(), "status": "open",
-        "counterparty_id": counterparty.astype(object).where(counterparty.notna(), None).to_numpy(),
-        "period_id": period.astype(object).where(period.notna(), None).to_numpy(),
-        "ref": disc["ref"].astype(str).str.slice(0, 64).to_numpy(), "ref2": disc["ref2"].astype(str).str.slice(0, 64).to_numpy(),
-        "sku": "", "theirs_amount": money(disc["theirs_fen"]).to_numpy(), "ours_amount": money(disc["ours_fen"]).to_numpy(),
-        "amount_at_stake": money(disc["amount_fen"]).to_numpy(), "is_claim": disc["is_claim"].to_numpy(dtype=bool),
-        "direction": "to_us",
-        "carry_key": (disc["type"] + "|" + disc["ref"].astype(str) + "|" + disc["ref2"].astype(str)).str.slice(0, 200).to_numpy(),
-        "occurred_on": occurred.where(occurred.notna(), None).to_numpy(), "reason": disc["reason"].astype(str).to_numpy(),
-        "details": _details(disc).to_numpy(), "created_at": now_db(),
-    })
-    bulk_load(Discrepancy._meta.db_table, frame)
-
-
-def _summary(disc: pd.DataFrame, engine_summary: dict) -> dict:
-    result = totals(disc)
-    fmt = lambda v: yuan(pd.Series([int(v)])).iloc[0]  # noqa: E731
-    counts, fen = result["count_by_type"], result["fen_by_type"]
-    by_type = {t.code: {"count": int(counts.get(t.code, 0)), "amount_at_stake": fmt(fen.get(t.code, 0))} for t in SPEC.types}
-    return {**engine_summary, **result, "by_type": by_type, "discrepancies": int(sum(counts.values())),
-            "amount_at_stake": fmt(result["claim_fen"])}
-
-
-class _PeriodClosed(Exception):
-    def __init__(self, period):
-        super().__init__(period.label)
-        self.period = period
-
-
-class _RunEnded(Exception):
-    """The stale sweep failed the run while it worked: its results are rolled back."""
+def _carry_keys(disc: pd.DataFrame) -> pd.Series:
+    return disc["type"] + "|" + disc["ref"].astype(str) + "|" + disc["ref2"].astype(str)
 
 
 def bank_run_execute(*, run: ReconRun) -> None:
@@ -362,36 +324,18 @@ def bank_run_execute(*, run: ReconRun) -> None:
     run_services.run_progress(run_id=run.id, phase="saving")
     platforms = dict(Platform.objects.values_list("code", "counterparty_id"))
     accounts = dict(BankAccount.objects.values_list("account_no", "counterparty_id"))
-    about_withdrawal = disc["withdrawal_id"].notna() if len(disc) else pd.Series([], dtype=bool)
-    counterparty = pd.Series(
-        [platforms.get(p) if w else accounts.get(a) for p, a, w in
-         zip(disc["platform_code"], disc["account_no"], about_withdrawal)], dtype="Int64") if len(disc) else pd.Series([], dtype="Int64")
-    cp_ids = sorted({int(i) for i in counterparty.dropna()})
-    summary = _summary(disc, {**result.summary, "replaced_matches": len(replaced)})
+
+    def counterparty_ids(disc: pd.DataFrame) -> pd.Series:
+        # A row about a withdrawal is its platform's; any other (a bank line's, a statement's) its account's.
+        return pd.Series([platforms.get(p) if w else accounts.get(a) for p, a, w in
+                          zip(disc["platform_code"], disc["account_no"], disc["withdrawal_id"].notna())], dtype="Int64")
+
+    summary = run_summary(spec=SPEC, engine_summary={**result.summary, "replaced_matches": len(replaced), **totals(disc)})
     earlier = list(ReconRun.objects.filter(kind=SPEC.code, period_start=start, period_end=end, counterparty=run.counterparty,
                                            id__lt=run.id).values_list("id", flat=True))
-    try:
-        with transaction.atomic():
-            periods = {cp.id: period_get_or_create(counterparty=cp, start=start, end=end)
-                       for cp in Counterparty.objects.filter(id__in=cp_ids).order_by("id")}
-            closed = periods_lock([p.id for p in periods.values()])
-            if closed:
-                raise _PeriodClosed(next(p for p in periods.values() if p.id in closed))
-            _save_matches(run, replaced, result.matches)
-            _insert_discrepancies(run, disc, counterparty, {cp: p.id for cp, p in periods.items()})
-            discrepancies_carry_over_runs(run_ids=earlier, run_id=run.id, user=run.created_by)
-            timings["persist"] = time.perf_counter() - t2
-            timings["total"] = time.perf_counter() - t0
-            if not ReconRun.objects.filter(id=run.id, status=ReconRun.Status.RUNNING).update(
-                status=ReconRun.Status.SUCCEEDED, phase=ReconRun.Phase.DONE, progress_current=len(run_services.PHASE_ORDER) - 1,
-                summary=summary, finished_at=timezone.now(), timings={k: round(v, 4) for k, v in timings.items()},
-            ):
-                raise _RunEnded
-    except _PeriodClosed as closed_period:
-        run_services.run_fail(run_id=run.id, code="period_closed", message=_(
-            "Period %(period)s was closed before this run finished; a manager can reopen it.") % {"period": closed_period.period.label})
-    except _RunEnded:
-        pass
+    rows = discrepancy_rows(run=run, disc=disc, counterparty_id=counterparty_ids, carry_key=_carry_keys, details=_details)
+    run_results_save(run=run, rows=rows, summary=summary, timings=timings, started=t0, matched=t2, carry_runs=earlier,
+                     extra=lambda: _save_matches(run, replaced, result.matches))
 
 
 assert set(TYPES) == {t.code for t in SPEC.types}

@@ -1,7 +1,6 @@
 """The settlement run: orders and settlement lines loaded set-wise, judged by the engine, saved with COPY."""
 from __future__ import annotations
 
-import json
 import time
 from datetime import date, datetime, time as dtime, timedelta
 
@@ -12,14 +11,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from orders.models import Order, Platform
-from recon.core.db import bulk_load, db_to_local_naive, fen_from_db, fetch_frames_copy, is_postgres, money, now_db
+from recon.core.db import db_to_local_naive, fen_from_db, fetch_frames_copy, is_postgres
 from recon.core.errors import UserFacingError
-from recon.core.models import Discrepancy, ReconRun
+from recon.core.models import ReconRun
 from recon.engine.settlement import ARITHMETIC_COLUMNS, DEFAULT_REASONS, PLATFORM_COLUMNS, reconcile_settlements
-from recon.engine.text import yuan
-from recon.periods.services import period_get_or_create, periods_lock
-from recon.review.services import discrepancies_carry_over_runs
 from recon.runs import services as run_services
+from recon.runs.save import discrepancy_rows, json_numbers, json_texts, run_results_save, run_summary
 from recon.sources.models import SourceFile
 
 from .kind_settlement import SPEC
@@ -201,17 +198,12 @@ def translated_reasons() -> dict[str, str]:
 
 def _json_details(disc: pd.DataFrame) -> pd.Series:
     """The order or line behind a discrepancy, its platform and shop, and the order's arithmetic, as JSON text column-wise."""
-    def num(values):
-        s = pd.Series(pd.array(values, dtype="Int64"))
-        return s.astype(str).where(s.notna(), "null")
-
     def text(values):
-        values = values.fillna("").astype(str)
-        return values.map({v: json.dumps(v, ensure_ascii=False) for v in values.unique()})
+        return json_texts(values.fillna("").astype(str))
 
     out = '{"platform_code": ' + text(disc["platform_code"]) + ', "shop": ' + text(disc["shop"])
     for column in ("order_id", "line_id", *ARITHMETIC_COLUMNS):
-        out = out + f', "{column}": ' + num(disc[column])
+        out = out + f', "{column}": ' + json_numbers(disc[column])
     return out + "}"
 
 
@@ -219,48 +211,9 @@ def _carry_keys(disc: pd.DataFrame) -> pd.Series:
     return disc["type"] + "|" + disc["platform_code"].astype(str) + "|" + disc["ref"] + "|" + disc["ref2"]
 
 
-def _insert_discrepancies(run: ReconRun, disc: pd.DataFrame, counterparties: dict[str, int], periods: dict[int, int]) -> None:
-    if disc.empty:
-        return
-    disc = disc.reset_index(drop=True)
-    counterparty = disc["platform_code"].map(counterparties).astype("Int64")
-    period = counterparty.map(periods).astype("Int64")
-    occurred = pd.Series(disc["occurred_on"].to_numpy(dtype=object))
-    stake = disc["amount_fen"].to_numpy()
-    frame = pd.DataFrame({
-        "run_id": run.id, "kind": SPEC.code, "type": disc["type"].to_numpy(), "status": "open",
-        "counterparty_id": counterparty.astype(object).where(counterparty.notna(), None).to_numpy(),
-        "period_id": period.astype(object).where(period.notna(), None).to_numpy(),
-        "ref": disc["ref"].astype(str).str.slice(0, 64).to_numpy(), "ref2": disc["ref2"].astype(str).str.slice(0, 64).to_numpy(),
-        "sku": "",
-        "theirs_amount": money(disc["theirs_fen"]).to_numpy(), "ours_amount": money(disc["ours_fen"]).to_numpy(),
-        "amount_at_stake": money(disc["amount_fen"]).to_numpy(), "is_claim": disc["is_claim"].to_numpy(dtype=bool),
-        # Money paid in excess, or a refund short of what was agreed, is the platform's or the buyer's, not ours.
-        "direction": pd.Series(stake < 0).map({True: "by_us", False: "to_us"}).to_numpy(),
-        "carry_key": _carry_keys(disc).str.slice(0, 200).to_numpy(),
-        "occurred_on": occurred.where(occurred.notna(), None).to_numpy(), "reason": disc["reason"].astype(str).to_numpy(),
-        "details": _json_details(disc).to_numpy(), "created_at": now_db(),
-    })
-    bulk_load(Discrepancy._meta.db_table, frame)
-
-
-def _summary(result_summary: dict) -> dict:
-    """The engine's summary, with the per-type counts and money every run shows (run_result, the run page)."""
-    fmt = lambda v: yuan(pd.Series([int(v)])).iloc[0]  # noqa: E731
-    counts, fen = result_summary["count_by_type"], result_summary["fen_by_type"]
-    by_type = {t.code: {"count": int(counts.get(t.code, 0)), "amount_at_stake": fmt(fen.get(t.code, 0))} for t in SPEC.types}
-    return {**result_summary, "by_type": by_type, "discrepancies": int(sum(counts.values())),
-            "amount_at_stake": fmt(result_summary["claim_fen"])}
-
-
-class _PeriodClosed(Exception):
-    def __init__(self, period):
-        super().__init__(period.label)
-        self.period = period
-
-
-class _RunEnded(Exception):
-    """The stale sweep failed the run while it worked: its results are rolled back."""
+def _direction(disc: pd.DataFrame) -> pd.Series:
+    # Money paid in excess, or a refund short of what was agreed, is the platform's or the buyer's, not ours.
+    return pd.Series(disc["amount_fen"].to_numpy() < 0).map({True: "by_us", False: "to_us"})
 
 
 def settlement_run_execute(*, run: ReconRun) -> None:
@@ -287,35 +240,14 @@ def settlement_run_execute(*, run: ReconRun) -> None:
 
     run_services.run_progress(run_id=run.id, phase="saving")
     named = sorted(set(disc["platform_code"].astype(str))) if len(disc) else []
-    counterparties = {p.code: p.counterparty for p in Platform.objects.filter(code__in=named).select_related("counterparty")}
-    summary = _summary(result.summary)
+    counterparties = dict(Platform.objects.filter(code__in=named).values_list("code", "counterparty_id"))
+    summary = run_summary(spec=SPEC, engine_summary=result.summary)
     earlier = ReconRun.objects.filter(kind=SPEC.code, period_start=run.period_start, period_end=run.period_end, id__lt=run.id)
     if platform is not None:
         # A run of one platform replaces that platform's rows of earlier runs of it or of every platform, nothing else.
         earlier = earlier.filter(counterparty__isnull=True) | earlier.filter(counterparty_id=platform.counterparty_id)
     earlier_ids = list(earlier.values_list("id", flat=True))
-    try:
-        with transaction.atomic():
-            periods = {cp.id: period_get_or_create(counterparty=cp, start=run.period_start, end=run.period_end)
-                       for cp in sorted(counterparties.values(), key=lambda c: c.id)}
-            # Under the periods' locks, which closing takes too: nothing lands in a period closed meanwhile.
-            closed = periods_lock([p.id for p in periods.values()])
-            if closed:
-                raise _PeriodClosed(next(p for p in periods.values() if p.id in closed))
-            _insert_discrepancies(run, disc, {code: cp.id for code, cp in counterparties.items()},
-                                  {cp: p.id for cp, p in periods.items()})
-            discrepancies_carry_over_runs(run_ids=earlier_ids, run_id=run.id, user=run.created_by,
-                                          counterparty_id=platform.counterparty_id if platform else None)
-            timings["persist"] = time.perf_counter() - t2
-            timings["total"] = time.perf_counter() - t0
-            # Conditional: a run the stale sweep failed meanwhile must not save.
-            if not ReconRun.objects.filter(id=run.id, status=ReconRun.Status.RUNNING).update(
-                status=ReconRun.Status.SUCCEEDED, phase=ReconRun.Phase.DONE, progress_current=len(run_services.PHASE_ORDER) - 1,
-                summary=summary, finished_at=timezone.now(), timings={k: round(v, 4) for k, v in timings.items()},
-            ):
-                raise _RunEnded
-    except _PeriodClosed as closed_period:
-        run_services.run_fail(run_id=run.id, code="period_closed", message=_(
-            "Period %(period)s was closed before this run finished; a manager can reopen it.") % {"period": closed_period.period.label})
-    except _RunEnded:
-        pass
+    rows = discrepancy_rows(run=run, disc=disc, counterparty_id=lambda d: d["platform_code"].map(counterparties),
+                            carry_key=_carry_keys, details=_json_details, direction=_direction)
+    run_results_save(run=run, rows=rows, summary=summary, timings=timings, started=t0, matched=t2, carry_runs=earlier_ids,
+                     carry_counterparty_id=platform.counterparty_id if platform else None)

@@ -15,16 +15,14 @@ from django.utils.translation import gettext as _
 
 from couriers.models import Courier
 from couriers.selectors import rate_card_specs
-from recon.core.db import bulk_load, db_to_local_naive, fen_from_db, fetch_frame, fetch_frames_copy, is_postgres, money, now_db
+from recon.core.db import db_to_local_naive, fen_from_db, fetch_frame, fetch_frames_copy, is_postgres
 from recon.core.errors import UserFacingError
 from recon.core.models import Discrepancy, ReconRun
 from recon.core.permissions import setting_value
 from recon.engine.rates import RateBook
 from recon.engine.returns import DEFAULT_REASONS, reconcile_returns
-from recon.engine.text import yuan
-from recon.periods.services import period_get_or_create, periods_lock
-from recon.review.services import discrepancies_carry_over_ids, discrepancies_carry_over_runs
 from recon.runs import services as run_services
+from recon.runs.save import discrepancy_rows, json_numbers, json_texts, run_results_save, run_summary
 
 from .kind import GRACE_DAYS_SETTING, SPEC
 from recon.sources.models import SourceFile
@@ -196,18 +194,12 @@ def translated_reasons() -> dict[str, str]:
 
 def _json_details(disc: pd.DataFrame) -> pd.Series:
     """The ids behind a discrepancy (request row, receipt row, freight line) and its courier, as JSON text column-wise."""
-    def num(values):
-        s = pd.Series(pd.array(values, dtype="Int64"))
-        return s.astype(str).where(s.notna(), "null")
-
-    codes = disc["courier_code"].fillna("").astype(str)
-    # A handful of couriers: each code encoded once, not once per row.
-    courier = codes.map({c: json.dumps(c, ensure_ascii=False) for c in codes.unique()})
+    courier = json_texts(disc["courier_code"].fillna("").astype(str))
     judged = ""
     if "judged_on" in disc:
         judged = ', "judged_on": ' + ('"' + disc["judged_on"].astype(str) + '"').where(disc["judged_on"].notna(), "null")
-    return ('{"request_id": ' + num(disc["request_id"]) + ', "receipt_id": ' + num(disc["receipt_id"])
-            + ', "line_id": ' + num(disc["line_id"]) + ', "courier_code": ' + courier + judged + "}")
+    return ('{"request_id": ' + json_numbers(disc["request_id"]) + ', "receipt_id": ' + json_numbers(disc["receipt_id"])
+            + ', "line_id": ' + json_numbers(disc["line_id"]) + ', "courier_code": ' + courier + judged + "}")
 
 
 def _judged_on(disc: pd.DataFrame, requests: pd.DataFrame) -> pd.Series:
@@ -252,43 +244,6 @@ def _carry_keys(disc: pd.DataFrame) -> pd.Series:
     return disc["type"] + "|" + disc["ref"] + "|" + disc["ref2"] + "|" + disc["sku"] + "|" + line
 
 
-def _insert_discrepancies(run: ReconRun, disc: pd.DataFrame, counterparties: dict[str, int], periods: dict[int, int]) -> None:
-    if disc.empty:
-        return
-    disc = disc.reset_index(drop=True)
-    counterparty = disc["courier_code"].map(counterparties).astype("Int64")
-    period = counterparty.map(periods).astype("Int64")
-    occurred = pd.Series(disc["occurred_on"].to_numpy(dtype=object))
-    frame = pd.DataFrame({
-        "run_id": run.id, "kind": SPEC.code, "type": disc["type"].to_numpy(), "status": "open",
-        "counterparty_id": counterparty.astype(object).where(counterparty.notna(), None).to_numpy(),
-        "period_id": period.astype(object).where(period.notna(), None).to_numpy(),
-        "ref": disc["ref"].astype(str).str.slice(0, 64).to_numpy(), "ref2": disc["ref2"].astype(str).str.slice(0, 64).to_numpy(),
-        "sku": disc["sku"].astype(str).str.slice(0, 64).to_numpy(),
-        "theirs_amount": money(disc["theirs_fen"]).to_numpy(), "ours_amount": money(disc["ours_fen"]).to_numpy(),
-        "amount_at_stake": money(disc["amount_fen"]).to_numpy(), "is_claim": disc["is_claim"].to_numpy(dtype=bool),
-        "direction": "to_us", "carry_key": _carry_keys(disc).str.slice(0, 200).to_numpy(),
-        "occurred_on": occurred.where(occurred.notna(), None).to_numpy(), "reason": disc["reason"].astype(str).to_numpy(),
-        "details": _json_details(disc).to_numpy(), "created_at": now_db(),
-    })
-    bulk_load(Discrepancy._meta.db_table, frame)
-
-
-def _summary(result_summary: dict) -> dict:
-    """The engine's summary, with the per-type counts and money every run shows (run_result, the run page)."""
-    fmt = lambda v: yuan(pd.Series([int(v)])).iloc[0]  # noqa: E731
-    counts, fen = result_summary["count_by_type"], result_summary["fen_by_type"]
-    by_type = {t.code: {"count": int(counts.get(t.code, 0)), "amount_at_stake": fmt(fen.get(t.code, 0))} for t in SPEC.types}
-    return {**result_summary, "by_type": by_type, "discrepancies": int(sum(counts.values())),
-            "amount_at_stake": fmt(result_summary["claim_fen"])}
-
-
-class _PeriodClosed(Exception):
-    def __init__(self, period):
-        super().__init__(period.label)
-        self.period = period
-
-
 def returns_run_execute(*, run: ReconRun) -> None:
     """Load every request, the receipts and freight dated by the as-of day, judge them, and save the discrepancies."""
     timings: dict[str, float] = {}
@@ -313,40 +268,11 @@ def returns_run_execute(*, run: ReconRun) -> None:
 
     run_services.run_progress(run_id=run.id, phase="saving")
     named = sorted(set(disc["courier_code"]) - {""}) if len(disc) else []
-    couriers = {c.code: c.counterparty for c in Courier.objects.filter(code__in=named).select_related("counterparty")}
-    counterparties = {code: cp.id for code, cp in couriers.items()}
-    summary = _summary(result.summary)
+    counterparties = dict(Courier.objects.filter(code__in=named).values_list("code", "counterparty_id"))
+    summary = run_summary(spec=SPEC, engine_summary=result.summary)
     same_range, rejudged = _rejudged(run)
     disc = disc.assign(judged_on=_judged_on(disc, requests).to_numpy()) if len(disc) else disc
-    try:
-        with transaction.atomic():
-            periods = {cp.id: period_get_or_create(counterparty=cp, start=run.period_start, end=run.period_end)
-                       for cp in sorted(couriers.values(), key=lambda c: c.id)}
-            # Under the periods' locks, which closing takes too: nothing lands in a period closed meanwhile.
-            closed = periods_lock([p.id for p in periods.values()])
-            if closed:
-                raise _PeriodClosed(next(p for p in periods.values() if p.id in closed))
-            _insert_discrepancies(run, disc, counterparties, {cp: p.id for cp, p in periods.items()})
-            t3 = time.perf_counter()
-            timings["save"] = t3 - t2
-            discrepancies_carry_over_runs(run_ids=same_range, run_id=run.id, user=run.created_by)
-            discrepancies_carry_over_ids(ids=rejudged, run_id=run.id, user=run.created_by)
-            t4 = time.perf_counter()
-            timings["carry_over"] = t4 - t3
-            timings["persist"] = t4 - t2
-            timings["total"] = time.perf_counter() - t0
-            # Conditional: a run the stale sweep failed meanwhile must not save.
-            if not ReconRun.objects.filter(id=run.id, status=ReconRun.Status.RUNNING).update(
-                status=ReconRun.Status.SUCCEEDED, phase=ReconRun.Phase.DONE, progress_current=len(run_services.PHASE_ORDER) - 1,
-                summary=summary, finished_at=timezone.now(), timings={k: round(v, 4) for k, v in timings.items()},
-            ):
-                raise _RunEnded
-    except _PeriodClosed as closed_period:
-        run_services.run_fail(run_id=run.id, code="period_closed", message=_(
-            "Period %(period)s was closed before this run finished; a manager can reopen it.") % {"period": closed_period.period.label})
-    except _RunEnded:
-        pass
-
-
-class _RunEnded(Exception):
-    """The stale sweep failed the run while it worked: its results are rolled back."""
+    rows = discrepancy_rows(run=run, disc=disc, counterparty_id=lambda d: d["courier_code"].map(counterparties),
+                            carry_key=_carry_keys, details=_json_details)
+    run_results_save(run=run, rows=rows, summary=summary, timings=timings, started=t0, matched=t2,
+                     carry_runs=same_range, carry_ids=rejudged, timed_steps=True)
