@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from couriers.models import Courier
-from recon.core.db import db_to_local_naive, fetch_by_keys, fetch_frame, int_or_null, is_postgres, local_naive_to_db, now_db
+from recon.core.db import db_to_local_naive, fetch_by_keys, int_or_null, local_naive_to_db, now_db
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError
 from recon.sources.imports import (
