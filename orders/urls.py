@@ -3,7 +3,7 @@ from django.urls import path
 
 from reports import views as reports
 
-from . import views
+from . import outbound_views, views
 
 urlpatterns = [
     path("shipments/", views.shipment_list, name="shipment-list"),
@@ -13,4 +13,8 @@ urlpatterns = [
     path("orders/upload/", views.order_upload, name="order-upload"),
     path("orders/files/<int:pk>/rejected/", views.orders_file_rejected, name="orders-file-rejected"),
     path("orders/files/<int:pk>/rejected/download/", views.orders_file_rejected_download, name="orders-file-rejected-download"),
+    path("orders/outbound/upload/", outbound_views.outbound_upload, name="outbound-upload"),
+    path("orders/outbound/files/<int:pk>/rejected/", outbound_views.outbound_file_rejected, name="outbound-file-rejected"),
+    path("orders/outbound/files/<int:pk>/rejected/download/", outbound_views.outbound_file_rejected_download,
+         name="outbound-file-rejected-download"),
 ]
