@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from couriers.models import Courier
 from recon.core.db import db_to_local_naive, fetch_by_keys, int_or_null, local_naive_to_db, now_db
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError
@@ -23,7 +22,8 @@ from recon.sources.imports import (
 from recon.sources.uploads import ingest_error
 
 from .models import OutboundRecord, PickupScan, Shipment
-from .outbound_readers import courier_key, read_outbound, read_pickups
+from .outbound_readers import read_outbound, read_pickups
+from .outbound_selectors import courier_keys
 from .outbound_specs import OUTBOUND_SPEC, PICKUP_SPEC
 
 OUTBOUND_FILE_KIND = "outbound"
@@ -33,16 +33,6 @@ OUTBOUND_KEY = ["outbound_no", "order_no", "sku"]
 OUTBOUND_COMPARED = ["quantity", "waybill_no", "courier_id", "packed_weight_g", "outbound_at", "warehouse", "province"]
 PICKUP_KEY = ["courier_id", "waybill_no"]
 PICKUP_COMPARED = ["picked_up_at", "pickup_weight_g", "site"]
-
-
-def courier_keys() -> dict[str, int]:
-    """Every way a file may name a courier (code, Chinese name, English name, aliases) as courier_key -> courier id."""
-    table: dict[str, int] = {}
-    for courier_id, code, name, name_en, aliases in Courier.objects.values_list("id", "code", "name", "name_en", "aliases"):
-        for text in (code, name, name_en, *(aliases or [])):
-            if text and str(text).strip():
-                table.setdefault(courier_key(text), courier_id)
-    return table
 
 
 def _kind(kind: str) -> str:

@@ -217,3 +217,11 @@ def test_the_command_refuses_a_bad_file_in_chinese_and_writes_nothing(tmp_path):
         call_command("import_outbound", str(path), "--kind", "outbound", "--json")
     assert str(exc.value) == "empty_file: “空.csv”是空文件。"
     assert (OutboundRecord.objects.count(), SourceFile.objects.count()) == (0, 0)
+
+
+def test_an_unknown_kind_is_refused_before_anything_is_read():
+    with pytest.raises(UserFacingError) as exc:
+        outbound_file_import(file=io.BytesIO(csv_bytes([HEADER, *GOOD], "utf-8")), filename="a.csv", kind="returns")
+    assert (exc.value.code, exc.value.message) == (
+        "invalid_kind", "未知的文件类型“returns”：请使用 outbound（出库记录）或 pickups（揽收记录）。")
+    assert SourceFile.objects.count() == 0
