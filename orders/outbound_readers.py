@@ -81,6 +81,8 @@ PARCEL_FIELDS = {"waybill_no": "waybill_no", "courier_id": "courier", "packed_we
                  "outbound_at": "outbound_at", "warehouse": "warehouse", "province": "province"}
 
 _SPACES = re.compile(r"\s+")
+# The largest value the database's integer columns hold: a bigger quantity or weight is a typing error, refused as invalid.
+INT_MAX = 2_147_483_647
 
 
 def courier_key(text) -> str:
@@ -144,7 +146,8 @@ def _weight(table: SheetTable, field_name: str) -> tuple[pd.Series, np.ndarray, 
         unit = "g"
     grams, bad = parse_weight_g(cells, unit)
     negative = _negative(cells)
-    return grams, negative, bad.to_numpy() & ~negative
+    too_big = (grams.fillna(0) > INT_MAX).to_numpy(dtype=bool)
+    return grams.where(~too_big), negative, (bad.to_numpy() | too_big) & ~negative
 
 
 def _negative(cells: pd.Series) -> np.ndarray:
@@ -178,6 +181,7 @@ def _outbound_sheet(table: SheetTable, couriers: dict[str, int]):
     sku_cells = column_or_blank(table, "sku")
     sku = clean_text(sku_cells)
     quantity, quantity_empty, quantity_bad = _count(column_or_blank(table, "quantity"))
+    quantity_bad = quantity_bad | (quantity.fillna(0) > INT_MAX).to_numpy(dtype=bool)
     quantity_negative = _negative(column_or_blank(table, "quantity"))
     weight, weight_negative, weight_bad = _weight(table, "packed_weight")
     outbound_at, outbound_at_bad = parse_datetime(column_or_blank(table, "outbound_at"))

@@ -133,3 +133,16 @@ def test_only_importers_may_post_and_every_role_may_read(user_in_role):
     finance = APIClient()
     finance.force_authenticate(user_in_role("finance"))
     assert finance.post("/api/v1/pickups/", PICKUPS, format="json").json()["rows"] == 2
+
+
+def test_a_quantity_or_weight_beyond_what_the_database_holds_is_refused_not_a_server_error(token_client):
+    records = [{"outbound_no": "CK1", "order_no": "A1", "sku": "S", "quantity": 3_000_000_000, **PARCEL},
+               {"outbound_no": "CK2", "order_no": "A2", "sku": "S", "quantity": 1, **PARCEL, "waybill_no": "75312345678902",
+                "packed_weight": "9999999"}]
+    response = token_client.post("/api/v1/outbound/", records, format="json")
+    assert response.status_code == 200
+    assert response.json() == {"rows": 0, "rejected": 2, "duplicates": 0, "errors": [
+        {"index": 0, "field": "quantity", "code": "quantity_invalid", "message": "数量“3000000000”不是整数件数"},
+        {"index": 1, "field": "packed_weight", "code": "weight_invalid", "message": "重量“9999999”不是有效重量"},
+    ]}
+    assert not OutboundRecord.objects.exists()
