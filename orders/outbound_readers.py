@@ -152,8 +152,11 @@ def _weight(table: SheetTable, field_name: str) -> tuple[pd.Series, np.ndarray, 
 
 def _negative(cells: pd.Series) -> np.ndarray:
     """Cells holding a negative number (typed or Excel's), told apart so that the reason says so."""
-    text = cell_text(cells).str.normalize("NFKC").str.replace(r"\s+", "", regex=True).str.replace("\u2212", "-", regex=False)
-    return text.str.match(r"^-\d").to_numpy(dtype=bool)
+    def negative(u: pd.Series) -> pd.Series:
+        text = cell_text(u).str.normalize("NFKC").str.replace(r"\s+", "", regex=True).str.replace("\u2212", "-", regex=False)
+        return text.str.match(r"^-\d")
+
+    return per_distinct(negative, cells).to_numpy(dtype=bool)
 
 
 def _courier_ids(table: SheetTable, couriers: dict[str, int]) -> tuple[pd.Series, pd.Series]:
@@ -173,13 +176,14 @@ def _province(table: SheetTable) -> tuple[pd.Series, np.ndarray]:
 def _outbound_sheet(table: SheetTable, couriers: dict[str, int]):
     n = len(table.data)
     outbound_cells = column_or_blank(table, "outbound_no")
-    outbound_no = clean_text(outbound_cells)
+    # Per distinct cell: an outbound's number, SKU and parcel fields repeat on each of its items.
+    outbound_no = per_distinct(clean_text, outbound_cells)
     order_cells = column_or_blank(table, "order_no")
     order_no = clean_text(order_cells)
     waybill, waybill_reason = normalize_waybill(column_or_blank(table, "waybill_no"))
     courier_id, courier_text = _courier_ids(table, couriers)
     sku_cells = column_or_blank(table, "sku")
-    sku = clean_text(sku_cells)
+    sku = per_distinct(clean_text, sku_cells)
     quantity, quantity_empty, quantity_bad = _count(column_or_blank(table, "quantity"))
     quantity_bad = quantity_bad | (quantity.fillna(0) > INT_MAX).to_numpy(dtype=bool)
     quantity_negative = _negative(column_or_blank(table, "quantity"))
