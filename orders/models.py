@@ -138,3 +138,68 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.sku} ×{self.quantity}"
+
+
+class OutboundRecord(models.Model):
+    """One item (order + SKU) of one outbound (出库单) as the warehouse system writes it; an outbound is one parcel, so
+    its waybill, courier, weight, time, warehouse and province repeat on each of its items."""
+
+    outbound_no = models.CharField(_("outbound number"), max_length=64)
+    # Text, not a key to Order: an outbound of an order we do not know is a finding of the reconciliation, not an error.
+    order_no = models.CharField(_("order number"), max_length=64)
+    sku = models.CharField(_("SKU"), max_length=64, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    waybill_no = models.CharField(_("waybill number"), max_length=40)
+    courier = models.ForeignKey("couriers.Courier", on_delete=models.PROTECT, related_name="outbound_records",
+                                verbose_name=_("courier"))
+    packed_weight_g = models.PositiveIntegerField(_("packed weight (g)"), null=True, blank=True)
+    outbound_at = models.DateTimeField(_("outbound at"))
+    warehouse = models.CharField(_("warehouse"), max_length=64, blank=True)
+    province = models.CharField(_("destination province"), max_length=16, blank=True)
+    # The file that last wrote this row (none when posted to the API) and its row there.
+    source = models.ForeignKey("recon.SourceFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("source file"))
+    row_no = models.PositiveIntegerField(_("row"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("outbound record")
+        verbose_name_plural = _("outbound records")
+        ordering = ["-outbound_at", "outbound_no", "id"]
+        constraints = [models.UniqueConstraint(fields=["outbound_no", "order_no", "sku"], name="outbound_unique_item")]
+        indexes = [
+            models.Index(fields=["outbound_at"], name="outbound_at"),
+            models.Index(fields=["courier", "waybill_no"], name="outbound_courier_waybill"),
+            models.Index(fields=["order_no"], name="outbound_order_no"),
+        ]
+        permissions = [("import_outbound", _("Can import outbound records and pickup scans"))]
+
+    def __str__(self) -> str:
+        return f"{self.outbound_no} {self.order_no} {self.sku}"
+
+
+class PickupScan(models.Model):
+    """A courier's pickup (揽收) of one parcel: when, where and at what weight; (courier, waybill) is its key."""
+
+    courier = models.ForeignKey("couriers.Courier", on_delete=models.PROTECT, related_name="pickup_scans",
+                                verbose_name=_("courier"))
+    waybill_no = models.CharField(_("waybill number"), max_length=40)
+    picked_up_at = models.DateTimeField(_("picked up at"))
+    pickup_weight_g = models.PositiveIntegerField(_("pickup weight (g)"), null=True, blank=True)
+    site = models.CharField(_("pickup site"), max_length=64, blank=True)
+    source = models.ForeignKey("recon.SourceFile", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("source file"))
+    row_no = models.PositiveIntegerField(_("row"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("pickup scan")
+        verbose_name_plural = _("pickup scans")
+        ordering = ["-picked_up_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["courier", "waybill_no"], name="pickup_unique_waybill")]
+        indexes = [models.Index(fields=["picked_up_at"], name="pickup_at")]
+
+    def __str__(self) -> str:
+        return f"{self.courier_id} {self.waybill_no}"

@@ -3,7 +3,7 @@ from django.urls import path
 
 from reports import views as reports
 
-from . import views
+from . import outbound_views, views
 
 urlpatterns = [
     path("shipments/", views.shipment_list, name="shipment-list"),
@@ -14,4 +14,8 @@ urlpatterns = [
     path("orders/inspect/", views.orders_inspect, name="orders-inspect"),
     path("orders/files/<int:pk>/rejected/", views.orders_file_rejected, name="orders-file-rejected"),
     path("orders/files/<int:pk>/rejected/download/", views.orders_file_rejected_download, name="orders-file-rejected-download"),
+    path("orders/outbound/upload/", outbound_views.outbound_upload, name="outbound-upload"),
+    path("orders/outbound/files/<int:pk>/rejected/", outbound_views.outbound_file_rejected, name="outbound-file-rejected"),
+    path("orders/outbound/files/<int:pk>/rejected/download/", outbound_views.outbound_file_rejected_download,
+         name="outbound-file-rejected-download"),
 ]

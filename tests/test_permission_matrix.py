@@ -152,6 +152,10 @@ PAGES = [
     cell("orders-inspect", "POST", UPLOAD, {}),
     cell("orders-file-rejected", "GET", WEB_READ, pk="orders_file"),
     cell("orders-file-rejected-download", "GET", WEB_READ, pk="orders_file"),
+    cell("outbound-upload", "GET", UPLOAD),
+    cell("outbound-upload", "POST", UPLOAD, {}),
+    cell("outbound-file-rejected", "GET", WEB_READ, pk="outbound_file"),
+    cell("outbound-file-rejected-download", "GET", WEB_READ, pk="outbound_file"),
     cell("settlement-list", "GET", WEB_READ),
     cell("settlement-upload", "GET", UPLOAD),
     cell("settlement-upload", "POST", UPLOAD, {}),
@@ -201,6 +205,10 @@ API = [
     cell("api-bank-statement-list", "GET", API_READ),
     cell("api-order-list", "GET", API_READ),
     cell("api-order-list", "POST", UPLOAD_API, {}),
+    cell("api-outbound-list", "GET", API_READ),
+    cell("api-outbound-list", "POST", UPLOAD_API, {}),
+    cell("api-pickup-list", "GET", API_READ),
+    cell("api-pickup-list", "POST", UPLOAD_API, {}),
     cell("api-platform-list", "GET", API_READ),
     cell("api-bank-match-list", "POST", MATCH_BANK, {}),
     cell("api-bank-match-detail", "DELETE", MATCH_BANK, pk="bank_match"),
@@ -368,6 +376,8 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
                                           file_kind="bank_statement")
     orders_file = SourceFile.objects.create(file="o.csv", original_filename="订单.csv", sha256="1" * 64, size_bytes=1,
                                             file_kind="orders")
+    outbound_file = SourceFile.objects.create(file="k.csv", original_filename="出库单.csv", sha256="1" * 64, size_bytes=1,
+                                              file_kind="outbound")
     settlement_file = SourceFile.objects.create(file="s.csv", original_filename="账务明细.csv", sha256="1" * 64, size_bytes=1,
                                                 file_kind="settlement")
     from returns.models import ReturnRequest
@@ -384,7 +394,7 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
         "users": users, "run": reconciled["run"].pk, "bill": reconciled["bill"].pk, "period": reconciled["bill"].period_id,
         "discrepancy": d.pk, "shipment": reconciled["shipment"].pk, "courier": zto.pk, "rate_card": card.pk,
         "attachment": attachment.pk, "dispute": dispute.pk, "bulk_action": job.pk, "audit_event": event.pk,
-        "saved_filter": own_filters, "returns_file": returns_file.pk, "orders_file": orders_file.pk,
+        "saved_filter": own_filters, "returns_file": returns_file.pk, "orders_file": orders_file.pk, "outbound_file": outbound_file.pk,
         "settlement_file": settlement_file.pk, "return_no": "RT-MATRIX", "bank_file": bank_file.pk,
     }
 

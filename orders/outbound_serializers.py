@@ -1,0 +1,27 @@
+"""The API's shapes of outbound records, pickup scans and the result of a bulk post."""
+from rest_framework import serializers
+
+from .models import OutboundRecord, PickupScan
+from .serializers import OrderBulkResultSerializer
+
+
+class OutboundRecordSerializer(serializers.ModelSerializer):
+    courier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = OutboundRecord
+        fields = ["id", "outbound_no", "order_no", "sku", "quantity", "waybill_no", "courier", "packed_weight_g", "outbound_at",
+                  "warehouse", "province", "source", "row_no", "created_at", "updated_at"]
+
+
+class PickupScanSerializer(serializers.ModelSerializer):
+    courier = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = PickupScan
+        fields = ["id", "waybill_no", "courier", "picked_up_at", "pickup_weight_g", "site", "source", "row_no", "created_at",
+                  "updated_at"]
+
+
+class OutboundBulkResultSerializer(OrderBulkResultSerializer):
+    """rows written, rejected, duplicates (already stored as sent), and one error per refused record and field."""
