@@ -6,6 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from .models import OutboundRecord, PickupScan
+from .outbound_checks import outbound_arrival_check
 from .outbound_filters import OutboundRecordFilter, PickupScanFilter
 from .outbound_serializers import OutboundBulkResultSerializer, OutboundRecordSerializer, PickupScanSerializer
 from .outbound_services import OUTBOUND_FILE_KIND, PICKUPS_FILE_KIND, outbound_bulk_upsert
@@ -22,6 +23,13 @@ PICKUP_EXAMPLE = [
     {"waybill_no": "75312345678901", "courier": "ZTO", "picked_up_at": "2026-10-02 18:05", "pickup_weight": "1.30",
      "site": "杭州余杭网点"},
 ]
+
+
+def _written(result, request) -> Response:
+    """The post's counts, and the check of the waybills it wrote, run at once: a finding is in the queue when the
+    integration gets its answer."""
+    return Response({**result.as_dict(), **outbound_arrival_check(waybills=result.waybills, user=request.user)},
+                    status=status.HTTP_200_OK)
 
 
 def _records(request):
@@ -42,10 +50,10 @@ class OutboundRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                    "{\"records\": [...]}); fields as in the file import, packed_weight in kg; courier by code, name or alias. "
                    "Each parcel's shipment (waybill, courier, order, weight, time, province) is created or updated too. "
                    "Records of one outbound that disagree on a parcel field are all refused. Records that cannot be read "
-                   "come back in errors with their index and field.")
+                   "come back in errors with their index and field. The waybills written are checked at once for "
+                   "waybill_reused and pickup_weight_mismatch (checked, check_run, found).")
     def create(self, request, *args, **kwargs):
-        result = outbound_bulk_upsert(kind=OUTBOUND_FILE_KIND, records=_records(request), user=request.user)
-        return Response(result.as_dict(), status=status.HTTP_200_OK)
+        return _written(outbound_bulk_upsert(kind=OUTBOUND_FILE_KIND, records=_records(request), user=request.user), request)
 
 
 class PickupScanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -60,7 +68,7 @@ class PickupScanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                    examples=[OpenApiExample("one pickup", request_only=True, value=PICKUP_EXAMPLE)],
                    description="Create or update pickup scans by courier + waybill_no (a JSON list, or {\"records\": [...]}); "
                    "fields as in the file import, pickup_weight in kg; courier by code, name or alias. Records that cannot "
-                   "be read come back in errors with their index and field.")
+                   "be read come back in errors with their index and field. The waybills written are checked at once for "
+                   "waybill_reused and pickup_weight_mismatch (checked, check_run, found).")
     def create(self, request, *args, **kwargs):
-        result = outbound_bulk_upsert(kind=PICKUPS_FILE_KIND, records=_records(request), user=request.user)
-        return Response(result.as_dict(), status=status.HTTP_200_OK)
+        return _written(outbound_bulk_upsert(kind=PICKUPS_FILE_KIND, records=_records(request), user=request.user), request)

@@ -24,4 +24,10 @@ class PickupScanSerializer(serializers.ModelSerializer):
 
 
 class OutboundBulkResultSerializer(OrderBulkResultSerializer):
-    """rows written, rejected, duplicates (already stored as sent), and one error per refused record and field."""
+    """rows written, rejected, duplicates (already stored as sent), and one error per refused record and field; the
+    waybills written were checked on arrival (waybill_reused, pickup_weight_mismatch): how many, the check's run and
+    the discrepancies it has in the queue."""
+
+    checked = serializers.IntegerField(help_text="waybills (courier + number) written by this post and checked on arrival")
+    check_run = serializers.IntegerField(allow_null=True, help_text="the run of that check (kind outbound), null when nothing was written")
+    found = serializers.IntegerField(help_text="discrepancies the check has in the queue for those waybills")

@@ -123,6 +123,8 @@ def _shipments_of(outbound_nos: list[str]) -> None:
     if len(earlier):
         first_at = pd.Series(db_to_local_naive(earlier["first_at"]).to_numpy(), index=earlier["waybill_no"].to_numpy())
         parcels = parcels[~(first_at.reindex(parcels["waybill_no"]).to_numpy() < parcels["outbound_at"].to_numpy())]
+    if parcels.empty:
+        return  # every waybill of this import is a reuse: the earlier outbounds' shipments stand
     stamp = now_db()
     rows = pd.DataFrame({
         "order_no": parcels["order_no"].astype(str).to_numpy(),
@@ -202,6 +204,8 @@ class BulkResult:
     rejected: int = 0
     duplicates: int = 0
     errors: list[dict] = field(default_factory=list)
+    # The (courier id, waybill) of every record written: what the check on arrival looks at.
+    waybills: set = field(default_factory=set)
 
     def as_dict(self) -> dict:
         return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
@@ -238,6 +242,8 @@ def outbound_bulk_upsert(*, kind: str, records, user=None) -> BulkResult:
             unchanged = upsert(frame=frame, source_id=None)
         result.duplicates = int(np.count_nonzero(unchanged))
         result.rows = int(len(unchanged) - result.duplicates)
+        written = frame.loc[~np.asarray(unchanged, dtype=bool), ["courier_id", "waybill_no"]]
+        result.waybills = set(zip(written["courier_id"].astype("int64").tolist(), written["waybill_no"].astype(str).tolist()))
         seen = {origin[int(r) - 2] for r in frame["row_no"]}
         refused = {e["index"] for e in errors}
         for index in range(len(records)):

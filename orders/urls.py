@@ -3,7 +3,7 @@ from django.urls import path
 
 from reports import views as reports
 
-from . import outbound_views, views
+from . import views_today, outbound_views, views
 
 urlpatterns = [
     path("shipments/", views.shipment_list, name="shipment-list"),
@@ -18,4 +18,5 @@ urlpatterns = [
     path("orders/outbound/files/<int:pk>/rejected/", outbound_views.outbound_file_rejected, name="outbound-file-rejected"),
     path("orders/outbound/files/<int:pk>/rejected/download/", outbound_views.outbound_file_rejected_download,
          name="outbound-file-rejected-download"),
+    path("orders/outbound/today/", views_today.outbound_today_view, name="outbound-today"),
 ]

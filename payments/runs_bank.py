@@ -20,7 +20,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from orders.models import Platform
-from recon.core.db import bulk_load, chunked, db_to_local_naive, fetch_frame, fetch_frame_copy, fen_from_db, is_postgres, money, now_db
+from recon.core.db import (bulk_load, chunked, db_to_local_naive, fen_sql, fen_values, fetch_frame, fetch_frame_copy,
+                           is_postgres, money, now_db)
 from recon.core.errors import UserFacingError
 from recon.core.models import ReconRun
 from recon.core.permissions import setting_value
@@ -91,21 +92,11 @@ def _local_day_sql(column: str) -> str:
     return f"(({column}) AT TIME ZONE '{settings.TIME_ZONE}')::date" if is_postgres() else column
 
 
-def _fen_sql(column: str) -> str:
-    return f"(({column}) * 100)::bigint" if is_postgres() else column
-
-
-def _fen(values: pd.Series) -> pd.Series:
-    if not len(values):
-        return pd.Series([], dtype="int64")
-    return values.astype("int64") if is_postgres() else fen_from_db(values)
-
-
 def _fen_or_none(values: pd.Series) -> pd.Series:
     blank = values.isna() | (values.astype(object) == "")
     out = pd.Series([None] * len(values), dtype=object, index=values.index)
     if (~blank).any():
-        out[~blank] = _fen(values[~blank]).astype(object)
+        out[~blank] = fen_values(values[~blank]).astype(object)
     return out
 
 
@@ -127,12 +118,12 @@ def _load_withdrawals(start: date, end: date, as_of: datetime) -> pd.DataFrame:
     cols = ["withdrawal_id", "platform_code", "settlement_id", "occurred_on", "amount_fen"]
     # Paid out of the platform account: booked negative there, a positive amount on its way to the bank.
     frame = fetch_frame_copy(
-        f"SELECT s.id, p.code, s.settlement_id, {_local_day_sql('s.occurred_at')}, {_fen_sql('-s.amount')} "
+        f"SELECT s.id, p.code, s.settlement_id, {_local_day_sql('s.occurred_at')}, {fen_sql('-s.amount')} "
         f"FROM {SettlementLine._meta.db_table} s JOIN {Platform._meta.db_table} p ON p.id = s.platform_id "
         f"WHERE s.business_type = 'withdrawal' AND s.occurred_at >= %s AND s.occurred_at < %s AND s.occurred_at <= %s",
         [_day_start(start), _day_start(end + timedelta(days=1)), connection.ops.adapt_datetimefield_value(as_of)], cols)
     frame["withdrawal_id"] = frame["withdrawal_id"].astype("int64")
-    frame["amount_fen"] = _fen(frame["amount_fen"])
+    frame["amount_fen"] = fen_values(frame["amount_fen"])
     frame["occurred_on"] = _local_dates(frame["occurred_on"])
     return frame
 
@@ -145,11 +136,11 @@ def _load_lines(start: date, last: date, account_id) -> pd.DataFrame:
     cols = ["line_id", "account_no", "ref", "booked_on", "amount_fen", "counterparty_name", "description"]
     where, params = _account_filter(account_id)
     frame = fetch_frame_copy(
-        f"SELECT l.id, a.account_no, l.ref, l.booked_on, {_fen_sql('l.amount')}, l.counterparty_name, l.description "
+        f"SELECT l.id, a.account_no, l.ref, l.booked_on, {fen_sql('l.amount')}, l.counterparty_name, l.description "
         f"FROM {BankLine._meta.db_table} l JOIN {BankAccount._meta.db_table} a ON a.id = l.account_id "
         f"WHERE l.booked_on >= %s AND l.booked_on <= %s {where}", [start, last, *params], cols)
     frame["line_id"] = frame["line_id"].astype("int64")
-    frame["amount_fen"] = _fen(frame["amount_fen"])
+    frame["amount_fen"] = fen_values(frame["amount_fen"])
     frame["booked_on"] = _dates(frame["booked_on"])
     return frame
 
@@ -177,11 +168,11 @@ def _load_statements(start: date, end: date, account_id) -> tuple[pd.DataFrame, 
     statements["closing_fen"] = _decimal_fen(statements["closing_fen"])
     lcols = ["line_id", "statement_id", "ref", "booked_on", "position", "amount_fen", "balance_fen"]
     lines = fetch_frame_copy(
-        f"SELECT l.id, l.statement_id, l.ref, l.booked_on, l.position, {_fen_sql('l.amount')}, {_fen_sql('l.balance')} "
+        f"SELECT l.id, l.statement_id, l.ref, l.booked_on, l.position, {fen_sql('l.amount')}, {fen_sql('l.balance')} "
         f"FROM {BankLine._meta.db_table} l WHERE l.statement_id IN ({ids_sql})", ids_params, lcols)
     for col in ("line_id", "statement_id", "position"):
         lines[col] = lines[col].astype("int64")
-    lines["amount_fen"] = _fen(lines["amount_fen"])
+    lines["amount_fen"] = fen_values(lines["amount_fen"])
     lines["balance_fen"] = _fen_or_none(lines["balance_fen"])
     lines["booked_on"] = _dates(lines["booked_on"])
     return statements, lines

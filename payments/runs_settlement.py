@@ -2,43 +2,26 @@
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
-from django.utils import timezone, translation
+from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from orders.models import Order, Platform
-from recon.core.db import db_to_local_naive, fen_from_db, fetch_frames_copy, is_postgres
+from recon.core.db import copy_numbers, fen_sql, fen_values, fetch_frames_copy, local_micros_sql, local_moments
 from recon.core.errors import UserFacingError
 from recon.core.models import ReconRun
 from recon.engine.settlement import ARITHMETIC_COLUMNS, DEFAULT_REASONS, PLATFORM_COLUMNS, reconcile_settlements
 from recon.runs import services as run_services
+from recon.runs.as_of import as_of_param, as_of_value, cut_db, local_midnight_db
 from recon.runs.save import discrepancy_rows, json_numbers, json_texts, run_results_save, run_summary
 from recon.sources.models import SourceFile
 
 from .kind_settlement import SPEC
 from .models import SettlementLine
-
-AS_OF_MINUTE = "%Y-%m-%d %H:%M"
-
-
-def _as_of_param(as_of: datetime | None) -> str:
-    """The as-of as stored on the run: "YYYY-MM-DD" for a whole day, "YYYY-MM-DD HH:MM" (local) for a moment."""
-    if as_of is None:
-        return timezone.localdate().isoformat()
-    local = timezone.localtime(as_of)
-    # The command reads a bare day as 23:59:59 of it; a time typed in minutes never has seconds.
-    if local.time() == dtime(23, 59, 59):
-        return local.date().isoformat()
-    return local.strftime(AS_OF_MINUTE)
-
-
-def _as_of_value(text: str) -> date | datetime:
-    """The stored as-of for the engine: a date (the whole day), or a naive local moment."""
-    return date.fromisoformat(text) if len(text) == 10 else datetime.strptime(text, AS_OF_MINUTE)
 
 
 def _new_run(*, start: date, end: date, as_of: str, platform: Platform | None, user, rerun_of: ReconRun | None = None) -> ReconRun:
@@ -59,7 +42,7 @@ def settlement_reconcile(*, counterparty_code: str, start: date, end: date, as_o
             raise UserFacingError("not_a_platform", _("“%(code)s” is not a platform; settlements are reconciled per platform.")
                                   % {"code": counterparty_code})
     with transaction.atomic():
-        run = _new_run(start=start, end=end, as_of=_as_of_param(as_of), platform=platform, user=user)
+        run = _new_run(start=start, end=end, as_of=as_of_param(as_of), platform=platform, user=user)
         if enqueue:
             run_services.run_enqueue(run=run)
     return [run]
@@ -79,81 +62,38 @@ def settlement_run_rerun(*, run: ReconRun, user=None, enqueue: bool = True) -> R
 
 # --------------------------------------------------------------------------- loading
 
-def _local_midnight(day: date):
-    moment = datetime.combine(day, dtime.min, tzinfo=timezone.get_default_timezone())
-    return connection.ops.adapt_datetimefield_value(moment)
-
-
-def _cut_sql(as_of: date | datetime) -> tuple[str, object]:
-    """The condition on occurred_at for "at or before the as-of", and its parameter."""
-    if isinstance(as_of, datetime):
-        moment = timezone.make_aware(as_of, timezone.get_default_timezone())
-        return "l.occurred_at <= %s", connection.ops.adapt_datetimefield_value(moment)
-    return "l.occurred_at < %s", _local_midnight(as_of + timedelta(days=1))
-
-
-# On PostgreSQL the database gives local times as integer microseconds and money as integer fen, parsed in C by
-# COPY's reader (a million ISO timestamps as text would take seconds to parse); SQLite gives stored values to convert.
-def _moment_sql(column: str) -> str:
-    if not is_postgres():
-        return column
-    return f"(EXTRACT(EPOCH FROM ({column}) AT TIME ZONE '{settings.TIME_ZONE}') * 1000000)::bigint"
-
-
-def _fen_sql(column: str) -> str:
-    return f"(({column}) * 100)::bigint" if is_postgres() else column
-
-
-def _moments(values: pd.Series) -> pd.Series:
-    if not len(values):
-        return pd.Series([], dtype="datetime64[ns]")
-    if is_postgres():
-        return pd.to_datetime(values.to_numpy(dtype="int64"), unit="us").to_series(index=values.index)
-    return db_to_local_naive(values)
-
-
-def _fen(values: pd.Series) -> pd.Series:
-    if not len(values):
-        return pd.Series([], dtype="int64")
-    return values.astype("int64") if is_postgres() else fen_from_db(values)
-
-
 def _orders_read(start: date, end: date, platform_id: int | None) -> tuple:
     cols = ["order_id", "platform_code", "order_no", "shop", "status", "paid_at", "order_fen", "refund_fen"]
     only = " AND o.platform_id = %s" if platform_id else ""
-    sql = (f"SELECT o.id, p.code, o.order_no, o.shop, o.status, {_moment_sql('o.paid_at')}, {_fen_sql('o.order_amount')}, "
-           f"{_fen_sql('o.refund_amount')} FROM {Order._meta.db_table} o JOIN {Platform._meta.db_table} p "
+    sql = (f"SELECT o.id, p.code, o.order_no, o.shop, o.status, {local_micros_sql('o.paid_at')}, {fen_sql('o.order_amount')}, "
+           f"{fen_sql('o.refund_amount')} FROM {Order._meta.db_table} o JOIN {Platform._meta.db_table} p "
            f"ON p.id = o.platform_id WHERE o.paid_at >= %s AND o.paid_at < %s{only}")
-    params = [_local_midnight(start), _local_midnight(end + timedelta(days=1)), *([platform_id] if platform_id else [])]
-    return sql, params, cols, _numbers(order_id="int64", paid_at="int64", order_fen="int64", refund_fen="int64")
+    params = [local_midnight_db(start), local_midnight_db(end + timedelta(days=1)), *([platform_id] if platform_id else [])]
+    return sql, params, cols, copy_numbers(order_id="int64", paid_at="int64", order_fen="int64", refund_fen="int64")
 
 
 def _orders_frame(frame: pd.DataFrame) -> pd.DataFrame:
     frame["order_id"] = frame["order_id"].astype("int64")
-    frame["paid_at"] = _moments(frame["paid_at"])
-    frame["order_fen"], frame["refund_fen"] = _fen(frame["order_fen"]), _fen(frame["refund_fen"])
+    frame["paid_at"] = local_moments(frame["paid_at"])
+    frame["order_fen"], frame["refund_fen"] = fen_values(frame["order_fen"]), fen_values(frame["refund_fen"])
     # A handful of codes and statuses over a million rows: categories, which the engine joins without hashing each cell.
     frame["platform_code"] = frame["platform_code"].astype("category")
     frame["status"] = frame["status"].astype("category")
     return frame
 
 
-def _numbers(**dtypes: str) -> dict[str, str]:
-    """The integer columns COPY's reader types on PostgreSQL; SQLite's are converted from what it stores."""
-    return dtypes if is_postgres() else {}
-
-
 def _lines_read(start: date, end: date, as_of: date | datetime, platform_id: int | None) -> tuple:
     """The lines of the orders judged, and the payment and refund lines dated in the range that name no order of ours;
     both only up to the as-of."""
     cols = ["line_id", "platform_code", "settlement_id", "order_no", "occurred_at", "business_type", "amount_fen"]
-    cut, cut_param = _cut_sql(as_of)
-    lo, hi = _local_midnight(start), _local_midnight(end + timedelta(days=1))
+    op, cut_param = cut_db(as_of)
+    cut = f"l.occurred_at {op} %s"
+    lo, hi = local_midnight_db(start), local_midnight_db(end + timedelta(days=1))
     only = " AND l.platform_id = %s" if platform_id else ""
     extra = [platform_id] if platform_id else []
     lines, orders, platforms = SettlementLine._meta.db_table, Order._meta.db_table, Platform._meta.db_table
-    select = (f"SELECT l.id, p.code, l.settlement_id, l.order_no, {_moment_sql('l.occurred_at')}, l.business_type, "
-              f"{_fen_sql('l.amount')} FROM {lines} l JOIN {platforms} p ON p.id = l.platform_id ")
+    select = (f"SELECT l.id, p.code, l.settlement_id, l.order_no, {local_micros_sql('l.occurred_at')}, l.business_type, "
+              f"{fen_sql('l.amount')} FROM {lines} l JOIN {platforms} p ON p.id = l.platform_id ")
     # A deleted (or replaced) file's lines count for nothing until it is restored. The deleted files are named by id:
     # joined to the files table instead, PostgreSQL guesses a handful of lines (it estimates every NULL source badly)
     # and looks each of a million orders up by index instead of hashing them.
@@ -165,13 +105,13 @@ def _lines_read(start: date, end: date, as_of: date | datetime, platform_id: int
            f"AND {cut} AND {live}{only} AND NOT EXISTS (SELECT 1 FROM {orders} o "
            f"WHERE o.platform_id = l.platform_id AND o.order_no = l.order_no)")
     return (sql, [lo, hi, cut_param, *extra, lo, hi, cut_param, *extra], cols,
-            _numbers(line_id="int64", occurred_at="int64", amount_fen="int64"))
+            copy_numbers(line_id="int64", occurred_at="int64", amount_fen="int64"))
 
 
 def _lines_frame(frame: pd.DataFrame) -> pd.DataFrame:
     frame["line_id"] = frame["line_id"].astype("int64")
-    frame["occurred_at"] = _moments(frame["occurred_at"])
-    frame["amount_fen"] = _fen(frame["amount_fen"])
+    frame["occurred_at"] = local_moments(frame["occurred_at"])
+    frame["amount_fen"] = fen_values(frame["amount_fen"])
     frame["platform_code"] = frame["platform_code"].astype("category")
     frame["business_type"] = frame["business_type"].astype("category")
     return frame
@@ -221,7 +161,7 @@ def settlement_run_execute(*, run: ReconRun) -> None:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     params = run.params or {}
-    as_of = _as_of_value(params["as_of"])
+    as_of = as_of_value(params["as_of"])
     platform = Platform.objects.get(code=params["platform"]) if params.get("platform") else None
     platform_id = platform.id if platform else None
 

@@ -21,6 +21,7 @@ KINDS: dict[str, str] = {
     "returns": "returns.kind.SPEC",
     "settlement": "payments.kind_settlement.SPEC",
     "bank": "payments.kind_bank.SPEC",
+    "outbound": "orders.kind_outbound.SPEC",
 }
 
 

@@ -1,8 +1,6 @@
 """The returns run: requests, receipts and freight lines loaded set-wise, judged by the engine, saved with COPY."""
 from __future__ import annotations
 
-import json
-import re
 import time
 from datetime import date, datetime, time as dtime, timedelta
 
@@ -15,14 +13,14 @@ from django.utils.translation import gettext as _
 
 from couriers.models import Courier
 from couriers.selectors import rate_card_specs
-from recon.core.db import db_to_local_naive, fen_from_db, fetch_frame, fetch_frames_copy, is_postgres
+from recon.core.db import db_to_local_naive, fen_from_db, fetch_frames_copy, is_postgres
 from recon.core.errors import UserFacingError
-from recon.core.models import Discrepancy, ReconRun
+from recon.core.models import ReconRun
 from recon.core.permissions import setting_value
 from recon.engine.rates import RateBook
 from recon.engine.returns import DEFAULT_REASONS, reconcile_returns
 from recon.runs import services as run_services
-from recon.runs.save import discrepancy_rows, json_numbers, json_texts, run_results_save, run_summary
+from recon.runs.save import discrepancy_rows, json_numbers, json_texts, run_results_save, run_summary, runs_rejudged
 
 from .kind import GRACE_DAYS_SETTING, SPEC
 from recon.sources.models import SourceFile
@@ -215,30 +213,6 @@ def _judged_on(disc: pd.DataFrame, requests: pd.DataFrame) -> pd.Series:
     return judged.where(judged.notna(), own).reset_index(drop=True)
 
 
-JUDGED_ON = re.compile(r'"judged_on": "(\d{4}-\d{2}-\d{2})"')
-
-
-def _rejudged(run: ReconRun) -> tuple[list[int], list[int]]:
-    """Earlier runs whose ranges overlap this one's, and their current rows this run judges again: every row of a run
-    over the same range, and of another range the rows whose day (details.judged_on, else the date) is in this one."""
-    earlier = list(ReconRun.objects.filter(kind=SPEC.code, period_start__lte=run.period_end, period_end__gte=run.period_start,
-                                           id__lt=run.id).values_list("id", "period_start", "period_end"))
-    same = [i for i, start, end in earlier if (start, end) == (run.period_start, run.period_end)]
-    other = [i for i, start, end in earlier if (start, end) != (run.period_start, run.period_end)]
-    if not other:
-        return same, []
-    marks = ", ".join(["%s"] * len(other))
-    rows = fetch_frame(f"SELECT id, details, occurred_on FROM {Discrepancy._meta.db_table} "
-                       f"WHERE run_id IN ({marks}) AND is_current", other, ["id", "details", "occurred_on"])
-    if rows.empty:
-        return same, []
-    details = rows["details"].map(lambda d: d if isinstance(d, str) else json.dumps(d))
-    day = details.str.extract(JUDGED_ON, expand=False)
-    day = day.where(day.notna(), pd.to_datetime(rows["occurred_on"]).dt.strftime("%Y-%m-%d"))
-    inside = (day >= run.period_start.isoformat()) & (day <= run.period_end.isoformat())
-    return same, rows.loc[inside.fillna(False).to_numpy(), "id"].astype("int64").tolist()
-
-
 def _carry_keys(disc: pd.DataFrame) -> pd.Series:
     line = pd.Series(pd.array(disc["line_id"], dtype="Int64")).astype(str).where(disc["line_id"].notna().to_numpy(), "")
     return disc["type"] + "|" + disc["ref"] + "|" + disc["ref2"] + "|" + disc["sku"] + "|" + line
@@ -270,7 +244,7 @@ def returns_run_execute(*, run: ReconRun) -> None:
     named = sorted(set(disc["courier_code"]) - {""}) if len(disc) else []
     counterparties = dict(Courier.objects.filter(code__in=named).values_list("code", "counterparty_id"))
     summary = run_summary(spec=SPEC, engine_summary=result.summary)
-    same_range, rejudged = _rejudged(run)
+    same_range, rejudged = runs_rejudged(run=run)
     disc = disc.assign(judged_on=_judged_on(disc, requests).to_numpy()) if len(disc) else disc
     rows = discrepancy_rows(run=run, disc=disc, counterparty_id=lambda d: d["courier_code"].map(counterparties),
                             carry_key=_carry_keys, details=_json_details)

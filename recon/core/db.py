@@ -245,3 +245,51 @@ def now_db() -> str:
 def int_or_null(values: pd.Series) -> pd.Series:
     arr = pd.array(values, dtype="Int64")
     return pd.Series(arr).astype(object).where(~np.asarray(pd.isna(arr)), None)
+
+
+# Big reads through fetch_frame_copy: on PostgreSQL local times come as integer microseconds and money as integer fen,
+# parsed in C by COPY's reader (a million ISO timestamps as text take seconds to parse); SQLite gives stored values,
+# converted afterwards.
+def local_micros_sql(column: str) -> str:
+    """A timestamp column as the local time's microseconds since 1970 (PostgreSQL); the column itself elsewhere."""
+    if not is_postgres():
+        return column
+    return f"(EXTRACT(EPOCH FROM ({column}) AT TIME ZONE '{settings.TIME_ZONE}') * 1000000)::bigint"
+
+
+def fen_sql(column: str) -> str:
+    """A money column as integer fen (PostgreSQL); the column itself elsewhere."""
+    return f"(({column}) * 100)::bigint" if is_postgres() else column
+
+
+def copy_numbers(**dtypes: str) -> dict[str, str]:
+    """fetch_frame_copy's `numbers` for columns that are integers on PostgreSQL only (times and money read as above)."""
+    return dtypes if is_postgres() else {}
+
+
+def local_moments(values: pd.Series) -> pd.Series:
+    """What local_micros_sql read, as naive local times (NaT where NULL)."""
+    if not len(values):
+        return pd.Series([], dtype="datetime64[ns]")
+    if is_postgres():
+        micros = pd.Series(pd.array(values, dtype="Int64"), index=values.index)
+        if not micros.isna().any():
+            return pd.Series(pd.to_datetime(micros.to_numpy(dtype="int64"), unit="us"), index=values.index)
+        out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+        present = micros.notna()
+        out[present] = pd.to_datetime(micros[present].to_numpy(dtype="int64"), unit="us")
+        return out
+    present = values.notna() & (values.astype(str) != "")
+    if present.all():
+        return db_to_local_naive(values)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    if present.any():
+        out[present] = db_to_local_naive(values[present]).to_numpy()
+    return out
+
+
+def fen_values(values: pd.Series) -> pd.Series:
+    """What fen_sql read, as int64 fen."""
+    if not len(values):
+        return pd.Series([], dtype="int64")
+    return values.astype("int64") if is_postgres() else fen_from_db(values)

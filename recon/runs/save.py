@@ -4,6 +4,7 @@ transaction; a period closed meanwhile fails the run, a run failed meanwhile sav
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Callable
 
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from recon.core.db import bulk_load, money, now_db
+from recon.core.db import bulk_load, fetch_frame, money, now_db
 from recon.core.models import Counterparty, Discrepancy, ReconRun
 from recon.engine.text import yuan
 from recon.periods.services import period_get_or_create, periods_lock
@@ -148,3 +149,28 @@ def _insert(rows: pd.DataFrame, periods: dict[int, int]) -> None:
     counterparty = pd.Series(pd.array(rows["counterparty_id"], dtype="Int64"))
     period = counterparty.map(periods).astype("Int64")
     bulk_load(Discrepancy._meta.db_table, rows.assign(period_id=period.astype(object).where(period.notna(), None).to_numpy()))
+
+
+JUDGED_ON = re.compile(r'"judged_on": "(\d{4}-\d{2}-\d{2})"')
+
+
+def runs_rejudged(*, run: ReconRun) -> tuple[list[int], list[int]]:
+    """Earlier runs of the run's kind whose ranges overlap this one's, and their current rows this run judges again: every
+    row of a run over the same range, and of another range the rows whose day (details.judged_on, which the kind writes,
+    else the date) is in this one."""
+    earlier = list(ReconRun.objects.filter(kind=run.kind, period_start__lte=run.period_end, period_end__gte=run.period_start,
+                                           id__lt=run.id).values_list("id", "period_start", "period_end"))
+    same = [i for i, start, end in earlier if (start, end) == (run.period_start, run.period_end)]
+    other = [i for i, start, end in earlier if (start, end) != (run.period_start, run.period_end)]
+    if not other:
+        return same, []
+    marks = ", ".join(["%s"] * len(other))
+    rows = fetch_frame(f"SELECT id, details, occurred_on FROM {Discrepancy._meta.db_table} "
+                       f"WHERE run_id IN ({marks}) AND is_current", other, ["id", "details", "occurred_on"])
+    if rows.empty:
+        return same, []
+    details = rows["details"].map(lambda d: d if isinstance(d, str) else json.dumps(d))
+    day = details.str.extract(JUDGED_ON, expand=False)
+    day = day.where(day.notna(), pd.to_datetime(rows["occurred_on"]).dt.strftime("%Y-%m-%d"))
+    inside = (day >= run.period_start.isoformat()) & (day <= run.period_end.isoformat())
+    return same, rows.loc[inside.fillna(False).to_numpy(), "id"].astype("int64").tolist()

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from orders.models import OutboundRecord, PickupScan, Shipment
+from recon.core.models import ReconRun
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -28,10 +29,15 @@ def local(*args) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)
 
 
+def checked(n: int) -> dict:
+    """What a post adds about the check of the waybills it wrote (none of these posts raises a finding)."""
+    return {"checked": n, "check_run": ReconRun.objects.latest("id").id if n else None, "found": 0}
+
+
 def test_outbound_post_creates_records_and_their_shipments(token_client):
     response = token_client.post("/api/v1/outbound/", OUTBOUND, format="json")
     assert response.status_code == 200
-    assert response.json() == {"rows": 3, "rejected": 0, "duplicates": 0, "errors": []}
+    assert response.json() == {**checked(2), "rows": 3, "rejected": 0, "duplicates": 0, "errors": []}
     assert list(OutboundRecord.objects.order_by("outbound_no", "sku").values_list(
         "outbound_no", "order_no", "sku", "quantity", "waybill_no", "courier__code", "packed_weight_g", "outbound_at", "province",
         "source_id")) == [
@@ -58,7 +64,7 @@ def test_outbound_post_again_updates_and_counts_duplicates_and_errors(token_clie
     response = token_client.post("/api/v1/outbound/", again, format="json")
     assert response.status_code == 200
     disagree = "出库单“CK006”的各行在“waybill_no”上不一致：“YT1234567891”、“YT1234567892”"
-    assert response.json() == {"rows": 1, "rejected": 6, "duplicates": 2, "errors": [
+    assert response.json() == {**checked(1), "rows": 1, "rejected": 6, "duplicates": 2, "errors": [
         {"index": 3, "field": "quantity", "code": "quantity_negative", "message": "数量“-1”为负数"},
         {"index": 4, "field": "waybill_no", "code": "waybill_scientific",
          "message": "运单号“7.53123E+13”为科学计数法，数字已丢失。请在 Excel 中将该列设置为文本格式后重新导出文件"},
@@ -73,11 +79,11 @@ def test_outbound_post_again_updates_and_counts_duplicates_and_errors(token_clie
 
 def test_pickups_post_creates_then_updates_by_courier_and_waybill(token_client):
     response = token_client.post("/api/v1/pickups/", PICKUPS, format="json")
-    assert response.json() == {"rows": 2, "rejected": 0, "duplicates": 0, "errors": []}
+    assert response.json() == {**checked(2), "rows": 2, "rejected": 0, "duplicates": 0, "errors": []}
     changed = [PICKUPS[0], {**PICKUPS[1], "pickup_weight": "0.55"},
                {"waybill_no": "75312345678901", "courier": "ZTO", "picked_up_at": "2026-10-02", "pickup_weight": "-0.1"}]
     response = token_client.post("/api/v1/pickups/", changed, format="json")
-    assert response.json() == {"rows": 1, "rejected": 1, "duplicates": 1, "errors": [
+    assert response.json() == {**checked(1), "rows": 1, "rejected": 1, "duplicates": 1, "errors": [
         {"index": 2, "field": "pickup_weight", "code": "weight_negative", "message": "重量“-0.1”为负数"}]}
     assert list(PickupScan.objects.order_by("waybill_no").values_list("waybill_no", "courier__code", "picked_up_at",
                                                                      "pickup_weight_g", "site")) == [
@@ -141,7 +147,7 @@ def test_a_quantity_or_weight_beyond_what_the_database_holds_is_refused_not_a_se
                 "packed_weight": "9999999"}]
     response = token_client.post("/api/v1/outbound/", records, format="json")
     assert response.status_code == 200
-    assert response.json() == {"rows": 0, "rejected": 2, "duplicates": 0, "errors": [
+    assert response.json() == {**checked(0), "rows": 0, "rejected": 2, "duplicates": 0, "errors": [
         {"index": 0, "field": "quantity", "code": "quantity_invalid", "message": "数量“3000000000”不是整数件数"},
         {"index": 1, "field": "packed_weight", "code": "weight_invalid", "message": "重量“9999999”不是有效重量"},
     ]}
