@@ -150,6 +150,7 @@ PAGES = [
     cell("order-upload", "GET", UPLOAD),
     cell("order-upload", "POST", UPLOAD, {}),
     cell("orders-inspect", "POST", UPLOAD, {}),
+    cell("outbound-today", "GET", WEB_READ),
     cell("orders-file-rejected", "GET", WEB_READ, pk="orders_file"),
     cell("orders-file-rejected-download", "GET", WEB_READ, pk="orders_file"),
     cell("outbound-upload", "GET", UPLOAD),
