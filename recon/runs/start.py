@@ -98,7 +98,8 @@ def kind_options_parse(spec: KindSpec, given: Mapping[str, Any], *, by: str) -> 
 def run_start(*, spec: KindSpec, start: date, end: date, as_of: datetime | None, counterparty_code: str = "",
               options: Mapping[str, Any] | None = None, user=None, enqueue: bool = True) -> list[ReconRun]:
     """Start the kind's runs for [start, end] through its reconcile hook: all of them or none."""
-    if counterparty_code and not Counterparty.objects.filter(code=counterparty_code).exists():
+    # PostgreSQL refuses a NUL byte in a query: such a code is simply no counterparty's.
+    if counterparty_code and ("\x00" in counterparty_code or not Counterparty.objects.filter(code=counterparty_code).exists()):
         raise RunStartError("unknown_counterparty", _("Unknown counterparty “%(code)s”.") % {"code": counterparty_code})
     # An error half-way through leaves nothing behind (a queued run is sent on commit).
     with transaction.atomic():

@@ -121,3 +121,9 @@ def test_a_manager_may_start_runs(manager_user, no_enqueue):
     response = client.post(URL, {"kind": "returns", "from": "2026-10-01", "to": "2026-10-31"}, format="json")
     assert response.status_code == 202
     assert ReconRun.objects.get().created_by == manager_user
+
+
+def test_a_nul_byte_in_the_counterparty_is_an_unknown_counterparty(finance_api, no_enqueue):
+    response = finance_api.post(URL, {"kind": "settlement", "from": "2026-10-01", "to": "2026-10-31", "counterparty": "T\x00"},
+                                format="json")
+    assert error(response) == (400, "unknown_counterparty", "未知的对方“T\x00”。")
