@@ -15,6 +15,7 @@ from recon.api.pagination import KeysetPagination
 from recon.core.errors import UserFacingError
 from recon.review.filters import DiscrepancyFilter
 from recon.runs.filters import ReconRunFilter
+from recon.runs.start import run_start_request
 from recon.core.models import AuditEvent, BulkAction, Discrepancy, ReconPeriod, ReconRun, SavedFilter
 from recon.periods.services import period_close, period_reopen
 from recon.review.services import (
@@ -78,8 +79,6 @@ class ReconRunViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request={"application/json": RUN_START_BODY}, responses={202: ReconRunSerializer(many=True)})
     def create(self, request):
         """Start runs of a kind for a range of days, as `manage.py reconcile` does (202 with the runs, queued)."""
-        from recon.runs.start import run_start_request
-
         if not isinstance(request.data, dict):
             raise UserFacingError("invalid_body", _("The body is a JSON object: kind, from, to, and optionally as_of, "
                                                     "counterparty and the kind's options."))

@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from recon.runs.filters import ReconRunFilter
+from recon.runs.start import run_start_request, startable_kinds
 from recon.kinds import kind_spec, type_specs
 from recon.core.models import Counterparty, Discrepancy, ReconRun, claim_q
 from recon.core.errors import UserFacingError
@@ -137,8 +138,6 @@ START_LABELS = {
 
 def _start_form(values: dict) -> dict:
     """What the start form shows: the kinds that can be started, each with its options, and what the clerk typed."""
-    from recon.runs.start import startable_kinds
-
     today = timezone.localdate()
     first = today.replace(day=1)
     last_month_end = first - timedelta(days=1)
@@ -155,16 +154,15 @@ def _start_form(values: dict) -> dict:
 @requires("recon.view_reconrun", "recon.start_run")
 def run_start_view(request):
     """The runs page's "start a run": runs of any kind for a range, then the new run's page (or the list of them)."""
-    from recon.runs.start import run_start_request
-
     post = request.POST
     kind = post.get("kind", "")
     day, at = post.get("as_of", "").strip(), post.get("as_of_time", "").strip()
-    # The page asks for the as-of day and time apart; the core reads them as the command's --as-of ("day[ HH:MM]").
-    data = {"kind": kind, "from": post.get("from", "").strip(), "to": post.get("to", "").strip(),
-            "as_of": f"{day} {at}".strip(), "counterparty": post.get("counterparty", "")}
+    # The chosen kind's options, by their dest names; the fields the core reads come after, so no option replaces one.
     prefix = f"{kind}__"
-    data.update({name[len(prefix):]: value for name, value in post.items() if name.startswith(prefix) and value.strip()})
+    data = {name[len(prefix):]: value for name, value in post.items() if name.startswith(prefix) and value.strip()}
+    # The page asks for the as-of day and time apart; the core reads them as the command's --as-of ("day[ HH:MM]").
+    data.update({"kind": kind, "from": post.get("from", "").strip(), "to": post.get("to", "").strip(),
+                 "as_of": f"{day} {at}".strip(), "counterparty": post.get("counterparty", "")})
     names = {key: str(START_LABELS[key]) for key in ("from", "to", "as_of")}
     try:
         runs = run_start_request(data=data, user=request.user, names=names)

@@ -100,3 +100,11 @@ def test_the_form_speaks_english_too(clerk_client, no_enqueue):
     assert '<h2 class="flabel">Start a run</h2>' in html
     response = clerk_client.post(reverse("run-start"), {"kind": "returns", "from": "2026-10-31", "to": "2026-10-01"})
     assert re.search(r'data-testid="run-start-errors"><p>(.*?)</p>', response.content.decode()).group(1) == "Up to is before From."
+
+
+def test_an_option_named_like_a_field_does_not_replace_it(clerk_client, no_enqueue):
+    response = clerk_client.post(reverse("run-start"), {"kind": "returns", "from": "2026-10-01", "to": "2026-10-31",
+                                                        "returns__kind": "settlement", "returns__from": "2026-01-01"})
+    run = ReconRun.objects.get()
+    assert response.status_code == 302
+    assert (run.kind, run.period_start.isoformat()) == ("returns", "2026-10-01")
