@@ -36,6 +36,7 @@ WORK = frozenset({"ops", "manager"})                               # the queue: 
 MANAGER = frozenset({"manager"})                                   # close/reopen periods, delete/restore bills, settings
 AUDIT = frozenset({"manager", "auditor"})                          # the audit trail
 MATCH_BANK = frozenset({"finance", "manager"})                     # matching bank lines by hand
+START = frozenset({"finance", "manager"})                          # starting a run of any kind for a range of days
 
 # --------------------------------------------------------------------------- what is not in the matrix, and why
 
@@ -80,6 +81,7 @@ PAGES = [
     cell("run-detail", "GET", WEB_READ, pk="run"),
     cell("run-status", "GET", WEB_READ, pk="run"),
     cell("run-rerun", "POST", UPLOAD, {}, pk="run"),
+    cell("run-start", "POST", START, {}),
     cell("discrepancy-list", "GET", WEB_READ),
     cell("discrepancy-totals", "GET", WEB_READ),
     cell("discrepancy-export", "GET", WEB_READ),
@@ -215,6 +217,7 @@ API = [
     cell("api-bank-match-detail", "DELETE", MATCH_BANK, pk="bank_match"),
     cell("api-bank-line-suggestion-suggestions", "GET", MATCH_BANK, pk="bank_line"),
     cell("api-run-list", "GET", API_READ),
+    cell("api-run-list", "POST", START, {}),
     cell("api-run-detail", "GET", API_READ, pk="run"),
     cell("api-run-rerun", "POST", UPLOAD_API, {}, pk="run"),
     cell("api-discrepancy-list", "GET", API_READ),
@@ -523,9 +526,10 @@ def test_a_format_suffix_url_answers_like_its_plain_url(objects):
 CUSTOM = {
     "recon.use_web", "couriers.upload_bill", "couriers.restore_bill", "recon.work_discrepancy", "recon.work_any_discrepancy",
     "recon.manage_dispute", "recon.close_period", "recon.reopen_period", "orders.view_personal_data", "recon.view_auditevent",
+    "recon.start_run",
 }
 EXPECTED_CUSTOM = {
-    "finance": {"recon.use_web", "couriers.upload_bill"},
+    "finance": {"recon.use_web", "couriers.upload_bill", "recon.start_run"},
     "ops": {"recon.use_web", "recon.work_discrepancy", "recon.manage_dispute"},
     "manager": CUSTOM,
     "integration": {"couriers.upload_bill"},

@@ -15,6 +15,7 @@ from recon.api.pagination import KeysetPagination
 from recon.core.errors import UserFacingError
 from recon.review.filters import DiscrepancyFilter
 from recon.runs.filters import ReconRunFilter
+from recon.runs.start import run_start_request
 from recon.core.models import AuditEvent, BulkAction, Discrepancy, ReconPeriod, ReconRun, SavedFilter
 from recon.periods.services import period_close, period_reopen
 from recon.review.services import (
@@ -41,6 +42,21 @@ READ_QUEUE = ("recon.view_discrepancy",)
 WORK = ("recon.work_discrepancy",)
 
 
+# The body of POST /api/v1/runs/, written out: "from" is a Python keyword, and the kinds' options are known only at run time.
+RUN_START_BODY = {
+    "type": "object",
+    "required": ["kind", "from", "to"],
+    "properties": {
+        "kind": {"type": "string", "description": "A kind code that can be reconciled for a range, e.g. `returns`."},
+        "from": {"type": "string", "format": "date", "description": "First day, YYYY-MM-DD."},
+        "to": {"type": "string", "format": "date", "description": "Last day, inclusive, YYYY-MM-DD."},
+        "as_of": {"type": "string", "description": "'YYYY-MM-DD' (the end of that day) or 'YYYY-MM-DD HH:MM', local time."},
+        "counterparty": {"type": "string", "description": "A counterparty code (default: every one the kind covers)."},
+    },
+    "additionalProperties": {"description": "The kind's options by name, e.g. `grace_days` for returns."},
+}
+
+
 def _query(serializer_class, request) -> dict:
     # Validated rather than read raw: a NUL byte or a non-number would otherwise reach the database and crash it.
     form = serializer_class(data=request.query_params)
@@ -55,7 +71,19 @@ class ReconRunViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ReconRunSerializer
     filterset_class = ReconRunFilter
     ordering_fields = ["id", "created_at"]
-    required_perms = {"list": ("recon.view_reconrun",), "retrieve": ("recon.view_reconrun",), "rerun": ("couriers.upload_bill",)}
+    required_perms = {
+        "list": ("recon.view_reconrun",), "retrieve": ("recon.view_reconrun",), "rerun": ("couriers.upload_bill",),
+        "create": ("recon.start_run",),
+    }
+
+    @extend_schema(request={"application/json": RUN_START_BODY}, responses={202: ReconRunSerializer(many=True)})
+    def create(self, request):
+        """Start runs of a kind for a range of days, as `manage.py reconcile` does (202 with the runs, queued)."""
+        if not isinstance(request.data, dict):
+            raise UserFacingError("invalid_body", _("The body is a JSON object: kind, from, to, and optionally as_of, "
+                                                    "counterparty and the kind's options."))
+        runs = run_start_request(data=request.data, user=request.user)
+        return Response(ReconRunSerializer(runs, many=True, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: ReconRunSerializer})
     @action(detail=True, methods=["post"])

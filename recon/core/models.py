@@ -129,7 +129,7 @@ class ReconRun(JobProgress, models.Model):
         verbose_name = _("reconciliation run")
         verbose_name_plural = _("reconciliation runs")
         ordering = ["-created_at", "-id"]
-        permissions = [("use_web", _("Can use the browser pages"))]
+        permissions = [("use_web", _("Can use the browser pages")), ("start_run", _("Can start reconciliation runs"))]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()} {self.get_status_display()}"

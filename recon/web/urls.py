@@ -11,6 +11,7 @@ from recon.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("runs/", views.run_list, name="run-list"),
+    path("runs/start/", views.run_start_view, name="run-start"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),
     path("runs/<int:pk>/status/", views.run_status, name="run-status"),
     path("runs/<int:pk>/rerun/", views.run_rerun_view, name="run-rerun"),

@@ -15,9 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from recon.runs.filters import ReconRunFilter
+from recon.runs.start import run_start_request, startable_kinds
 from recon.kinds import kind_spec, type_specs
 from recon.core.models import Counterparty, Discrepancy, ReconRun, claim_q
 from recon.core.errors import UserFacingError
@@ -117,11 +119,62 @@ def home(request):
 
 
 @requires("recon.view_reconrun")
-def run_list(request):
+def run_list(request, *, start_form: dict | None = None, status: int = 200):
     filterset = ReconRunFilter(request.GET, queryset=ReconRun.objects.select_related("counterparty", "created_by"))
     style_filter_form(filterset.form, checkboxes=["status"], courier="courier", hidden=["kind"])
     page = paginate(request, filterset.qs, 50)
-    return render(request, "recon/run_list.html", {"filter": filterset, "page_obj": page})
+    context = {"filter": filterset, "page_obj": page}
+    if request.user.has_perm("recon.start_run"):
+        context["start"] = _start_form(start_form or {})
+    return render(request, "recon/run_list.html", context, status=status)
+
+
+# The runs page's "start a run" fields, by their names in the form, as messages about them call them.
+START_LABELS = {
+    "kind": _("Reconciliation kind"), "from": pgettext_lazy("date", "From"), "to": pgettext_lazy("date", "Up to"),
+    "as_of": _("As of"), "as_of_time": _("As of (time)"), "counterparty": _("Counterparty code"),
+}
+
+
+def _start_form(values: dict) -> dict:
+    """What the start form shows: the kinds that can be started, each with its options, and what the clerk typed."""
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    last_month_end = first - timedelta(days=1)
+    shown = {"from": last_month_end.replace(day=1).isoformat(), "to": last_month_end.isoformat(), **values}
+    kinds = [{
+        "code": spec.code, "label": spec.label,
+        "options": [{"name": f"{spec.code}__{o.dest}", "flag": o.flag, "help": o.help, "metavar": o.metavar,
+                     "value": shown.get(f"{spec.code}__{o.dest}", "")} for o in spec.reconcile_options],
+    } for spec in startable_kinds()]
+    return {"kinds": kinds, "values": shown, "error": values.get("error", ""), "labels": START_LABELS}
+
+
+@require_POST
+@requires("recon.view_reconrun", "recon.start_run")
+def run_start_view(request):
+    """The runs page's "start a run": runs of any kind for a range, then the new run's page (or the list of them)."""
+    post = request.POST
+    kind = post.get("kind", "")
+    day, at = post.get("as_of", "").strip(), post.get("as_of_time", "").strip()
+    # The chosen kind's options, by their dest names; the fields the core reads come after, so no option replaces one.
+    prefix = f"{kind}__"
+    data = {name[len(prefix):]: value for name, value in post.items() if name.startswith(prefix) and value.strip()}
+    # The page asks for the as-of day and time apart; the core reads them as the command's --as-of ("day[ HH:MM]").
+    data.update({"kind": kind, "from": post.get("from", "").strip(), "to": post.get("to", "").strip(),
+                 "as_of": f"{day} {at}".strip(), "counterparty": post.get("counterparty", "")})
+    names = {key: str(START_LABELS[key]) for key in ("from", "to", "as_of")}
+    try:
+        runs = run_start_request(data=data, user=request.user, names=names)
+    except UserFacingError as exc:
+        typed = {k: v for k, v in post.items() if k != "csrfmiddlewaretoken"}
+        return run_list(request, start_form={**typed, "error": exc.message}, status=400)
+    if len(runs) == 1:
+        messages.success(request, gettext("Reconciliation started as run #%(id)s.") % {"id": runs[0].pk})
+        return redirect("run-detail", pk=runs[0].pk)
+    messages.success(request, gettext("%(count)s reconciliation runs started: %(ids)s.")
+                     % {"count": len(runs), "ids": ", ".join(f"#{run.pk}" for run in runs)})
+    return redirect(f"{reverse('run-list')}?kind={kind}")
 
 
 def _by_type_rows(run: ReconRun) -> list[dict]:

@@ -4,25 +4,17 @@ The command knows no kind: it calls the `reconcile` hook the kind's spec declare
 """
 import json
 import time
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, timedelta
 
 from django.core.management.base import CommandError
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from recon.runs import services as run_services
-from recon.kinds import UnknownKind, kind_spec, kind_specs
+from recon.kinds import kind_specs
 from recon.core.management.base import ServiceCommand
-from recon.core.models import Counterparty, ReconRun
+from recon.core.models import ReconRun
 from recon.runs.selectors import run_result
-
-
-def _day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(_("%(option)s “%(value)s” is not a date: use YYYY-MM-DD.") % {"option": option, "value": value}) from None
+from recon.runs.start import RunStartError, as_of_parse, kind_options_parse, range_parse, run_start, startable_kind
 
 
 def period_dates(period: str) -> tuple[date, date]:
@@ -43,19 +35,6 @@ def period_dates(period: str) -> tuple[date, date]:
         raise CommandError(
             _("Period “%(period)s” is not valid: use YYYY-MM (a month), YYYY-Www (an ISO week) or YYYY-MM-DD (a day).")
             % {"period": period}) from None
-
-
-def as_of_datetime(value: str) -> datetime:
-    """'YYYY-MM-DD HH:MM' in local time; a bare day means the end of that day."""
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            moment = datetime.combine(date.fromisoformat(text), dtime(23, 59, 59))
-        else:
-            moment = datetime.strptime(text, "%Y-%m-%d %H:%M")
-    except ValueError:
-        raise CommandError(_("--as-of “%(value)s” is not valid: use “YYYY-MM-DD” or “YYYY-MM-DD HH:MM”.") % {"value": value}) from None
-    return timezone.make_aware(moment)
 
 
 class Command(ServiceCommand):
@@ -83,38 +62,16 @@ class Command(ServiceCommand):
             for option in spec.reconcile_options:
                 if option.flag not in seen:
                     seen.add(option.flag)
-                    parser.add_argument(option.flag, dest=f"kind_option_{option.dest}", type=option.type,
-                                        metavar=option.metavar or None, help=str(option.help))
+                    # Read as text here and by the kind's type in recon.runs.start, as the API and the runs page read it.
+                    parser.add_argument(option.flag, dest=f"kind_option_{option.dest}", metavar=option.metavar or None,
+                                        help=str(option.help))
 
     def handle(self, *args, **o):
         try:
-            spec = kind_spec(o["kind"])
-        except UnknownKind:
-            raise CommandError(_("Unknown reconciliation kind “%(kind)s”; known kinds: %(known)s.")
-                               % {"kind": o["kind"], "known": ", ".join(kind_specs())}) from None
-        hook = spec.hook("reconcile")
-        if hook is None:
-            raise CommandError(_("The kind “%(kind)s” cannot be reconciled from the command line.") % {"kind": spec.code})
-        extra = {}
-        declared = {option.flag: option for option in spec.reconcile_options}
-        for other in kind_specs().values():
-            for option in other.reconcile_options:
-                if o.get(f"kind_option_{option.dest}") is None:
-                    continue
-                if option.flag not in declared:
-                    raise CommandError(_("The kind “%(kind)s” does not take %(option)s.") % {"kind": spec.code, "option": option.flag})
-                extra[option.dest] = o[f"kind_option_{option.dest}"]
-        start, end = self.dates(o)
-        as_of = as_of_datetime(o["as_of"]) if o["as_of"] else None
-        code = o["counterparty"]
-        if code and not Counterparty.objects.filter(code=code).exists():
-            raise CommandError(_("Unknown counterparty “%(code)s”.") % {"code": code})
-        # All runs or none: an error half-way through leaves nothing behind (a queued run is sent on commit).
-        with transaction.atomic():
-            runs = hook(counterparty_code=code or "", start=start, end=end, as_of=as_of, user=None, enqueue=not o["sync"], **extra)
-            if not runs:
-                raise CommandError(_("Nothing to reconcile for “%(kind)s” from %(start)s to %(end)s.")
-                                   % {"kind": spec.code, "start": start, "end": end})
+            runs = self.start(o)
+        except RunStartError as exc:
+            # The core's own refusals read as the command's other mistakes; a kind's errors keep their code.
+            raise CommandError(exc.message) from None
         if o["sync"]:
             for run in runs:
                 run_services.run_execute(run_id=run.id)
@@ -128,6 +85,19 @@ class Command(ServiceCommand):
         if failed:
             raise CommandError(_("At least one run failed."))
 
+    def start(self, o) -> list[ReconRun]:
+        spec = startable_kind(o["kind"])
+        given = {}
+        for other in kind_specs().values():
+            for option in other.reconcile_options:
+                if o.get(f"kind_option_{option.dest}") is not None:
+                    given[option.flag] = o[f"kind_option_{option.dest}"]
+        options = kind_options_parse(spec, given, by="flag")
+        start, end = self.dates(o)
+        as_of = as_of_parse(o["as_of"], name="--as-of")
+        return run_start(spec=spec, start=start, end=end, as_of=as_of, counterparty_code=o["counterparty"] or "",
+                         options=options, user=None, enqueue=not o["sync"])
+
     def dates(self, o) -> tuple[date, date]:
         if o["period"] and (o["date_from"] or o["date_to"]):
             raise CommandError(_("Give either --period or --from/--to, not both."))
@@ -135,10 +105,7 @@ class Command(ServiceCommand):
             return period_dates(o["period"])
         if not (o["date_from"] and o["date_to"]):
             raise CommandError(_("Give --period, or both --from and --to."))
-        start, end = _day(o["date_from"], "--from"), _day(o["date_to"], "--to")
-        if end < start:
-            raise CommandError(_("--to is before --from."))
-        return start, end
+        return range_parse(o["date_from"], o["date_to"], names=("--from", "--to"))
 
     def wait(self, runs, timeout: int) -> None:
         deadline = time.monotonic() + timeout
