@@ -81,8 +81,9 @@ def test_another_kind_of_file_has_no_orders_rejected_page(client, finance_user):
     assert client.get(reverse("orders-file-rejected", args=[other.pk])).status_code == 404
 
 
-@pytest.mark.parametrize("role, links", [("finance", ["订单", "上传订单"]), ("manager", ["订单", "上传订单"]), ("ops", ["订单"]),
-                                         ("auditor", ["订单"])])
+@pytest.mark.parametrize("role, links", [("finance", ["订单", "上传订单", "今日发货", "上传出库/揽收"]),
+                                         ("manager", ["订单", "上传订单", "今日发货", "上传出库/揽收"]),
+                                         ("ops", ["订单", "今日发货"]), ("auditor", ["订单", "今日发货"])])
 def test_the_nav_links_the_pages_a_role_may_use(client, user_in_role, role, links):
     client.force_login(user_in_role(role))
     html = client.get(reverse("home")).content.decode()

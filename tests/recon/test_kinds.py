@@ -36,24 +36,29 @@ SETTLEMENT_INFORMATION = {"settlement_unknown_order"}
 BANK_TYPES = ["withdrawal_not_received", "withdrawal_amount_mismatch", "ambiguous_match", "bank_credit_unmatched",
               "statement_balance_break"]
 BANK_INFORMATION = {"ambiguous_match", "bank_credit_unmatched", "statement_balance_break"}
+OUTBOUND_TYPES = ["order_not_shipped", "shipped_not_outbound", "outbound_quantity_mismatch", "outbound_unknown_order",
+                  "waybill_reused", "outbound_not_picked_up", "picked_up_not_outbound", "pickup_weight_mismatch"]
+OUTBOUND_INFORMATION = set(OUTBOUND_TYPES) - {"outbound_quantity_mismatch"}
 
 
 def test_the_courier_fee_kind_has_its_ten_types_in_order():
     spec = kind_spec("courier_fee")
     assert spec.type_codes() == COURIER_TYPES
     assert information_types() == {"rate_undercharge", "no_rate", "not_billed", *RETURNS_INFORMATION, *SETTLEMENT_INFORMATION,
-                                   *BANK_INFORMATION}
+                                   *BANK_INFORMATION, *OUTBOUND_INFORMATION}
     assert claim_types() == (set(COURIER_TYPES) - {"rate_undercharge", "no_rate", "not_billed"} | set(RETURNS_TYPES) - RETURNS_INFORMATION
-                             | set(SETTLEMENT_TYPES) - SETTLEMENT_INFORMATION | set(BANK_TYPES) - BANK_INFORMATION)
+                             | set(SETTLEMENT_TYPES) - SETTLEMENT_INFORMATION | set(BANK_TYPES) - BANK_INFORMATION
+                             | set(OUTBOUND_TYPES) - OUTBOUND_INFORMATION)
     assert spec.carry_key == ("type", "ref", "source_line") and spec.reply_key == "ref"
-    assert list(kind_specs()) == ["courier_fee", "returns", "settlement", "bank"]
+    assert list(kind_specs()) == ["courier_fee", "returns", "settlement", "bank", "outbound"]
 
 
 def test_labels_are_in_the_readers_language():
     with translation.override("zh-hans"):
         assert str(type_label("weight_overcharge")) == "重量超收"
         assert [(code, str(label)) for code, label in kind_choices()] == [("courier_fee", "快递运费"), ("returns", "退货"),
-                                                                                    ("settlement", "平台结算对账"), ("bank", "银行流水匹配")]
+                                                                                    ("settlement", "平台结算对账"), ("bank", "银行流水匹配"),
+                                                                                    ("outbound", "出库/发货对账")]
         assert str(kind_spec("courier_fee").counterparty_label) == "快递公司"
         assert str(type_spec("rate_overcharge").at_stake) == "超出报价单的部分"
     with translation.override("en"):
@@ -62,8 +67,8 @@ def test_labels_are_in_the_readers_language():
 
 
 def test_an_unknown_kind_or_type_is_a_clear_error():
-    with pytest.raises(UnknownKind, match="^Unknown reconciliation kind “outbound”; known kinds: courier_fee, returns, settlement, bank.$"):
-        kind_spec("outbound")
+    with pytest.raises(UnknownKind, match="^Unknown reconciliation kind “parcels”; known kinds: courier_fee, returns, settlement, bank, outbound.$"):
+        kind_spec("parcels")
     with pytest.raises(UnknownKind, match="^Unknown discrepancy type “toy_note”.$"):
         type_spec("toy_note")
     assert type_label("retired_type") == "retired_type"  # an old trail entry shows its code rather than failing
@@ -71,16 +76,16 @@ def test_an_unknown_kind_or_type_is_a_clear_error():
 
 def test_a_kind_declared_by_the_settings_is_everywhere_the_types_are_read():
     with override_settings(RECON_EXTRA_KINDS=TOY):
-        assert list(kind_specs()) == ["courier_fee", "returns", "settlement", "bank", "toy"]
-        assert [code for code, _label in type_choices()] == [*COURIER_TYPES, *RETURNS_TYPES, *SETTLEMENT_TYPES, *BANK_TYPES,
+        assert list(kind_specs()) == ["courier_fee", "returns", "settlement", "bank", "outbound", "toy"]
+        assert [code for code, _label in type_choices()] == [*COURIER_TYPES, *RETURNS_TYPES, *SETTLEMENT_TYPES, *BANK_TYPES, *OUTBOUND_TYPES,
                                                              "toy_refund_missing", "toy_note"]
         assert information_types() == {"rate_undercharge", "no_rate", "not_billed", *RETURNS_INFORMATION, *SETTLEMENT_INFORMATION,
-                                       *BANK_INFORMATION, "toy_note"}
+                                       *BANK_INFORMATION, *OUTBOUND_INFORMATION, "toy_note"}
         assert type_label("toy_note") == "Note" and audit_value("toy_refund_missing", "type") == "Refund missing"
         form = DiscrepancyFilter({}).form
         assert ("toy", "Toy refunds") in form.fields["kind"].choices
         assert ("toy_refund_missing", "Refund missing") in form.fields["type"].choices
-    assert list(kind_specs()) == ["courier_fee", "returns", "settlement", "bank"]
+    assert list(kind_specs()) == ["courier_fee", "returns", "settlement", "bank", "outbound"]
     assert "toy_note" not in dict(type_choices())
 
 
@@ -120,7 +125,7 @@ def test_a_run_of_an_undeclared_kind_fails_with_the_reason():
         run_execute(run_id=run.id)
     run.refresh_from_db()
     assert run.status == "failed" and run.error_code == "internal_error"
-    assert run.error == "UnknownKind: Unknown reconciliation kind “toy”; known kinds: courier_fee, returns, settlement, bank."
+    assert run.error == "UnknownKind: Unknown reconciliation kind “toy”; known kinds: courier_fee, returns, settlement, bank, outbound."
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def test_human_summary(first_run):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["parcels", "--period", "2026-10"], "Unknown reconciliation kind “parcels”; known kinds: courier_fee, returns, settlement, bank, toy."),
+    (["parcels", "--period", "2026-10"], "Unknown reconciliation kind “parcels”; known kinds: courier_fee, returns, settlement, bank, outbound, toy."),
     (["toy", "--period", "2026-10"], "The kind “toy” cannot be reconciled for a range of days."),
     (["courier_fee", "--period", "2026-13"],
      "Period “2026-13” is not valid: use YYYY-MM (a month), YYYY-Www (an ISO week) or YYYY-MM-DD (a day)."),

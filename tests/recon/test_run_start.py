@@ -64,7 +64,7 @@ def test_a_bare_as_of_day_means_the_end_of_that_day(finance_api, no_enqueue):
 
 @pytest.mark.parametrize(("body", "expected"), [
     ({"kind": "parcels", "from": "2026-10-01", "to": "2026-10-31"},
-     ("unknown_kind", "未知的对账类型“parcels”；已知类型：courier_fee, returns, settlement, bank, toy。")),
+     ("unknown_kind", "未知的对账类型“parcels”；已知类型：courier_fee, returns, settlement, bank, outbound, toy。")),
     ({"kind": "toy", "from": "2026-10-01", "to": "2026-10-31"},
      ("kind_not_startable", "对账类型“toy”不能按日期范围对账。")),
     ({"kind": "returns", "from": "2026-10-32", "to": "2026-10-31"},

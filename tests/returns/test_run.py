@@ -215,7 +215,8 @@ def test_the_settings_page_shows_and_changes_the_grace_period(manager_client):
 
     page = manager_client.get("/settings/")
     assert [(r["key"], r["value"], r["bool"]) for r in page.context["rows"]] == [
-        ("ops_edit_own_only", True, True), ("returns_grace_days", 7, False), ("bank_match_window_days", 3, False)]
+        ("ops_edit_own_only", True, True), ("returns_grace_days", 7, False), ("bank_match_window_days", 3, False),
+        ("pickup_grace_hours", 24, False)]
     assert 'name="returns_grace_days" value="7"' in page.content.decode()
 
     saved = manager_client.post("/settings/", {"ops_edit_own_only": "on", "returns_grace_days": "10"}, follow=True)

@@ -19,7 +19,8 @@ def options_of(html: str) -> list[tuple[str, str]]:
 def test_the_form_offers_the_kinds_that_can_start_by_their_labels_and_their_options(clerk_client):
     html = clerk_client.get(reverse("run-list")).content.decode()
     assert "<h2 class=\"flabel\">开始对账</h2>" in html
-    assert options_of(html) == [("courier_fee", "快递运费"), ("returns", "退货"), ("settlement", "平台结算对账"), ("bank", "银行流水匹配")]
+    assert options_of(html) == [("courier_fee", "快递运费"), ("returns", "退货"), ("settlement", "平台结算对账"), ("bank", "银行流水匹配"),
+                                ("outbound", "出库/发货对账")]
     assert '<input id="start-returns__grace_days" type="text" name="returns__grace_days" value="" placeholder="N"' in html
     assert '<label for="start-as-of-time">截至时间</label>' in html
 
@@ -80,7 +81,7 @@ def test_several_runs_go_to_the_list_of_the_kind(clerk_client, monkeypatch, no_e
      "截至日期 “09:30” 无效：请用“YYYY-MM-DD”或“YYYY-MM-DD HH:MM”。"),
     ({"kind": "returns", "from": "2026-10-01", "to": "2026-10-31", "returns__grace_days": "abc"}, "grace_days “abc” 无效。"),
     ({"kind": "parcels", "from": "2026-10-01", "to": "2026-10-31"},
-     "未知的对账类型“parcels”；已知类型：courier_fee, returns, settlement, bank。"),
+     "未知的对账类型“parcels”；已知类型：courier_fee, returns, settlement, bank, outbound。"),
     ({"kind": "courier_fee", "from": "2026-10-01", "to": "2026-10-31", "counterparty": "ZTO"},
      "“courier_fee”在 2026-10-01 至 2026-10-31 之间没有可对账的内容。"),
 ])
