@@ -24,7 +24,7 @@ from recon.sources.uploads import ingest_error, keep_staged, preview_head, stage
 from .bank_formats import BankFile, detect_format, read_bank_file
 from .bank_formats.checks import assign_refs, balance_check
 from .bank_formats.sheet import BANK_SHEET_SPEC
-from .line_updates import line_changes_audit, lines_update
+from .line_updates import line_changes, line_changes_audit, lines_update
 from .models import BankAccount, BankLine, BankMatchCredit, BankStatement
 from .selectors_bank import FILE_KIND, bank_columns_remembered, bank_field_labels
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
@@ -399,12 +399,6 @@ class BankUpsert:
     errors: list[dict] = field(default_factory=list)
 
 
-def _differs(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Cell by cell, whether the values differ; None (no balance, no value date) equals None."""
-    return pd.DataFrame(old.fillna("\x00").to_numpy() != new.fillna("\x00").to_numpy(), index=old.index,
-                        columns=old.columns)
-
-
 def bank_lines_upsert(*, lines: pd.DataFrame, account: BankAccount, user=None) -> BankUpsert:
     """Write one account's cleaned records set-based: a new ref is inserted (in a statement of format "api"), a stored
     line whose values differ is updated and audited, one stored as sent is a duplicate."""
@@ -439,24 +433,19 @@ def bank_lines_upsert(*, lines: pd.DataFrame, account: BankAccount, user=None) -
         mine[column] = mine[column].astype(object)
         mine.loc[kept, column] = theirs.loc[kept, column].to_numpy()
     old, new = _bank_text(theirs), _bank_text(mine)
-    differs = _differs(old[MATCH_GUARDED], new[MATCH_GUARDED])
-    guarded_change = differs.any(axis=1).to_numpy() & theirs["matched"].to_numpy(dtype=bool)
-    if guarded_change.any():
-        # The match rests on the stored amount and dates: they stay, the record's other fields still apply.
-        first_changed = differs[guarded_change].idxmax(axis=1)
-        new.loc[guarded_change, MATCH_GUARDED] = old.loc[guarded_change, MATCH_GUARDED].to_numpy()
-        for index, column in first_changed.items():
-            done.errors.append(_record_error(int(mine.at[index, "index"]), column, "line_matched", _(
-                "This bank line is matched to withdrawals: its amount and dates cannot change. Unmatch it first on "
-                "the bank match page.")))
-    changed = _differs(old, new).any(axis=1).to_numpy()
+    found = line_changes(old=old, new=new, matched=theirs["matched"], guarded=MATCH_GUARDED)
+    for index, column in found.errors:
+        done.errors.append(_record_error(int(mine.at[index, "index"]), column, "line_matched", _(
+            "This bank line is matched to withdrawals: its amount and dates cannot change. Unmatch it first on "
+            "the bank match page.")))
+    changed = found.changed
     if changed.any():
         ids = theirs["id"].astype("int64").to_numpy()[changed]
         rows = pd.DataFrame({"id": ids, **{c: new[c].to_numpy()[changed] for c in UPDATED_COLUMNS}})
         lines_update(table=BankLine._meta.db_table, rows=rows)
         line_changes_audit(user=user, object_type="bank_line", ids=ids, before=old[changed], after=new[changed])
-    counted = ~guarded_change
-    done.updated = int((changed & counted).sum())
-    done.rows += done.updated
-    done.duplicates += int((~changed & counted).sum())
+    updated, duplicates = found.counts()
+    done.updated = updated
+    done.rows += updated
+    done.duplicates += duplicates
     return done

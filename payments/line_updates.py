@@ -2,6 +2,9 @@
 and the changes in the audit trail."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 from django.db import connection
 
@@ -42,3 +45,35 @@ def line_changes_audit(*, user, object_type: str, ids, before: pd.DataFrame, aft
         changes = {f: [old[f], new[f]] for f in after.columns if old[f] != new[f]}
         rows.append((int(line_id), changes))
     return audit_record_many(user=user, object_type=object_type, action="change", rows=rows, note="api")
+
+
+def cells_differ(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Cell by cell, whether the values differ; None (no balance, no value date) equals None."""
+    return pd.DataFrame(old.fillna("\x00").to_numpy() != new.fillna("\x00").to_numpy(), index=old.index, columns=old.columns)
+
+
+@dataclass
+class LineChanges:
+    """Of the stored lines a post names again: which it changes, and which a match held back."""
+
+    changed: np.ndarray
+    held: np.ndarray
+    errors: list[tuple[object, str]]  # (the row's label in `new`, the first held field) per line held
+
+    def counts(self) -> tuple[int, int]:
+        """(updated, duplicates) among the lines the post names again; a line held back counts as neither."""
+        counted = ~self.held
+        return int((self.changed & counted).sum()), int((~self.changed & counted).sum())
+
+
+def line_changes(*, old: pd.DataFrame, new: pd.DataFrame, matched, guarded: list[str]) -> LineChanges:
+    """Compare stored lines (`old`) with what a post sends (`new`, same labels and columns, as text): a matched line
+    keeps its `guarded` fields (set back in `new`), its other fields may still change."""
+    differs = cells_differ(old[guarded], new[guarded])
+    held = differs.any(axis=1).to_numpy() & np.asarray(matched, dtype=bool)
+    errors = []
+    if held.any():
+        # The match rests on the stored values of these fields: they stay, the record's other fields still apply.
+        errors = list(differs[held].idxmax(axis=1).items())
+        new.loc[held, guarded] = old.loc[held, guarded].to_numpy()
+    return LineChanges(changed=cells_differ(old, new).any(axis=1).to_numpy(), held=held, errors=errors)

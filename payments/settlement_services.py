@@ -29,7 +29,7 @@ from recon.sources.selectors import source_file_duplicate
 from recon.sources.services import rejected_rows_save
 from recon.sources.uploads import ingest_error, keep_staged, stage_upload
 
-from .line_updates import line_changes_audit, lines_update
+from .line_updates import line_changes, line_changes_audit, lines_update
 from .models import BankMatchWithdrawal, SettlementLine
 from .settlement_readers import read_settlements
 
@@ -329,12 +329,6 @@ def _stored_settlement_lines(keys: pd.DataFrame) -> pd.DataFrame:
     return stored
 
 
-def _differs(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Cell by cell, whether the values differ; None (no balance) equals None."""
-    return pd.DataFrame(old.fillna("\x00").to_numpy() != new.fillna("\x00").to_numpy(), index=old.index,
-                        columns=old.columns)
-
-
 @dataclass
 class SettlementUpsert:
     rows: int = 0
@@ -371,17 +365,12 @@ def settlement_lines_upsert(*, frame: pd.DataFrame, user=None) -> SettlementUpse
             mine[source] = mine[source].astype(object)
             mine.loc[kept, source] = theirs.loc[kept, source].to_numpy()
     old, new = _settlement_text(theirs), _settlement_text(mine)
-    differs = _differs(old[MATCH_GUARDED], new[MATCH_GUARDED])
-    guarded_change = differs.any(axis=1).to_numpy() & theirs["matched"].to_numpy(dtype=bool)
-    if guarded_change.any():
-        # The match rests on the stored amount, time and type: they stay, the record's other fields still apply.
-        first_changed = differs[guarded_change].idxmax(axis=1)
-        new.loc[guarded_change, MATCH_GUARDED] = old.loc[guarded_change, MATCH_GUARDED].to_numpy()
-        for index, column in first_changed.items():
-            done.errors.append(_error(int(mine.at[index, "row_no"]), column, "line_matched", _(
-                "This withdrawal is matched to a bank credit: its amount, time and type cannot change. Unmatch it "
-                "first on the bank match page.")))
-    changed = _differs(old, new).any(axis=1).to_numpy()
+    found = line_changes(old=old, new=new, matched=theirs["matched"], guarded=MATCH_GUARDED)
+    for index, column in found.errors:
+        done.errors.append(_error(int(mine.at[index, "row_no"]), column, "line_matched", _(
+            "This withdrawal is matched to a bank credit: its amount, time and type cannot change. Unmatch it "
+            "first on the bank match page.")))
+    changed = found.changed
     if changed.any():
         ids = theirs["id"].astype("int64").to_numpy()[changed]
         rows = pd.DataFrame({"id": ids})
@@ -390,10 +379,10 @@ def settlement_lines_upsert(*, frame: pd.DataFrame, user=None) -> SettlementUpse
         rows["occurred_at"] = local_naive_to_db(db_to_local_naive(rows["occurred_at"])).to_numpy()
         lines_update(table=SettlementLine._meta.db_table, rows=rows)
         line_changes_audit(user=user, object_type="settlement_line", ids=ids, before=old[changed], after=new[changed])
-    counted = ~guarded_change
-    done.updated = int((changed & counted).sum())
-    done.rows += done.updated
-    done.duplicates += int((~changed & counted).sum())
+    updated, duplicates = found.counts()
+    done.updated = updated
+    done.rows += updated
+    done.duplicates += duplicates
     return done
 
 
