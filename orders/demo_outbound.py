@@ -83,6 +83,7 @@ def outbound_demo_frames(*, period: str = "2026-10", orders_per_platform: int = 
     injected: list[Injected] = []
     serial = iter(range(1, 10**6))
     parcels = iter(range(1, 10**6))
+    other_parcels = iter(range(1, 10**6))
 
     def inject(type_: str, ref: str, *, ref2: str = "", sku: str = "", amount_fen: int = 0) -> None:
         injected.append(Injected(type_, ref, ref2, sku, amount_fen))
@@ -99,12 +100,14 @@ def outbound_demo_frames(*, period: str = "2026-10", orders_per_platform: int = 
 
     def parcel(rows: list[tuple[dict | str, str, int]], *, at: datetime, courier: str | None = None,
                outbound_no: str | None = None, waybill_no: str | None = None, extra_g: int = 0,
-               scan: bool = True, scan_g: int | None = None, province: str | None = None) -> dict:
-        """One outbound (one parcel, one waybill) carrying rows of (order or order number, SKU, quantity), and its scan."""
-        n = next(parcels)
+               scan: bool = True, scan_g: int | None = None, province: str | None = None, theirs: bool = False) -> dict:
+        """One outbound (one parcel, one waybill) carrying rows of (order or order number, SKU, quantity), and its scan;
+        another demo's orders have their own numbers, so that the injected parcels' are the same with or without them."""
+        n = next(other_parcels if theirs else parcels)
         courier = courier or ("ZTO" if n % 2 else "YTO")
-        outbound_no = outbound_no or f"CK{ym}{n:05d}"
-        waybill_no = waybill_no or (f"78{ym}{n:06d}" if courier == "ZTO" else f"YT9{ym}{n:09d}")
+        outbound_no = outbound_no or (f"CKX{ym}{n:05d}" if theirs else f"CK{ym}{n:05d}")
+        waybill_no = waybill_no or (f"{79 if theirs else 78}{ym}{n:06d}" if courier == "ZTO"
+                                    else f"YT{8 if theirs else 9}{ym}{n:09d}")
         province = province or PROVINCES[n % len(PROVINCES)]
         weight_g = PACKING_G + extra_g + sum(SKUS.get(sku, (0, 200))[1] * qty for _o, sku, qty in rows)
         for o, sku, qty in rows:
@@ -126,7 +129,7 @@ def outbound_demo_frames(*, period: str = "2026-10", orders_per_platform: int = 
     # Orders another demo made in the month: shipped whole and picked up (a closed order is not sent).
     for o in existing or []:
         if o["status"] != "closed" and o["items"]:
-            parcel([(o["order_no"], sku, qty) for sku, qty in o["items"]], at=o["paid_at"] + timedelta(hours=6))
+            parcel([(o["order_no"], sku, qty) for sku, qty in o["items"]], at=o["paid_at"] + timedelta(hours=6), theirs=True)
 
     # The month as it should be.
     sku_names = list(SKUS)
