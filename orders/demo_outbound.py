@@ -3,7 +3,7 @@ outbound records and the ZTO/YTO pickup scans, written as files and imported thr
 small number of problems of every outbound type injected; then the month is reconciled as of two weeks after it.
 
 Orders another demo already made in the month (payments' orders) are shipped and picked up correctly here, so that
-they raise nothing. INJECTED (filled by outbound_demo_frames) lists what was injected: type, ref, ref2, sku, amount in
+they raise nothing. OutboundDemo.injected lists what was injected: type, ref, ref2, sku, amount in
 fen, so that a test can check the run finds exactly that. Sample files for the next day go to out_dir for a clerk to
 upload.
 """

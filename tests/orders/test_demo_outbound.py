@@ -85,10 +85,11 @@ def test_the_month_is_imported_whole_and_reconciled(seeded, tmp_path):
     assert sorted(p.name for p in tmp_path.glob("outbound-*")) == [
         "outbound-2026-10-expected.csv", "outbound-2026-10-出库单.csv", "outbound-2026-10-揽收记录.csv",
         "outbound-2026-11-01-出库单.csv", "outbound-2026-11-01-揽收记录.csv"]
+    # In the product's language: the notes go through the catalogue.
     assert notes == [
-        f"Outbound files to upload on /orders/outbound/upload/ (2026-11-01: outbound records {tmp_path}/outbound-2026-11-01-出库单.csv, "
-        f"pickup scans {tmp_path}/outbound-2026-11-01-揽收记录.csv); the day's page: /orders/outbound/today/",
-        f"Outbound 2026-10: 11 injected problems listed in {tmp_path}/outbound-2026-10-expected.csv"]
+        f"可在 /orders/outbound/upload/ 上传的出库文件（2026-11-01：出库单 {tmp_path}/outbound-2026-11-01-出库单.csv，"
+        f"揽收记录 {tmp_path}/outbound-2026-11-01-揽收记录.csv）；当日页面：/orders/outbound/today/",
+        f"出库 2026-10：注入的 11 个问题列于 {tmp_path}/outbound-2026-10-expected.csv"]
 
 
 def test_each_injected_problem_is_found_with_its_type_and_money_and_nothing_else(seeded):
