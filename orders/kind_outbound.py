@@ -69,6 +69,7 @@ SPEC = KindSpec(
     execute="orders.runs_outbound.outbound_run_execute",
     rerun="orders.runs_outbound.outbound_run_rerun",
     reconcile="orders.runs_outbound.outbound_reconcile",
+    demo="orders.demo_outbound.outbound_demo",
     source_file_kinds=(("outbound", _("outbound records")), ("pickups", _("pickup scans"))),
     queue_columns=QUEUE_COLUMNS,
     export_columns=EXPORT_COLUMNS,
