@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench bench-queue bench-ingest bench-returns bench-payments setup messages migrate demo worker clean
+.PHONY: run test bench bench-queue bench-ingest bench-returns bench-payments bench-outbound setup messages migrate demo worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,3 +76,10 @@ clean:
 BENCH_PAYMENTS_ORDERS ?= 1000000
 bench-payments: migrate
 	$(BIN)/python manage.py bench_payments --orders $(BENCH_PAYMENTS_ORDERS)
+
+# Outbound at half a million orders: a day of orders, outbound records and pickup scans, the run of that day, then 10,000
+# pickup scans posted through the API with their checks per waybill; PostgreSQL only (DATABASE_URL); it deletes the rows
+# it made when done.
+BENCH_OUTBOUND_ORDERS ?= 500000
+bench-outbound: migrate
+	$(BIN)/python manage.py bench_outbound --orders $(BENCH_OUTBOUND_ORDERS)

@@ -33,16 +33,19 @@ GRACE_TYPES = ("outbound_not_picked_up", "picked_up_not_outbound")
 SWEEP_LOOKBACK = timedelta(hours=2)
 
 
-def _waybill_frames(waybills: list[str], couriers: dict[int, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every outbound record and scan of these waybill numbers (any courier; the engine keeps the pairs asked)."""
+def _waybill_frames(waybills: list[str], couriers: dict[int, str], codes: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every outbound record and scan of these waybill numbers of these couriers (the engine keeps the pairs asked)."""
     outbound, pickups = OutboundRecord._meta.db_table, PickupScan._meta.db_table
+    # The courier in the condition lets both reads probe their (courier, waybill) index instead of reading every row.
+    ids = ", ".join(str(int(i)) for i, code in sorted(couriers.items()) if code in codes) or "NULL"
     b = fetch_by_keys(
         f"SELECT outbound_no, order_no, sku, quantity, waybill_no, courier_id, packed_weight_g, outbound_at, warehouse, "
-        f"province FROM {outbound} WHERE waybill_no {{keys}}", waybills,
+        f"province FROM {outbound} WHERE courier_id IN ({ids}) AND waybill_no {{keys}}", waybills,
         ["outbound_no", "order_no", "sku", "quantity", "waybill_no", "courier_id", "packed_weight_g", "outbound_at",
          "warehouse", "province"])
     k = fetch_by_keys(
-        f"SELECT courier_id, waybill_no, picked_up_at, pickup_weight_g, site FROM {pickups} WHERE waybill_no {{keys}}",
+        f"SELECT courier_id, waybill_no, picked_up_at, pickup_weight_g, site FROM {pickups} "
+        f"WHERE courier_id IN ({ids}) AND waybill_no {{keys}}",
         waybills, ["courier_id", "waybill_no", "picked_up_at", "pickup_weight_g", "site"])
     for frame, moment, weight in ((b, "outbound_at", "packed_weight_g"), (k, "picked_up_at", "pickup_weight_g")):
         frame["courier_code"] = frame["courier_id"].map(couriers).fillna("").astype(str)
@@ -76,7 +79,7 @@ def outbound_waybills_check(*, keys, types: tuple[str, ...] = WAYBILL_TYPES, tri
     t0 = time.perf_counter()
     now = timezone.now()
     couriers = dict(Courier.objects.values_list("id", "code"))
-    outbounds, pickups = _waybill_frames(sorted({w for _, w in keys}), couriers)
+    outbounds, pickups = _waybill_frames(sorted({w for _, w in keys}), couriers, {c for c, _ in keys})
     tolerance, books = courier_terms({c for c, _ in keys}, timezone.localdate(now))
     grace = grace_hours_setting() if grace_hours is None else int(grace_hours)
     as_of = timezone.localtime(now).replace(tzinfo=None, microsecond=0)

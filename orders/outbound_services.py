@@ -153,8 +153,11 @@ def pickup_scans_upsert(*, frame: pd.DataFrame, source_id: int | None) -> np.nda
         "site": frame["site"].astype(str),
     })
     table = PickupScan._meta.db_table
+    # The courier too, so that the lookup probes the (courier, waybill) key's index instead of reading every scan.
+    couriers = ", ".join(str(int(c)) for c in sorted(set(incoming["courier_id"].tolist())))
     stored = fetch_by_keys(
-        f"SELECT courier_id, waybill_no, picked_up_at, pickup_weight_g, site FROM {table} WHERE waybill_no {{keys}}",
+        f"SELECT courier_id, waybill_no, picked_up_at, pickup_weight_g, site FROM {table} "
+        f"WHERE courier_id IN ({couriers}) AND waybill_no {{keys}}",
         incoming["waybill_no"].unique().tolist(), PICKUP_KEY + PICKUP_COMPARED,
     )
     if len(stored):

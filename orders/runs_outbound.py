@@ -83,45 +83,53 @@ def _grams(values: pd.Series) -> pd.Series:
                               dtype="Int64"), index=values.index)
 
 
-def _scope(start: date, end: date, cut: tuple[str, object]) -> tuple[str, list]:
-    """The records a run needs, as CTEs: the orders paid in the range, the waybills (courier, number) of the outbounds
-    dated in it or of those orders, and the waybills scanned in it. Every outbound and scan of those waybills is loaded,
-    whatever its date, up to the as-of: a reuse, a late scan or a stray scan is judged against all of them."""
+def _range(start: date, end: date) -> list:
+    return [local_midnight_db(start), local_midnight_db(end + timedelta(days=1))]
+
+
+def _outside_wanted(start: date, end: date, cut) -> tuple[str, list]:
+    """The condition on an outbound row `b` dated outside the range that the run still needs: its waybill (courier,
+    number) is on an outbound dated in the range or carrying an order paid in it, or was scanned in the range. Whatever
+    its date, up to the as-of: a reuse, a late scan or a stray scan is judged against all of them.
+
+    Rows dated in the range are read by their own index range; only the others are tested, each by index probes, so
+    the day's half a million rows are never deduplicated or sorted as a set of waybills."""
     op, moment = cut
-    lo, hi = local_midnight_db(start), local_midnight_db(end + timedelta(days=1))
+    lo, hi = _range(start, end)
     orders, outbound, pickups = Order._meta.db_table, OutboundRecord._meta.db_table, PickupScan._meta.db_table
     sql = (
-        f"WITH judged AS (SELECT order_no FROM {orders} WHERE paid_at >= %s AND paid_at < %s), "
-        f"waybills AS ("
-        f"SELECT courier_id, waybill_no FROM {outbound} WHERE outbound_at >= %s AND outbound_at < %s AND outbound_at {op} %s "
-        f"UNION SELECT b.courier_id, b.waybill_no FROM {outbound} b JOIN judged j ON j.order_no = b.order_no "
-        f"WHERE b.outbound_at {op} %s "
-        f"UNION SELECT courier_id, waybill_no FROM {pickups} WHERE picked_up_at >= %s AND picked_up_at < %s "
-        f"AND picked_up_at {op} %s) "
+        f"b.outbound_at {op} %s AND (b.outbound_at < %s OR b.outbound_at >= %s) AND ("
+        f"EXISTS (SELECT 1 FROM {outbound} c WHERE c.courier_id = b.courier_id AND c.waybill_no = b.waybill_no "
+        f"AND c.outbound_at {op} %s AND ((c.outbound_at >= %s AND c.outbound_at < %s) "
+        f"OR EXISTS (SELECT 1 FROM {orders} o WHERE o.order_no = c.order_no AND o.paid_at >= %s AND o.paid_at < %s))) "
+        f"OR EXISTS (SELECT 1 FROM {pickups} k WHERE k.courier_id = b.courier_id AND k.waybill_no = b.waybill_no "
+        f"AND k.picked_up_at >= %s AND k.picked_up_at < %s AND k.picked_up_at {op} %s))"
     )
-    return sql, [lo, hi, lo, hi, moment, moment, lo, hi, moment]
+    return sql, [moment, lo, hi, moment, lo, hi, lo, hi, lo, hi, moment]
 
 
 def _orders_read(start: date, end: date, cut) -> tuple:
     """The orders paid in the range, and the others some loaded outbound names (to know they are ours)."""
-    scope, params = _scope(start, end, cut)
     op, moment = cut
-    lo, hi = local_midnight_db(start), local_midnight_db(end + timedelta(days=1))
+    lo, hi = _range(start, end)
+    outside, outside_params = _outside_wanted(start, end, cut)
     orders, platforms, outbound = Order._meta.db_table, Platform._meta.db_table, OutboundRecord._meta.db_table
     cols = ["order_id", "platform_code", "order_no", "status", "paid_at", "shipped_at"]
+    select = (f"SELECT o.id, p.code, o.order_no, o.status, {local_micros_sql('o.paid_at')}, {local_micros_sql('o.shipped_at')} "
+              f"FROM {orders} o JOIN {platforms} p ON p.id = o.platform_id ")
     sql = (
-        f"{scope}, named AS (SELECT DISTINCT b.order_no FROM {outbound} b JOIN waybills w "
-        f"ON w.courier_id = b.courier_id AND w.waybill_no = b.waybill_no WHERE b.outbound_at {op} %s) "
-        f"SELECT o.id, p.code, o.order_no, o.status, {local_micros_sql('o.paid_at')}, {local_micros_sql('o.shipped_at')} "
-        f"FROM {orders} o JOIN {platforms} p ON p.id = o.platform_id "
-        f"WHERE (o.paid_at >= %s AND o.paid_at < %s) OR o.order_no IN (SELECT order_no FROM named)"
+        f"{select} WHERE o.paid_at >= %s AND o.paid_at < %s UNION ALL "
+        f"{select} WHERE (o.paid_at IS NULL OR o.paid_at < %s OR o.paid_at >= %s) AND o.order_no IN ("
+        f"SELECT b.order_no FROM {outbound} b WHERE b.outbound_at >= %s AND b.outbound_at < %s AND b.outbound_at {op} %s "
+        f"UNION SELECT b.order_no FROM {outbound} b WHERE {outside})"
     )
-    return sql, [*params, moment, lo, hi], cols, copy_numbers(order_id="int64", paid_at="Int64", shipped_at="Int64")
+    return sql, [lo, hi, lo, hi, lo, hi, moment, *outside_params], cols, copy_numbers(order_id="int64", paid_at="Int64",
+                                                                                       shipped_at="Int64")
 
 
 def _lines_read(start: date, end: date) -> tuple:
     """The items of the orders paid in the range (only they are judged for quantities)."""
-    lo, hi = local_midnight_db(start), local_midnight_db(end + timedelta(days=1))
+    lo, hi = _range(start, end)
     orders, lines, platforms = Order._meta.db_table, OrderLine._meta.db_table, Platform._meta.db_table
     cols = ["platform_code", "order_no", "sku", "quantity", "line_fen"]
     sql = (f"SELECT p.code, o.order_no, l.sku, l.quantity, {fen_sql('l.line_amount')} FROM {lines} l JOIN {orders} o ON o.id = l.order_id "
@@ -130,28 +138,39 @@ def _lines_read(start: date, end: date) -> tuple:
 
 
 def _outbounds_read(start: date, end: date, cut) -> tuple:
-    scope, params = _scope(start, end, cut)
+    """The outbounds dated in the range, and those of other days that share a waybill with what the range holds."""
     op, moment = cut
+    lo, hi = _range(start, end)
+    outside, outside_params = _outside_wanted(start, end, cut)
     outbound, couriers = OutboundRecord._meta.db_table, Courier._meta.db_table
     cols = ["outbound_no", "order_no", "sku", "quantity", "waybill_no", "courier_code", "packed_weight_g", "outbound_at",
             "warehouse", "province"]
-    sql = (f"{scope}, wanted AS (SELECT b.id FROM {outbound} b JOIN waybills w ON w.courier_id = b.courier_id "
-           f"AND w.waybill_no = b.waybill_no UNION SELECT b.id FROM {outbound} b JOIN judged j ON j.order_no = b.order_no) "
-           f"SELECT b.outbound_no, b.order_no, b.sku, b.quantity, b.waybill_no, c.code, b.packed_weight_g, "
-           f"{local_micros_sql('b.outbound_at')}, b.warehouse, b.province FROM {outbound} b JOIN wanted USING (id) "
-           f"JOIN {couriers} c ON c.id = b.courier_id WHERE b.outbound_at {op} %s")
-    return sql, [*params, moment], cols, copy_numbers(quantity="int64", packed_weight_g="Int64", outbound_at="int64")
+    select = (f"SELECT b.outbound_no, b.order_no, b.sku, b.quantity, b.waybill_no, c.code, b.packed_weight_g, "
+              f"{local_micros_sql('b.outbound_at')}, b.warehouse, b.province FROM {outbound} b "
+              f"JOIN {couriers} c ON c.id = b.courier_id ")
+    sql = (f"{select} WHERE b.outbound_at >= %s AND b.outbound_at < %s AND b.outbound_at {op} %s UNION ALL "
+           f"{select} WHERE {outside}")
+    return sql, [lo, hi, moment, *outside_params], cols, copy_numbers(quantity="int64", packed_weight_g="Int64",
+                                                                      outbound_at="int64")
 
 
 def _pickups_read(start: date, end: date, cut) -> tuple:
-    scope, params = _scope(start, end, cut)
+    """The scans of the range, and those of other days of a waybill an outbound of the range (or of an order paid in
+    it) carries."""
     op, moment = cut
+    lo, hi = _range(start, end)
+    orders, outbound = Order._meta.db_table, OutboundRecord._meta.db_table
     pickups, couriers = PickupScan._meta.db_table, Courier._meta.db_table
     cols = ["courier_code", "waybill_no", "picked_up_at", "pickup_weight_g", "site"]
-    sql = (f"{scope} SELECT c.code, k.waybill_no, {local_micros_sql('k.picked_up_at')}, k.pickup_weight_g, k.site "
-           f"FROM {pickups} k JOIN waybills w ON w.courier_id = k.courier_id AND w.waybill_no = k.waybill_no "
-           f"JOIN {couriers} c ON c.id = k.courier_id WHERE k.picked_up_at {op} %s")
-    return sql, [*params, moment], cols, copy_numbers(picked_up_at="int64", pickup_weight_g="Int64")
+    select = (f"SELECT c.code, k.waybill_no, {local_micros_sql('k.picked_up_at')}, k.pickup_weight_g, k.site "
+              f"FROM {pickups} k JOIN {couriers} c ON c.id = k.courier_id ")
+    sql = (f"{select} WHERE k.picked_up_at >= %s AND k.picked_up_at < %s AND k.picked_up_at {op} %s UNION ALL "
+           f"{select} WHERE k.picked_up_at {op} %s AND (k.picked_up_at < %s OR k.picked_up_at >= %s) "
+           f"AND EXISTS (SELECT 1 FROM {outbound} b WHERE b.courier_id = k.courier_id AND b.waybill_no = k.waybill_no "
+           f"AND b.outbound_at {op} %s AND ((b.outbound_at >= %s AND b.outbound_at < %s) "
+           f"OR EXISTS (SELECT 1 FROM {orders} o WHERE o.order_no = b.order_no AND o.paid_at >= %s AND o.paid_at < %s)))")
+    return sql, [lo, hi, moment, moment, lo, hi, moment, lo, hi, lo, hi], cols, copy_numbers(picked_up_at="int64",
+                                                                                            pickup_weight_g="Int64")
 
 
 def _load(start: date, end: date, as_of: date | datetime) -> tuple[pd.DataFrame, ...]:
