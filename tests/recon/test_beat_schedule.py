@@ -5,8 +5,15 @@ from django_celery_beat.schedulers import DatabaseScheduler
 
 from recon.celery import app
 
-# The scheduler closes stale connections as beat does between ticks: only a transactional test survives that.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection(monkeypatch):
+    """Beat closes connections it finds outside autocommit between ticks, which a test's transaction always is."""
+    import django_celery_beat.schedulers
+
+    monkeypatch.setattr(django_celery_beat.schedulers, "close_old_connections", lambda: None)
 
 
 def test_beat_writes_the_sweeps_into_the_database_and_follows_an_edit():
