@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test bench bench-queue bench-ingest bench-returns bench-payments bench-outbound setup messages migrate demo worker clean
+.PHONY: fonts run test bench bench-queue bench-ingest bench-returns bench-payments bench-outbound setup messages migrate demo worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
-setup: $(STAMP) messages
+setup: $(STAMP) messages fonts
+
+# PDF reports are set in a CJK font from the system's packages (never a font file in the repository); Pango, which
+# lays them out, comes with the same packages. Installed here when missing and apt-get can (as root).
+fonts:
+	@if [ -z "$$(fc-list :lang=zh 2>/dev/null)" ] || ! ldconfig -p 2>/dev/null | grep -q libpangoft2; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing the CJK font and Pango for PDF reports (fonts-wqy-microhei, libpango)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei fontconfig libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+		else \
+			echo "PDF reports need a CJK font and Pango: sudo apt-get install fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0"; exit 1; \
+		fi; \
+	fi
 
 # Catalogues are compiled with Babel so that no system gettext is needed.
 messages: $(STAMP)
