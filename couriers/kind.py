@@ -77,6 +77,7 @@ SPEC = KindSpec(
     source_file_kinds=(("courier_bill", _("courier bill")), ("rate_card", _("rate card")), ("shipments", _("shipments"))),
     queue_columns=QUEUE_COLUMNS,
     export_columns=EXPORT_COLUMNS,
+    summary_billed_key="billed_total",
     dispute_columns=DISPUTE_COLUMNS,
     detail_template="couriers/_discrepancy_detail.html",
     detail_context="couriers.views.discrepancy_detail_context",

@@ -120,6 +120,9 @@ class KindSpec:
     # Dotted path or callable fn(*, lines, period, out_dir, stdout) -> list[str]: seeds the kind's demo data for
     # `manage.py seed_demo` and returns lines to print after the logins (where its sample files are).
     demo: Any = ""
+    # The key of ReconRun.summary holding what the counterparty billed in the run, as a decimal string ("billed_total"
+    # for courier fees): the dashboard's overcharge rate divides the money at stake by it. Empty: the kind has no bill.
+    summary_billed_key: str = ""
 
     def hook(self, name: str):
         """The callable or object at one of the spec's hooks (execute, rerun, detail_context …), or None."""

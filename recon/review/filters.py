@@ -1,16 +1,45 @@
 """The queue's FilterSet, shared by the API, the HTML list, the exports and the tests; other lists' live with them."""
+import re
+from datetime import date
+
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from recon.kinds import kind_choices, type_choices
-from recon.core.models import Discrepancy
+from recon.core.models import Discrepancy, ReconPeriod
 from recon.core.filters import IdFilter
 
 # Sort keys of the queue: never null, so that keyset pagination (recon.review.selectors.keyset_page) can use them.
 # `waybill_no` sorts by the primary reference (the API name it has always had).
 QUEUE_SORTS = ["amount_at_stake", "waybill_no", "type", "status", "created_at", "id"]
 SORT_FIELDS = {"waybill_no": "ref"}
+
+
+class MonthField(forms.CharField):
+    """A calendar month as YYYY-MM (the dashboard's and the period report's periods), cleaned to its first day."""
+
+    widget = forms.TextInput(attrs={"placeholder": "YYYY-MM", "size": 8})
+
+    def to_python(self, value):
+        value = super().to_python(value).strip()
+        if not value:
+            return None
+        match = re.fullmatch(r"(\d{4})-(\d{2})", value)
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise forms.ValidationError(_("Enter a month as YYYY-MM."), code="invalid_month")
+        return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+class MonthFilter(django_filters.Filter):
+    field_class = MonthField
+
+
+def month_period_ids(first: date):
+    """The ids of the periods that start in the month beginning on `first` (a subquery, not a list)."""
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return ReconPeriod.objects.filter(start__gte=first, start__lt=following).values("id")
 
 
 class DiscrepancyFilter(django_filters.FilterSet):
@@ -26,6 +55,8 @@ class DiscrepancyFilter(django_filters.FilterSet):
     courier = django_filters.CharFilter(field_name="counterparty__code", lookup_expr="iexact", label=_("courier"))
     assignee = django_filters.CharFilter(method="filter_assignee", label=_("assignee"))
     period = IdFilter(field_name="period_id", label=_("period"))
+    # Every counterparty's periods that start in a calendar month: what the dashboard's figures of a month add up.
+    month = MonthFilter(method="filter_month", label=_("month"))
     run = IdFilter(field_name="run_id", label=_("run"))
     # The queue keeps its parameter name: a courier bill is the source file of its discrepancies.
     bill = IdFilter(field_name="source_id", label=_("bill"))
@@ -37,7 +68,7 @@ class DiscrepancyFilter(django_filters.FilterSet):
 
     class Meta:
         model = Discrepancy
-        fields = ["q", "kind", "type", "status", "outcome", "courier", "assignee", "period", "run", "bill", "dispute",
+        fields = ["q", "kind", "type", "status", "outcome", "courier", "assignee", "period", "month", "run", "bill", "dispute",
                   "amount_min", "amount_max", "waybill_no"]
 
     @property
@@ -53,6 +84,9 @@ class DiscrepancyFilter(django_filters.FilterSet):
         if not self.form.cleaned_data.get("run"):
             queryset = queryset.filter(is_current=True)
         return super().filter_queryset(queryset)
+
+    def filter_month(self, queryset, name, value):
+        return queryset.filter(period_id__in=month_period_ids(value)) if value else queryset
 
     def filter_q(self, queryset, name, value):
         value = value.strip()

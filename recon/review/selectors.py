@@ -155,8 +155,8 @@ def keyset_page(queryset: QuerySet, *, ordering: str | None, cursor: str | None,
 MONEY_COLUMNS = ("at_stake", "open", "disputed", "recovered", "accepted", "written_off", "shortfall", "investigating")
 
 
-def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("period", "courier")) -> dict:
-    """Money at stake and its parts (open, disputed, recovered, accepted, written off, shortfall), per period and courier and in all."""
+def money_aggregates() -> dict:
+    """The count and the money identity's parts as aggregates, for grouping a queryset of discrepancies any way."""
     claims = claim_q()
     # Each claim's money is what was credited plus a rest, and the rest is in exactly one part: that of the row's
     # status, or of its outcome, or (after a partial credit) of what was decided about the shortfall.
@@ -169,7 +169,7 @@ def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("per
     def settled(outcome: str) -> Q:
         return claims & (Q(outcome=outcome) | partial & Q(shortfall_outcome=outcome))
 
-    aggregates = {
+    return {
         "count": Count("id"),
         "at_stake": Sum("amount_at_stake", filter=claims),
         "open": Sum(rest, filter=claims & Q(status__in=["open", "investigating"])),
@@ -181,6 +181,11 @@ def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("per
         "shortfall": Sum(rest, filter=claims & partial & ~Q(shortfall_outcome__in=["accepted", "written_off"])),
         "informational": Sum("amount_at_stake", filter=~claims),
     }
+
+
+def queue_totals(queryset: QuerySet[Discrepancy], *, by: tuple[str, ...] = ("period", "courier")) -> dict:
+    """Money at stake and its parts (open, disputed, recovered, accepted, written off, shortfall), per period and courier and in all."""
+    aggregates = money_aggregates()
     # Added up per (period_id, courier_id), a hash aggregate over the rows; the labels of the few groups are looked
     # up afterwards. Grouping by the joined labels made PostgreSQL sort every matching row first (seconds at 1M rows).
     # "courier" is the counterparty (the name the pages and the API have always used for it).

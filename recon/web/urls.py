@@ -2,6 +2,7 @@
 from django.urls import include, path
 
 from reports import views as reports
+from reports import views_dashboard as dashboard_views
 
 from recon.web import disputes as dispute_views
 from recon.web import manage as manage_views
@@ -9,7 +10,7 @@ from recon.web import queue as queue_views
 from recon.web import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", dashboard_views.dashboard, name="home"),
     path("runs/", views.run_list, name="run-list"),
     path("runs/start/", views.run_start_view, name="run-start"),
     path("runs/<int:pk>/", views.run_detail, name="run-detail"),

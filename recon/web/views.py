@@ -111,14 +111,6 @@ def stakes_by_courier(*, days: int = 90) -> list[dict]:
 
 
 @requires("recon.view_reconrun")
-def home(request):
-    # A deleted bill counts for nothing, on the dashboard too (its runs stay in the run list and on its page).
-    runs = (ReconRun.objects.select_related("counterparty", "courier_bill").filter(courier_bill__deleted_at__isnull=True)
-            .order_by("-created_at", "-id")[:12])
-    return render(request, "recon/home.html", {"runs": runs, "stakes": stakes_by_courier(), "stake_days": 90})
-
-
-@requires("recon.view_reconrun")
 def run_list(request, *, start_form: dict | None = None, status: int = 200):
     filterset = ReconRunFilter(request.GET, queryset=ReconRun.objects.select_related("counterparty", "created_by"))
     style_filter_form(filterset.form, checkboxes=["status"], courier="courier", hidden=["kind"])
