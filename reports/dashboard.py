@@ -18,7 +18,7 @@ from django.db.models.fields.json import KT
 from django.urls import reverse
 from django.utils import timezone
 
-from recon.core.models import Counterparty, Discrepancy, ReconPeriod, ReconRun, claim_q
+from recon.core.models import Counterparty, Discrepancy, ReconPeriod, ReconRun
 from recon.kinds import kind_label, kind_specs, type_label
 from recon.review.selectors import MONEY_COLUMNS, money_aggregates
 
@@ -177,8 +177,8 @@ def receivables_by_age(as_of: date) -> list[dict] | None:
 
 
 def oldest_open(limit: int = 10) -> list[Discrepancy]:
-    """The claims waiting longest in the queue (open or under investigation)."""
-    return list(Discrepancy.objects.filter(is_current=True, status__in=["open", "investigating"]).filter(claim_q())
+    """The rows waiting longest in the queue (open or under investigation), as the queue lists them oldest first."""
+    return list(Discrepancy.objects.filter(is_current=True, status__in=["open", "investigating"])
                 .select_related("counterparty").order_by("created_at", "id")[:limit])
 
 

@@ -37,3 +37,35 @@ def render_pdf(*, template: str, context: dict) -> bytes:
         raise PdfUnavailable(_("PDF reports need the Pango library: install the package libpango-1.0-0.")) from exc
     html = render_to_string(template, context)
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def period_summary_pdf(*, period: str, counterparty: str | None = None) -> bytes:
+    """The manager's summary of a month (YYYY-MM), overall or for one counterparty's code: the money identity, the
+    dashboard's charts, the top 20 discrepancies by money and the trend against the three previous months."""
+    from django.utils import timezone
+
+    from recon.core.models import Counterparty, Discrepancy
+
+    from .dashboard import dashboard_figures, month_first, month_label
+    from .views_dashboard import dashboard_charts
+
+    month = month_first(period)
+    party = Counterparty.objects.filter(code__iexact=counterparty).order_by("id").first() if counterparty else None
+    if counterparty and party is None:
+        raise ValueError(f"unknown counterparty {counterparty}")
+    figures = dashboard_figures(month=month, counterparty=party, months=4)
+    top = Discrepancy.objects.filter(is_current=True, period_id__in=_month_periods(month)).filter(is_claim=True)
+    if party:
+        top = top.filter(counterparty=party)
+    top = list(top.select_related("counterparty").order_by("-amount_at_stake", "id")[:20])
+    return render_pdf(template="reports/summary_pdf.html", context={
+        "figures": figures, "charts": dashboard_charts(figures), "top": top, "counterparty": party,
+        "period": month_label(month), "generated": timezone.localtime(),
+        "parts": ["at_stake", "open", "investigating", "disputed", "recovered", "accepted", "written_off", "shortfall"],
+    })
+
+
+def _month_periods(first):
+    from recon.review.filters import month_period_ids
+
+    return month_period_ids(first)

@@ -1,0 +1,46 @@
+"""A small data set with exact amounts, shared by the dashboard's and the period summary's tests."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from recon.core.models import Discrepancy, ReconPeriod, ReconRun
+
+
+def _period(cp, start, end):
+    return ReconPeriod.objects.create(counterparty=cp, start=start, end=end, cycle=ReconPeriod.Cycle.MONTHLY)
+
+
+def _run(cp, start, end, billed, **fields):
+    return ReconRun.objects.create(kind="courier_fee", status=ReconRun.Status.SUCCEEDED, counterparty=cp, period_start=start,
+                                   period_end=end, summary={"billed_total": billed, "lines": 10}, **fields)
+
+
+def _d(run, period, ref, type_, amount, status="open", claim=True, **fields):
+    return Discrepancy.objects.create(run=run, kind="courier_fee", type=type_, status=status, counterparty=run.counterparty,
+                                      ref=ref, amount_at_stake=Decimal(amount), is_claim=claim, period=period, reason="…", **fields)
+
+
+def build():
+    """October 2026: ZTO billed ¥1,000.00 with ¥60.00 at stake, YTO billed ¥500.00 with ¥12.50; September: ZTO ¥7.25."""
+    from couriers.models import Courier
+
+    zto, yto = (Courier.objects.get(code=c).counterparty for c in ("ZTO", "YTO"))
+    oct_s, oct_e, sep_s, sep_e = date(2026, 10, 1), date(2026, 10, 31), date(2026, 9, 1), date(2026, 9, 30)
+    zto_oct, yto_oct, zto_sep = _period(zto, oct_s, oct_e), _period(yto, oct_s, oct_e), _period(zto, sep_s, sep_e)
+    r_sep = _run(zto, sep_s, sep_e, "800.00")
+    r_zto = _run(zto, oct_s, oct_e, "1000.00")
+    r_yto = _run(yto, oct_s, oct_e, "500.00")
+    ReconRun.objects.create(kind="courier_fee", status=ReconRun.Status.FAILED, counterparty=yto, error="账单读不出来")
+    rows = {
+        "S1": _d(r_sep, zto_sep, "S1", "rate_overcharge", "7.25"),
+        "Z1": _d(r_zto, zto_oct, "Z1", "weight_overcharge", "30.00"),
+        "Y1": _d(r_yto, yto_oct, "Y1", "weight_overcharge", "12.50", status="investigating"),
+        "Z2": _d(r_zto, zto_oct, "Z2", "weight_overcharge", "20.00", status="disputed"),
+        "Z3": _d(r_zto, zto_oct, "Z3", "rate_overcharge", "10.00", status="resolved", outcome="recovered",
+                 recovered_amount=Decimal("10.00")),
+        "Z4": _d(r_zto, zto_oct, "Z4", "not_billed", "5.00", claim=False),
+        # Replaced by a later run of its bill: counts nowhere.
+        "N1": _d(r_zto, zto_oct, "N1", "weight_overcharge", "99.00", is_current=False),
+    }
+    return {"zto": zto, "yto": yto, "rows": rows}

@@ -1,0 +1,122 @@
+"""The dashboard: each panel's figures for a known data set, per role, and links that list exactly what they count."""
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import reverse
+
+from reports.dashboard import dashboard_figures
+from tests.reports.dashboard_data import build
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def data(db):
+    return build()
+
+
+def _totals_behind(client, url: str) -> dict:
+    """The queue's money panel for the filter a dashboard link carries (what the list page shows above its rows)."""
+    parts = urlsplit(html.unescape(url))
+    assert parts.path == reverse("discrepancy-list")
+    assert client.get(f"{parts.path}?{parts.query}").status_code == 200
+    return client.get(f"{reverse('discrepancy-totals')}?{parts.query}").context["totals"]["total"]
+
+
+def test_the_months_money_identity_and_its_trend(data):
+    f = dashboard_figures(month=date(2026, 10, 1))
+    t = f.totals
+    assert (t["count"], t["at_stake"], t["open"], t["investigating"], t["disputed"], t["recovered"], t["informational"]) == (
+        5, Decimal("72.50"), Decimal("42.50"), Decimal("12.50"), Decimal("20.00"), Decimal("10.00"), Decimal("5.00"))
+    assert f.recovery_rate == Decimal("13.8")
+    assert [t["month"] for t in f.trend] == [f"2025-{m:02d}" for m in (11, 12)] + [f"2026-{m:02d}" for m in range(1, 11)]
+    assert [(t["month"], t["at_stake"], t["billed"]) for t in f.trend[-2:]] == [
+        ("2026-09", Decimal("7.25"), Decimal("800.00")), ("2026-10", Decimal("72.50"), Decimal("1500.00"))]
+    assert all(t["at_stake"] == 0 for t in f.trend[:-2])
+
+
+def test_overcharge_and_recovery_per_counterparty(data):
+    f = dashboard_figures(month=date(2026, 10, 1))
+    assert [(c["code"], c["billed"], c["at_stake"], c["overcharge_rate"], c["recovered"], c["recovery_rate"]) for c in f.counterparties] == [
+        ("ZTO", Decimal("1000.00"), Decimal("60.00"), Decimal("6.0"), Decimal("10.00"), Decimal("16.7")),
+        ("YTO", Decimal("500.00"), Decimal("12.50"), Decimal("2.5"), Decimal("0.00"), Decimal("0.0")),
+    ]
+
+
+def test_counts_by_kind_type_and_status(data):
+    f = dashboard_figures(month=date(2026, 10, 1))
+    assert [(t["kind"], t["type"], t["count"], {s: n for s, n in t["counts"].items() if n}) for t in f.types] == [
+        ("courier_fee", "weight_overcharge", 3, {"open": 1, "investigating": 1, "disputed": 1}),
+        ("courier_fee", "not_billed", 1, {"open": 1}),  # equal counts in the order of their codes
+        ("courier_fee", "rate_overcharge", 1, {"resolved": 1}),
+    ]
+
+
+def test_every_link_lists_what_its_figure_counts(client, manager_user, data):
+    client.force_login(manager_user)
+    f = dashboard_figures(month=date(2026, 10, 1))
+    month = _totals_behind(client, f.links["at_stake"])
+    assert (month["count"], month["at_stake"], month["recovered"]) == (5, Decimal("72.50"), Decimal("10.00"))
+    assert _totals_behind(client, f.links["open"])["open"] == Decimal("42.50")
+    assert _totals_behind(client, f.links["disputed"])["disputed"] == Decimal("20.00")
+    weight = f.types[0]
+    assert _totals_behind(client, weight["url"])["count"] == 3
+    assert _totals_behind(client, weight["status_urls"]["disputed"])["count"] == 1
+    zto = f.counterparties[0]
+    assert _totals_behind(client, zto["url"])["at_stake"] == Decimal("60.00")
+    september = f.trend[-2]
+    assert _totals_behind(client, september["url"])["at_stake"] == Decimal("7.25")
+
+
+def test_the_page_bars_link_to_their_lists(client, manager_user, data):
+    client.force_login(manager_user)
+    page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
+    # The stacked bar of weight overcharges still disputed, as drawn on the page, leads to the one row it counts.
+    bar = re.search(r'<a href="([^"]+)"><rect class="bar"[^>]*><title>重量超收 · 争议中: 1</title>', page)
+    assert bar, "no bar for the disputed weight overcharges"
+    assert _totals_behind(client, bar.group(1))["count"] == 1
+    assert '<span class="value">¥72.50</span>' in page
+
+
+def test_money_roles_see_money_and_ops_see_their_work(client, manager_user, finance_user, auditor_user, ops_user, data):
+    for user in (manager_user, finance_user, auditor_user):
+        client.force_login(user)
+        page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
+        assert 'data-testid="kpi-at-stake"' in page and 'data-testid="panel-trend"' in page
+        assert f'href="{reverse("reports-summary-pdf")}?period=2026-10"' in page
+        assert "下载本期 PDF 摘要" in page
+        assert (reverse("bill-upload") in page) == (user != auditor_user)  # the auditor reads, uploads nothing
+    client.force_login(ops_user)
+    page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
+    assert 'data-testid="kpi-at-stake"' not in page and 'data-testid="panel-trend"' not in page
+    assert "下载本期 PDF 摘要" not in page
+    assert 'data-testid="kpi-assigned"' in page and 'data-testid="panel-types"' in page
+    assert re.search(r'data-testid="kpi-month-count".*?<span class="value">5</span>', page, re.S)
+
+
+def test_oldest_open_items_and_failed_runs(client, manager_user, data):
+    client.force_login(manager_user)
+    response = client.get(reverse("home"), {"period": "2026-10"})
+    assert [d.ref for d in response.context["oldest"]] == ["S1", "Z1", "Y1", "Z4"]
+    assert [r.error for r in response.context["failed"]] == ["账单读不出来"]
+    assert _totals_behind(client, response.context["oldest_url"])["count"] == 4
+
+
+def test_a_month_that_is_not_one_falls_back_and_says_so(client, manager_user, data):
+    client.force_login(manager_user)
+    response = client.get(reverse("home"), {"period": "2026-13"})
+    assert response.status_code == 200
+    assert response.context["error"] == "请按 YYYY-MM 格式输入月份。"
+    assert response.context["month"] == "2026-10"  # the newest period that has begun
+
+
+def test_the_queue_refuses_a_month_it_cannot_read(client, manager_user, data):
+    client.force_login(manager_user)
+    response = client.get(reverse("discrepancy-totals"), {"month": "10/2026"})
+    assert response.context["invalid"] is True
