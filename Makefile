@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: fonts run test bench bench-queue bench-ingest bench-returns bench-payments bench-outbound setup messages migrate demo worker clean
+.PHONY: fonts run test bench bench-dashboard bench-queue bench-ingest bench-returns bench-payments bench-outbound setup messages migrate demo worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -95,3 +95,7 @@ bench-payments: migrate
 BENCH_OUTBOUND_ORDERS ?= 500000
 bench-outbound: migrate
 	$(BIN)/python manage.py bench_outbound --orders $(BENCH_OUTBOUND_ORDERS)
+
+BENCH_DASHBOARD_ROWS ?= 1000000
+bench-dashboard: migrate
+	$(BIN)/python manage.py bench_dashboard --rows $(BENCH_DASHBOARD_ROWS)
