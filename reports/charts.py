@@ -159,6 +159,8 @@ def bar_chart(*, labels: Sequence[str], series: Sequence[Series], stacked: bool 
         up = down = 0.0
         for j, s in enumerate(series):
             v = values[j][i]
+            if stacked and v == 0:
+                continue  # nothing to show or click; a zero-height link on a neighbour's edge would catch its clicks
             if stacked:
                 base = up if v >= 0 else down
                 y1, y2 = y_of(base + v), y_of(base)
