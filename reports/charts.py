@@ -162,6 +162,7 @@ def bar_chart(*, labels: Sequence[str], series: Sequence[Series], stacked: bool 
             # A zero in a stack has no height but sits on its neighbour's edge: unlinked and deaf to the pointer, so
             # that it never catches the clicks meant for the bar below it.
             flat = stacked and v == 0
+            deaf = ' pointer-events="none"' if flat else ""
             if stacked:
                 base = up if v >= 0 else down
                 y1, y2 = y_of(base + v), y_of(base)
@@ -176,7 +177,7 @@ def bar_chart(*, labels: Sequence[str], series: Sequence[Series], stacked: bool 
             tip = f"{label} · {s.name}: {format_value(s.values[i], value_format)}" if len(series) > 1 else \
                 f"{label}: {format_value(s.values[i], value_format)}"
             rect = (f'<rect class="bar" x="{x:.1f}" y="{min(y1, y2):.1f}" width="{bar_w:.1f}" height="{abs(y2 - y1):.1f}" '
-                    f'fill="{PALETTE[j % len(PALETTE)]}"{' pointer-events="none"' if flat else ''}><title>{escape(tip)}</title></rect>')
+                    f'fill="{PALETTE[j % len(PALETTE)]}"{deaf}><title>{escape(tip)}</title></rect>')
             parts.append(rect if flat else _wrap_link(rect, s.link(i)))
         parts.append(_label_text(label, left + slot * (i + 0.5), top + plot_h + 16, crowded))
     if len(series) > 1:
