@@ -90,8 +90,10 @@ def summary_pdf(request):
     from .pdf import PdfUnavailable, period_summary_pdf
 
     month, counterparty, error = _scope(request)
-    if error or month is None:
-        return HttpResponseBadRequest(error or _("Enter a month as YYYY-MM."))
+    if error:
+        return HttpResponseBadRequest(error)
+    # Without a month, the one the dashboard opens on.
+    month = month or d.period_months()[1]
     try:
         content = period_summary_pdf(period=d.month_label(month), counterparty=counterparty.code if counterparty else None)
     except PdfUnavailable as exc:

@@ -85,6 +85,7 @@ PAGES = [
     cell("discrepancy-list", "GET", WEB_READ),
     cell("discrepancy-totals", "GET", WEB_READ),
     cell("discrepancy-export", "GET", WEB_READ),
+    cell("reports-summary-pdf", "GET", WEB_READ),
     cell("discrepancy-detail", "GET", WEB_READ, pk="discrepancy"),
     cell("discrepancy-attachment", "GET", WEB_READ, pk="discrepancy", attachment_id="attachment"),
     cell("discrepancy-status", "POST", WORK, {}, pk="discrepancy"),
