@@ -120,6 +120,15 @@ class KindSpec:
     # Dotted path or callable fn(*, lines, period, out_dir, stdout) -> list[str]: seeds the kind's demo data for
     # `manage.py seed_demo` and returns lines to print after the logins (where its sample files are).
     demo: Any = ""
+    # Dotted path of fn(*, start, end, counterparty_ids) -> {"billed": Decimal, "expected": Decimal}: what the kind's
+    # files of a period charged and what our own records expected for them (the period report's cover); a kind
+    # without such amounts leaves it empty and counts 0.
+    period_amounts: str = ""
+    # The period report's columns; empty: export_columns. A column with kg=True holds grams, shown as kilograms.
+    report_columns: tuple[ColumnSpec, ...] = ()
+    # Dotted path of fn(*, run) -> list[tuple[label, value]]: the parameters a run used (rate-card versions,
+    # tolerances, grace periods) as a reader names them; empty: the run's params as stored.
+    run_parameters: str = ""
 
     def hook(self, name: str):
         """The callable or object at one of the spec's hooks (execute, rerun, detail_context …), or None."""

@@ -128,6 +128,7 @@ PAGES = [
     cell("shipment-import", "GET", UPLOAD),
     cell("shipment-import", "POST", UPLOAD, {}),
     cell("shipment-export", "GET", WEB_READ),
+    cell("period-report", "GET", WEB_READ),
     cell("ratecard-list", "GET", WEB_READ),
     cell("ratecard-import", "GET", UPLOAD),
     cell("ratecard-import", "POST", UPLOAD, {}),
