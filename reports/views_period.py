@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import io
 
+from django.conf import settings
+from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from recon.core.errors import UserFacingError
 from recon.core.models import Counterparty, ReconPeriod
 from recon.core.permissions import requires
 
+from .export_jobs import export_job_submit
 from .management.commands.export_report import FORMATS, write_period_report
+from .models import ExportJob
 from .period import period_scope
 
 CONTENT_TYPES = {
@@ -41,6 +45,14 @@ def period_report(request):
         scope = period_scope(period=params["period"], counterparty=params.get("counterparty") or None)
     except UserFacingError as exc:
         return render(request, "reports/period_report.html", {**context, "error": exc.message}, status=400)
+    party = params.get("counterparty") or None
+    big = scope.discrepancies().order_by().values("id")[: settings.EXPORT_ASYNC_ROWS + 1].count() > settings.EXPORT_ASYNC_ROWS
+    if big and fmt != "pdf":
+        # A month too big for a request: a worker writes it and the user finds it under "my exports".
+        export_job_submit(kind=ExportJob.Kind.PERIOD_REPORT, fmt=fmt, params={"period": scope.label, "counterparty": party or ""},
+                          user=request.user)
+        messages.info(request, _("This export is large: it is being written in the background and will appear here."))
+        return redirect("export-list")
     buffer = io.BytesIO()
     write_period_report(period=scope.label, counterparty=params.get("counterparty") or None, fmt=fmt, target=buffer)
     response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPES[fmt])

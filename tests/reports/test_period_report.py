@@ -227,3 +227,22 @@ def test_browser_download_is_permission_checked(month, client, manager_user, out
     bad = client.get(url, {"period": "2026-13", "format": "xlsx"})
     assert bad.status_code == 400
     assert "账期“2026-13”无效" in bad.content.decode()
+
+
+def test_a_big_month_goes_to_my_exports(month, client, manager_user, settings, tmp_path, django_capture_on_commit_callbacks):
+    from reports.export_jobs import export_job_execute
+    from reports.models import ExportJob
+
+    settings.EXPORT_ASYNC_ROWS = 5
+    client.force_login(manager_user)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.get(reverse("period-report"), {"period": "2026-10", "format": "xlsx"})
+    assert (response.status_code, response["Location"], len(callbacks)) == (302, reverse("export-list"), 1)
+    job = ExportJob.objects.get()
+    assert (job.kind, job.format, job.params) == ("period_report", "xlsx", {"period": "2026-10", "counterparty": ""})
+    export_job_execute(export_job_id=job.id)
+    job.refresh_from_db()
+    assert (job.status, job.filename) == ("succeeded", "period-2026-10.xlsx")
+    with job.file.open("rb") as fh:
+        book = openpyxl.load_workbook(io.BytesIO(fh.read()), data_only=True)
+    assert list(book["封面"].iter_rows(values_only=True))[3][3:6] == (297.01, 20, 314.3)
