@@ -1,7 +1,6 @@
 """Big exports go to a worker and land on "my exports": exact rows, progress, owner-only downloads, expiry."""
 from __future__ import annotations
 
-import csv
 import io
 from datetime import timedelta
 
