@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: fonts run test bench bench-dashboard bench-queue bench-ingest bench-returns bench-payments bench-outbound setup messages migrate demo worker clean
+.PHONY: fonts run test bench bench-dashboard bench-queue bench-ingest bench-returns bench-payments bench-outbound bench-reports setup messages migrate demo worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -99,3 +99,8 @@ bench-outbound: migrate
 BENCH_DASHBOARD_ROWS ?= 1000000
 bench-dashboard: migrate
 	$(BIN)/python manage.py bench_dashboard --rows $(BENCH_DASHBOARD_ROWS)
+# The period report of a million discrepancies (Excel against xlsxwriter alone, CSV): PostgreSQL only (DATABASE_URL);
+# it deletes the rows it made when done.
+BENCH_REPORTS_ROWS ?= 1000000
+bench-reports: migrate
+	$(BIN)/python manage.py bench_reports --rows $(BENCH_REPORTS_ROWS) --repeat $(BENCH_REPEAT)

@@ -53,6 +53,13 @@ EXPORT_COLUMNS = (
     ColumnSpec("reason", _("reason"), "reason"),
 )
 
+# The period report's sheets: the export's columns with weights in kilograms (0.000), as a reader compares them.
+REPORT_COLUMNS = tuple(
+    ColumnSpec(c.key.replace("_g", "_kg"), label, c.attr, kg=True) if label else c
+    for c, label in ((c, {"billed_weight_g": _("billed weight (kg)"), "expected_weight_g": _("our weight (kg)")}.get(c.key))
+                     for c in EXPORT_COLUMNS)
+)
+
 # The dispute sheet's own columns before the core's (差额, 差异类型, 说明, then the courier's two answer columns).
 # The sheet speaks the courier's language whatever the sender's, so its headers are not translated.
 DISPUTE_COLUMNS = (
@@ -89,4 +96,7 @@ SPEC = KindSpec(
     reply_noun="waybill",
     carry_key=("type", "ref", "source_line"),
     demo="couriers.demo.courier_fee_demo",
+    period_amounts="couriers.report_hooks.courier_period_amounts",
+    report_columns=REPORT_COLUMNS,
+    run_parameters="couriers.report_hooks.courier_run_parameters",
 )

@@ -123,6 +123,15 @@ class KindSpec:
     # The key of ReconRun.summary holding what the counterparty billed in the run, as a decimal string ("billed_total"
     # for courier fees): the dashboard's overcharge rate divides the money at stake by it. Empty: the kind has no bill.
     summary_billed_key: str = ""
+    # Dotted path of fn(*, start, end, counterparty_ids) -> {"billed": Decimal, "expected": Decimal}: what the kind's
+    # files of a period charged and what our own records expected for them (the period report's cover); a kind
+    # without such amounts leaves it empty and counts 0.
+    period_amounts: str = ""
+    # The period report's columns; empty: export_columns. A column with kg=True holds grams, shown as kilograms.
+    report_columns: tuple[ColumnSpec, ...] = ()
+    # Dotted path of fn(*, run) -> list[tuple[label, value]]: the parameters a run used (rate-card versions,
+    # tolerances, grace periods) as a reader names them; empty: the run's params as stored.
+    run_parameters: str = ""
 
     def hook(self, name: str):
         """The callable or object at one of the spec's hooks (execute, rerun, detail_context …), or None."""

@@ -341,6 +341,11 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-pending-runs": {"task": "recon.tasks.run_requeue_pending", **_SWEEP},
 }
 
+# Exports: a discrepancy download of more rows than this is written by a worker and lands on "my exports", where
+# its file is kept this many days.
+EXPORT_ASYNC_ROWS = _int("EXPORT_ASYNC_ROWS", 50_000)
+EXPORT_KEEP_DAYS = _int("EXPORT_KEEP_DAYS", 7)
+
 RUN_REQUEUE_AFTER_SECONDS = _int("RUN_REQUEUE_AFTER_SECONDS", 60)
 RUN_REQUEUE_MAX_SECONDS = _int("RUN_REQUEUE_MAX_SECONDS", 3600)
 RUN_HEARTBEAT_SECONDS = _int("RUN_HEARTBEAT_SECONDS", 10)

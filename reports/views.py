@@ -1,7 +1,10 @@
 """Downloads of discrepancies and shipments: the list page's current filter, as Excel or CSV."""
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,6 +14,9 @@ from orders.models import Shipment
 from recon.core.permissions import requires
 from recon.review.selectors import discrepancy_filter
 
+from .models import ExportJob
+
+from .export_jobs import export_job_submit
 from .exports import discrepancies_csv, discrepancies_xlsx, shipments_csv, shipments_xlsx
 
 FORMATS = {
@@ -39,6 +45,13 @@ def discrepancy_export(request):
     # An invalid filter must not silently widen the export to everything.
     if not filterset.is_valid():
         return HttpResponseBadRequest(_("The filter is not valid: %(errors)s") % {"errors": filterset.errors.as_text()})
+    # More rows than a request should hold: a worker writes the file, the user finds it under "my exports".
+    if filterset.qs.order_by().values("id")[: settings.EXPORT_ASYNC_ROWS + 1].count() > settings.EXPORT_ASYNC_ROWS:
+        query = request.GET.copy()
+        query.pop("format", None)
+        export_job_submit(kind=ExportJob.Kind.DISCREPANCIES, fmt=fmt, params={"query": query.urlencode()}, user=request.user)
+        messages.info(request, _("This export is large: it is being written in the background and will appear here."))
+        return redirect("export-list")
     build, content_type = FORMATS[fmt]
     response = HttpResponse(build(filterset.qs), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{_filename(filterset, fmt)}"'

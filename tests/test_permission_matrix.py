@@ -129,6 +129,11 @@ PAGES = [
     cell("shipment-import", "GET", UPLOAD),
     cell("shipment-import", "POST", UPLOAD, {}),
     cell("shipment-export", "GET", WEB_READ),
+    cell("period-report", "GET", WEB_READ),
+    # The caller's own exports (each role gets one; another's is a 404, tested in tests/reports/test_export_jobs.py).
+    cell("export-list", "GET", WEB_READ),
+    cell("export-status", "GET", WEB_READ, pk="export_job"),
+    cell("export-download", "GET", WEB_READ, pk="export_job"),
     cell("ratecard-list", "GET", WEB_READ),
     cell("ratecard-import", "GET", UPLOAD),
     cell("ratecard-import", "POST", UPLOAD, {}),
@@ -375,6 +380,15 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
     # Saved filters belong to their user: each caller gets its own, so reading or deleting "its" filter can succeed.
     own_filters = {role: SavedFilter.objects.create(user=u, name="大额", query="amount_min=10").pk for role, u in users.items()}
     own_filters[ANONYMOUS] = own_filters["manager"]
+    from reports.models import ExportJob
+
+    own_exports = {}
+    for role, u in users.items():
+        export = ExportJob(user=u, kind="discrepancies", format="csv", status="succeeded", filename="d.csv",
+                           expires_at=timezone.now() + timezone.timedelta(days=7))
+        export.file.save("d.csv", ContentFile(b"\xef\xbb\xbfa\r\n"), save=True)
+        own_exports[role] = export.pk
+    own_exports[ANONYMOUS] = own_exports["manager"]
     returns_file = SourceFile.objects.create(file="r.csv", original_filename="退货.csv", sha256="0" * 64, size_bytes=1,
                                              file_kind="return_requests")
     bank_file = SourceFile.objects.create(file="b.csv", original_filename="银行流水.csv", sha256="2" * 64, size_bytes=1,
@@ -399,7 +413,7 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
         "users": users, "run": reconciled["run"].pk, "bill": reconciled["bill"].pk, "period": reconciled["bill"].period_id,
         "discrepancy": d.pk, "shipment": reconciled["shipment"].pk, "courier": zto.pk, "rate_card": card.pk,
         "attachment": attachment.pk, "dispute": dispute.pk, "bulk_action": job.pk, "audit_event": event.pk,
-        "saved_filter": own_filters, "returns_file": returns_file.pk, "orders_file": orders_file.pk, "outbound_file": outbound_file.pk,
+        "saved_filter": own_filters, "export_job": own_exports, "returns_file": returns_file.pk, "orders_file": orders_file.pk, "outbound_file": outbound_file.pk,
         "settlement_file": settlement_file.pk, "return_no": "RT-MATRIX", "bank_file": bank_file.pk,
     }
 

@@ -257,3 +257,87 @@ def test_dispute_file_keeps_notes_and_reasons_as_text(hostile, client, manager_u
         assert ["备注", DISPUTE_NOTE] in [row[:2] for row in cells]
         reason = next(row for row in cells if row[0] == "运单号").index("说明")
         assert [row[reason] for row in cells if row[0] == WAYBILLS[0]] == [REASON]
+
+
+# --------------------------------------------------------------------------- every export, one case each
+
+# A cell we computed may start with a minus: a negative amount (-4.99) or count. Anything else starting with a
+# formula character must carry the apostrophe.
+COMPUTED_NUMBER = re.compile(r"^-\d+(?:\.\d+)?$")
+
+
+def _receivables(hostile):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.models import Order, Platform
+
+    Order.objects.create(platform=Platform.objects.get(code="TMALL"), order_no=LINK, shop="+1+1", status="shipped",
+                         paid_at=timezone.now() - timedelta(days=3), order_amount="100.00", refund_amount="0")
+
+
+def _command(name, *args):
+    def fetch(hostile, tmp_path, fmt):
+        out = tmp_path / f"export.{fmt}"
+        values = [str(hostile["run"].id) if a == "RUN" else a for a in args]
+        call_command(name, *values, "--format", fmt, "-o", str(out), stdout=io.StringIO())
+        return out.read_bytes()
+    return fetch
+
+
+def _page(url_name, *, args=(), setup=None, **params):
+    def fetch(hostile, tmp_path, fmt, client=None, user=None):
+        if setup:
+            setup(hostile)
+        url_args = [hostile[a].id for a in args]
+        values = {k: (hostile["run"].id if v == "RUN" else v) for k, v in params.items()}
+        if fmt and "format" not in values and not url_name.endswith(("-csv", "-xlsx")) and url_name not in NO_FORMAT:
+            values["format"] = fmt
+        return get(client, user, reverse(url_name, args=url_args), **values)
+    fetch.page = True
+    return fetch
+
+
+# Downloads with one format, named by their URL.
+NO_FORMAT = {"bill-rejected-download", "dispute-file", "api-dispute-file"}
+
+# Every CSV and Excel file the product writes, and text from an upload that each one must carry as plain text.
+EXPORTS = {
+    "discrepancies.csv": (_page("discrepancy-export", run="RUN"), LINK),
+    "discrepancies.xlsx": (_page("discrepancy-export", run="RUN"), LINK),
+    "export_discrepancies.csv": (_command("export_discrepancies", "RUN"), LINK),
+    "export_discrepancies.xlsx": (_command("export_discrepancies", "RUN"), LINK),
+    "shipments.csv": (_page("shipment-export"), LINK),
+    "shipments.xlsx": (_page("shipment-export"), LINK),
+    "bill rejected rows.csv": (_page("bill-rejected-download", args=("bill",)), "@SUM(A1) | ZT7000000009 | 2026-10-05 | 广东 | 1 | abc"),
+    "audit.csv": (_page("audit-export", object_type="dispute"), DISPUTE_NOTE),
+    "audit.xlsx": (_page("audit-export"), DISPUTE_NOTE),
+    "dispute file.xlsx": (_page("dispute-file", args=("dispute",)), DISPUTE_NOTE),
+    "dispute file (API).xlsx": (_page("api-dispute-file", args=("dispute",)), DISPUTE_NOTE),
+    "period report.xlsx": (_page("period-report", period="2026-10"), REASON),
+    "period report.csv": (_page("period-report", period="2026-10"), REASON),
+    "export_report period.xlsx": (_command("export_report", "period", "--period", "2026-10"), REASON),
+    "export_report period.csv": (_command("export_report", "period", "--period", "2026-10"), REASON),
+    "receivables.csv": (_page("receivable-export-csv", setup=_receivables), LINK),
+    "receivables.xlsx": (_page("receivable-export-xlsx", setup=_receivables), LINK),
+}
+
+
+@pytest.mark.parametrize("name", list(EXPORTS))
+def test_every_export_writes_uploaded_text_as_text(name, hostile, client, manager_user, tmp_path):
+    fetch, planted = EXPORTS[name]
+    fmt = name.rsplit(".", 1)[1]
+    if getattr(fetch, "page", False):
+        content = fetch(hostile, tmp_path, fmt, client=client, user=manager_user)
+    else:
+        content = fetch(hostile, tmp_path, fmt)
+    if fmt == "xlsx":
+        # No formula cell but a totals row's SUM of its column, by openpyxl and in the sheets' XML.
+        assert planted in xlsx_text(content)
+        return
+    assert content[:3] == b"\xef\xbb\xbf"
+    cells = [c for row in csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")) for c in row]
+    unsafe = [c for c in cells if DANGEROUS.match(c) and not COMPUTED_NUMBER.match(c)]
+    assert unsafe == []
+    assert "'" + planted in cells

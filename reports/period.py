@@ -1,0 +1,463 @@
+"""The period report (期间报表): a month's cover per counterparty and overall, a sheet per discrepancy type, the
+rejected rows of the month's files and the parameters of its runs, as Excel or CSV.
+
+Rows are read with a server-side cursor and written as they come (xlsxwriter's constant-memory mode, CSV in chunks),
+so a month of a million discrepancies is written in bounded memory. The money on the cover is queue_totals' identity
+(at_stake = open + disputed + recovered + accepted + written_off + shortfall), never derived again here.
+"""
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from xlsxwriter.utility import xl_col_to_name
+
+from recon.core.errors import UserFacingError
+from recon.core.models import Counterparty, Discrepancy, ReconPeriod, ReconRun
+from recon.core.writers import csv_text, xlsx_workbook
+from recon.kinds import ColumnSpec, kind_label, kind_specs, type_label, type_specs
+from recon.review.selectors import queue_totals
+from recon.sources.models import RejectedRow
+
+from .exports import GENERIC_COLUMNS
+
+# The cover's figures, in the order of the JSON object and of the cover's columns after the counterparty.
+COVER_KEYS = ("billed", "expected", "at_stake", "open", "investigating", "disputed", "recovered", "accepted", "written_off",
+              "shortfall")
+MONEY_FORMAT = "¥#,##0.00"
+WEIGHT_FORMAT = "0.000"
+# Rows fetched per round trip of the server-side cursor: bounded memory, few round trips.
+CHUNK = 5000
+ZERO = Decimal("0.00")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def _cover_labels() -> dict[str, str]:
+    return {
+        "billed": pgettext("period report", "billed"),
+        "expected": pgettext("period report", "expected"),
+        "at_stake": pgettext("period report", "money at stake"),
+        "open": pgettext("period report", "open"),
+        "investigating": pgettext("period report", "of which investigating"),
+        "disputed": pgettext("period report", "disputed"),
+        "recovered": pgettext("period report", "recovered"),
+        "accepted": pgettext("period report", "accepted"),
+        "written_off": pgettext("period report", "written off"),
+        "shortfall": pgettext("period report", "shortfall to decide"),
+    }
+
+
+@dataclass
+class PeriodScope:
+    """A month and the counterparties whose reconciliation periods start in it."""
+
+    label: str
+    start: date
+    end: date
+    counterparties: list[Counterparty]
+    period_ids: list[int] = field(default_factory=list)
+
+    def discrepancies(self) -> QuerySet[Discrepancy]:
+        return Discrepancy.objects.filter(is_current=True, period_id__in=self.period_ids)
+
+
+def period_scope(*, period: str, counterparty: str | None = None) -> PeriodScope:
+    """The month "YYYY-MM" (and one counterparty by code); a clear UserFacingError for a bad or unknown one."""
+    text = (period or "").strip()
+    match = _MONTH.match(text)
+    if not match:
+        raise UserFacingError("invalid_period", _("Period “%(period)s” is not valid: use YYYY-MM, e.g. 2026-10.") % {"period": period})
+    year, month = int(match.group(1)), int(match.group(2))
+    start = date(year, month, 1)
+    end = date(year, month, calendar.monthrange(year, month)[1])
+    periods = ReconPeriod.objects.filter(start__gte=start, start__lte=end)
+    if counterparty:
+        code = counterparty.strip()
+        if not Counterparty.objects.filter(code=code).exists():
+            raise UserFacingError("unknown_counterparty", _("Unknown counterparty “%(code)s”.") % {"code": code})
+        periods = periods.filter(counterparty__code=code)
+    rows = list(periods.values_list("id", "counterparty_id"))
+    if not rows:
+        if counterparty:
+            message = _("No reconciliation period of %(counterparty)s starts in %(period)s.") % {
+                "counterparty": counterparty.strip(), "period": text}
+        else:
+            message = _("No reconciliation period starts in %(period)s.") % {"period": text}
+        raise UserFacingError("unknown_period", message)
+    parties = list(Counterparty.objects.filter(id__in={c for _p, c in rows}).order_by("code", "kind"))
+    return PeriodScope(label=text, start=start, end=end, counterparties=parties, period_ids=[p for p, _c in rows])
+
+
+def _period_amounts(*, scope: PeriodScope, counterparty_ids: list[int]) -> dict[str, Decimal]:
+    """Billed and expected summed over every kind that declares them (KindSpec.period_amounts)."""
+    out = {"billed": ZERO, "expected": ZERO}
+    for spec in kind_specs().values():
+        hook = spec.hook("period_amounts")
+        if hook is None:
+            continue
+        amounts = hook(start=scope.start, end=scope.end, counterparty_ids=counterparty_ids)
+        out["billed"] += amounts.get("billed") or ZERO
+        out["expected"] += amounts.get("expected") or ZERO
+    return out
+
+
+def period_cover_rows(*, scope: PeriodScope) -> tuple[list[dict], dict]:
+    """The cover per counterparty (code, name, the figures, count) and overall."""
+    totals = queue_totals(scope.discrepancies(), by=("courier",))
+    groups = {g["counterparty_id"]: g for g in totals["groups"]}
+    rows = []
+    for party in scope.counterparties:
+        g = groups.get(party.id, {})
+        row = {"counterparty_id": party.id, "code": party.code, "name": party.name, "count": g.get("count", 0)}
+        row.update(_period_amounts(scope=scope, counterparty_ids=[party.id]))
+        row.update({k: g.get(k, ZERO) for k in COVER_KEYS[2:]})
+        rows.append(row)
+    overall = {"period": scope.label, "count": totals["total"]["count"]}
+    overall.update({k: sum((r[k] for r in rows), ZERO) for k in COVER_KEYS[:2]})
+    overall.update({k: totals["total"][k] for k in COVER_KEYS[2:]})
+    return rows, overall
+
+
+def period_cover(*, period: str, counterparty: str | None = None) -> dict:
+    """The cover's figures of a month (and a counterparty): period, billed, expected and the money identity."""
+    scope = period_scope(period=period, counterparty=counterparty)
+    _rows, overall = period_cover_rows(scope=scope)
+    return {"period": overall["period"], **{k: overall[k] for k in COVER_KEYS}}
+
+
+def period_cover_json(cover: dict) -> str:
+    """The cover as one JSON object, amounts as strings with two decimals."""
+    return json.dumps({"period": cover["period"], **{k: f"{cover[k]:.2f}" for k in COVER_KEYS}}, ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- the rows of the sheets
+
+
+def _type_order() -> dict[str, int]:
+    return {t.code: i for i, t in enumerate(type_specs())}
+
+
+def _types_present(scope: PeriodScope) -> list[tuple[str, str, int]]:
+    """(kind, type, count) of the month's discrepancies, in the kinds' declared order of types."""
+    found = scope.discrepancies().order_by().values_list("kind", "type").annotate(n=Count("id"))
+    order = _type_order()
+    return sorted(found, key=lambda r: (order.get(r[1], len(order)), r[0], r[1]))
+
+
+def _report_columns(kind: str) -> list[ColumnSpec]:
+    spec = kind_specs().get(kind)
+    columns = list((spec.report_columns or spec.export_columns) if spec else ())
+    # The references and whom it is with, as the exports add them, where the kind's own columns do not hold them;
+    # the SKU only for a kind whose discrepancies are per item (its queue shows one).
+    present = {c.attr for c in columns}
+    per_item = spec is not None and any(c.attr == "sku" for c in spec.queue_columns)
+    for col in GENERIC_COLUMNS:
+        if col.key != "kind" and col.attr not in present and (col.key != "sku" or per_item):
+            columns.append(col)
+    return columns
+
+
+def _value_paths(columns: list[ColumnSpec]) -> list[str]:
+    return ["type" if c.attr == "type_label" else c.orm_path for c in columns]
+
+
+def _cell_value(col: ColumnSpec, raw, labels: dict):
+    """What a column's cell shows: labels for codes, kilograms for grams, numbers as numbers."""
+    if col.attr == "type_label":
+        return labels["type"].get(raw, raw)
+    if col.attr == "status":
+        return labels["status"].get(raw, raw)
+    if col.kg:
+        return None if raw in (None, "") else int(raw) / 1000
+    return raw
+
+
+def _labels() -> dict:
+    return {"type": {t.code: str(t.label) for t in type_specs()},
+            "status": {v: str(lbl) for v, lbl in Discrepancy.Status.choices}}
+
+
+def _type_rows(scope: PeriodScope, kind: str, type_code: str, columns: list[ColumnSpec]):
+    """The type's discrepancies, money first, streamed from a server-side cursor."""
+    qs = scope.discrepancies().filter(kind=kind, type=type_code).order_by("-amount_at_stake", "id")
+    return qs.values_list(*_value_paths(columns)).iterator(chunk_size=CHUNK)
+
+
+def _rejected_rows(scope: PeriodScope):
+    qs = RejectedRow.objects.filter(source__period_id__in=scope.period_ids, source__deleted_at__isnull=True)
+    return qs.order_by("source_id", "sheet", "row_no", "id").values_list(
+        "source__original_filename", "sheet", "row_no", "reason_code", "reason", "raw").iterator(chunk_size=CHUNK)
+
+
+def _rejected_header() -> list[str]:
+    return [_("file name"), _("sheet"), _("row"), _("reason code"), _("reason"), _("row as uploaded")]
+
+
+def _runs(scope: PeriodScope) -> list[ReconRun]:
+    run_ids = scope.discrepancies().order_by().values_list("run_id", flat=True).distinct()
+    return list(ReconRun.objects.filter(id__in=run_ids).select_related("counterparty").order_by("id"))
+
+
+# What a run keeps in its params for the machine, not for a reader of the report.
+_PLUMBING = {"ip", "mapping", "size_bytes", "format", "bench", "trigger", "waybills"}
+
+
+def _run_parameter_rows(scope: PeriodScope) -> list[list]:
+    """One row per parameter of each run behind the month's discrepancies (KindSpec.run_parameters)."""
+    out = []
+    for run in _runs(scope):
+        spec = kind_specs().get(run.kind)
+        hook = spec.hook("run_parameters") if spec else None
+        if hook is not None:
+            params = hook(run=run)
+        else:
+            params = [(k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+                      for k, v in sorted(run.params.items()) if k not in _PLUMBING]
+        party = run.counterparty.code if run.counterparty else ""
+        span = f"{run.period_start or ''}–{run.period_end or ''}"
+        for name, value in params or [("", "")]:
+            out.append([run.id, str(kind_label(run.kind)), party, span, str(name), str(value)])
+    return out
+
+
+def _parameter_header() -> list[str]:
+    return [_("run"), _("kind"), pgettext("period report", "counterparty"), _("period"),
+            pgettext("period report", "parameter"), _("value")]
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def _sheet_name(text: str, used: set[str]) -> str:
+    """A name Excel accepts (31 characters, none of []:*?/\\), unique in the book."""
+    base = re.sub(r"[\[\]:*?/\\]", " ", str(text)).strip()[:31] or "-"
+    name, n = base, 2
+    while name.lower() in used:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    used.add(name.lower())
+    return name
+
+
+class _Book:
+    """The workbook and its formats; every sheet gets the same frozen header, filter and print setup."""
+
+    def __init__(self, target):
+        # constant_memory: each row goes to a temporary file once the next one starts, whatever the row count.
+        self.book = xlsx_workbook(target, {"constant_memory": True})
+        self.used: set[str] = set()
+        b = self.book
+        self.header = b.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1, "text_wrap": True, "valign": "top"})
+        self.money = b.add_format({"num_format": MONEY_FORMAT})
+        self.weight = b.add_format({"num_format": WEIGHT_FORMAT})
+        self.total = b.add_format({"bold": True, "top": 1})
+        self.total_money = b.add_format({"bold": True, "top": 1, "num_format": MONEY_FORMAT})
+
+    def sheet(self, title: str, header: list[str], widths: list[int], formats: list | None = None):
+        ws = self.book.add_worksheet(_sheet_name(title, self.used))
+        for i, width in enumerate(widths):
+            ws.set_column(i, i, width, (formats or [None] * len(widths))[i])
+        ws.write_row(0, 0, header, self.header)
+        ws.freeze_panes(1, 0)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
+        ws.repeat_rows(0)
+        return ws
+
+    def totals(self, ws, *, row: int, width: int, label: str, sums: dict[int, Decimal], count_col: int | None = None,
+               count: int = 0) -> None:
+        """A bold totals row: each money column as =SUM() of the cells above it, its cached value ours."""
+        for i in range(width):
+            ws.write_blank(row, i, None, self.total)
+        ws.write_string(row, 0, label, self.total)
+        for i, value in sums.items():
+            letter = xl_col_to_name(i)
+            if row > 1:
+                ws.write_formula(row, i, f"=SUM({letter}2:{letter}{row})", self.total_money, float(value))
+            else:
+                ws.write_number(row, i, 0, self.total_money)
+        if count_col is not None:
+            letter = xl_col_to_name(count_col)
+            ws.write_formula(row, count_col, f"=SUM({letter}2:{letter}{row})" if row > 1 else "=0", self.total, count)
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def _write_cover(b: _Book, scope: PeriodScope) -> None:
+    rows, overall = period_cover_rows(scope=scope)
+    labels = _cover_labels()
+    header = [_("period"), pgettext("period report", "counterparty"), _("name"), *[labels[k] for k in COVER_KEYS],
+              pgettext("period report", "discrepancies")]
+    widths = [10, 12, 16, *[14] * len(COVER_KEYS), 10]
+    formats = [None, None, None, *[b.money] * len(COVER_KEYS), None]
+    ws = b.sheet(pgettext("period report", "Cover"), header, widths, formats)
+    for r, row in enumerate(rows, start=1):
+        ws.write_string(r, 0, scope.label)
+        ws.write_string(r, 1, row["code"])
+        ws.write_string(r, 2, row["name"])
+        for i, key in enumerate(COVER_KEYS, start=3):
+            ws.write_number(r, i, float(row[key]), b.money)
+        ws.write_number(r, 3 + len(COVER_KEYS), row["count"])
+    last = len(rows) + 1
+    b.totals(ws, row=last, width=len(header), label=_("Total"),
+             sums={3 + i: overall[k] for i, k in enumerate(COVER_KEYS)}, count_col=3 + len(COVER_KEYS), count=overall["count"])
+    ws.autofilter(0, 0, len(rows), len(header) - 1)
+
+
+def _column_width(col: ColumnSpec) -> int:
+    if col.key == "reason":
+        return 44
+    if col.money or col.kg:
+        return 13
+    return 16 if col.key in {"waybill_no", "order_no", "type_label", "outbound_no", "ref", "ref2"} else 12
+
+
+def _cell_writers(ws, b: _Book, columns: list[ColumnSpec], labels: dict, sums: dict) -> list:
+    """One writer per column, chosen once per sheet rather than per cell: a million rows make the choice count."""
+    write_number, write_string = ws.write_number, ws.write_string
+
+    def money(r, i, v):
+        sums[i] += v
+        write_number(r, i, float(v), b.money)
+
+    def weight(r, i, v):
+        write_number(r, i, int(v) / 1000, b.weight)
+
+    def label_of(mapping):
+        return lambda r, i, v: write_string(r, i, mapping.get(v, v))
+
+    def plain(r, i, v):
+        if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
+            write_number(r, i, float(v))
+        else:
+            # Text from a file (references, reasons, names) stays a string cell, never a formula.
+            write_string(r, i, str(v))
+
+    out = []
+    for col in columns:
+        if col.attr == "type_label":
+            out.append(label_of(labels["type"]))
+        elif col.attr == "status":
+            out.append(label_of(labels["status"]))
+        else:
+            out.append(money if col.money else weight if col.kg else plain)
+    return out
+
+
+def _write_type_sheet(b: _Book, scope: PeriodScope, kind: str, type_code: str, labels: dict) -> None:
+    columns = _report_columns(kind)
+    formats = [b.money if c.money else b.weight if c.kg else None for c in columns]
+    ws = b.sheet(str(type_label(type_code)), [str(c.label) for c in columns], [_column_width(c) for c in columns], formats)
+    sums = {i: ZERO for i, c in enumerate(columns) if c.money}
+    writers = _cell_writers(ws, b, columns, labels, sums)
+    r = 0
+    for r, values in enumerate(_type_rows(scope, kind, type_code, columns), start=1):
+        for i, raw in enumerate(values):
+            if raw is not None and raw != "":
+                writers[i](r, i, raw)
+    b.totals(ws, row=r + 1, width=len(columns), label=_("Total"), sums=sums)
+    ws.autofilter(0, 0, r, len(columns) - 1)
+
+
+def _write_table(b: _Book, title: str, header: list[str], widths: list[int], rows) -> None:
+    ws = b.sheet(title, header, widths)
+    r = 0
+    for r, row in enumerate(rows, start=1):
+        for i, value in enumerate(row):
+            if isinstance(value, int) and not isinstance(value, bool):
+                ws.write_number(r, i, value)
+            elif value not in (None, ""):
+                ws.write_string(r, i, str(value))
+    ws.autofilter(0, 0, r, len(header) - 1)
+
+
+def period_report_xlsx(*, period: str, counterparty: str | None, target) -> None:
+    """The period report as a workbook: cover, a sheet per discrepancy type, rejected rows, run parameters."""
+    scope = period_scope(period=period, counterparty=counterparty)
+    b = _Book(target)
+    try:
+        _write_cover(b, scope)
+        labels = _labels()
+        for kind, type_code, _n in _types_present(scope):
+            _write_type_sheet(b, scope, kind, type_code, labels)
+        _write_table(b, _("Rejected rows"), _rejected_header(), [24, 10, 6, 16, 36, 60], _rejected_rows(scope))
+        _write_table(b, pgettext("period report", "Run parameters"), _parameter_header(), [8, 12, 12, 24, 22, 50],
+                     _run_parameter_rows(scope))
+    finally:
+        b.close()
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+class _Sink:
+    """Where CSV text goes: a path or a binary file object, UTF-8 with a BOM, written in chunks."""
+
+    def __init__(self, target):
+        self.own = isinstance(target, (str, bytes)) or hasattr(target, "__fspath__")
+        self.fh = open(target, "wb") if self.own else target
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\r\n")
+        self.fh.write("\ufeff".encode())
+
+    def row(self, values) -> None:
+        self.writer.writerow(values)
+        if self.buffer.tell() > 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        self.fh.write(self.buffer.getvalue().encode("utf-8"))
+        self.buffer.seek(0)
+        self.buffer.truncate()
+
+    def close(self) -> None:
+        self.flush()
+        if self.own:
+            self.fh.close()
+
+
+def _csv_cell(value, col: ColumnSpec | None = None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, float):
+        return f"{value:.3f}" if col is not None and col.kg else repr(value)
+    if isinstance(value, (int, date)):
+        return str(value)
+    return csv_text(str(value))
+
+
+def period_report_csv(*, period: str, counterparty: str | None, target) -> None:
+    """The period report as one CSV: the cover (per counterparty and total), then every discrepancy of the month."""
+    scope = period_scope(period=period, counterparty=counterparty)
+    rows, overall = period_cover_rows(scope=scope)
+    labels = _cover_labels()
+    sink = _Sink(target)
+    try:
+        sink.row([_("period"), pgettext("period report", "counterparty"), _("name"), *[labels[k] for k in COVER_KEYS],
+                  pgettext("period report", "discrepancies")])
+        for row in rows:
+            sink.row([scope.label, csv_text(row["code"]), csv_text(row["name"]), *[f"{row[k]:.2f}" for k in COVER_KEYS], row["count"]])
+        sink.row([scope.label, _("Total"), "", *[f"{overall[k]:.2f}" for k in COVER_KEYS], overall["count"]])
+        sink.row([])
+        names = _labels()
+        for kind, type_code, _n in _types_present(scope):
+            columns = _report_columns(kind)
+            sink.row([csv_text(str(c.label)) for c in columns])
+            for values in _type_rows(scope, kind, type_code, columns):
+                sink.row([_csv_cell(_cell_value(c, v, names), c) for c, v in zip(columns, values)])
+            sink.row([])
+    finally:
+        sink.close()
