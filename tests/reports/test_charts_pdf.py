@@ -6,6 +6,9 @@ from decimal import Decimal
 import pypdf
 from django.utils import translation
 
+from django.template import engines
+
+import reports.pdf
 from reports.charts import Series, bar_chart, format_value, line_chart, nice_ticks
 from reports.pdf import render_pdf
 
@@ -68,11 +71,12 @@ def test_empty_chart_says_so():
         assert "暂无数据" in str(bar_chart(labels=[], series=[]))
 
 
-def test_a_pdf_carries_chinese_text_and_the_chart(tmp_path, settings):
-    settings.TEMPLATES[0]["DIRS"] = [*settings.TEMPLATES[0]["DIRS"], tmp_path]
-    (tmp_path / "one.html").write_text(
+def test_a_pdf_carries_chinese_text_and_the_chart(monkeypatch):
+    page = engines["django"].from_string(
         '{% extends "reports/pdf_base.html" %}{% block body %}<h1>对账期间报表 2026-10</h1>{{ chart }}'
-        "<p>涉及金额合计 ¥1,234.50</p>{% endblock %}", encoding="utf-8")
+        "<p>涉及金额合计 ¥1,234.50</p>{% endblock %}")
+    # The page's template comes from this test rather than from a file (the loaders cache the directories they know).
+    monkeypatch.setattr(reports.pdf, "render_to_string", lambda name, context: page.render(context))
     with translation.override("zh-hans"):
         chart = bar_chart(labels=["中通快递"], series=[Series("涉及金额", [Decimal("1234.50")])])
         pdf = render_pdf(template="one.html", context={"chart": chart})
