@@ -1,6 +1,8 @@
 """Reads for outbound records and pickup scans."""
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from couriers.models import Courier
 
 from .outbound_readers import courier_key
@@ -19,10 +21,10 @@ def courier_keys() -> dict[str, int]:
 # The columns of the preview's "as stored" table, per kind of file: (stored column, label).
 STORED_COLUMNS = {
     "outbound": (("outbound_no", "Outbound number"), ("order_no", "Order number"), ("sku", "SKU"), ("quantity", "Quantity"),
-                 ("waybill_no", "Waybill number"), ("courier", "Courier"), ("packed_weight_g", "Packed weight (g)"),
+                 ("waybill_no", "Waybill number"), ("courier", "Courier"), ("packed_weight_g", gettext_noop("Packed weight (g)")),
                  ("outbound_at", "Outbound at"), ("warehouse", "Warehouse"), ("province", "Destination province")),
     "pickups": (("waybill_no", "Waybill number"), ("courier", "Courier"), ("picked_up_at", "Picked up at"),
-                ("pickup_weight_g", "Pickup weight (g)"), ("site", "Pickup site")),
+                ("pickup_weight_g", gettext_noop("Pickup weight (g)")), ("site", "Pickup site")),
 }
 WEIGHT_FIELD = {"outbound": "packed_weight", "pickups": "pickup_weight"}
 DATE_FIELD = {"outbound": "outbound_at", "pickups": "picked_up_at"}
