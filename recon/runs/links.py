@@ -51,8 +51,9 @@ def discrepancy_links_refresh(*, run_id: int, kind: str) -> int:
     rows = list(Discrepancy.objects.filter(id__in=found).only("id", "kind", "type", "details"))
     known = {d.id: d for d in rows}
     earlier = {int(e["id"]) for d in rows for e in (d.details or {}).get("linked") or [] if isinstance(e, dict) and "id" in e}
-    partners = {**{d.id: (d.kind, d.type) for d in rows}, **{
-        i: (k, t) for i, k, t in Discrepancy.objects.filter(id__in=earlier - set(known), is_current=True).values_list("id", "kind", "type")}}
+    # A row keeps its earlier links to rows still current (another bill's, say); those to replaced rows go.
+    still = Discrepancy.objects.filter(id__in=earlier - set(known), is_current=True).values_list("id", "kind", "type")
+    partners = {**{d.id: (d.kind, d.type) for d in rows}, **{i: (k, t) for i, k, t in still}}
     changed = []
     for d in rows:
         details = dict(d.details or {})
@@ -70,7 +71,10 @@ def discrepancy_links_refresh(*, run_id: int, kind: str) -> int:
 def _evidence(columns, row: Discrepancy) -> list[tuple[str, str]]:
     out = []
     for column in columns:
-        value = row.details.get(column.attr.removeprefix("details.")) if column.attr.startswith("details.") else getattr(row, column.attr, None)
+        if column.attr.startswith("details."):
+            value = (row.details or {}).get(column.attr.removeprefix("details."))
+        else:
+            value = getattr(row, column.attr, None)
         if value is None or value == "":
             continue
         if column.kg:
