@@ -126,6 +126,10 @@ def outbound_file_inspect(*, staged, kind: str, typed: dict) -> dict:
     body = preview_body(preview=preview, filename=staged.filename, fmt=staged.format, spec=spec,
                         labels=outbound_field_labels(kind=kind), typed=typed, remembered=remembered,
                         date_fields=(DATE_FIELD[kind],))
+    # The names the reader takes for each field, so that the clerk can rename a column in the warehouse system's export.
+    accepts = {f.name: list(f.synonyms) for f in spec.fields}
+    for field in body["fields"]:
+        field["accepts"] = accepts[field["name"]]
     earlier = source_file_duplicate(file_kind=kind, sha256=staged.sha256)
     body.update({
         "kind": kind, "weight_unit": None, "notes": [],

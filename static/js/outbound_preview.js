@@ -1,6 +1,7 @@
 // The outbound upload page, next to upload.js: upload.js looks at the chosen file (POST data-inspect-url) and shows its
 // rows and column chooser; this script shows, from the same answer, the first rows as the import will store them
-// (courier as its code, weights in grams, times as read) and why the import would refuse any of them. When a column is
+// (courier as its code, weights in grams, times as read), why the import would refuse any of them, and the headers it
+// reads as each field. When a column is
 // chosen, the file is looked at again with that choice so that the rows shown are the ones the import will store.
 (function () {
   "use strict";
@@ -45,6 +46,16 @@
       refused.appendChild(element("p", null, fill(t.refused, { line: r.line, reason: r.reason })));
     });
     refused.hidden = !(data.sample_rejected && data.sample_rejected.length);
+    // Under each of upload.js's choosers (drawn from the same answer, after this listener): the headers read as the field.
+    setTimeout(function () {
+      (data.fields || []).forEach(function (field) {
+        var select = preview.querySelector('[data-preview-fields] select[data-field="' + field.name + '"]');
+        if (!select || !field.accepts || !field.accepts.length) return;
+        var note = element("small", "muted", fill(t.accepts, { names: field.accepts.join("、") }));
+        note.setAttribute("data-accepts", field.name);
+        select.parentNode.appendChild(note);
+      });
+    }, 0);
   }
 
   // The same answer upload.js reads: listened to on every look at the file this page makes.

@@ -53,6 +53,8 @@ def test_an_outbound_file_is_previewed_as_stored_its_weight_column_changed_and_i
     assert page.locator("[data-sample-rejected]").inner_text() == (
         "上表第 3 行将被拒绝：运单号“7.53123E+13”为科学计数法，数字已丢失。请在 Excel 中将该列设置为文本格式后重新导出文件")
     assert page.locator("#preview-packed_weight").input_value() == "5"
+    assert page.locator("[data-accepts=outbound_no]").inner_text() == (
+        "可识别的表头：出库单号、出库单编号、出库单、出库编号、outbound no、outbound number")
     screenshot(page, "outbound-upload-preview")
 
     # The clerk wants the weighed column: the rows as stored are read again with it.

@@ -64,6 +64,8 @@ def test_an_outbound_file_is_shown_as_it_will_be_stored_with_the_rows_it_would_r
         "province": (9, "收货省份", True),
     }
     assert [f["label"] for f in body["fields"]][:3] == ["出库单号", "订单号", "运单号"]
+    # The headers the reader takes for a field, for the clerk who renames a column in the warehouse system's export.
+    assert body["fields"][0]["accepts"] == ["出库单号", "出库单编号", "出库单", "出库编号", "outbound no", "outbound number"]
     assert body["rows"] == OUTBOUND[1:]
     assert body["weight_unit"] == "g"
     assert body["notes"] == ["重量按克读取（列“包裹重量(g)”）。"]
