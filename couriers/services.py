@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from recon.runs import services as run_services
+from recon.runs.links import discrepancy_links_refresh
 from recon.runs.save import json_numbers, json_texts
 from recon.core.db import (
     bulk_load, db_to_local_naive, fen_from_db, fetch_by_keys, fetch_frame, int_or_null, is_postgres, local_naive_to_db, money,
@@ -641,6 +642,8 @@ def courier_fee_run_execute(*, run: ReconRun) -> None:
             if replaced_id:
                 _replace_bill(replaced_id=replaced_id, bill=bill, run=run)
             _retire_not_billed_elsewhere(bill=bill, courier=courier, run=run)
+            # What another kind found first about the same parcel (its KindSpec.links) links to this run's rows.
+            discrepancy_links_refresh(run_id=run.id, kind=run.kind)
             if settings.RECON_TEST_HOLD_SAVE_SECONDS:
                 log.warning("test hook: run %s holds its save transaction open %s s", run.id, settings.RECON_TEST_HOLD_SAVE_SECONDS)
                 time.sleep(settings.RECON_TEST_HOLD_SAVE_SECONDS)

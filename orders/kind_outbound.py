@@ -5,7 +5,7 @@ Orders ↔ the warehouse's outbound records ↔ the couriers' pickup scans. The 
 """
 from django.utils.translation import gettext_lazy as _
 
-from recon.kinds import ColumnSpec, KindSpec, OptionSpec, SettingSpec, TypeSpec
+from recon.kinds import ColumnSpec, KindSpec, LinkSpec, OptionSpec, SettingSpec, TypeSpec
 
 GRACE_HOURS_SETTING = "pickup_grace_hours"
 DEFAULT_GRACE_HOURS = 24
@@ -61,6 +61,17 @@ DISPUTE_COLUMNS = (
     ColumnSpec("occurred_on", "日期", "occurred_on"),
 )
 
+# The weight overcharge a pickup weighed heavy announces: when the courier's bill charges it for the same waybill, the
+# two rows link, and each shows the other's weights (the scan's, collected on the day, and the bill's).
+LINKS = (
+    LinkSpec("pickup_weight_mismatch", "ref2", "courier_fee", "weight_overcharge", "ref",
+             evidence=(ColumnSpec("pickup_weight_g", _("Pickup weight"), "details.pickup_weight_g", kg=True),
+                       ColumnSpec("picked_up_at", _("Picked up at"), "details.picked_up_at"),
+                       ColumnSpec("packed_weight_g", _("Packed weight"), "details.packed_weight_g", kg=True)),
+             other_evidence=(ColumnSpec("billed_weight_g", _("Billed weight"), "details.billed_weight_g", kg=True),
+                             ColumnSpec("expected_weight_g", _("Our billable weight"), "details.expected_weight_g", kg=True))),
+)
+
 SPEC = KindSpec(
     code="outbound",
     label=_("Outbound and shipping"),
@@ -83,4 +94,5 @@ SPEC = KindSpec(
     reply_noun="reference",
     # The same finding on a rerun: its type, order (or outbound, or waybill), second key and SKU agree.
     carry_key=("type", "ref", "ref2", "sku"),
+    links=LINKS,
 )

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from recon.ingest import errors
-from recon.ingest.bills import weight_unit_of
 from recon.ingest.clean import cell_text, clean_text, lost_digits, normalize_waybill, parse_datetime, parse_weight_g
 from recon.ingest.errors import IngestError, _, gettext_noop
 from recon.ingest.guard import run_isolated
@@ -90,18 +89,29 @@ def courier_key(text) -> str:
     return _SPACES.sub("", unicodedata.normalize("NFKC", str(text))).upper()
 
 
-def read_outbound(path, filename: str, *, couriers: dict[str, int]) -> ParsedTable:
-    """An outbound file: one clean row per outbound item (outbound + order + SKU), and rejected rows with their reasons."""
-    return run_isolated(_read_outbound, path, filename, couriers, filename=filename)
+def read_outbound(path, filename: str, *, couriers: dict[str, int], overrides: dict | None = None) -> ParsedTable:
+    """An outbound file: one clean row per outbound item (outbound + order + SKU), and rejected rows with their reasons.
+
+    `overrides`: the header of a field's column, as chosen on the upload page (or a list of remembered ones, tried first).
+    """
+    return run_isolated(_read_outbound, path, filename, couriers, overrides, filename=filename)
 
 
-def read_pickups(path, filename: str, *, couriers: dict[str, int]) -> ParsedTable:
+def read_pickups(path, filename: str, *, couriers: dict[str, int], overrides: dict | None = None) -> ParsedTable:
     """A pickup scans file: one clean row per parcel picked up, and rejected rows with their reasons."""
-    return run_isolated(_read_pickups, path, filename, couriers, filename=filename)
+    return run_isolated(_read_pickups, path, filename, couriers, overrides, filename=filename)
 
 
-def _read(path, filename: str, spec, sheet_reader, couriers: dict[str, int], no_data: str):
-    tables = read_tables(path, filename, spec, None)
+def weight_unit(units: dict, header: str, field_name: str) -> str:
+    """'g' or 'kg' for a weight column: kilograms unless its header says grams ('重量(g)', '重量克', '重量g')."""
+    unit = units.get(field_name, "")
+    if unit in ("kg", "g"):
+        return unit
+    return "g" if header_key(header)[0] in GRAM_KEYS else "kg"
+
+
+def _read(path, filename: str, spec, sheet_reader, couriers: dict[str, int], no_data: str, overrides: dict | None):
+    tables = read_tables(path, filename, spec, overrides or None)
     frames, rejected, sheets, totals = [], [], [], []
     blank_rows = repeated_headers = 0
     for index, table in enumerate(tables.tables):
@@ -124,26 +134,24 @@ def _read(path, filename: str, spec, sheet_reader, couriers: dict[str, int], no_
     return tables, frame, rejected, info
 
 
-def _read_outbound(path, filename: str, couriers: dict[str, int]) -> ParsedTable:
+def _read_outbound(path, filename: str, couriers: dict[str, int], overrides: dict | None = None) -> ParsedTable:
     tables, frame, rejected, info = _read(path, filename, OUTBOUND_SPEC, _outbound_sheet, couriers,
-                                          _("“%(filename)s” has a header but no outbound records under it."))
+                                          _("“%(filename)s” has a header but no outbound records under it."), overrides)
     frame, disagreeing = _whole_parcels(frame, tables.tables)
     rejected = concat_rejected([*rejected, disagreeing])
     return ParsedTable(frame=frame[OUTBOUND_COLUMNS].reset_index(drop=True), rejected=rejected, info=info)
 
 
-def _read_pickups(path, filename: str, couriers: dict[str, int]) -> ParsedTable:
+def _read_pickups(path, filename: str, couriers: dict[str, int], overrides: dict | None = None) -> ParsedTable:
     _tables, frame, rejected, info = _read(path, filename, PICKUP_SPEC, _pickup_sheet, couriers,
-                                           _("“%(filename)s” has a header but no pickup scans under it."))
+                                           _("“%(filename)s” has a header but no pickup scans under it."), overrides)
     return ParsedTable(frame=frame[PICKUP_COLUMNS].reset_index(drop=True), rejected=concat_rejected(rejected), info=info)
 
 
 def _weight(table: SheetTable, field_name: str) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """(grams, negative mask, invalid mask): kilograms unless the header says grams ('重量(g)', '重量克', '重量g')."""
     cells = column_or_blank(table, field_name)
-    unit, source = weight_unit_of(table, field_name) if table.column(field_name) is not None else ("kg", "default")
-    if source == "default" and table.column(field_name) is not None and header_key(table.header_text(field_name))[0] in GRAM_KEYS:
-        unit = "g"
+    unit = weight_unit(table.header.units, table.header_text(field_name), field_name) if table.column(field_name) is not None else "kg"
     grams, bad = parse_weight_g(cells, unit)
     negative = _negative(cells)
     too_big = (grams.fillna(0) > INT_MAX).to_numpy(dtype=bool)

@@ -41,19 +41,51 @@ def _kind(kind: str) -> str:
     return kind
 
 
-def outbound_file_import(*, file, kind: str, filename: str | None = None, user=None) -> FileImportResult:
-    """Import an outbound file or a pickup scans file; the same bytes twice is one import, and a bad file writes nothing."""
+def outbound_file_import(*, file, kind: str, filename: str | None = None, user=None, mapping: dict | None = None,
+                         confirm_columns: bool = True) -> FileImportResult:
+    """Import an outbound file or a pickup scans file; the same bytes twice is one import, and a bad file writes nothing.
+
+    `mapping` names the header of a field's column (the upload page's column chooser); columns only guessed are refused
+    unless confirm_columns. The chosen and confirmed columns are remembered for every later file of the kind.
+    """
+    from recon.sources.preview import columns_uncertain, columns_uncertain_error
+    from recon.sources.selectors import preferred
+    from recon.sources.services import column_mapping_remember
+    from recon.sources.uploads import preview_head
+
+    from .outbound_selectors import outbound_columns_remembered, outbound_field_labels, outbound_mapping_kind
+
     kind = _kind(kind)
     couriers = courier_keys()
     if kind == OUTBOUND_FILE_KIND:
         spec, reader, writer = OUTBOUND_SPEC, read_outbound, outbound_records_upsert
     else:
         spec, reader, writer = PICKUP_SPEC, read_pickups, pickup_scans_upsert
-    return source_file_import(
-        file=file, filename=filename, file_kind=kind, folder=f"uploads/{kind}", spec=spec, user=user,
-        read=lambda staged: reader(staged.path, staged.filename, couriers=couriers),
-        write=lambda frame, source_id: Written(unchanged=writer(frame=frame, source_id=source_id)),
-    )
+    names = {f.name for f in spec.fields}
+    mapping = {k: str(v).strip() for k, v in (mapping or {}).items() if k in names and str(v or "").strip()}
+    overrides = {**preferred(outbound_columns_remembered(kind=kind)), **mapping}
+    confirmed: dict[str, str] = {}
+
+    def read(staged):
+        # The header is found from the head first, so that a file nobody can read is refused at once, and a column
+        # only guessed is refused before the file is read in full.
+        preview = preview_head(staged, spec, overrides, sample_rows=0)
+        uncertain = columns_uncertain(preview, spec, overrides)
+        if uncertain and not confirm_columns:
+            raise columns_uncertain_error(preview, uncertain, outbound_field_labels(kind=kind), advanced=False)
+        if preview is not None:
+            confirmed.update({name: preview.cells[preview.match.columns[name]] for name in uncertain})
+        return reader(staged.path, staged.filename, couriers=couriers, overrides=overrides)
+
+    def write(frame, source_id):
+        unchanged = writer(frame=frame, source_id=source_id)
+        # In the import's transaction: a choice is remembered only with the file it was made for.
+        column_mapping_remember(counterparty_id=None, file_kind=outbound_mapping_kind(kind), mapping={**mapping, **confirmed},
+                                user=user)
+        return Written(unchanged=unchanged)
+
+    return source_file_import(file=file, filename=filename, file_kind=kind, folder=f"uploads/{kind}", user=user,
+                              read=read, write=write)
 
 
 # --------------------------------------------------------------------------- outbound records

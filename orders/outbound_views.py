@@ -1,8 +1,10 @@
 """The browser upload of outbound records and pickup scans, and an uploaded file's rejected rows."""
 from __future__ import annotations
 
+from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.http import require_POST
 
 from recon.core.errors import UserFacingError
 from recon.core.permissions import requires
@@ -23,7 +25,8 @@ def outbound_upload(request):
         if form.is_valid():
             d = form.cleaned_data
             try:
-                imported = outbound_file_import(file=d["file"], filename=d["file"].name, kind=d["kind"], user=request.user)
+                imported = outbound_file_import(file=d["file"], filename=d["file"].name, kind=d["kind"], user=request.user,
+                                                mapping=form.mapping(), confirm_columns=d["confirm_columns"])
             except UserFacingError as exc:
                 form.add_error("file", exc.message)
             else:
@@ -33,6 +36,37 @@ def outbound_upload(request):
     else:
         form = OutboundUploadForm(initial={"kind": request.GET.get("kind") if request.GET.get("kind") in KINDS else "outbound"})
     return render(request, "orders/outbound_upload.html", {"form": form, "result": result, "shown": REJECTED_SHOWN})
+
+
+@require_POST
+@requires("orders.import_outbound")
+def outbound_inspect(request):
+    """The head of a chosen outbound or pickups file, previewed for the upload page: its columns per field, the weights'
+    unit and the first rows as they will be stored; stores nothing."""
+    from recon.sources.preview import inspect_error_body
+    from recon.sources.uploads import stage_upload
+
+    from .outbound_forms import OUTBOUND_MAPPED_FIELDS
+    from .outbound_selectors import outbound_field_labels, outbound_file_inspect
+
+    kind = request.POST.get("kind", "").strip()
+    if kind not in KINDS:
+        return JsonResponse({"errors": {"kind": [gettext("Choose the kind of file.")]}, "code": "invalid_kind"}, status=400)
+    typed = {name: request.POST[f"map_{name}"].strip() for name in OUTBOUND_MAPPED_FIELDS
+             if request.POST.get(f"map_{name}", "").strip()}
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise UserFacingError("no_file", gettext("Choose the file."))
+        staged = stage_upload(file=upload, filename=upload.name)
+        try:
+            body = outbound_file_inspect(staged=staged, kind=kind, typed=typed)
+        finally:
+            staged.discard()
+    except UserFacingError as exc:
+        return JsonResponse(inspect_error_body(exc, outbound_field_labels(kind=kind)), status=exc.http_status,
+                            json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
 outbound_file_rejected, outbound_file_rejected_download = rejected_rows_views(

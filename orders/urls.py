@@ -15,6 +15,7 @@ urlpatterns = [
     path("orders/files/<int:pk>/rejected/", views.orders_file_rejected, name="orders-file-rejected"),
     path("orders/files/<int:pk>/rejected/download/", views.orders_file_rejected_download, name="orders-file-rejected-download"),
     path("orders/outbound/upload/", outbound_views.outbound_upload, name="outbound-upload"),
+    path("orders/outbound/inspect/", outbound_views.outbound_inspect, name="outbound-inspect"),
     path("orders/outbound/files/<int:pk>/rejected/", outbound_views.outbound_file_rejected, name="outbound-file-rejected"),
     path("orders/outbound/files/<int:pk>/rejected/download/", outbound_views.outbound_file_rejected_download,
          name="outbound-file-rejected-download"),

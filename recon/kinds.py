@@ -74,6 +74,24 @@ class OptionSpec:
 
 
 @dataclass(frozen=True)
+class LinkSpec:
+    """Discrepancies of two kinds that are one finding seen twice (a pickup weighed heavy on the day, and the weight
+    overcharge on the courier's bill a month later): rows of this kind's `type` and of `other_kind`'s `other_type`
+    with the same counterparty whose `key` and `other_key` columns ("ref" or "ref2") agree link to each other.
+
+    `evidence` / `other_evidence`: what a row of this side / of the other side shows on its partner's page.
+    """
+
+    type: str
+    key: str
+    other_kind: str
+    other_type: str
+    other_key: str
+    evidence: tuple[ColumnSpec, ...] = ()
+    other_evidence: tuple[ColumnSpec, ...] = ()
+
+
+@dataclass(frozen=True)
 class SettingSpec:
     """A product setting a kind declares: shown on the settings page, changed by managers, audited like the core's."""
 
@@ -132,6 +150,8 @@ class KindSpec:
     # Dotted path of fn(*, run) -> list[tuple[label, value]]: the parameters a run used (rate-card versions,
     # tolerances, grace periods) as a reader names them; empty: the run's params as stored.
     run_parameters: str = ""
+    # Findings of this kind that another kind's discrepancies see again (recon.runs.links links them as runs save).
+    links: tuple[LinkSpec, ...] = ()
 
     def hook(self, name: str):
         """The callable or object at one of the spec's hooks (execute, rerun, detail_context …), or None."""

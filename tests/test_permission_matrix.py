@@ -163,6 +163,7 @@ PAGES = [
     cell("orders-file-rejected-download", "GET", WEB_READ, pk="orders_file"),
     cell("outbound-upload", "GET", UPLOAD),
     cell("outbound-upload", "POST", UPLOAD, {}),
+    cell("outbound-inspect", "POST", UPLOAD, {}),
     cell("outbound-file-rejected", "GET", WEB_READ, pk="outbound_file"),
     cell("outbound-file-rejected-download", "GET", WEB_READ, pk="outbound_file"),
     cell("settlement-list", "GET", WEB_READ),

@@ -1,4 +1,5 @@
 """API shapes for runs and discrepancies."""
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from recon.core.filters import MAX_ID
@@ -74,6 +75,36 @@ class DiscrepancySerializer(serializers.ModelSerializer):
             "occurred_on",
         ]
         read_only_fields = fields
+
+
+class LinkedDiscrepancySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    type = serializers.CharField()
+    type_label = serializers.CharField()
+    ref = serializers.CharField()
+    ref2 = serializers.CharField()
+    status = serializers.CharField()
+    amount_at_stake = serializers.DecimalField(max_digits=12, decimal_places=2)
+    evidence = serializers.DictField(child=serializers.CharField(), help_text="what the linked row shows, by label")
+
+
+class DiscrepancyDetailSerializer(DiscrepancySerializer):
+    """One discrepancy: its fields, and the current discrepancies of other kinds that are the same finding."""
+
+    linked = serializers.SerializerMethodField()
+
+    class Meta(DiscrepancySerializer.Meta):
+        fields = [*DiscrepancySerializer.Meta.fields, "linked"]
+        read_only_fields = fields
+
+    @extend_schema_field(LinkedDiscrepancySerializer(many=True))
+    def get_linked(self, d) -> list[dict]:
+        from recon.runs.links import discrepancy_linked
+
+        rows = [{**x, "type_label": str(type_label(x["type"])), "evidence": dict(x["evidence"])}
+                for x in discrepancy_linked(discrepancy=d)]
+        return LinkedDiscrepancySerializer(rows, many=True).data
 
 
 class StatusChangeSerializer(serializers.Serializer):

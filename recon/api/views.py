@@ -33,7 +33,8 @@ from recon.audit.selectors import audit_event_list
 from recon.periods.selectors import recon_period_list
 from recon.api.serializers import (
     AssignSerializer, AttachmentSerializer, AttachmentUploadSerializer, AuditEventQuerySerializer, AuditEventSerializer,
-    BulkActionRequestSerializer, BulkActionSerializer, CommentSerializer, DiscrepancySerializer, PeriodQuerySerializer,
+    BulkActionRequestSerializer, BulkActionSerializer, CommentSerializer, DiscrepancyDetailSerializer, DiscrepancySerializer,
+    PeriodQuerySerializer,
     ReconPeriodSerializer, ReconRunSerializer, ReopenSerializer, SavedFilterSerializer, ShortfallDecisionSerializer,
     StatusChangeSerializer,
 )
@@ -110,6 +111,9 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
         "comment_add": ("recon.add_discrepancycomment",), "attachment_add": ("recon.add_discrepancyattachment",),
         "set_status": WORK, "shortfall": WORK, "assign": WORK, "bulk": WORK,
     }
+
+    def get_serializer_class(self):
+        return DiscrepancyDetailSerializer if self.action == "retrieve" else DiscrepancySerializer
 
     def get_queryset(self):
         if self.action in ("list", "totals"):

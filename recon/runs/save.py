@@ -19,6 +19,7 @@ from recon.engine.text import yuan
 from recon.periods.services import period_get_or_create, periods_lock
 from recon.review.services import discrepancies_carry_over_ids, discrepancies_carry_over_runs
 from recon.runs import services as run_services
+from recon.runs.links import discrepancy_links_refresh
 
 # The widths of the Discrepancy columns a kind's texts are cut to.
 REF_LENGTH = 64
@@ -123,6 +124,8 @@ def run_results_save(*, run: ReconRun, rows: pd.DataFrame, summary: dict, timing
             discrepancies_carry_over_runs(run_ids=list(carry_runs), run_id=run.id, user=run.created_by,
                                           counterparty_id=carry_counterparty_id)
             discrepancies_carry_over_ids(ids=list(carry_ids), run_id=run.id, user=run.created_by)
+            # After the carry-over: only the rows current now are linked, and links to the rows it replaced go.
+            discrepancy_links_refresh(run_id=run.id, kind=run.kind)
             carried = time.perf_counter()
             if timed_steps:
                 timings["carry_over"] = carried - saved

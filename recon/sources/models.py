@@ -65,10 +65,14 @@ class RejectedRow(models.Model):
 
 
 class ColumnMapping(models.Model):
-    """Header names a user chose for a counterparty's files of one kind, tried first on its next upload of that kind."""
+    """Header names a user chose for a counterparty's files of one kind, tried first on its next upload of that kind.
 
-    counterparty = models.ForeignKey("recon.Counterparty", on_delete=models.CASCADE, related_name="column_mappings",
-                                     verbose_name=_("counterparty"))
+    Without a counterparty: the choice for a file kind that is nobody's in particular (a warehouse's outbound file, pickup
+    scans of several couriers), shared by every upload of that kind.
+    """
+
+    counterparty = models.ForeignKey("recon.Counterparty", null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="column_mappings", verbose_name=_("counterparty"))
     file_kind = models.CharField(_("file kind"), max_length=32)
     mapping = models.JSONField(_("mapping"), default=dict)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -79,7 +83,12 @@ class ColumnMapping(models.Model):
         verbose_name = _("column mapping")
         verbose_name_plural = _("column mappings")
         ordering = ["counterparty", "file_kind"]
-        constraints = [models.UniqueConstraint(fields=["counterparty", "file_kind"], name="column_mapping_unique_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["counterparty", "file_kind"], name="column_mapping_unique_kind"),
+            # NULLs are distinct in a unique constraint: the shared row of a kind is kept single by its own.
+            models.UniqueConstraint(fields=["file_kind"], condition=models.Q(counterparty__isnull=True),
+                                    name="column_mapping_unique_shared_kind"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.counterparty_id} {self.file_kind}"

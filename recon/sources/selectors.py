@@ -13,11 +13,18 @@ def source_file_duplicate(*, file_kind: str, sha256: str) -> SourceFile | None:
     return SourceFile.objects.filter(file_kind=file_kind, sha256=sha256).order_by("id").first()
 
 
-def column_mapping_remembered(*, counterparty_id: int | None, file_kind: str) -> dict:
-    """The headers chosen on this counterparty's last upload of this file kind that named some ({} when none)."""
-    if counterparty_id is None:
+def column_mapping_remembered(*, counterparty_id: int | None, file_kind: str, shared: bool = False) -> dict:
+    """The headers chosen on this counterparty's last upload of this file kind that named some ({} when none).
+
+    `shared`: the choice of a file kind that belongs to no counterparty (counterparty_id is then ignored).
+    """
+    if shared:
+        rows = ColumnMapping.objects.filter(counterparty__isnull=True, file_kind=file_kind)
+    elif counterparty_id is None:
         return {}
-    return ColumnMapping.objects.filter(counterparty_id=counterparty_id, file_kind=file_kind).values_list("mapping", flat=True).first() or {}
+    else:
+        rows = ColumnMapping.objects.filter(counterparty_id=counterparty_id, file_kind=file_kind)
+    return rows.values_list("mapping", flat=True).first() or {}
 
 
 def preferred(remembered: dict) -> dict:

@@ -47,8 +47,9 @@ def rejected_rows_save(*, source: SourceFile, rejected: pd.DataFrame) -> int:
     return bulk_load(RejectedRow._meta.db_table, frame)
 
 
-def column_mapping_remember(*, counterparty_id: int, file_kind: str, mapping: dict, user=None) -> ColumnMapping | None:
-    """Remember the headers a user named for this counterparty's files of this kind (nothing named: nothing changes)."""
+def column_mapping_remember(*, counterparty_id: int | None, file_kind: str, mapping: dict, user=None) -> ColumnMapping | None:
+    """Remember the headers a user named for this counterparty's files of this kind (nothing named: nothing changes);
+    without a counterparty, for every upload of the kind."""
     if not mapping:
         return None
     # Merged into what was remembered: a file that named only some columns keeps the others' earlier choices.

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from recon.runs.links import discrepancy_linked
 from recon.core.errors import UserFacingError
 from recon.review.filters import DiscrepancyFilter
 from recon.kinds import ColumnSpec, column_value, kind_spec, kind_specs
@@ -194,6 +195,7 @@ def _detail_context(request, d: Discrepancy, **forms_) -> dict:
         "can_attach": not locked and request.user.has_perm("recon.add_discrepancyattachment"),
         "status_form": status_form, "comment_form": forms_.get("comment_form") or CommentForm(),
         "attachment_form": forms_.get("attachment_form") or AttachmentForm(), "workers": workers(),
+        "linked": discrepancy_linked(discrepancy=d),
     }
 
 

@@ -1,4 +1,4 @@
-// An upload page (courier bills, returns, orders and settlement files): drag-and-drop onto the drop zone, a look at the
+// An upload page (courier bills, returns, orders, settlement, outbound and pickup files): drag-and-drop onto the drop zone, a look at the
 // file before it is uploaded (suggested courier and period, a period warning, what the server notes about the file, a
 // preview with a column chooser), and, with
 // data-submit="xhr", an XHR submit with an upload progress bar. What a page has is what its form holds: a page without
