@@ -293,3 +293,26 @@ def fen_values(values: pd.Series) -> pd.Series:
     if not len(values):
         return pd.Series([], dtype="int64")
     return values.astype("int64") if is_postgres() else fen_from_db(values)
+
+
+# Converting to local time on the server (AT TIME ZONE) costs a time zone lookup per value, and EXTRACT's numeric more:
+# together about two thirds of a big read's server time. date_part's float8 epoch is exact to the microsecond up to
+# 2**32 s after 1970 (the year 2106): the division's rounding is within 0.24 µs of it, the product's within 0.25 more.
+def utc_micros_sql(column: str) -> str:
+    """A timestamp column as its UTC microseconds since 1970 (PostgreSQL); the column itself elsewhere."""
+    if not is_postgres():
+        return column
+    return f"round(date_part('epoch', {column}) * 1000000)::bigint"
+
+
+def utc_micros_local(values: pd.Series) -> pd.Series:
+    """What utc_micros_sql read, as naive local times (NaT where NULL), converted by pandas in one vectorised pass."""
+    if not is_postgres():
+        return local_moments(values)
+    if not len(values):
+        return pd.Series([], dtype="datetime64[ns]")
+    micros = pd.array(values, dtype="Int64")
+    utc = micros.to_numpy(dtype="int64", na_value=0).astype("datetime64[us]").astype("datetime64[ns]")
+    utc[np.asarray(micros.isna(), dtype=bool)] = np.datetime64("NaT")
+    local = pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert(settings.TIME_ZONE).tz_localize(None)
+    return pd.Series(local.to_numpy(dtype="datetime64[ns]"), index=values.index)
