@@ -16,7 +16,7 @@ from recon.ingest.clean import cell_text, clean_text, lost_digits, normalize_way
 from recon.ingest.errors import IngestError, _, gettext_noop
 from recon.ingest.guard import run_isolated
 from recon.ingest.header import header_key
-from recon.ingest.readers import SheetTable, read_tables
+from recon.ingest.readers import SheetTable, read_own_csv, read_tables
 from recon.ingest.regions import normalize_province
 from recon.ingest.table import (
     REASONS as CORE_REASONS,
@@ -110,8 +110,21 @@ def weight_unit(units: dict, header: str, field_name: str) -> str:
     return "g" if header_key(header)[0] in GRAM_KEYS else "kg"
 
 
-def _read(path, filename: str, spec, sheet_reader, couriers: dict[str, int], no_data: str, overrides: dict | None):
-    tables = read_tables(path, filename, spec, overrides or None)
+def read_posted_records(text: str, filename: str, *, kind: str, couriers: dict[str, int]) -> ParsedTable:
+    """Records posted to the API, as the CSV text the service wrote from them, read in this process with the same
+    cleaning and reasons as a file ("outbound" or "pickups").
+
+    The child process guards against hostile files (zip bombs, sheets declaring millions of cells) and costs a fork per
+    read; these records were parsed by the web process already, counted under the post's limit, and written out by us.
+    """
+    tables = lambda spec: read_own_csv(text, filename, spec)  # noqa: E731
+    if kind == "outbound":
+        return _outbound_table(tables, filename, couriers)
+    return _pickups_table(tables, filename, couriers)
+
+
+def _read(tables_of, filename: str, spec, sheet_reader, couriers: dict[str, int], no_data: str):
+    tables = tables_of(spec)
     frames, rejected, sheets, totals = [], [], [], []
     blank_rows = repeated_headers = 0
     for index, table in enumerate(tables.tables):
@@ -135,16 +148,24 @@ def _read(path, filename: str, spec, sheet_reader, couriers: dict[str, int], no_
 
 
 def _read_outbound(path, filename: str, couriers: dict[str, int], overrides: dict | None = None) -> ParsedTable:
-    tables, frame, rejected, info = _read(path, filename, OUTBOUND_SPEC, _outbound_sheet, couriers,
-                                          _("“%(filename)s” has a header but no outbound records under it."), overrides)
+    return _outbound_table(lambda spec: read_tables(path, filename, spec, overrides or None), filename, couriers)
+
+
+def _outbound_table(tables_of, filename: str, couriers: dict[str, int]) -> ParsedTable:
+    tables, frame, rejected, info = _read(tables_of, filename, OUTBOUND_SPEC, _outbound_sheet, couriers,
+                                          _("“%(filename)s” has a header but no outbound records under it."))
     frame, disagreeing = _whole_parcels(frame, tables.tables)
     rejected = concat_rejected([*rejected, disagreeing])
     return ParsedTable(frame=frame[OUTBOUND_COLUMNS].reset_index(drop=True), rejected=rejected, info=info)
 
 
 def _read_pickups(path, filename: str, couriers: dict[str, int], overrides: dict | None = None) -> ParsedTable:
-    _tables, frame, rejected, info = _read(path, filename, PICKUP_SPEC, _pickup_sheet, couriers,
-                                           _("“%(filename)s” has a header but no pickup scans under it."), overrides)
+    return _pickups_table(lambda spec: read_tables(path, filename, spec, overrides or None), filename, couriers)
+
+
+def _pickups_table(tables_of, filename: str, couriers: dict[str, int]) -> ParsedTable:
+    _tables, frame, rejected, info = _read(tables_of, filename, PICKUP_SPEC, _pickup_sheet, couriers,
+                                           _("“%(filename)s” has a header but no pickup scans under it."))
     return ParsedTable(frame=frame[PICKUP_COLUMNS].reset_index(drop=True), rejected=concat_rejected(rejected), info=info)
 
 

@@ -2,14 +2,10 @@
 outbound record is also our shipment, so its parcel creates or updates the Shipment of its waybill."""
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -22,7 +18,7 @@ from recon.sources.imports import (
 from recon.sources.uploads import ingest_error
 
 from .models import OutboundRecord, PickupScan, Shipment
-from .outbound_readers import read_outbound, read_pickups
+from .outbound_readers import read_outbound, read_pickups, read_posted_records
 from .outbound_selectors import courier_keys
 from .outbound_specs import OUTBOUND_SPEC, PICKUP_SPEC
 
@@ -292,17 +288,10 @@ def outbound_bulk_upsert(*, kind: str, records, user=None) -> BulkResult:
 
 
 def _read_records(kind: str, rows: list[dict], columns: list[str]):
-    staging = Path(settings.MEDIA_ROOT) / "staging"
-    staging.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame.from_records(rows, columns=columns)
     table = table.astype(object).where(table.notna(), "")
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
-        table.to_csv(fh, index=False)
-        path = fh.name
-    reader = read_outbound if kind == OUTBOUND_FILE_KIND else read_pickups
     try:
-        return reader(path, f"{kind}.json", couriers=courier_keys())
+        return read_posted_records(table.to_csv(index=False, lineterminator="\n"), f"{kind}.json", kind=kind,
+                                   couriers=courier_keys())
     except IngestError as exc:
         raise ingest_error(exc) from exc
-    finally:
-        os.unlink(path)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from couriers.models import Courier
 from couriers.selectors import rate_card_specs
-from recon.core.db import copy_numbers, fen_sql, fen_values, fetch_frames_copy, local_micros_sql, local_moments
+from recon.core.db import copy_numbers, fen_sql, fen_values, fetch_frames_copy, utc_micros_local, utc_micros_sql
 from recon.core.errors import UserFacingError
 from recon.core.models import ReconRun
 from recon.core.permissions import setting_value
@@ -113,28 +113,29 @@ def _orders_read(start: date, end: date, cut) -> tuple:
     op, moment = cut
     lo, hi = _range(start, end)
     outside, outside_params = _outside_wanted(start, end, cut)
-    orders, platforms, outbound = Order._meta.db_table, Platform._meta.db_table, OutboundRecord._meta.db_table
-    cols = ["order_id", "platform_code", "order_no", "status", "paid_at", "shipped_at"]
-    select = (f"SELECT o.id, p.code, o.order_no, o.status, {local_micros_sql('o.paid_at')}, {local_micros_sql('o.shipped_at')} "
-              f"FROM {orders} o JOIN {platforms} p ON p.id = o.platform_id ")
+    orders, outbound = Order._meta.db_table, OutboundRecord._meta.db_table
+    cols = ["order_id", "platform_id", "order_no", "status", "paid_at", "shipped_at"]
+    select = (f"SELECT o.id, o.platform_id, o.order_no, o.status, {utc_micros_sql('o.paid_at')}, "
+              f"{utc_micros_sql('o.shipped_at')} FROM {orders} o ")
     sql = (
         f"{select} WHERE o.paid_at >= %s AND o.paid_at < %s UNION ALL "
         f"{select} WHERE (o.paid_at IS NULL OR o.paid_at < %s OR o.paid_at >= %s) AND o.order_no IN ("
         f"SELECT b.order_no FROM {outbound} b WHERE b.outbound_at >= %s AND b.outbound_at < %s AND b.outbound_at {op} %s "
         f"UNION SELECT b.order_no FROM {outbound} b WHERE {outside})"
     )
-    return sql, [lo, hi, lo, hi, lo, hi, moment, *outside_params], cols, copy_numbers(order_id="int64", paid_at="Int64",
-                                                                                       shipped_at="Int64")
+    return sql, [lo, hi, lo, hi, lo, hi, moment, *outside_params], cols, copy_numbers(
+        order_id="int64", platform_id="int64", paid_at="Int64", shipped_at="Int64")
 
 
 def _lines_read(start: date, end: date) -> tuple:
-    """The items of the orders paid in the range (only they are judged for quantities)."""
+    """The items of the orders paid in the range (only they are judged for quantities), by order id: the orders' read
+    has their platform and number."""
     lo, hi = _range(start, end)
-    orders, lines, platforms = Order._meta.db_table, OrderLine._meta.db_table, Platform._meta.db_table
-    cols = ["platform_code", "order_no", "sku", "quantity", "line_fen"]
-    sql = (f"SELECT p.code, o.order_no, l.sku, l.quantity, {fen_sql('l.line_amount')} FROM {lines} l JOIN {orders} o ON o.id = l.order_id "
-           f"JOIN {platforms} p ON p.id = o.platform_id WHERE o.paid_at >= %s AND o.paid_at < %s")
-    return sql, [lo, hi], cols, copy_numbers(quantity="int64", line_fen="int64")
+    orders, lines = Order._meta.db_table, OrderLine._meta.db_table
+    cols = ["order_id", "sku", "quantity", "line_fen"]
+    sql = (f"SELECT l.order_id, l.sku, l.quantity, {fen_sql('l.line_amount')} FROM {lines} l JOIN {orders} o ON o.id = l.order_id "
+           f"WHERE o.paid_at >= %s AND o.paid_at < %s")
+    return sql, [lo, hi], cols, copy_numbers(order_id="int64", quantity="int64", line_fen="int64")
 
 
 def _outbounds_read(start: date, end: date, cut) -> tuple:
@@ -142,16 +143,15 @@ def _outbounds_read(start: date, end: date, cut) -> tuple:
     op, moment = cut
     lo, hi = _range(start, end)
     outside, outside_params = _outside_wanted(start, end, cut)
-    outbound, couriers = OutboundRecord._meta.db_table, Courier._meta.db_table
-    cols = ["outbound_no", "order_no", "sku", "quantity", "waybill_no", "courier_code", "packed_weight_g", "outbound_at",
+    outbound = OutboundRecord._meta.db_table
+    cols = ["outbound_no", "order_no", "sku", "quantity", "waybill_no", "courier_id", "packed_weight_g", "outbound_at",
             "warehouse", "province"]
-    select = (f"SELECT b.outbound_no, b.order_no, b.sku, b.quantity, b.waybill_no, c.code, b.packed_weight_g, "
-              f"{local_micros_sql('b.outbound_at')}, b.warehouse, b.province FROM {outbound} b "
-              f"JOIN {couriers} c ON c.id = b.courier_id ")
+    select = (f"SELECT b.outbound_no, b.order_no, b.sku, b.quantity, b.waybill_no, b.courier_id, b.packed_weight_g, "
+              f"{utc_micros_sql('b.outbound_at')}, b.warehouse, b.province FROM {outbound} b ")
     sql = (f"{select} WHERE b.outbound_at >= %s AND b.outbound_at < %s AND b.outbound_at {op} %s UNION ALL "
            f"{select} WHERE {outside}")
-    return sql, [lo, hi, moment, *outside_params], cols, copy_numbers(quantity="int64", packed_weight_g="Int64",
-                                                                      outbound_at="int64")
+    return sql, [lo, hi, moment, *outside_params], cols, copy_numbers(quantity="int64", courier_id="int64",
+                                                                      packed_weight_g="Int64", outbound_at="int64")
 
 
 def _pickups_read(start: date, end: date, cut) -> tuple:
@@ -160,33 +160,53 @@ def _pickups_read(start: date, end: date, cut) -> tuple:
     op, moment = cut
     lo, hi = _range(start, end)
     orders, outbound = Order._meta.db_table, OutboundRecord._meta.db_table
-    pickups, couriers = PickupScan._meta.db_table, Courier._meta.db_table
-    cols = ["courier_code", "waybill_no", "picked_up_at", "pickup_weight_g", "site"]
-    select = (f"SELECT c.code, k.waybill_no, {local_micros_sql('k.picked_up_at')}, k.pickup_weight_g, k.site "
-              f"FROM {pickups} k JOIN {couriers} c ON c.id = k.courier_id ")
+    pickups = PickupScan._meta.db_table
+    cols = ["courier_id", "waybill_no", "picked_up_at", "pickup_weight_g", "site"]
+    select = f"SELECT k.courier_id, k.waybill_no, {utc_micros_sql('k.picked_up_at')}, k.pickup_weight_g, k.site FROM {pickups} k "
     sql = (f"{select} WHERE k.picked_up_at >= %s AND k.picked_up_at < %s AND k.picked_up_at {op} %s UNION ALL "
            f"{select} WHERE k.picked_up_at {op} %s AND (k.picked_up_at < %s OR k.picked_up_at >= %s) "
            f"AND EXISTS (SELECT 1 FROM {outbound} b WHERE b.courier_id = k.courier_id AND b.waybill_no = k.waybill_no "
            f"AND b.outbound_at {op} %s AND ((b.outbound_at >= %s AND b.outbound_at < %s) "
            f"OR EXISTS (SELECT 1 FROM {orders} o WHERE o.order_no = b.order_no AND o.paid_at >= %s AND o.paid_at < %s)))")
-    return sql, [lo, hi, moment, moment, lo, hi, moment, lo, hi, lo, hi], cols, copy_numbers(picked_up_at="int64",
-                                                                                            pickup_weight_g="Int64")
+    return sql, [lo, hi, moment, moment, lo, hi, moment, lo, hi, lo, hi], cols, copy_numbers(
+        courier_id="int64", picked_up_at="int64", pickup_weight_g="Int64")
 
 
 def _load(start: date, end: date, as_of: date | datetime) -> tuple[pd.DataFrame, ...]:
-    """The four reads at once, each on its own connection on PostgreSQL (fetch_frames_copy)."""
+    """The four reads at once, each on its own connection on PostgreSQL (fetch_frames_copy).
+
+    Platforms and couriers come as ids and lines by their order's id, named here from small tables and from the orders
+    read: a join per read on the server, and half a million repeated texts parsed and held twice, saved."""
     cut = cut_db(as_of)
     orders, lines, outbounds, pickups = fetch_frames_copy(
         _orders_read(start, end, cut), _lines_read(start, end), _outbounds_read(start, end, cut), _pickups_read(start, end, cut))
-    orders["paid_at"], orders["shipped_at"] = local_moments(orders["paid_at"]), local_moments(orders["shipped_at"])
+    platforms = dict(Platform.objects.values_list("id", "code"))
+    couriers = dict(Courier.objects.values_list("id", "code"))
+    orders["platform_code"] = _names(orders.pop("platform_id"), platforms)
+    orders["paid_at"], orders["shipped_at"] = utc_micros_local(orders["paid_at"]), utc_micros_local(orders["shipped_at"])
+    # A line whose order the orders' read did not see (written between the two reads) is judged by neither.
+    at = pd.Index(orders["order_id"].astype("int64")).get_indexer(lines.pop("order_id").astype("int64"))
+    lines = lines[at >= 0].reset_index(drop=True)
+    at = at[at >= 0]
+    lines.insert(0, "order_no", orders["order_no"].to_numpy(dtype=object)[at])
+    lines.insert(0, "platform_code", orders["platform_code"].to_numpy(dtype=object)[at])
     lines["quantity"] = lines["quantity"].astype("int64")
     lines["line_fen"] = fen_values(lines["line_fen"])
+    outbounds.insert(5, "courier_code", _names(outbounds.pop("courier_id"), couriers))
     outbounds["quantity"] = outbounds["quantity"].astype("int64")
     outbounds["packed_weight_g"] = _grams(outbounds["packed_weight_g"])
-    outbounds["outbound_at"] = local_moments(outbounds["outbound_at"])
+    outbounds["outbound_at"] = utc_micros_local(outbounds["outbound_at"])
+    pickups.insert(0, "courier_code", _names(pickups.pop("courier_id"), couriers))
     pickups["pickup_weight_g"] = _grams(pickups["pickup_weight_g"])
-    pickups["picked_up_at"] = local_moments(pickups["picked_up_at"])
+    pickups["picked_up_at"] = utc_micros_local(pickups["picked_up_at"])
     return orders, lines, outbounds, pickups
+
+
+def _names(ids: pd.Series, names: dict[int, str]) -> pd.Series:
+    """Ids as their codes, by one lookup per distinct id; the same few text objects shared by every row."""
+    codes = pd.Series(list(names.values()) + [""], dtype=object)
+    at = pd.Index(list(names.keys()), dtype="int64").get_indexer(ids.astype("int64"))
+    return pd.Series(codes.to_numpy()[np.where(at >= 0, at, len(names))], index=ids.index, dtype=object)
 
 
 def _platforms() -> pd.DataFrame:

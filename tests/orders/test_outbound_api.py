@@ -152,3 +152,35 @@ def test_a_quantity_or_weight_beyond_what_the_database_holds_is_refused_not_a_se
         {"index": 1, "field": "packed_weight", "code": "weight_invalid", "message": "重量“9999999”不是有效重量"},
     ]}
     assert not OutboundRecord.objects.exists()
+
+
+def test_posted_records_are_read_in_the_web_process_and_uploaded_files_in_a_child(token_client, monkeypatch):
+    """A post's records were parsed by the web process already: reading them forks no child (a fork per post cost more
+    than the rest of a thousand-scan post); a file, which may be hostile, is still read in one."""
+    import io
+
+    import orders.outbound_readers as readers
+    import recon.ingest.guard as guard
+    from orders.outbound_services import outbound_file_import
+
+    def no_fork():
+        raise OSError("this test forbids forking")
+
+    monkeypatch.setattr(guard.os, "fork", no_fork)
+    response = token_client.post("/api/v1/pickups/", PICKUPS, format="json")
+    assert response.status_code == 200
+    assert response.json() == {**checked(2), "rows": 2, "rejected": 0, "duplicates": 0, "errors": []}
+    response = token_client.post("/api/v1/outbound/", OUTBOUND, format="json")
+    assert response.status_code == 200
+    assert response.json() == {**checked(2), "rows": 3, "rejected": 0, "duplicates": 0, "errors": []}
+
+    isolated = []
+
+    def run_isolated(fn, *args, filename="", **kwargs):
+        isolated.append((fn.__name__, filename))
+        return fn(*args, **kwargs)
+
+    monkeypatch.setattr(readers, "run_isolated", run_isolated)
+    data = "运单号,快递公司,揽收时间,揽收重量\n75312345678902,ZTO,2026-10-02 18:10,1.1\n".encode()
+    result = outbound_file_import(file=io.BytesIO(data), filename="scans.csv", kind="pickups", user=None)
+    assert (result.rows, isolated) == (1, [("_read_pickups", "scans.csv")])

@@ -7,7 +7,10 @@ import pandas as pd
 import pytest
 from django.db import connection
 
-from recon.core.db import bulk_load, copy_text, fetch_frame_copy, fetch_frames_copy, int_or_null, local_naive_to_db, money
+from recon.core.db import (
+    bulk_load, copy_text, fetch_frame_copy, fetch_frames_copy, int_or_null, local_naive_to_db, money, utc_micros_local,
+    utc_micros_sql,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +88,21 @@ def test_fetch_frame_copy_types_the_number_columns_and_keeps_empty_text():
     # Text columns are text on PostgreSQL ('' stays ''); only the number columns read '' as NULL.
     assert frame["code"].tolist() == ["x", ""]
     assert frame["label"].tolist()[1] == "上海"
+
+
+@pytest.mark.postgres
+def test_times_read_as_utc_microseconds_come_back_as_local_times_to_the_microsecond(scratch):
+    """Converted by pandas, not by the server: exact to the microsecond, Shanghai's summer time of 1986–1991 (UTC+9)
+    included, and a NULL (sent as the nullable column's sentinel) stays missing."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {scratch} (n, at) VALUES (1, '2042-03-10 15:59:59.999999+00'), "
+                       f"(2, '1988-07-01 03:00:00.000001+00'), (3, NULL), (4, '2105-12-30 16:00:00.123457+00')")
+    frame = fetch_frame_copy(f"SELECT n, {utc_micros_sql('at')} FROM {scratch} ORDER BY n", [], ["n", "at"],
+                             {"n": "int64", "at": "Int64"})
+    at = utc_micros_local(frame["at"])
+    assert at.dtype == "datetime64[ns]"
+    assert [None if pd.isna(v) else v.isoformat() for v in at] == [
+        "2042-03-10T23:59:59.999999", "1988-07-01T12:00:00.000001", None, "2105-12-31T00:00:00.123457"]
 
 
 BACKEND_READ = ("SELECT pg_backend_pid(), %s", ["r"], ["pid", "tag"], {"pid": "int64"})
