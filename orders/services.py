@@ -2,9 +2,7 @@
 and the platforms themselves."""
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
@@ -25,7 +23,8 @@ from recon.audit.services import audit_record, changes_of, model_values
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError, read_shipments
 from recon.sources.imports import (
-    FileImportResult, Written, columns_confirmed, local_text, mapping_chosen, source_file_import, upsert_rows,
+    BulkResult, FileImportResult, Written, columns_confirmed, local_text, mapping_chosen, records_read, source_file_import,
+    upsert_rows,
 )
 from recon.sources.models import RejectedRow, SourceFile
 from recon.sources.selectors import preferred
@@ -220,18 +219,7 @@ def shipments_bulk_create(*, records: list[dict]) -> ShipmentImportResult:
     if len(records) > 100_000:
         raise UserFacingError("too_many", _("At most 100,000 shipments per request."))
     raw = pd.DataFrame.from_records([r if isinstance(r, dict) else {} for r in records])
-    # The records go through the file reader itself, so the API accepts exactly what an upload accepts.
-    staging = Path(settings.MEDIA_ROOT) / "staging"
-    staging.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
-        raw.to_csv(fh, index=False)
-        path = fh.name
-    try:
-        parsed = read_shipments(path, "shipments.json")
-    except IngestError as exc:
-        raise ingest_error(exc) from exc
-    finally:
-        os.unlink(path)
+    parsed = records_read(raw, lambda path: read_shipments(path, "shipments.json"))
     result = shipments_upsert(frame=parsed.frame)
     rejected = pd.concat([parsed.rejected[REJECTED_COLUMNS], result.rejected], ignore_index=True)
     # Row 1 of the intermediate file is its header: report the position in the posted list instead.
@@ -502,34 +490,15 @@ LINE_ERROR_FIELDS = {"sku_missing": "sku", "sku_scientific": "sku", "quantity_mi
                      "line_amount_invalid": "line_amount"}
 
 
-@dataclass
-class OrderBulkResult:
-    """Counted by record (an order with its lines): written, refused, already stored as sent."""
-
-    rows: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    errors: list[dict] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
+# Counted by record (an order with its lines).
+OrderBulkResult = BulkResult
 
 
 def _read_records(rows: list[dict], columns: list[str], lookup: dict[str, int]):
     """Records through the file reader itself, so that the API accepts exactly what an upload accepts."""
-    staging = Path(settings.MEDIA_ROOT) / "staging"
-    staging.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame.from_records(rows, columns=columns)
     table = table.astype(object).where(table.notna(), "")
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
-        table.to_csv(fh, index=False)
-        path = fh.name
-    try:
-        return read_orders(path, "orders.json", platforms=lookup, default_platform_id=None)
-    except IngestError as exc:
-        raise ingest_error(exc) from exc
-    finally:
-        os.unlink(path)
+    return records_read(table, lambda path: read_orders(path, "orders.json", platforms=lookup, default_platform_id=None))
 
 
 def orders_bulk_upsert(*, records, user=None) -> OrderBulkResult:

@@ -2,15 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -21,16 +17,15 @@ from recon.core.db import (
     bulk_load, db_to_local_naive, fen_from_db, fetch_by_keys, int_or_null, local_naive_to_db, money, now_db,
 )
 from recon.core.errors import UserFacingError
-from recon.ingest import IngestError
 from recon.ingest.clean import normalize_waybill
 from recon.sources.imports import (
-    FileImportResult, Written, columns_confirmed, local_text, mapping_chosen, rows_to_write, rows_unchanged,
-    source_file_import, upsert_rows,
+    BulkResult, FileImportResult, Written, columns_confirmed, local_text, mapping_chosen, records_read, rows_to_write,
+    rows_unchanged, source_file_import, upsert_rows,
 )
 from recon.sources.models import SourceFile
 from recon.sources.selectors import preferred
 from recon.sources.services import column_mapping_remember
-from recon.sources.uploads import StagedUpload, ingest_error, preview_head
+from recon.sources.uploads import StagedUpload, preview_head
 
 from . import readers
 from .models import ReturnFreightLine, ReturnReceipt, ReturnRequest
@@ -308,17 +303,6 @@ ERROR_FIELDS = {
 MAX_RECORDS = 100_000
 
 
-@dataclass
-class BulkResult:
-    rows: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    errors: list[dict] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
-
-
 def _bulk_waybill_field(kind: str) -> str:
     return "waybill_no" if kind == "freight" else "return_waybill_no"
 
@@ -346,23 +330,12 @@ def returns_bulk_upsert(*, kind: str, records, user=None) -> BulkResult:
     if raw.empty:
         result.rejected, result.errors = len(refused), refused
         return result
-    # The records go through the file reader itself, so the API accepts exactly what an upload accepts; the
-    # position in the list is kept as the first column, and the reader's row number maps back to it.
-    staging = Path(settings.MEDIA_ROOT) / "staging"
-    staging.mkdir(parents=True, exist_ok=True)
+    # The reader's row number maps back to the position in the list.
     raw = raw.astype(object).where(raw.notna(), "")
     if "photos" in raw:
         # A JSON list of links is one cell of the file, its links on lines of their own.
         raw["photos"] = raw["photos"].map(lambda v: "\n".join(map(str, v)) if isinstance(v, list) else v)
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
-        raw.to_csv(fh, index=False)
-        path = fh.name
-    try:
-        parsed = spec.read(path, f"{kind}.json", normalize_waybills=_waybill_normalizer())
-    except IngestError as exc:
-        raise ingest_error(exc) from exc
-    finally:
-        os.unlink(path)
+    parsed = records_read(raw, lambda path: spec.read(path, f"{kind}.json", normalize_waybills=_waybill_normalizer()))
     position = pd.Series(raw.index.to_numpy(), index=np.arange(2, len(raw) + 2))  # CSV row 1 is the header
     frame = parsed.frame
     frame["row_no"] = position.loc[frame["row_no"].astype("int64")].to_numpy() + 1

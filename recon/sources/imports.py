@@ -3,12 +3,16 @@ kind are the earlier import), read it, keep the file, then in one transaction re
 save the rejected ones; and the set-based pieces of the write (unchanged rows, COPY + INSERT … ON CONFLICT)."""
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -24,6 +28,7 @@ from recon.sources.uploads import (
 )
 
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
+Read = TypeVar("Read")
 
 
 @dataclass
@@ -73,13 +78,14 @@ def source_file_import(*, file, filename: str | None, file_kind: str, folder: st
                        read: Callable[[StagedUpload], ParsedTable], write: Callable[[pd.DataFrame, int], Written],
                        spec=None, counterparty_id: int | Callable[[], int | None] | None = None, user=None,
                        sniff: bool = True, after_write: Callable[[SourceFile, ParsedTable], None] | None = None,
-                       ) -> FileImportResult:
+                       save_rejected: Callable[..., None] | None = None) -> FileImportResult:
     """Import one file of one kind: `read` turns the staged file into clean and rejected rows (an IngestError refuses the
     file whole), `write(frame, source_id)` stores the clean rows; the same bytes twice is one import, a bad file writes
     nothing, and the file is kept under MEDIA_ROOT/`folder`.
 
     `counterparty_id` may be a callable, called inside the transaction (a counterparty the import itself creates);
-    `after_write(source, parsed)` runs last inside it (remembering the columns chosen); `sniff` as for stage_upload."""
+    `after_write(source, parsed)` runs last inside it (remembering the columns chosen); `sniff` as for stage_upload;
+    `save_rejected` stands for rejected_rows_save (a kind's module may name the one it uses)."""
     staged = stage_upload(file=file, filename=filename, sniff=sniff)
     earlier = earlier_import(file_kind=file_kind, sha256=staged.sha256)
     if earlier is not None:
@@ -107,7 +113,7 @@ def source_file_import(*, file, filename: str | None, file_kind: str, folder: st
             )
             written = write(parsed.frame, source.pk)
             rejected = pd.concat([parsed.rejected[REJECTED_COLUMNS], written.rejected[REJECTED_COLUMNS]], ignore_index=True)
-            rejected_rows_save(source=source, rejected=rejected)
+            (save_rejected or rejected_rows_save)(source=source, rejected=rejected)
             duplicates = int(np.count_nonzero(written.unchanged))
             rows = int(len(written.unchanged) - duplicates)
             source.line_count, source.rejected_count = rows, len(rejected)
@@ -141,6 +147,38 @@ def columns_confirmed(preview: HeadPreview | None, spec, overrides: dict, *, con
     if uncertain and not confirm:
         raise columns_uncertain_error(preview, uncertain, labels(), advanced=False)
     return {name: preview.cells[preview.match.columns[name]] for name in uncertain}
+
+
+# --------------------------------------------------------------------------- the API's bulk posts
+
+
+@dataclass
+class BulkResult:
+    """Counted by record: written (new or changed), refused, already stored as sent."""
+
+    rows: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
+
+
+def records_read(table: pd.DataFrame, read: Callable[[str], Read]) -> Read:
+    """Posted records through a file reader itself, so that the API accepts exactly what an upload accepts: `table`
+    written as a CSV under MEDIA_ROOT/staging (its row 1 the header), `read(path)`, the file removed."""
+    staging = Path(settings.MEDIA_ROOT) / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
+        table.to_csv(fh, index=False)
+        path = fh.name
+    try:
+        return read(path)
+    except IngestError as exc:
+        raise ingest_error(exc) from exc
+    finally:
+        os.unlink(path)
 
 
 # --------------------------------------------------------------------------- the set-based write
@@ -209,11 +247,12 @@ def upsert_rows(table: str, rows: pd.DataFrame, conflict: list[str], keep_if_bla
     _insert_on_conflict(table, rows, conflict, f"DO UPDATE SET {updates}", count=False)
 
 
-def insert_new_rows(table: str, rows: pd.DataFrame, conflict: list[str]) -> int:
-    """INSERT … ON CONFLICT (conflict) DO NOTHING of every row, as upsert_rows loads them; how many rows were new."""
+def insert_new_rows(table: str, rows: pd.DataFrame, conflict: list[str], *, counted: bool = False) -> int | None:
+    """INSERT … ON CONFLICT (conflict) DO NOTHING of every row, as upsert_rows loads them; with `counted`, how many rows
+    were new (on SQLite that costs a count of the table before and after)."""
     if rows.empty:
-        return 0
-    return _insert_on_conflict(table, rows, conflict, "DO NOTHING", count=True)
+        return 0 if counted else None
+    return _insert_on_conflict(table, rows, conflict, "DO NOTHING", count=counted)
 
 
 def _insert_on_conflict(table: str, rows: pd.DataFrame, conflict: list[str], action: str, *, count: bool) -> int | None:
