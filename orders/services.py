@@ -2,9 +2,7 @@
 and the platforms themselves."""
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
@@ -13,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,9 +22,12 @@ from recon.core.db import (
 from recon.audit.services import audit_record, changes_of, model_values
 from recon.core.errors import UserFacingError
 from recon.ingest import IngestError, read_shipments
+from recon.sources.imports import (
+    BulkResult, FileImportResult, Written, columns_confirmed, local_text, mapping_chosen, records_read, source_file_import,
+    upsert_rows,
+)
 from recon.sources.models import RejectedRow, SourceFile
-from recon.sources.preview import columns_uncertain, columns_uncertain_error
-from recon.sources.selectors import preferred, source_file_duplicate
+from recon.sources.selectors import preferred
 from recon.sources.services import column_mapping_remember, rejected_rows_save
 from recon.sources.uploads import StagedUpload, ingest_error, keep_staged, preview_head, stage_upload
 
@@ -218,18 +219,7 @@ def shipments_bulk_create(*, records: list[dict]) -> ShipmentImportResult:
     if len(records) > 100_000:
         raise UserFacingError("too_many", _("At most 100,000 shipments per request."))
     raw = pd.DataFrame.from_records([r if isinstance(r, dict) else {} for r in records])
-    # The records go through the file reader itself, so the API accepts exactly what an upload accepts.
-    staging = Path(settings.MEDIA_ROOT) / "staging"
-    staging.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
-        raw.to_csv(fh, index=False)
-        path = fh.name
-    try:
-        parsed = read_shipments(path, "shipments.json")
-    except IngestError as exc:
-        raise ingest_error(exc) from exc
-    finally:
-        os.unlink(path)
+    parsed = records_read(raw, lambda path: read_shipments(path, "shipments.json"))
     result = shipments_upsert(frame=parsed.frame)
     rejected = pd.concat([parsed.rejected[REJECTED_COLUMNS], result.rejected], ignore_index=True)
     # Row 1 of the intermediate file is its header: report the position in the posted list instead.
@@ -244,94 +234,34 @@ def shipments_bulk_create(*, records: list[dict]) -> ShipmentImportResult:
 ORDER_COMPARED = ["shop", "status", "paid_at", "shipped_at", "order_amount_fen", "refund_amount_fen"]
 
 
-@dataclass
-class OrderImportResult:
-    """What an orders import did: rows of new or changed orders, rows refused, rows of orders already stored as they are."""
-
-    file_id: int | None = None
-    rows: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    rejected_rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
-    # True when the same bytes had been imported before: nothing was written this time.
-    repeated: bool = False
-
-    def as_dict(self) -> dict:
-        return {"file_id": self.file_id, "rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates}
-
-
-def _earlier_import(sha256: str) -> OrderImportResult | None:
-    earlier = source_file_duplicate(file_kind=ORDERS_FILE_KIND, sha256=sha256)
-    if earlier is None:
-        return None
-    return OrderImportResult(file_id=earlier.pk, rows=earlier.line_count, rejected=earlier.rejected_count,
-                             duplicates=int((earlier.read_info or {}).get("duplicates", 0)), repeated=True)
-
-
 def orders_file_import(*, file, filename: str | None = None, platform: Platform | None = None, user=None,
-                       mapping: dict | None = None, confirm_columns: bool = True) -> OrderImportResult:
+                       mapping: dict | None = None, confirm_columns: bool = True) -> FileImportResult:
     """Import an orders file; the same bytes twice is one import, and a bad file writes nothing.
 
     `mapping` names the header of a field's column (the upload page's column chooser); columns only guessed are refused
     unless confirm_columns. With a platform chosen, the chosen and confirmed columns are remembered for it.
     """
-    names = {f.name for f in ORDER_SPEC.fields}
-    mapping = {k: str(v).strip() for k, v in (mapping or {}).items() if k in names and str(v or "").strip()}
+    mapping = mapping_chosen(mapping, ORDER_SPEC)
     overrides = {**preferred(orders_columns_remembered(platform=platform)), **mapping}
-    staged = stage_upload(file=file, filename=filename)
-    earlier = _earlier_import(staged.sha256)
-    if earlier is not None:
-        staged.discard()
-        return earlier
-    try:
+    confirmed: dict = {}
+
+    def read(staged: StagedUpload):
         # The header is found now, so that a file nobody can read is refused with the reader's own error.
         preview = preview_head(staged, ORDER_SPEC, overrides, sample_rows=0)
-        uncertain = columns_uncertain(preview, ORDER_SPEC, overrides)
-        if uncertain and not confirm_columns:
-            raise columns_uncertain_error(preview, uncertain, orders_field_labels(), advanced=False)
-        confirmed = {name: preview.cells[preview.match.columns[name]] for name in uncertain}
-        parsed = read_orders(staged.path, staged.filename, platforms=platform_lookup_table(),
-                             default_platform_id=platform.pk if platform else None, overrides=overrides)
-    except IngestError as exc:
-        staged.discard()
-        raise ingest_error(exc) from exc
-    except BaseException:
-        staged.discard()
-        raise
-    stored = keep_staged(staged, f"uploads/orders/{timezone.now():%Y/%m}")
-    try:
-        with transaction.atomic():
-            source = SourceFile.objects.create(
-                file=stored, original_filename=staged.filename[:255], sha256=staged.sha256, size_bytes=staged.size,
-                file_kind=ORDERS_FILE_KIND, counterparty_id=platform.counterparty_id if platform else None,
-                read_info=parsed.info, uploaded_by=user,
-            )
-            same = orders_upsert(frame=parsed.frame, source_id=source.pk)
-            rejected = parsed.rejected[REJECTED_COLUMNS]
-            rejected_rows_save(source=source, rejected=rejected)
-            rows, duplicates = int((~same).sum()), int(same.sum())
-            source.line_count, source.rejected_count = rows, len(rejected)
-            source.read_info = {**parsed.info, "duplicates": duplicates}
-            source.save(update_fields=["line_count", "rejected_count", "read_info"])
-            if platform is not None:
-                column_mapping_remember(counterparty_id=platform.counterparty_id, file_kind=ORDERS_FILE_KIND,
-                                        mapping={**mapping, **confirmed}, user=user)
-    except IntegrityError:
-        # The same bytes imported at the same moment by someone else: theirs is the import, as for a later upload.
-        earlier = _earlier_import(staged.sha256)
-        if earlier is None:
-            raise
-        return earlier
-    except BaseException:
-        Path(staged.path).unlink(missing_ok=True)
-        raise
-    return OrderImportResult(file_id=source.pk, rows=rows, rejected=len(rejected), duplicates=duplicates,
-                             rejected_rows=rejected)
+        confirmed.update(columns_confirmed(preview, ORDER_SPEC, overrides, confirm=confirm_columns, labels=orders_field_labels))
+        return read_orders(staged.path, staged.filename, platforms=platform_lookup_table(),
+                           default_platform_id=platform.pk if platform else None, overrides=overrides)
 
+    def remember(source: SourceFile, parsed) -> None:
+        column_mapping_remember(counterparty_id=platform.counterparty_id, file_kind=ORDERS_FILE_KIND,
+                                mapping={**mapping, **confirmed}, user=user)
 
-def _local_text(values: pd.Series) -> pd.Series:
-    """Datetimes as compared: naive local time to the second, as text ('' for none)."""
-    return pd.to_datetime(values).dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+    return source_file_import(
+        file=file, filename=filename, file_kind=ORDERS_FILE_KIND, folder="uploads/orders", read=read,
+        write=lambda frame, source_id: Written(unchanged=orders_upsert(frame=frame, source_id=source_id)),
+        counterparty_id=platform.counterparty_id if platform else None, user=user,
+        after_write=remember if platform is not None else None,
+    )
 
 
 def _lines_equal(mine: pd.DataFrame, theirs: pd.DataFrame, orders: pd.Index) -> np.ndarray:
@@ -365,30 +295,6 @@ def _delete_where_in(table: str, column: str, ids: list[int]) -> None:
                 cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(batch))})", batch)
 
 
-def _orders_write(rows: pd.DataFrame) -> None:
-    """INSERT … ON CONFLICT (platform, order_no) DO UPDATE: COPY into a temporary table on PostgreSQL, executemany on SQLite."""
-    table = Order._meta.db_table
-    columns = list(rows.columns)
-    cols = ", ".join(columns)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("platform_id", "order_no", "created_at"))
-    with connection.cursor() as cursor:
-        if is_postgres():
-            # Dropped explicitly too: inside an outer transaction ON COMMIT comes too late for a second call.
-            cursor.execute("DROP TABLE IF EXISTS orders_in")
-            cursor.execute(f"CREATE TEMP TABLE orders_in ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA")
-            bulk_load("orders_in", rows)
-            cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM orders_in "
-                           f"ON CONFLICT (platform_id, order_no) DO UPDATE SET {updates}")
-            cursor.execute("DROP TABLE orders_in")
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            values = rows.astype(object).where(rows.notna(), None)
-            cursor.executemany(
-                f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT (platform_id, order_no) DO UPDATE SET {updates}",
-                values.itertuples(index=False, name=None),
-            )
-
-
 def _stored_orders(keys: pd.DataFrame) -> pd.DataFrame:
     """The stored orders of these (platform_id, order_no) keys, with their compared fields as the file's are."""
     columns = ["id", "platform_id", "order_no", *ORDER_COMPARED]
@@ -400,7 +306,7 @@ def _stored_orders(keys: pd.DataFrame) -> pd.DataFrame:
     stored["platform_id"] = stored["platform_id"].astype("int64")
     stored = keys.merge(stored, on=["platform_id", "order_no"], how="inner")
     for c in ("paid_at", "shipped_at"):
-        stored[c] = _local_text(db_to_local_naive(stored[c])) if stored[c].notna().any() else ""
+        stored[c] = local_text(db_to_local_naive(stored[c])) if stored[c].notna().any() else ""
     stored["order_amount_fen"] = fen_from_db(stored["order_amount_fen"])
     stored["refund_amount_fen"] = fen_from_db(stored["refund_amount_fen"])
     return stored
@@ -419,7 +325,7 @@ def orders_upsert(*, frame: pd.DataFrame, source_id: int | None) -> np.ndarray:
     incoming = pd.DataFrame({
         "platform_id": orders["platform_id"].astype("int64"), "order_no": orders["order_no"].astype(str),
         "shop": orders["shop"].astype(str), "status": orders["status"].astype(str),
-        "paid_at": _local_text(orders["paid_at"]), "shipped_at": _local_text(orders["shipped_at"]),
+        "paid_at": local_text(orders["paid_at"]), "shipped_at": local_text(orders["shipped_at"]),
         "order_amount_fen": orders["order_amount_fen"].astype("int64"),
         "refund_amount_fen": orders["refund_amount_fen"].astype("int64"),
     }, index=orders.index)
@@ -455,14 +361,14 @@ def orders_upsert(*, frame: pd.DataFrame, source_id: int | None) -> np.ndarray:
 def _orders_and_lines_write(orders: pd.DataFrame, items: pd.DataFrame, *, source_id: int | None) -> None:
     """Upsert the orders, then replace the lines of those that came with items (deleted and inserted again)."""
     stamp = now_db()
-    _orders_write(pd.DataFrame({
+    upsert_rows(Order._meta.db_table, pd.DataFrame({
         "platform_id": orders["platform_id"].astype("int64").to_numpy(), "order_no": orders["order_no"].astype(str).to_numpy(),
         "shop": orders["shop"].astype(str).to_numpy(), "status": orders["status"].astype(str).to_numpy(),
         "paid_at": local_naive_to_db(orders["paid_at"]).to_numpy(), "shipped_at": local_naive_to_db(orders["shipped_at"]).to_numpy(),
         "order_amount": money(orders["order_amount_fen"]).to_numpy(), "refund_amount": money(orders["refund_amount_fen"]).to_numpy(),
         "source_id": source_id, "row_no": int_or_null(orders["row_no"]).to_numpy(),
         "created_at": stamp, "updated_at": stamp,
-    }))
+    }), ["platform_id", "order_no"])
     with_items = orders[orders["has_items"]]
     if with_items.empty:
         return
@@ -584,34 +490,15 @@ LINE_ERROR_FIELDS = {"sku_missing": "sku", "sku_scientific": "sku", "quantity_mi
                      "line_amount_invalid": "line_amount"}
 
 
-@dataclass
-class OrderBulkResult:
-    """Counted by record (an order with its lines): written, refused, already stored as sent."""
-
-    rows: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    errors: list[dict] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
+# Counted by record (an order with its lines).
+OrderBulkResult = BulkResult
 
 
 def _read_records(rows: list[dict], columns: list[str], lookup: dict[str, int]):
     """Records through the file reader itself, so that the API accepts exactly what an upload accepts."""
-    staging = Path(settings.MEDIA_ROOT) / "staging"
-    staging.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame.from_records(rows, columns=columns)
     table = table.astype(object).where(table.notna(), "")
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
-        table.to_csv(fh, index=False)
-        path = fh.name
-    try:
-        return read_orders(path, "orders.json", platforms=lookup, default_platform_id=None)
-    except IngestError as exc:
-        raise ingest_error(exc) from exc
-    finally:
-        os.unlink(path)
+    return records_read(table, lambda path: read_orders(path, "orders.json", platforms=lookup, default_platform_id=None))
 
 
 def orders_bulk_upsert(*, records, user=None) -> OrderBulkResult:

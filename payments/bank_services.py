@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from recon.core.db import bulk_load, fen_from_db, fetch_by_keys, int_or_null, is_postgres, money, now_db, yuan_of
+from recon.core.db import fen_from_db, fetch_by_keys, int_or_null, money, now_db, yuan_of
 from recon.core.errors import UserFacingError
-from recon.ingest import IngestError
 from recon.ingest.clean import money_fen_many
+from recon.ingest.table import ParsedTable
+from recon.sources.imports import (
+    FileImportResult, Written, columns_confirmed, insert_new_rows, mapping_chosen, source_file_import,
+)
 from recon.sources.models import SourceFile
-from recon.sources.preview import columns_uncertain, columns_uncertain_error
-from recon.sources.selectors import preferred, source_file_duplicate
-from recon.sources.services import column_mapping_remember, rejected_rows_save
-from recon.sources.uploads import ingest_error, keep_staged, preview_head, stage_upload
+from recon.sources.selectors import preferred
+from recon.sources.services import column_mapping_remember
+from recon.sources.uploads import preview_head
 
 from .bank_formats import BankFile, detect_format, read_bank_file
 from .bank_formats.checks import assign_refs, balance_check
 from .bank_formats.sheet import BANK_SHEET_SPEC
-from .line_updates import line_changes, line_changes_audit, lines_update
+from .line_updates import LinesBulkResult, LinesUpsert, fields_carry, line_changes, record_error, stored_lines_update
 from .models import BankAccount, BankLine, BankMatchCredit, BankStatement
 from .selectors_bank import FILE_KIND, bank_columns_remembered, bank_field_labels
 REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
@@ -33,30 +33,14 @@ LINE_FIELDS = ["ref", "booked_on", "value_on", "amount", "balance", "currency", 
 
 
 @dataclass
-class BankImportResult:
+class BankImportResult(FileImportResult):
     """What an import did: lines written, rows refused, lines already imported before (skipped)."""
 
-    file_id: int | None = None
-    rows: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    rejected_rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
     statements: list[dict] = field(default_factory=list)
-    repeated: bool = False
-
-    def as_dict(self) -> dict:
-        return {"file_id": self.file_id, "rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates}
 
     @property
     def balance_flags(self) -> int:
         return sum(1 for s in self.statements if s["balance_ok"] is False)
-
-
-def _earlier(source: SourceFile) -> BankImportResult:
-    info = source.read_info or {}
-    return BankImportResult(file_id=source.pk, rows=source.line_count, rejected=source.rejected_count,
-                            duplicates=int(info.get("duplicates", 0)), statements=info.get("statements", []),
-                            repeated=True)
 
 
 def bank_account_get_or_create(*, account_no: str) -> BankAccount:
@@ -89,43 +73,44 @@ def bank_statement_import(*, file, filename: str | None = None, account_no: str 
     For a sheet, `mapping` names the header of a field's column (the upload page's column chooser); columns only
     guessed are refused unless confirm_columns. A sheet's chosen and confirmed columns are remembered for its account.
     """
-    names = {f.name for f in BANK_SHEET_SPEC.fields}
-    mapping = {k: str(v).strip() for k, v in (mapping or {}).items() if k in names and str(v or "").strip()}
-    staged = stage_upload(file=file, filename=filename, sniff=False)
-    earlier = source_file_duplicate(file_kind=FILE_KIND, sha256=staged.sha256)
-    if earlier is not None:
-        staged.discard()
-        return _earlier(earlier)
-    try:
+    mapping = mapping_chosen(mapping, BANK_SHEET_SPEC)
+    head: dict = {}
+
+    def read(staged) -> ParsedTable:
         overrides = {**preferred(bank_columns_remembered(account_no=account_no)), **mapping}
         sheet = detect_format(staged.path, staged.filename) == "sheet"
         parsed = read_bank_file(staged.path, staged.filename, overrides=overrides if sheet else None)
         confirmed = _columns_confirmed(staged, overrides, confirm_columns) if sheet else {}
         numbers = _accounts_of(parsed, account_no, staged.filename)
-    except IngestError as exc:
-        staged.discard()
-        raise ingest_error(exc) from exc
-    except BaseException:
-        staged.discard()
-        raise
-    stored = keep_staged(staged, f"uploads/payments/{FILE_KIND}/{timezone.now():%Y/%m}")
-    try:
-        with transaction.atomic():
-            result = _write_file(parsed, numbers, staged, stored, user)
-            if sheet and len(set(numbers)) == 1:
-                account = BankAccount.objects.get(account_no=numbers[0])
-                column_mapping_remember(counterparty_id=account.counterparty_id, file_kind=FILE_KIND,
-                                        mapping={**mapping, **confirmed}, user=user)
-    except IntegrityError:
-        # The same bytes imported at the same moment by someone else: theirs is the import.
-        earlier = source_file_duplicate(file_kind=FILE_KIND, sha256=staged.sha256)
-        if earlier is None:
-            raise
-        return _earlier(earlier)
-    except BaseException:
-        Path(staged.path).unlink(missing_ok=True)
-        raise
-    return result
+        head.update(parsed=parsed, sheet=sheet, confirmed=confirmed, numbers=numbers)
+        return ParsedTable(frame=_all_lines(parsed, numbers), rejected=parsed.rejected[REJECTED_COLUMNS],
+                           info={**parsed.info, "format": parsed.format})
+
+    def counterparty() -> int | None:
+        # The accounts are made in the import's transaction: a file refused while writing leaves no new account.
+        accounts = head["accounts"] = {n: bank_account_get_or_create(account_no=n) for n in dict.fromkeys(head["numbers"])}
+        return accounts[head["numbers"][0]].counterparty_id if len(accounts) == 1 else None
+
+    def write(lines: pd.DataFrame, source_id: int) -> Written:
+        statements, summaries = _statements_create(head["parsed"], head["numbers"], head["accounts"], lines, source_id)
+        inserted = _insert_lines(lines, head["accounts"], statements, source_id)
+        return Written.counted(rows=inserted, duplicates=len(lines) - inserted, info={
+            "statements": summaries, "balance_flags": sum(1 for s in summaries if s["balance_ok"] is False)})
+
+    def remember(source: SourceFile, parsed: ParsedTable) -> None:
+        numbers = head["numbers"]
+        if head["sheet"] and len(set(numbers)) == 1:
+            account = BankAccount.objects.get(account_no=numbers[0])
+            column_mapping_remember(counterparty_id=account.counterparty_id, file_kind=FILE_KIND,
+                                    mapping={**mapping, **head["confirmed"]}, user=user)
+
+    done = source_file_import(
+        file=file, filename=filename, file_kind=FILE_KIND, folder=f"uploads/payments/{FILE_KIND}", read=read, write=write,
+        counterparty_id=counterparty, user=user, sniff=False, after_write=remember,
+    )
+    return BankImportResult(file_id=done.file_id, rows=done.rows, rejected=done.rejected, duplicates=done.duplicates,
+                            rejected_rows=done.rejected_rows, repeated=done.repeated, info=done.info,
+                            statements=done.info.get("statements", []))
 
 
 def _columns_confirmed(staged, overrides: dict, confirm_columns: bool) -> dict:
@@ -133,11 +118,8 @@ def _columns_confirmed(staged, overrides: dict, confirm_columns: bool) -> dict:
     from recon.ingest import sniff_format
 
     staged.format = sniff_format(staged.path, staged.filename)
-    preview = preview_head(staged, BANK_SHEET_SPEC, overrides)
-    uncertain = columns_uncertain(preview, BANK_SHEET_SPEC, overrides)
-    if uncertain and not confirm_columns:
-        raise columns_uncertain_error(preview, uncertain, bank_field_labels(), advanced=False)
-    return {name: preview.cells[preview.match.columns[name]] for name in uncertain}
+    return columns_confirmed(preview_head(staged, BANK_SHEET_SPEC, overrides), BANK_SHEET_SPEC, overrides,
+                             confirm=confirm_columns, labels=bank_field_labels)
 
 
 def _all_lines(parsed: BankFile, numbers: list[str]) -> pd.DataFrame:
@@ -154,14 +136,9 @@ def _all_lines(parsed: BankFile, numbers: list[str]) -> pd.DataFrame:
     return lines
 
 
-def _write_file(parsed: BankFile, numbers: list[str], staged, stored: str, user) -> BankImportResult:
-    accounts = {n: bank_account_get_or_create(account_no=n) for n in dict.fromkeys(numbers)}
-    source = SourceFile.objects.create(
-        file=stored, original_filename=staged.filename[:255], sha256=staged.sha256, size_bytes=staged.size,
-        file_kind=FILE_KIND, counterparty_id=accounts[numbers[0]].counterparty_id if len(accounts) == 1 else None,
-        read_info=parsed.info, uploaded_by=user,
-    )
-    lines = _all_lines(parsed, numbers)
+def _statements_create(parsed: BankFile, numbers: list[str], accounts: dict[str, BankAccount], lines: pd.DataFrame,
+                       source_id: int) -> tuple[list[BankStatement], list[dict]]:
+    """One BankStatement per statement of the file, its balances checked against its lines; (statements, their summaries)."""
     statements, summaries = [], []
     for index, (data, number) in enumerate(zip(parsed.statements, numbers)):
         own = lines[lines["statement_index"] == index]
@@ -169,7 +146,7 @@ def _write_file(parsed: BankFile, numbers: list[str], staged, stored: str, user)
         break_ref = own["ref"].iat[check.break_at] if check.break_at is not None else ""
         days = own["booked_on"]
         statement = BankStatement.objects.create(
-            account=accounts[number], source=source, format=data.format, statement_ref=data.statement_ref[:64],
+            account=accounts[number], source_id=source_id, format=data.format, statement_ref=data.statement_ref[:64],
             position=index + 1, opened_on=data.opened_on or (days.min() if len(days) else None),
             closed_on=data.closed_on or (days.max() if len(days) else None),
             opening_balance=yuan_of(data.opening_fen), closing_balance=yuan_of(data.closing_fen),
@@ -185,16 +162,7 @@ def _write_file(parsed: BankFile, numbers: list[str], staged, stored: str, user)
             "balance_difference": str(statement.balance_difference) if check.source else None,
             "balance_break_ref": break_ref, "balance_breaks": check.breaks,
         })
-    inserted = _insert_lines(lines, accounts, statements, source.pk)
-    rejected = parsed.rejected[REJECTED_COLUMNS]
-    rejected_rows_save(source=source, rejected=rejected)
-    duplicates = len(lines) - inserted
-    source.line_count, source.rejected_count = inserted, len(rejected)
-    source.read_info = {**parsed.info, "format": parsed.format, "duplicates": duplicates, "statements": summaries,
-                        "balance_flags": sum(1 for s in summaries if s["balance_ok"] is False)}
-    source.save(update_fields=["line_count", "rejected_count", "read_info"])
-    return BankImportResult(file_id=source.pk, rows=inserted, rejected=len(rejected), duplicates=duplicates,
-                            rejected_rows=rejected, statements=summaries)
+    return statements, summaries
 
 
 def _insert_lines(lines: pd.DataFrame, accounts: dict[str, BankAccount], statements: list[BankStatement],
@@ -220,28 +188,7 @@ def _insert_lines(lines: pd.DataFrame, accounts: dict[str, BankAccount], stateme
         "row_no": int_or_null(lines["row_no"]).to_numpy(),
         "created_at": now_db(),
     })
-    return _insert(BankLine._meta.db_table, rows, ["account_id", "ref"])
-
-
-def _insert(table: str, rows: pd.DataFrame, conflict: list[str]) -> int:
-    cols = ", ".join(rows.columns)
-    target = ", ".join(conflict)
-    with connection.cursor() as cursor:
-        if is_postgres():
-            # Dropped explicitly too: inside an outer transaction ON COMMIT comes too late for a second call.
-            cursor.execute("DROP TABLE IF EXISTS bank_lines_in")
-            cursor.execute(f"CREATE TEMP TABLE bank_lines_in ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA")
-            bulk_load("bank_lines_in", rows)
-            cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM bank_lines_in ON CONFLICT ({target}) DO NOTHING")
-            inserted = cursor.rowcount
-            cursor.execute("DROP TABLE bank_lines_in")
-            return inserted
-        marks = ", ".join(["%s"] * len(rows.columns))
-        values = rows.astype(object).where(rows.notna(), None)
-        before = BankLine.objects.count()
-        cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({target}) DO NOTHING",
-                           values.itertuples(index=False, name=None))
-        return BankLine.objects.count() - before
+    return insert_new_rows(BankLine._meta.db_table, rows, ["account_id", "ref"], counted=True)
 
 
 # --------------------------------------------------------------------------- the API's bulk post
@@ -249,19 +196,7 @@ def _insert(table: str, rows: pd.DataFrame, conflict: list[str]) -> int:
 MAX_RECORDS = 100_000
 
 
-@dataclass
-class BankBulkResult:
-    """Counted by record: written (new or changed), refused, already stored as sent; `updated` of `rows` were changes."""
-
-    rows: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    updated: int = 0
-    errors: list[dict] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "updated": self.updated,
-                "errors": self.errors}
+BankBulkResult = LinesBulkResult
 
 
 # The optional fields of a record; one it leaves out keeps the stored value (the ref, booking date and amount are required).
@@ -272,37 +207,33 @@ UPDATED_COLUMNS = ["booked_on", "value_on", "amount", "balance", "currency", "co
 MATCH_GUARDED = ["amount", "booked_on", "value_on"]
 
 
-def _record_error(index: int, field_name: str, code: str, message: str) -> dict:
-    return {"index": index, "field": field_name, "code": code, "message": message}
-
-
 def _clean_record(index: int, record, fen: dict[str, tuple]) -> tuple[dict | None, dict | None]:
     """One record checked in the order a person reads it; `fen` holds its amount and balance as read for all records
     at once, (fen or None, refused)."""
     from datetime import date
 
     if not isinstance(record, dict):
-        return None, _record_error(index, "", "invalid", _("A record is a JSON object."))
+        return None, record_error(index, "", "invalid", _("A record is a JSON object."))
     ref = str(record.get("ref") or "").strip()
     if not ref:
-        return None, _record_error(index, "ref", "ref_missing", _("Reference is empty"))
+        return None, record_error(index, "ref", "ref_missing", _("Reference is empty"))
     days = {}
     for name in ("booked_on", "value_on"):
         text = str(record.get(name) or "").strip()
         try:
             days[name] = date.fromisoformat(text) if text else None
         except ValueError:
-            return None, _record_error(index, name, f"{name}_invalid", _("“%(value)s” is not a date (YYYY-MM-DD)")
+            return None, record_error(index, name, f"{name}_invalid", _("“%(value)s” is not a date (YYYY-MM-DD)")
                                        % {"value": text[:40]})
     if days["booked_on"] is None:
-        return None, _record_error(index, "booked_on", "booked_on_missing", _("Booking date is empty"))
+        return None, record_error(index, "booked_on", "booked_on_missing", _("Booking date is empty"))
     for name in ("amount", "balance"):
         if fen[name][1]:
-            return None, _record_error(index, name, f"{name}_invalid", _("Amount “%(value)s” is not an amount")
+            return None, record_error(index, name, f"{name}_invalid", _("Amount “%(value)s” is not an amount")
                                        % {"value": str(record.get(name))[:40]})
     fen = {name: fen[name][0] for name in ("amount", "balance")}
     if fen["amount"] is None:
-        return None, _record_error(index, "amount", "amount_missing", _("The row has no amount"))
+        return None, record_error(index, "amount", "amount_missing", _("The row has no amount"))
     return {
         "ref": ref[:128], "booked_on": days["booked_on"], "value_on": days["value_on"], "amount_fen": fen["amount"],
         "balance_fen": fen["balance"], "currency": str(record.get("currency") or "")[:3],
@@ -391,18 +322,10 @@ def _stored_bank_lines(account: BankAccount, refs: list[str]) -> pd.DataFrame:
     return stored
 
 
-@dataclass
-class BankUpsert:
-    rows: int = 0
-    duplicates: int = 0
-    updated: int = 0
-    errors: list[dict] = field(default_factory=list)
-
-
-def bank_lines_upsert(*, lines: pd.DataFrame, account: BankAccount, user=None) -> BankUpsert:
+def bank_lines_upsert(*, lines: pd.DataFrame, account: BankAccount, user=None) -> LinesUpsert:
     """Write one account's cleaned records set-based: a new ref is inserted (in a statement of format "api"), a stored
     line whose values differ is updated and audited, one stored as sent is a duplicate."""
-    done = BankUpsert()
+    done = LinesUpsert()
     lines = lines.reset_index(drop=True)
     # A ref sent twice in one request is one line: the first is kept, the repeat counts as a duplicate.
     repeated = lines.duplicated("ref", keep="first").to_numpy()
@@ -427,25 +350,12 @@ def bank_lines_upsert(*, lines: pd.DataFrame, account: BankAccount, user=None) -
         return done
     mine = lines[known].copy()
     theirs = stored.set_index(position.loc[stored["ref"]].to_numpy()).loc[mine.index]
-    for name in CARRIED:
-        kept = ~mine[f"has_{name}"].to_numpy(dtype=bool)
-        column = "balance_fen" if name == "balance" else name
-        mine[column] = mine[column].astype(object)
-        mine.loc[kept, column] = theirs.loc[kept, column].to_numpy()
+    fields_carry(mine, theirs, {name: (name,) for name in CARRIED})
     old, new = _bank_text(theirs), _bank_text(mine)
     found = line_changes(old=old, new=new, matched=theirs["matched"], guarded=MATCH_GUARDED)
     for index, column in found.errors:
-        done.errors.append(_record_error(int(mine.at[index, "index"]), column, "line_matched", _(
+        done.errors.append(record_error(int(mine.at[index, "index"]), column, "line_matched", _(
             "This bank line is matched to withdrawals: its amount and dates cannot change. Unmatch it first on "
             "the bank match page.")))
-    changed = found.changed
-    if changed.any():
-        ids = theirs["id"].astype("int64").to_numpy()[changed]
-        rows = pd.DataFrame({"id": ids, **{c: new[c].to_numpy()[changed] for c in UPDATED_COLUMNS}})
-        lines_update(table=BankLine._meta.db_table, rows=rows)
-        line_changes_audit(user=user, object_type="bank_line", ids=ids, before=old[changed], after=new[changed])
-    updated, duplicates = found.counts()
-    done.updated = updated
-    done.rows += updated
-    done.duplicates += duplicates
-    return done
+    return stored_lines_update(done=done, table=BankLine._meta.db_table, object_type="bank_line",
+                               ids=theirs["id"].astype("int64").to_numpy(), old=old, new=new, found=found, user=user)

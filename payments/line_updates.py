@@ -2,7 +2,8 @@
 and the changes in the audit trail."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ from django.db import connection
 
 from recon.audit.services import audit_record_many
 from recon.core.db import bulk_load, is_postgres
+from recon.sources.imports import BulkResult
 
 UPDATES_IN = "line_updates_in"
 
@@ -77,3 +79,61 @@ def line_changes(*, old: pd.DataFrame, new: pd.DataFrame, matched, guarded: list
         errors = list(differs[held].idxmax(axis=1).items())
         new.loc[held, guarded] = old.loc[held, guarded].to_numpy()
     return LineChanges(changed=cells_differ(old, new).any(axis=1).to_numpy(), held=held, errors=errors)
+
+
+# --------------------------------------------------------------------------- what both bulk posts count and report
+
+
+@dataclass
+class LinesBulkResult(BulkResult):
+    """Counted by record as every bulk post is; `updated` of `rows` were changes."""
+
+    updated: int = 0
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "updated": self.updated,
+                "errors": self.errors}
+
+
+@dataclass
+class LinesUpsert:
+    """What an upsert of posted lines did: new lines, lines stored as sent, changed lines (counted in rows too), refusals."""
+
+    rows: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+
+def record_error(index: int, field_name: str, code: str, message: str) -> dict:
+    """One refusal of a posted record, as the API reports it."""
+    return {"index": index, "field": field_name, "code": code, "message": message}
+
+
+def fields_carry(mine: pd.DataFrame, theirs: pd.DataFrame, carried: dict[str, tuple[str, ...]]) -> None:
+    """For each optional record field a record leaves out (`has_<field>` False), set its columns in `mine` to the
+    stored line's (`theirs`, same labels); the balance is compared in fen."""
+    for name, columns in carried.items():
+        kept = ~mine[f"has_{name}"].to_numpy(dtype=bool)
+        for c in columns:
+            column = "balance_fen" if c == "balance" else c
+            mine[column] = mine[column].astype(object)
+            mine.loc[kept, column] = theirs.loc[kept, column].to_numpy()
+
+
+def stored_lines_update(*, done: LinesUpsert, table: str, object_type: str, ids: np.ndarray, old: pd.DataFrame,
+                        new: pd.DataFrame, found: LineChanges, user, stored: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+                        ) -> LinesUpsert:
+    """Update the lines `found` changed to their `new` values (`stored` turns the text into what the table keeps), audit
+    each change, and add the updated and unchanged lines to `done`'s counts."""
+    changed = found.changed
+    if changed.any():
+        changed_ids = ids[changed]
+        rows = pd.DataFrame({"id": changed_ids, **{c: new[c].to_numpy()[changed] for c in new.columns}})
+        lines_update(table=table, rows=stored(rows) if stored is not None else rows)
+        line_changes_audit(user=user, object_type=object_type, ids=changed_ids, before=old[changed], after=new[changed])
+    updated, duplicates = found.counts()
+    done.updated = updated
+    done.rows += updated
+    done.duplicates += duplicates
+    return done

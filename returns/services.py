@@ -2,42 +2,36 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from couriers.models import Courier
 from couriers.selectors import courier_lookup_table
 from orders.masking import looks_masked
 from recon.core.db import (
-    bulk_load, db_to_local_naive, fen_from_db, fetch_by_keys, int_or_null, is_postgres, local_naive_to_db, money, now_db,
+    bulk_load, db_to_local_naive, fen_from_db, fetch_by_keys, int_or_null, local_naive_to_db, money, now_db,
 )
 from recon.core.errors import UserFacingError
-from recon.ingest import IngestError
 from recon.ingest.clean import normalize_waybill
+from recon.sources.imports import (
+    BulkResult, FileImportResult, Written, columns_confirmed, local_text, mapping_chosen, records_read, rows_to_write,
+    rows_unchanged, source_file_import, upsert_rows,
+)
 from recon.sources.models import SourceFile
-from recon.sources.preview import columns_uncertain, columns_uncertain_error
-from recon.sources.selectors import preferred, source_file_duplicate
-from recon.sources.services import column_mapping_remember, rejected_rows_save
-from recon.sources.uploads import ingest_error, keep_staged, preview_head, stage_upload
+from recon.sources.selectors import preferred
+from recon.sources.services import column_mapping_remember
+from recon.sources.uploads import StagedUpload, preview_head
 
 from . import readers
 from .models import ReturnFreightLine, ReturnReceipt, ReturnRequest
 from .normalize import normalize_return_waybill
 from .selectors import returns_columns_remembered, returns_field_labels
 from .specs import FREIGHT_SPEC, RECEIPT_SPEC, REQUEST_SPEC
-
-REJECTED_COLUMNS = ["sheet", "row_no", "reason_code", "reason", "raw"]
-
 
 @dataclass(frozen=True)
 class _Kind:
@@ -52,22 +46,6 @@ KINDS = {
     "freight": _Kind(ReturnFreightLine.FILE_KIND, FREIGHT_SPEC, readers.read_return_freight),
 }
 FILE_KINDS = tuple(k.file_kind for k in KINDS.values())
-
-
-@dataclass
-class ImportResult:
-    """What an import did: rows written (new or changed), rows refused, rows already there unchanged."""
-
-    file_id: int | None = None
-    rows: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    rejected_rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
-    # True when the same file had been imported before: nothing was written this time.
-    repeated: bool = False
-
-    def as_dict(self) -> dict:
-        return {"file_id": self.file_id, "rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates}
 
 
 def _normalize_waybills(values: pd.Series, courier_names: tuple[str, ...] = ()) -> tuple[pd.Series, np.ndarray]:
@@ -105,7 +83,7 @@ def _freight_courier(kind: str, courier: Courier | None) -> Courier | None:
 
 
 def returns_file_import(*, file, filename: str | None = None, kind: str, courier: Courier | None = None, user=None,
-                        mapping: dict | None = None, confirm_columns: bool = True) -> ImportResult:
+                        mapping: dict | None = None, confirm_columns: bool = True) -> FileImportResult:
     """Import a returns file of one kind; the same file twice is one import, and a bad file writes nothing.
 
     `mapping` names the header of a field's column (the upload page's column chooser); columns only guessed are refused
@@ -113,142 +91,37 @@ def returns_file_import(*, file, filename: str | None = None, kind: str, courier
     """
     spec = _kind(kind)
     courier = _freight_courier(kind, courier)
-    names = {f.name for f in spec.spec.fields}
-    mapping = {k: str(v).strip() for k, v in (mapping or {}).items() if k in names and str(v or "").strip()}
+    mapping = mapping_chosen(mapping, spec.spec)
     overrides = {**preferred(returns_columns_remembered(kind=kind, courier=courier)), **mapping}
-    staged = stage_upload(file=file, filename=filename)
-    earlier = source_file_duplicate(file_kind=spec.file_kind, sha256=staged.sha256)
-    if earlier is not None:
-        staged.discard()
-        return ImportResult(file_id=earlier.pk, rows=earlier.line_count, rejected=earlier.rejected_count,
-                            duplicates=int((earlier.read_info or {}).get("duplicates", 0)), repeated=True)
-    try:
+    confirmed: dict = {}
+
+    def read(staged: StagedUpload):
         # The header is found now, so that a file nobody can read is refused with the reader's own error.
         preview = preview_head(staged, spec.spec, overrides)
-        uncertain = columns_uncertain(preview, spec.spec, overrides)
-        if uncertain and not confirm_columns:
-            raise columns_uncertain_error(preview, uncertain, returns_field_labels(kind), advanced=False)
-        confirmed = {name: preview.cells[preview.match.columns[name]] for name in uncertain}
-        parsed = spec.read(staged.path, staged.filename, normalize_waybills=_waybill_normalizer(), overrides=overrides)
-    except IngestError as exc:
-        staged.discard()
-        raise ingest_error(exc) from exc
-    except BaseException:
-        staged.discard()
-        raise
+        confirmed.update(columns_confirmed(preview, spec.spec, overrides, confirm=confirm_columns,
+                                           labels=lambda: returns_field_labels(kind)))
+        return spec.read(staged.path, staged.filename, normalize_waybills=_waybill_normalizer(), overrides=overrides)
+
+    def write(frame: pd.DataFrame, source_id: int) -> Written:
+        if kind == "freight":
+            # Every freight line is written, repeats included: none is a duplicate.
+            return_freight_insert(frame=frame, source_id=source_id, courier=courier)
+            return Written(unchanged=np.zeros(len(frame), dtype=bool))
+        return Written(unchanged=_WRITES[kind](frame, source_id))
+
+    def remember(source: SourceFile, parsed) -> None:
+        column_mapping_remember(counterparty_id=courier.counterparty_id, file_kind=spec.file_kind,
+                                mapping={**mapping, **confirmed}, user=user)
+
     # A folder per file kind: a failed import removes what it stored, never a file of the same bytes of another kind.
-    stored = keep_staged(staged, f"uploads/returns/{spec.file_kind}/{timezone.now():%Y/%m}")
-    try:
-        with transaction.atomic():
-            source = SourceFile.objects.create(
-                file=stored, original_filename=staged.filename[:255], sha256=staged.sha256, size_bytes=staged.size,
-                file_kind=spec.file_kind, counterparty_id=courier.counterparty_id if courier else None,
-                read_info=parsed.info, uploaded_by=user,
-            )
-            result = _upsert(kind, parsed.frame, source_id=source.pk, courier=courier)
-            rejected = pd.concat([parsed.rejected[REJECTED_COLUMNS], result.rejected_rows], ignore_index=True)
-            rejected_rows_save(source=source, rejected=rejected)
-            source.line_count, source.rejected_count = result.rows, len(rejected)
-            source.read_info = {**parsed.info, "duplicates": result.duplicates}
-            source.save(update_fields=["line_count", "rejected_count", "read_info"])
-            if courier is not None:
-                column_mapping_remember(counterparty_id=courier.counterparty_id, file_kind=spec.file_kind,
-                                        mapping={**mapping, **confirmed}, user=user)
-    except IntegrityError:
-        # The same bytes imported at the same moment by someone else: theirs is the import, as for a later upload.
-        earlier = source_file_duplicate(file_kind=spec.file_kind, sha256=staged.sha256)
-        if earlier is None:
-            raise
-        return ImportResult(file_id=earlier.pk, rows=earlier.line_count, rejected=earlier.rejected_count,
-                            duplicates=int((earlier.read_info or {}).get("duplicates", 0)), repeated=True)
-    except BaseException:
-        Path(staged.path).unlink(missing_ok=True)
-        raise
-    result.file_id, result.rejected, result.rejected_rows = source.pk, len(rejected), rejected
-    return result
-
-
-def _upsert(kind: str, frame: pd.DataFrame, *, source_id: int | None, courier: Courier | None) -> ImportResult:
-    if kind == "requests":
-        return return_requests_upsert(frame=frame, source_id=source_id)
-    if kind == "receipts":
-        return return_receipts_upsert(frame=frame, source_id=source_id)
-    return return_freight_insert(frame=frame, source_id=source_id, courier=courier)
+    return source_file_import(
+        file=file, filename=filename, file_kind=spec.file_kind, folder=f"uploads/returns/{spec.file_kind}", read=read,
+        write=write, counterparty_id=courier.counterparty_id if courier else None, user=user,
+        after_write=remember if courier is not None else None,
+    )
 
 
 # --------------------------------------------------------------------------- the set-based writes
-
-def _write(table: str, rows: pd.DataFrame, conflict: list[str], keep_if_blank: tuple[str, ...] = ()) -> None:
-    """INSERT … ON CONFLICT DO UPDATE of every row: COPY into a temporary table on PostgreSQL, executemany on SQLite."""
-    if rows.empty:
-        return
-    columns = list(rows.columns)
-    cols = ", ".join(columns)
-    updates = ", ".join(
-        # An empty (or masked) personal field keeps what we know rather than erase it, as shipments do.
-        f"{c} = COALESCE(NULLIF(excluded.{c}, ''), {table}.{c})" if c in keep_if_blank else f"{c} = excluded.{c}"
-        for c in columns if c not in conflict and c != "created_at"
-    )
-    target = ", ".join(conflict)
-    with connection.cursor() as cursor:
-        if is_postgres():
-            # Dropped explicitly too: inside an outer transaction ON COMMIT comes too late for a second call.
-            cursor.execute("DROP TABLE IF EXISTS returns_in")
-            cursor.execute(f"CREATE TEMP TABLE returns_in ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA")
-            bulk_load("returns_in", rows)
-            cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM returns_in ON CONFLICT ({target}) DO UPDATE SET {updates}")
-            cursor.execute("DROP TABLE returns_in")
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            values = rows.astype(object).where(rows.notna(), None)
-            cursor.executemany(
-                f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({target}) DO UPDATE SET {updates}",
-                values.itertuples(index=False, name=None),
-            )
-
-
-def _canon(frame: pd.DataFrame) -> pd.DataFrame:
-    """Values as comparable text: '' for none, whole numbers without '.0' (Int64 and int64 alike)."""
-    return pd.DataFrame({c: frame[c].astype(object).where(frame[c].notna(), "").astype(str) for c in frame.columns},
-                        index=frame.index)
-
-
-def _classify(incoming: pd.DataFrame, stored: pd.DataFrame, key: list[str], compared: list[str],
-              blank_keeps: tuple[str, ...] = ()) -> np.ndarray:
-    """Per incoming row, True when it changes nothing: equal to the same key's previous row in the file, or else to the
-    stored row. A blank personal field compares equal to anything (the upsert keeps the stored value)."""
-    mine = _canon(incoming[key + compared])
-    first = ~incoming.duplicated(key, keep="first").to_numpy()
-    previous = mine.groupby(key, sort=False)[compared].shift(1)
-    theirs = _canon(stored[key + compared]) if len(stored) else pd.DataFrame(columns=key + compared, dtype=object)
-    merged = mine[key].merge(theirs.assign(_hit=True), on=key, how="left")
-    merged.index = mine.index
-    base = previous.copy()
-    base.loc[first, compared] = merged.loc[first, compared]
-    same = np.where(first, merged["_hit"].eq(True).to_numpy(), True)
-    for c in compared:
-        equal = (mine[c] == base[c]).to_numpy()
-        if c in blank_keeps:
-            equal |= (mine[c] == "").to_numpy()
-        same &= equal
-    return same
-
-
-def _any_changed(incoming: pd.DataFrame, same: np.ndarray, key: list[str]) -> np.ndarray:
-    """Rows of the keys that at least one row of the file changes: only those are written."""
-    changed = pd.Series(~same, index=incoming.index).groupby([incoming[k] for k in key], sort=False).transform("any")
-    return changed.to_numpy(dtype=bool)
-
-
-def _local(values: pd.Series) -> pd.Series:
-    """Datetimes as compared: naive local time to the second, as text ('' for none)."""
-    s = pd.to_datetime(values)
-    if s.dt.tz is not None:
-        return s.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
-    # numpy writes ISO text in C; strftime formats one timestamp at a time, twice as slow on a 200,000-row file.
-    text = np.datetime_as_string(s.to_numpy(dtype="datetime64[ns]").astype("datetime64[s]"), unit="s").astype(object)
-    return pd.Series(text, index=s.index, dtype=object).str.replace("T", " ", regex=False).where(s.notna().to_numpy(), "")
-
 
 def _personal(values: pd.Series) -> pd.Series:
     text = values.fillna("").astype(str)
@@ -263,11 +136,11 @@ REQUEST_COMPARED = [
 BUYER = ("buyer_name", "buyer_phone", "buyer_address")
 
 
-def return_requests_upsert(*, frame: pd.DataFrame, source_id: int | None) -> ImportResult:
-    """Insert new (return_no, sku) items and update changed ones; unchanged items count as duplicates."""
-    result = ImportResult()
+def return_requests_upsert(*, frame: pd.DataFrame, source_id: int | None) -> np.ndarray:
+    """Insert new (return_no, sku) items and update changed ones; per row of `frame`, True when it changed nothing (a
+    duplicate)."""
     if frame.empty:
-        return result
+        return np.zeros(0, dtype=bool)
     lookup = courier_lookup_table()
     incoming = pd.DataFrame({
         "return_no": frame["return_no"].astype(str), "sku": frame["sku"].astype(str),
@@ -277,7 +150,7 @@ def return_requests_upsert(*, frame: pd.DataFrame, source_id: int | None) -> Imp
         "return_courier_raw": frame["return_courier"].astype(str),
         "quantity": frame["quantity"].astype("int64"), "refund_fen": frame["refund_amount_fen"].astype("int64"),
         "refund_status": frame["refund_status"].astype(str),
-        "refunded_at": _local(frame["refunded_at"]), "requested_at": _local(frame["requested_at"]),
+        "refunded_at": local_text(frame["refunded_at"]), "requested_at": local_text(frame["requested_at"]),
         "reason": frame["reason"].astype(str),
         **{f: _personal(frame[f]) for f in BUYER},
     })
@@ -294,13 +167,11 @@ def return_requests_upsert(*, frame: pd.DataFrame, source_id: int | None) -> Imp
         stored["refund_fen"] = fen_from_db(stored["refund_fen"])
         stored["quantity"] = stored["quantity"].astype("int64")
         for c in ("refunded_at", "requested_at"):
-            stored[c] = _local(db_to_local_naive(stored[c]))
-    same = _classify(incoming, stored, ["return_no", "sku"], REQUEST_COMPARED, BUYER)
-    result.duplicates, result.rows = int(same.sum()), int((~same).sum())
-    last = ~incoming.duplicated(["return_no", "sku"], keep="last").to_numpy()
-    write = frame[last & _any_changed(incoming, same, ["return_no", "sku"])]
+            stored[c] = local_text(db_to_local_naive(stored[c]))
+    same = rows_unchanged(incoming, stored, ["return_no", "sku"], REQUEST_COMPARED, blank_keeps=BUYER)
+    write = frame[rows_to_write(incoming, same, ["return_no", "sku"])]
     if write.empty:
-        return result
+        return same
     src = incoming.loc[write.index]
     stamp = now_db()
     rows = pd.DataFrame({
@@ -318,8 +189,9 @@ def return_requests_upsert(*, frame: pd.DataFrame, source_id: int | None) -> Imp
         "source_id": source_id, "row_no": int_or_null(write["row_no"]).to_numpy(),
         "created_at": stamp, "updated_at": stamp,
     })
-    _write(table, rows, ["return_no", "sku"], BUYER)
-    return result
+    # An empty (or masked) personal field keeps what we know rather than erase it, as shipments do.
+    upsert_rows(table, rows, ["return_no", "sku"], keep_if_blank=BUYER)
+    return same
 
 
 RECEIPT_COMPARED = ["return_waybill_raw", "order_no", "received_at", "quantity", "warehouse", "inspector", "photos"]
@@ -331,16 +203,16 @@ def receipt_keys(waybill: pd.Series, order_no: pd.Series, sku: pd.Series, condit
     return head + "|" + sku + "|" + condition
 
 
-def return_receipts_upsert(*, frame: pd.DataFrame, source_id: int | None) -> ImportResult:
-    """Insert new receipt rows and update changed ones by waybill (or order) + SKU + condition; unchanged ones are duplicates."""
-    result = ImportResult()
+def return_receipts_upsert(*, frame: pd.DataFrame, source_id: int | None) -> np.ndarray:
+    """Insert new receipt rows and update changed ones by waybill (or order) + SKU + condition; per row of `frame`, True
+    when it changed nothing (a duplicate)."""
     if frame.empty:
-        return result
+        return np.zeros(0, dtype=bool)
     incoming = pd.DataFrame({
         "receipt_key": receipt_keys(frame["return_waybill_no"].astype(str), frame["order_no"].astype(str),
                                     frame["sku"].astype(str), frame["condition"].astype(str)),
         "return_waybill_raw": frame["return_waybill_raw"].astype(str), "order_no": frame["order_no"].astype(str),
-        "received_at": _local(frame["received_at"]), "quantity": frame["quantity"].astype("Int64"),
+        "received_at": local_text(frame["received_at"]), "quantity": frame["quantity"].astype("Int64"),
         "warehouse": frame["warehouse"].astype(str), "inspector": frame["inspector"].astype(str),
         "photos": _photos(frame),
     })
@@ -351,15 +223,13 @@ def return_receipts_upsert(*, frame: pd.DataFrame, source_id: int | None) -> Imp
         incoming["receipt_key"].unique().tolist(), ["receipt_key", *RECEIPT_COMPARED],
     )
     if len(stored):
-        stored["received_at"] = _local(db_to_local_naive(stored["received_at"]))
+        stored["received_at"] = local_text(db_to_local_naive(stored["received_at"]))
         stored["quantity"] = pd.array(stored["quantity"].astype(object).where(stored["quantity"].notna(), None), dtype="Int64")
         stored["photos"] = stored["photos"].map(_json_text)
-    same = _classify(incoming, stored, ["receipt_key"], RECEIPT_COMPARED)
-    result.duplicates, result.rows = int(same.sum()), int((~same).sum())
-    last = ~incoming.duplicated(["receipt_key"], keep="last").to_numpy()
-    write = frame[last & _any_changed(incoming, same, ["receipt_key"])]
+    same = rows_unchanged(incoming, stored, ["receipt_key"], RECEIPT_COMPARED)
+    write = frame[rows_to_write(incoming, same, ["receipt_key"])]
     if write.empty:
-        return result
+        return same
     stamp = now_db()
     rows = pd.DataFrame({
         "return_waybill_no": write["return_waybill_no"].astype(str).to_numpy(),
@@ -375,8 +245,8 @@ def return_receipts_upsert(*, frame: pd.DataFrame, source_id: int | None) -> Imp
         "source_id": source_id, "row_no": int_or_null(write["row_no"]).to_numpy(),
         "created_at": stamp, "updated_at": stamp,
     })
-    _write(table, rows, ["receipt_key"])
-    return result
+    upsert_rows(table, rows, ["receipt_key"])
+    return same
 
 
 def _photos(frame: pd.DataFrame) -> pd.Series:
@@ -392,10 +262,17 @@ def _json_text(value) -> str:
     return json.dumps(parsed, ensure_ascii=False)
 
 
-def return_freight_insert(*, frame: pd.DataFrame, source_id: int | None, courier: Courier) -> ImportResult:
+# The upserts of the kinds written by key, each giving per row whether it changed nothing.
+_WRITES = {
+    "requests": lambda frame, source_id: return_requests_upsert(frame=frame, source_id=source_id),
+    "receipts": lambda frame, source_id: return_receipts_upsert(frame=frame, source_id=source_id),
+}
+
+
+def return_freight_insert(*, frame: pd.DataFrame, source_id: int | None, courier: Courier) -> FileImportResult:
     """Insert every freight line, repeats included: a waybill billed twice is what the reconciliation reports."""
     if frame.empty:
-        return ImportResult()
+        return FileImportResult()
     rows = pd.DataFrame({
         "source_id": source_id, "courier_id": courier.pk,
         "waybill_no": frame["waybill_no"].astype(str).to_numpy(), "waybill_raw": frame["waybill_raw"].astype(str).to_numpy(),
@@ -408,7 +285,7 @@ def return_freight_insert(*, frame: pd.DataFrame, source_id: int | None, courier
         "row_no": int_or_null(frame["row_no"]).to_numpy(), "created_at": now_db(),
     })
     bulk_load(ReturnFreightLine._meta.db_table, rows)
-    return ImportResult(rows=len(rows))
+    return FileImportResult(rows=len(rows))
 
 
 # --------------------------------------------------------------------------- the API's bulk post
@@ -424,17 +301,6 @@ ERROR_FIELDS = {
     "courier_missing": "courier", "courier_unknown": "courier",
 }
 MAX_RECORDS = 100_000
-
-
-@dataclass
-class BulkResult:
-    rows: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    errors: list[dict] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {"rows": self.rows, "rejected": self.rejected, "duplicates": self.duplicates, "errors": self.errors}
 
 
 def _bulk_waybill_field(kind: str) -> str:
@@ -464,23 +330,12 @@ def returns_bulk_upsert(*, kind: str, records, user=None) -> BulkResult:
     if raw.empty:
         result.rejected, result.errors = len(refused), refused
         return result
-    # The records go through the file reader itself, so the API accepts exactly what an upload accepts; the
-    # position in the list is kept as the first column, and the reader's row number maps back to it.
-    staging = Path(settings.MEDIA_ROOT) / "staging"
-    staging.mkdir(parents=True, exist_ok=True)
+    # The reader's row number maps back to the position in the list.
     raw = raw.astype(object).where(raw.notna(), "")
     if "photos" in raw:
         # A JSON list of links is one cell of the file, its links on lines of their own.
         raw["photos"] = raw["photos"].map(lambda v: "\n".join(map(str, v)) if isinstance(v, list) else v)
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", dir=staging, encoding="utf-8", newline="", delete=False) as fh:
-        raw.to_csv(fh, index=False)
-        path = fh.name
-    try:
-        parsed = spec.read(path, f"{kind}.json", normalize_waybills=_waybill_normalizer())
-    except IngestError as exc:
-        raise ingest_error(exc) from exc
-    finally:
-        os.unlink(path)
+    parsed = records_read(raw, lambda path: spec.read(path, f"{kind}.json", normalize_waybills=_waybill_normalizer()))
     position = pd.Series(raw.index.to_numpy(), index=np.arange(2, len(raw) + 2))  # CSV row 1 is the header
     frame = parsed.frame
     frame["row_no"] = position.loc[frame["row_no"].astype("int64")].to_numpy() + 1
@@ -492,8 +347,9 @@ def returns_bulk_upsert(*, kind: str, records, user=None) -> BulkResult:
                 written = return_freight_insert(frame=frame[ids == courier.pk], source_id=None, courier=courier)
                 result.rows += written.rows
         else:
-            written = _upsert(kind, frame, source_id=None, courier=None)
-            result.rows, result.duplicates = written.rows, written.duplicates
+            unchanged = _WRITES[kind](frame, None)
+            result.duplicates = int(np.count_nonzero(unchanged))
+            result.rows = int(len(unchanged) - result.duplicates)
     for r in parsed.rejected.itertuples():
         where = _bulk_waybill_field(kind) if r.reason_code == "waybill_scientific" else ERROR_FIELDS.get(r.reason_code, "")
         refused.append({"index": int(position.loc[int(r.row_no)]), "field": where,
