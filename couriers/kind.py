@@ -88,4 +88,5 @@ SPEC = KindSpec(
     reply_noun="waybill",
     carry_key=("type", "ref", "source_line"),
     demo="couriers.demo.courier_fee_demo",
+    report_sources="couriers.report_sources.report_sources",
 )

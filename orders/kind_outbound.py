@@ -83,4 +83,5 @@ SPEC = KindSpec(
     reply_noun="reference",
     # The same finding on a rerun: its type, order (or outbound, or waybill), second key and SKU agree.
     carry_key=("type", "ref", "ref2", "sku"),
+    report_sources="orders.report_sources.report_sources",
 )

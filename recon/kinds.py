@@ -120,6 +120,11 @@ class KindSpec:
     # Dotted path or callable fn(*, lines, period, out_dir, stdout) -> list[str]: seeds the kind's demo data for
     # `manage.py seed_demo` and returns lines to print after the logins (where its sample files are).
     demo: Any = ""
+    # Dotted path or callable: a list of reports.sources.SourceSpec, what this kind's data offers to custom reports.
+    report_sources: Any = ""
+    # Dotted path or callable fn(*, today, platform="", shop="") -> dict: the collection analysis (回款分析) of a kind that
+    # knows money due and settled (see reports/analysis.py for the keys).
+    collection_analysis: Any = ""
 
     def hook(self, name: str):
         """The callable or object at one of the spec's hooks (execute, rerun, detail_context …), or None."""
