@@ -43,8 +43,9 @@ def definition_from_params(params) -> dict:
         raw = params.get(f"f_{code}", "")
         if dim.filter_path and raw.strip():
             filters[code] = [v.strip() for v in raw.replace("，", ",").split(",") if v.strip()]
-    return {"source": source.code, "dimensions": [d for d in dimensions if d], "measures": params.getlist("measure"),
-            "filters": filters}
+    # Nothing ticked yet: the count, so that a first run (and a bare download link) shows something.
+    return {"source": source.code, "dimensions": [d for d in dimensions if d],
+            "measures": params.getlist("measure") or ["count"], "filters": filters}
 
 
 def params_from_definition(definition: dict) -> str:
