@@ -13,7 +13,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
-from django.db.models import Count, DateField, DecimalField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models import Count, DateField, DecimalField, ExpressionWrapper, F, Func, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
@@ -30,9 +30,23 @@ def month_text(value) -> str:
     return f"{value.year:04d}-{value.month:02d}"
 
 
+class MonthStart(Func):
+    """The first day of a date's month, as a date.
+
+    On PostgreSQL through `timestamp` (without a time zone): TruncMonth would cast the date to timestamptz, which
+    depends on the session's time zone, so the expression could carry no statistics (see the reports migrations).
+    """
+
+    output_field = DateField()
+    template = "date_trunc('month', (%(expressions)s)::timestamp)::date"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="date(%(expressions)s, 'start of month')", **extra)
+
+
 def month_of(field_name: str, *, tz: bool = False):
     """The month of a date field, or of a timestamp in Shanghai time (where the business day is)."""
-    return TruncMonth(field_name, tzinfo=SHANGHAI) if tz else TruncMonth(field_name)
+    return TruncMonth(field_name, tzinfo=SHANGHAI) if tz else MonthStart(field_name)
 
 
 @dataclass(frozen=True)
@@ -113,7 +127,7 @@ def _settled(outcome: str) -> Q:
 
 def discrepancy_month():
     """The month of a discrepancy: of the date it happened (its bill line's date, its order's …), else of its creation."""
-    return TruncMonth(Coalesce("occurred_on", TruncDate("created_at", tzinfo=SHANGHAI), output_field=DateField()))
+    return MonthStart(Coalesce("occurred_on", TruncDate("created_at", tzinfo=SHANGHAI), output_field=DateField()))
 
 
 def discrepancies_source() -> SourceSpec:
