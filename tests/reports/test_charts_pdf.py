@@ -69,7 +69,8 @@ def test_empty_chart_says_so():
 
 
 def test_a_pdf_carries_chinese_text_and_the_chart(tmp_path, settings):
-    settings.TEMPLATES[0]["DIRS"] = [*settings.TEMPLATES[0]["DIRS"], tmp_path]
+    # Assigned, not changed in place: the assignment resets the template engines that an earlier test may have built.
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], tmp_path]}, *settings.TEMPLATES[1:]]
     (tmp_path / "one.html").write_text(
         '{% extends "reports/pdf_base.html" %}{% block body %}<h1>对账期间报表 2026-10</h1>{{ chart }}'
         "<p>涉及金额合计 ¥1,234.50</p>{% endblock %}", encoding="utf-8")
