@@ -33,7 +33,7 @@ CONTENT_TYPES = {
 }
 
 
-def definition_from_params(params) -> dict:
+def definition_from_params(params, *, run: bool = False) -> dict:
     """A definition from the builder's form: source, dim1…dim3 in order, measure (several), date_from/date_to, f_<dim>."""
     sources = report_sources()
     source = sources.get(params.get("source") or "discrepancies") or sources["discrepancies"]
@@ -43,9 +43,11 @@ def definition_from_params(params) -> dict:
         raw = params.get(f"f_{code}", "")
         if dim.filter_path and raw.strip():
             filters[code] = [v.strip() for v in raw.replace("，", ",").split(",") if v.strip()]
-    # Nothing ticked yet: the count, so that a first run (and a bare download link) shows something.
-    return {"source": source.code, "dimensions": [d for d in dimensions if d],
-            "measures": params.getlist("measure") or ["count"], "filters": filters}
+    measures = params.getlist("measure")
+    # A run with nothing ticked (and a bare download link) counts the rows rather than failing.
+    if run and not measures:
+        measures = ["count"]
+    return {"source": source.code, "dimensions": [d for d in dimensions if d], "measures": measures, "filters": filters}
 
 
 def params_from_definition(definition: dict) -> str:
@@ -108,10 +110,10 @@ def _role_label(name: str) -> str:
 
 @requires(VIEW)
 def custom_report_builder(request):
-    definition = definition_from_params(request.GET)
+    run = "run" in request.GET
+    definition = definition_from_params(request.GET, run=run)
     _check_source(request.user, definition)
-    return render(request, "reports/custom_builder.html",
-                  _builder_context(request, definition, run="run" in request.GET))
+    return render(request, "reports/custom_builder.html", _builder_context(request, definition, run=run))
 
 
 @requires(VIEW)
@@ -119,7 +121,7 @@ def custom_report_export(request):
     fmt = request.GET.get("format", "xlsx")
     if fmt not in CONTENT_TYPES:
         return HttpResponseBadRequest(_("Unknown format; use xlsx, csv or pdf."))
-    definition = definition_from_params(request.GET)
+    definition = definition_from_params(request.GET, run=True)
     _check_source(request.user, definition)
     try:
         result = report_run(definition)
