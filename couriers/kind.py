@@ -99,4 +99,5 @@ SPEC = KindSpec(
     period_amounts="couriers.report_hooks.courier_period_amounts",
     report_columns=REPORT_COLUMNS,
     run_parameters="couriers.report_hooks.courier_run_parameters",
+    report_sources="couriers.report_sources.report_sources",
 )

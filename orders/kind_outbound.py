@@ -95,4 +95,5 @@ SPEC = KindSpec(
     # The same finding on a rerun: its type, order (or outbound, or waybill), second key and SKU agree.
     carry_key=("type", "ref", "ref2", "sku"),
     links=LINKS,
+    report_sources="orders.report_sources.report_sources",
 )

@@ -64,4 +64,6 @@ SPEC = KindSpec(
     # An order's discrepancy is the same one on a rerun when its type and order number agree; an unknown-order line's
     # when its settlement ID and order number do.
     carry_key=("type", "ref", "ref2"),
+    report_sources="payments.report_sources.report_sources",
+    collection_analysis="payments.report_sources.collection_analysis",
 )

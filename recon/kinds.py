@@ -152,6 +152,11 @@ class KindSpec:
     run_parameters: str = ""
     # Findings of this kind that another kind's discrepancies see again (recon.runs.links links them as runs save).
     links: tuple[LinkSpec, ...] = ()
+    # Dotted path or callable: a list of reports.sources.SourceSpec, what this kind's data offers to custom reports.
+    report_sources: Any = ""
+    # Dotted path or callable fn(*, today, platform="", shop="") -> dict: the collection analysis (回款分析) of a kind that
+    # knows money due and settled (see reports/analysis.py for the keys).
+    collection_analysis: Any = ""
 
     def hook(self, name: str):
         """The callable or object at one of the spec's hooks (execute, rerun, detail_context …), or None."""

@@ -179,6 +179,15 @@ PAGES = [
     cell("collection-overview", "GET", WEB_READ),
     cell("bank-match", "GET", MATCH_BANK),
     cell("bank-match", "POST", MATCH_BANK, {}),
+    # Custom reports: every role of the pages builds its own and reads those shared with its role.
+    cell("custom-report-builder", "GET", WEB_READ),
+    cell("custom-report-export", "GET", WEB_READ),
+    cell("custom-report-save", "POST", WEB_READ, {}),
+    cell("custom-report-list", "GET", WEB_READ),
+    cell("custom-report-detail", "GET", WEB_READ, pk="saved_report"),
+    cell("custom-report-saved-export", "GET", WEB_READ, pk="saved_report"),
+    cell("custom-report-delete", "POST", WEB_READ, {}, pk="saved_report"),
+    cell("report-analysis", "GET", WEB_READ, code="analysis"),
 ]
 
 API = [
@@ -258,6 +267,13 @@ API = [
     cell("api-saved-filter-list", "POST", API_READ, {}),
     cell("api-saved-filter-detail", "GET", API_READ, pk="saved_filter"),
     cell("api-saved-filter-detail", "DELETE", API_READ, pk="saved_filter"),
+    cell("api-custom-report-list", "GET", WEB_READ),
+    cell("api-custom-report-list", "POST", WEB_READ, {}),
+    cell("api-custom-report-detail", "GET", WEB_READ, pk="saved_report"),
+    cell("api-custom-report-detail", "PATCH", WEB_READ, {}, pk="saved_report"),
+    cell("api-custom-report-detail", "DELETE", WEB_READ, pk="saved_report"),
+    cell("api-custom-report-run", "GET", WEB_READ, pk="saved_report"),
+    cell("api-custom-report-run-definition", "POST", WEB_READ, {}),
 ]
 
 TABLE = PAGES + API
@@ -390,6 +406,12 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
         export.file.save("d.csv", ContentFile(b"\xef\xbb\xbfa\r\n"), save=True)
         own_exports[role] = export.pk
     own_exports[ANONYMOUS] = own_exports["manager"]
+    from reports.models import SavedReport
+
+    definition = {"source": "discrepancies", "dimensions": ["counterparty"], "measures": ["count"], "filters": {}}
+    own_reports = {role: SavedReport.objects.create(owner=u, name="差异", definition=definition).pk
+                   for role, u in users.items()}
+    own_reports[ANONYMOUS] = own_reports["manager"]
     returns_file = SourceFile.objects.create(file="r.csv", original_filename="退货.csv", sha256="0" * 64, size_bytes=1,
                                              file_kind="return_requests")
     bank_file = SourceFile.objects.create(file="b.csv", original_filename="银行流水.csv", sha256="2" * 64, size_bytes=1,
@@ -416,6 +438,7 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
         "attachment": attachment.pk, "dispute": dispute.pk, "bulk_action": job.pk, "audit_event": event.pk,
         "saved_filter": own_filters, "export_job": own_exports, "returns_file": returns_file.pk, "orders_file": orders_file.pk, "outbound_file": outbound_file.pk,
         "settlement_file": settlement_file.pk, "return_no": "RT-MATRIX", "bank_file": bank_file.pk,
+        "saved_report": own_reports, "analysis": "couriers",
     }
 
 
@@ -455,8 +478,10 @@ def call(client, c: Cell, url: str, *, api: bool):
             response = client.get(url)
         elif c.method == "DELETE":
             response = client.delete(url)
+        elif c.method == "PATCH":
+            response = client.patch(url, c.body, format="json")
         elif c.method != "POST":
-            raise AssertionError(f"{c.label}: the matrix sends GET, POST and DELETE only")
+            raise AssertionError(f"{c.label}: the matrix sends GET, POST, PATCH and DELETE only")
         elif api:
             response = client.post(url, c.body, format="multipart" if c.multipart else "json")
         else:
