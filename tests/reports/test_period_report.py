@@ -246,3 +246,15 @@ def test_a_big_month_goes_to_my_exports(month, client, manager_user, settings, t
     with job.file.open("rb") as fh:
         book = openpyxl.load_workbook(io.BytesIO(fh.read()), data_only=True)
     assert list(book["封面"].iter_rows(values_only=True))[3][3:6] == (297.01, 20, 314.3)
+
+
+def test_pdf_is_the_managers_summary_of_the_month(month, tmp_path):
+    import pypdf
+
+    path = tmp_path / "october.pdf"
+    call_command("export_report", "period", "--period", "2026-10", "--format", "pdf", "-o", str(path), stdout=io.StringIO())
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
+    # The month's money at stake over both counterparties (302.00 + 12.30), in Chinese, as the cover counts it.
+    assert "2026-10" in text
+    assert "¥314.30" in text
+    assert "涉及金额" in text
