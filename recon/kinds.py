@@ -120,6 +120,9 @@ class KindSpec:
     # Dotted path or callable fn(*, lines, period, out_dir, stdout) -> list[str]: seeds the kind's demo data for
     # `manage.py seed_demo` and returns lines to print after the logins (where its sample files are).
     demo: Any = ""
+    # Dotted path or callable fn(*, older_than_days, today) -> Decimal: the money due to us and not yet settled whose
+    # age is above that many days (the receivables alert rule); empty for a kind without receivables.
+    receivables_by_age: Any = ""
 
     def hook(self, name: str):
         """The callable or object at one of the spec's hooks (execute, rerun, detail_context …), or None."""

@@ -34,5 +34,6 @@ urlpatterns = [
     path("api/v1/", include("recon.api.urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", DocsView.as_view(url_name="schema"), name="swagger-ui"),
+    path("reports/", include("reports.urls")),
     path("", include("recon.web.urls")),
 ]

@@ -8,7 +8,8 @@ from recon.core.permissions import API_INDEX
 # The apps' own endpoints, by dotted path (the core imports no app's code): each is a list of (prefix, viewset,
 # basename) registered on this one router, first, so that the API's index lists them as it always has.
 APP_ROUTES = ("couriers.api_urls.ROUTES", "orders.api_urls.ROUTES", "returns.api_urls.ROUTES",
-              "payments.api_urls_bank.ROUTES", "payments.api_urls_settlements.ROUTES", "payments.api_urls_bank_match.ROUTES")
+              "payments.api_urls_bank.ROUTES", "payments.api_urls_settlements.ROUTES", "payments.api_urls_bank_match.ROUTES",
+              "reports.alerts_api.ROUTES")
 
 
 class RootView(APIRootView):
