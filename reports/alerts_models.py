@@ -10,7 +10,7 @@ class AlertRule(models.Model):
     """A condition someone wants to hear about, checked when its data changes, firing once per period or object."""
 
     class Type(models.TextChoices):
-        OVERCHARGE_RATE = "overcharge_rate", _("Overcharge rate of a counterparty above X% in a run")
+        OVERCHARGE_RATE = "overcharge_rate", _("Overcharge rate of a counterparty in a run above X%")
         RUN_AT_STAKE = "run_at_stake", _("Money at stake above ¥Y in a run")
         DISCREPANCY_AMOUNT = "discrepancy_amount", _("A discrepancy of a chosen type above ¥Z")
         RECEIVABLES_AGE = "receivables_age", _("Receivables older than N days above ¥W")

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('rule_type', models.CharField(choices=[('overcharge_rate', 'Overcharge rate of a counterparty above X% in a run'), ('run_at_stake', 'Money at stake above ¥Y in a run'), ('discrepancy_amount', 'A discrepancy of a chosen type above ¥Z'), ('receivables_age', 'Receivables older than N days above ¥W'), ('run_failed', 'A run that failed'), ('file_missing', 'An expected file that did not arrive by a time of day')], max_length=32, verbose_name='rule type')),
+                ('rule_type', models.CharField(choices=[('overcharge_rate', 'Overcharge rate of a counterparty in a run above X%'), ('run_at_stake', 'Money at stake above ¥Y in a run'), ('discrepancy_amount', 'A discrepancy of a chosen type above ¥Z'), ('receivables_age', 'Receivables older than N days above ¥W'), ('run_failed', 'A run that failed'), ('file_missing', 'An expected file that did not arrive by a time of day')], max_length=32, verbose_name='rule type')),
                 ('threshold_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, verbose_name='threshold (%)')),
                 ('threshold_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='threshold (¥)')),
                 ('days', models.PositiveIntegerField(blank=True, null=True, verbose_name='days')),
