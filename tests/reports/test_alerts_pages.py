@@ -213,3 +213,14 @@ def test_only_managers_see_the_review_and_sign_it_off(october):
 
 def test_a_bad_period_is_refused(carol):
     assert web(carol).get("/reports/review/?period=2026-13").status_code == 400
+
+
+def test_a_manager_changes_a_rule_through_the_api(carol):
+    rule = AlertRule.objects.create(name="差异超过 ¥50", rule_type="run_at_stake", threshold_amount=Decimal("50.00"))
+    rule.subscribers.add(carol)
+    response = api(carol).patch(f"/api/v1/alert-rules/{rule.id}/", {"threshold_amount": "80.00"}, format="json")
+    assert response.status_code == 200 and response.json()["threshold_amount"] == "80.00"
+    (event,) = AuditEvent.objects.filter(object_type="alert_rule", action="change")
+    assert event.changes["threshold_amount"] == ["50.00", "80.00"]
+    refused = api(carol).patch(f"/api/v1/alert-rules/{rule.id}/", {"threshold_amount": None}, format="json")
+    assert refused.status_code == 400 and refused.json()["error"]["details"] == {"threshold_amount": ["该规则类型需要填写此项。"]}
