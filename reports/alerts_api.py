@@ -89,7 +89,12 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=1000)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), allow_empty=False,
+                                max_length=1000)
+
+
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many notifications were marked read.")
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -107,7 +112,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             rows = rows.filter(read_at__isnull=True)
         return rows
 
-    @extend_schema(request=MarkReadSerializer, responses={200: None})
+    @extend_schema(request=MarkReadSerializer, responses={200: MarkedSerializer})
     @action(detail=False, methods=["post"])
     def read(self, request):
         """Mark some of the caller's notifications read (`{"ids": [...]}`); the number marked."""
@@ -116,7 +121,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response({"marked": notification_mark_read(user=request.user, ids=form.validated_data["ids"])},
                         status=status.HTTP_200_OK)
 
-    @extend_schema(request=None, responses={200: None})
+    @extend_schema(request=None, responses={200: MarkedSerializer})
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
         """Mark every unread notification of the caller read; the number marked."""

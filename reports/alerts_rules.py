@@ -37,6 +37,7 @@ def alert_rule_problems(*, data: dict) -> dict[str, str]:
 
 def _values(rule: AlertRule) -> dict:
     values = model_values(rule)
+    values.pop("updated_at", None)  # changes on every save: noise in the trail
     values["subscribers"] = sorted(rule.subscribers.values_list("username", flat=True))
     return values
 

@@ -37,7 +37,9 @@ def alert_rule_edit(request, pk: int):
     rule = get_object_or_404(AlertRule, pk=pk)
     form = AlertRuleForm(request.POST or None, instance=rule)
     if request.method == "POST" and form.is_valid():
-        alert_rule_update(rule=rule, data=form.rule_values(), subscribers=form.cleaned_data["subscribers"], user=request.user)
+        # The bound form has written the posted values on `rule` already: the service compares against the stored row.
+        alert_rule_update(rule=AlertRule.objects.get(pk=pk), data=form.rule_values(), subscribers=form.cleaned_data["subscribers"],
+                          user=request.user)
         messages.success(request, _("Rule “%(name)s” saved.") % {"name": rule.name})
         return redirect("alert-rule-list")
     # A ModelForm bound to the instance has already written the posted values on it: show the stored name.

@@ -131,8 +131,9 @@ def test_a_manager_creates_edits_and_deactivates_a_rule_in_the_browser(carol):
     client.post(f"/reports/alerts/{rule.id}/deactivate/")
     rule.refresh_from_db()
     assert (rule.name, rule.days, rule.active) == ("应收超 90 天", 90, False)
-    assert list(AuditEvent.objects.filter(object_type="alert_rule").order_by("id").values_list("action", flat=True)) == [
-        "create", "change", "change"]
+    events = AuditEvent.objects.filter(object_type="alert_rule").order_by("id")
+    assert [(e.action, e.changes) for e in events[1:]] == [
+        ("change", {"name": ["应收超 60 天", "应收超 90 天"], "days": [60, 90]}), ("change", {"active": [True, False]})]
     assert web(UserFactory(username="olivia", role="ops")).get("/reports/alerts/").status_code == 403
 
 
@@ -224,3 +225,12 @@ def test_a_manager_changes_a_rule_through_the_api(carol):
     assert event.changes["threshold_amount"] == ["50.00", "80.00"]
     refused = api(carol).patch(f"/api/v1/alert-rules/{rule.id}/", {"threshold_amount": None}, format="json")
     assert refused.status_code == 400 and refused.json()["error"]["details"] == {"threshold_amount": ["该规则类型需要填写此项。"]}
+
+
+def test_the_time_of_day_of_a_rule_is_audited_and_a_zone_is_dropped(carol):
+    rule = AlertRule.objects.create(name="银行流水", rule_type="file_missing", file_kind="bank_statement", time_of_day="10:00")
+    rule.subscribers.add(carol)
+    response = api(carol).patch(f"/api/v1/alert-rules/{rule.id}/", {"time_of_day": "09:30:00Z"}, format="json")
+    assert response.status_code == 200 and response.json()["time_of_day"] == "09:30:00"
+    (event,) = AuditEvent.objects.filter(object_type="alert_rule", action="change")
+    assert event.changes == {"time_of_day": ["10:00:00", "09:30:00"]}
