@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -18,7 +18,13 @@ from .alerts_rules import alert_rule_create, alert_rule_deactivate, alert_rule_p
 from .notifications import notification_list, notification_mark_all_read, notification_mark_read
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "10:00", "nullable": True})
+class ClockTimeField(serializers.TimeField):
+    """A local clock time, "HH:MM": JSON Schema's "time" format would demand a zone offset the product does not keep."""
+
+
 class AlertRuleSerializer(serializers.ModelSerializer):
+    time_of_day = ClockTimeField(format="%H:%M", required=False, allow_null=True)
     subscribers = serializers.SlugRelatedField(slug_field="username", many=True, required=False,
                                                queryset=get_user_model().objects.filter(is_active=True))
     role = serializers.SlugRelatedField(slug_field="name", required=False, allow_null=True, queryset=Group.objects.all())
