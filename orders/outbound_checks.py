@@ -22,6 +22,7 @@ from recon.engine.outbound import WAYBILL_TYPES, check_waybills
 from recon.runs import services as run_services
 from recon.runs.as_of import as_of_param
 from recon.runs.save import run_results_save, run_summary
+from reports.alerts import RECORDS_ARRIVED, alerts_check
 
 from .kind_outbound import SPEC
 from .models import OutboundRecord, PickupScan
@@ -131,5 +132,7 @@ def outbound_arrival_check(*, waybills, user=None) -> dict:
     codes = dict(Courier.objects.values_list("id", "code"))
     keys = {(codes[c], w) for c, w in waybills if c in codes}
     run = outbound_waybills_check(keys=keys, user=user) if keys else None
+    if run is not None:
+        alerts_check(event=RECORDS_ARRIVED, run=run)
     found = int(run.summary.get("discrepancies", 0)) if run is not None and run.summary else 0
     return {"checked": len(keys), "check_run": run.id if run is not None else None, "found": found}

@@ -51,6 +51,7 @@ SPEC = KindSpec(
     detail_context="payments.detail_bank.discrepancy_detail_context",
     settings=(SettingSpec(WINDOW_SETTING, 3, _("Days after a withdrawal in which its bank credit may arrive")),),
     demo="payments.demo.bank_demo",
+    source_file_kinds=(("bank_statement", _("bank statement")),),
     reply_key="ref",
     reply_noun="reference",
     # The same withdrawal, bank line or statement with the same type is the same discrepancy on a rerun.

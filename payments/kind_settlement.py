@@ -59,6 +59,9 @@ SPEC = KindSpec(
     detail_template="payments/_settlement_discrepancy_detail.html",
     detail_context="payments.detail_settlement.discrepancy_detail_context",
     demo="payments.demo.settlement_demo",
+    source_file_kinds=(("settlement", _("platform settlement file")),),
+    receivables_by_age="payments.receivables.receivables_by_age",
+    receivable_ages="payments.report_sources.receivable_ages",
     reply_key="ref",
     reply_noun="reference",
     # An order's discrepancy is the same one on a rerun when its type and order number agree; an unknown-order line's

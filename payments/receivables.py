@@ -71,6 +71,14 @@ def receivables(*, today: date | None = None, now: datetime | None = None) -> Qu
             .order_by("paid_at", "id"))
 
 
+def receivables_by_age(*, older_than_days: int, today: date | None = None) -> Decimal:
+    """The outstanding money of the receivables paid more than `older_than_days` days before today (the alert rule's)."""
+    today = today or shanghai_today()
+    total = (receivables(today=today).filter(paid_date__lt=today - timedelta(days=older_than_days))
+             .order_by().aggregate(total=Sum("outstanding"))["total"])
+    return total or Decimal("0.00")
+
+
 def age_days(paid_at: datetime, today: date) -> int:
     return (today - paid_at.astimezone(SHANGHAI).date()).days
 

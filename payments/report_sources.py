@@ -74,6 +74,16 @@ def collection_analysis(*, today: date | None = None, platform: str = "", shop: 
     for r in (lines.order_by().annotate(month=TruncMonth("occurred_at", tzinfo=SHANGHAI)).values("month")
               .annotate(total=Sum("amount"))):
         months.setdefault(month_text(r["month"]), {"sales": zero, "collections": zero})["collections"] = r["total"]
+    return {
+        "groups": groups,
+        "months": [{"month": m, **months[m]} for m in sorted(months)],
+        "ages": _ages(orders, today),
+    }
+
+
+def _ages(orders, today: date) -> list[dict]:
+    """The outstanding money of these orders by age bucket, one aggregate query."""
+    zero = Decimal("0.00")
     buckets = [When(paid_date__gte=today - timedelta(days=high), then=Value(code))
                for code, _low, high in ANALYSIS_AGE_BUCKETS if high is not None]
     ages = {code: {"count": 0, "amount": zero} for code, _low, _high in ANALYSIS_AGE_BUCKETS}
@@ -81,8 +91,11 @@ def collection_analysis(*, today: date | None = None, platform: str = "", shop: 
               .annotate(bucket=Case(*buckets, default=Value(ANALYSIS_AGE_BUCKETS[-1][0]), output_field=CharField()))
               .values("bucket").annotate(count=Count("id"), amount=Sum("outstanding"))):
         ages[r["bucket"]] = {"count": r["count"], "amount": r["amount"]}
-    return {
-        "groups": groups,
-        "months": [{"month": m, **months[m]} for m in sorted(months)],
-        "ages": [{"bucket": code, **ages[code]} for code, _low, _high in ANALYSIS_AGE_BUCKETS],
-    }
+    return [{"bucket": code, **ages[code]} for code, _low, _high in ANALYSIS_AGE_BUCKETS]
+
+
+def receivable_ages(*, as_of: date) -> list[dict]:
+    """The receivables (money due on paid orders, not yet settled) by age bucket on a day: the dashboard's panel."""
+    from .receivables import SHANGHAI, orders_due
+
+    return _ages(orders_due(now=datetime.combine(as_of, time.max, tzinfo=SHANGHAI)), as_of)

@@ -157,6 +157,12 @@ class KindSpec:
     # Dotted path or callable fn(*, today, platform="", shop="") -> dict: the collection analysis (回款分析) of a kind that
     # knows money due and settled (see reports/analysis.py for the keys).
     collection_analysis: Any = ""
+    # Dotted path or callable fn(*, older_than_days, today) -> Decimal: the money due to us and not yet settled whose
+    # age is above that many days (the receivables alert rule); empty for a kind without receivables.
+    receivables_by_age: Any = ""
+    # Dotted path or callable fn(*, as_of: date) -> list of {"bucket", "count", "amount"}: the money due to us and not
+    # yet settled by age bucket on a day (the dashboard's receivables panel); empty for a kind without receivables.
+    receivable_ages: Any = ""
 
     def hook(self, name: str):
         """The callable or object at one of the spec's hooks (execute, rerun, detail_context …), or None."""

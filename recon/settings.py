@@ -134,6 +134,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "reports.notifications.notifications_context",
             ],
         },
     },
@@ -391,3 +392,17 @@ if not DEBUG:
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Alerts (预警) and the scheduled report emails. The embedded default prints each email on the console (the worker's or
+# the server's log); a deployment names its own backend (smtp) and host settings.
+EMAIL_BACKEND = _get("EMAIL_BACKEND", "") or "django.core.mail.backends.console.EmailBackend"
+EMAIL_HOST = _get("EMAIL_HOST", "") or "localhost"
+EMAIL_PORT = _int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _get("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = _get("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = _get("DEFAULT_FROM_EMAIL", "") or "recon@localhost"
+# Where the links in alert emails point (the address people open the product at).
+REPORTS_SITE_URL = (_get("REPORTS_SITE_URL", "") or "http://localhost:8000").rstrip("/")
+# A dispute still waiting for the counterparty's answer this many days after it was sent raises a reminder alert.
+REPORTS_DISPUTE_REMINDER_DAYS = _int("REPORTS_DISPUTE_REMINDER_DAYS", 14)

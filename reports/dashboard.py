@@ -159,13 +159,13 @@ def billed_by_month_and_counterparty(w: Window, *, counterparty_id: int | None =
 
 
 def receivables_by_age(as_of: date) -> list[dict] | None:
-    """The receivables by age bucket from the kinds that declare them (KindSpec receivables_by_age), or None."""
+    """The receivables by age bucket from the kinds that declare them (KindSpec receivable_ages), or None."""
     rows, found = [], False
     for spec in kind_specs().values():
-        if not getattr(spec, "receivables_by_age", ""):
+        if not spec.receivable_ages:
             continue
         found = True
-        rows.extend(spec.hook("receivables_by_age")(as_of=as_of))
+        rows.extend(spec.hook("receivable_ages")(as_of=as_of))
     if not found:
         return None
     buckets: dict[str, dict] = {}

@@ -67,3 +67,8 @@ class SavedReport(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The alerts' and the monthly review's models live in their own modules; registered with the app here.
+from reports.alerts_models import Alert, AlertRule, Notification  # noqa: E402,F401
+from reports.review_models import ReportSubscription, ReviewSignOff  # noqa: E402,F401

@@ -113,6 +113,17 @@ PAGES = [
     cell("dispute-file", "GET", WEB_READ, pk="dispute"),
     cell("dispute-answers", "POST", WORK, {}, pk="dispute"),
     cell("dispute-reply", "POST", WORK, {}, pk="dispute"),
+    cell("alert-rule-list", "GET", MANAGER),
+    cell("alert-rule-new", "GET", MANAGER),
+    cell("alert-rule-new", "POST", MANAGER, {}),
+    cell("alert-rule-edit", "GET", MANAGER, pk="alert_rule"),
+    cell("alert-rule-edit", "POST", MANAGER, {}, pk="alert_rule"),
+    cell("alert-rule-deactivate", "POST", MANAGER, {}, pk="alert_rule"),
+    cell("notification-list", "GET", WEB_READ),
+    cell("notification-read", "POST", WEB_READ, {}),
+    cell("notification-read-all", "POST", WEB_READ, {}),
+    cell("review", "GET", MANAGER),
+    cell("review-sign-off", "POST", MANAGER, {}),
     cell("bill-list", "GET", WEB_READ),
     cell("bill-upload", "GET", UPLOAD),
     cell("bill-upload", "POST", UPLOAD, {}),
@@ -274,6 +285,16 @@ API = [
     cell("api-custom-report-detail", "DELETE", WEB_READ, pk="saved_report"),
     cell("api-custom-report-run", "GET", WEB_READ, pk="saved_report"),
     cell("api-custom-report-run-definition", "POST", WEB_READ, {}),
+    # Alert rules are the managers'; each person reads and marks their own notifications.
+    cell("api-alert-rule-list", "GET", MANAGER),
+    cell("api-alert-rule-list", "POST", MANAGER, {}),
+    cell("api-alert-rule-detail", "GET", MANAGER, pk="alert_rule"),
+    cell("api-alert-rule-detail", "PUT", MANAGER, {}, pk="alert_rule"),
+    cell("api-alert-rule-detail", "PATCH", MANAGER, {}, pk="alert_rule"),
+    cell("api-alert-rule-detail", "DELETE", MANAGER, pk="alert_rule"),
+    cell("api-notification-list", "GET", WEB_READ),
+    cell("api-notification-read", "POST", WEB_READ, {}),
+    cell("api-notification-read-all", "POST", WEB_READ, {}),
 ]
 
 TABLE = PAGES + API
@@ -431,8 +452,11 @@ def objects(reconciled, zto, settings, tmp_path, django_user_model):  # noqa: F8
 
     bank_line = factories_bank.line(factories_bank.statement(factories_bank.account()), "B-MATRIX", "2026-10-05", "10.00")
     bank_match = BankMatch.objects.create(rule=BankMatch.Rule.MANUAL)
+    from reports.alerts_models import AlertRule
+
+    alert_rule = AlertRule.objects.create(name="矩阵", rule_type="run_failed")
     return {
-        "bank_line": bank_line.pk, "bank_match": bank_match.pk,
+        "bank_line": bank_line.pk, "bank_match": bank_match.pk, "alert_rule": alert_rule.pk,
         "users": users, "run": reconciled["run"].pk, "bill": reconciled["bill"].pk, "period": reconciled["bill"].period_id,
         "discrepancy": d.pk, "shipment": reconciled["shipment"].pk, "courier": zto.pk, "rate_card": card.pk,
         "attachment": attachment.pk, "dispute": dispute.pk, "bulk_action": job.pk, "audit_event": event.pk,
@@ -478,10 +502,10 @@ def call(client, c: Cell, url: str, *, api: bool):
             response = client.get(url)
         elif c.method == "DELETE":
             response = client.delete(url)
-        elif c.method == "PATCH":
-            response = client.patch(url, c.body, format="json")
+        elif c.method in ("PUT", "PATCH") and api:
+            response = getattr(client, c.method.lower())(url, c.body, format="json")
         elif c.method != "POST":
-            raise AssertionError(f"{c.label}: the matrix sends GET, POST, PATCH and DELETE only")
+            raise AssertionError(f"{c.label}: the matrix sends GET, POST, DELETE and (to the API) PUT and PATCH only")
         elif api:
             response = client.post(url, c.body, format="multipart" if c.multipart else "json")
         else:

@@ -9,7 +9,7 @@ from recon.core.permissions import API_INDEX
 # basename) registered on this one router, first, so that the API's index lists them as it always has.
 APP_ROUTES = ("couriers.api_urls.ROUTES", "orders.api_urls.ROUTES", "returns.api_urls.ROUTES",
               "payments.api_urls_bank.ROUTES", "payments.api_urls_settlements.ROUTES", "payments.api_urls_bank_match.ROUTES",
-              "reports.api_custom.ROUTES")
+              "reports.api_custom.ROUTES", "reports.alerts_api.ROUTES")
 
 
 class RootView(APIRootView):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db import transaction
@@ -46,7 +46,7 @@ def jsonable(value):
     """A value as the trail stores it: money and dates as text, model instances as their id."""
     if isinstance(value, Decimal):
         return f"{value:.2f}"
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Model):
         return value.pk

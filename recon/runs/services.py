@@ -165,6 +165,21 @@ def run_execute(*, run_id: int) -> None:
     finally:
         heartbeat.stop()
         current_ip.reset(token)
+        _alerts_after_run(run_id=run_id)
+
+
+def _alerts_after_run(*, run_id: int) -> None:
+    """Check the alert rules about runs once a run has ended, succeeded or failed; their trouble never fails the run."""
+    from reports.alerts import RUN_FINISHED, alerts_check
+
+    try:
+        # A savepoint: a failed check must not break a transaction the caller holds.
+        with transaction.atomic():
+            run = ReconRun.objects.get(id=run_id)
+            if run.is_finished:
+                alerts_check(event=RUN_FINISHED, run=run)
+    except Exception:
+        log.exception("alert rules could not be checked after run %s", run_id)
 
 
 def run_recover_stale() -> int:

@@ -103,6 +103,7 @@ def _seed(tmp_path: Path) -> dict:
     from recon.periods.services import period_close, period_get_or_create
     from recon.review.bulk import bulk_action_submit
     from recon.review.services import discrepancy_attachment_add, discrepancy_comment_add
+    from reports.alerts_models import AlertRule
 
     call_command("seed_demo", lines=200, stdout=io.StringIO())
     users = get_user_model().objects
@@ -124,6 +125,7 @@ def _seed(tmp_path: Path) -> dict:
         "couriers": zto.pk, "rate-cards": RateCard.objects.filter(courier=zto).first().pk, "courier-bills": bill.pk,
         "shipments": Shipment.objects.first().pk, "runs": ReconRun.objects.first().pk, "discrepancies": worked.pk,
         "disputes": dispute.pk, "bulk-actions": bulk.pk, "periods": closed.pk, "audit-events": AuditEvent.objects.first().pk,
+        "alert-rules": AlertRule.objects.first().pk,
     }
     tokens = {
         "manager": (Token.objects.get_or_create(user=manager)[0].key, saved[manager.pk]),

@@ -120,3 +120,29 @@ def test_the_queue_refuses_a_month_it_cannot_read(client, manager_user, data):
     client.force_login(manager_user)
     response = client.get(reverse("discrepancy-totals"), {"month": "10/2026"})
     assert response.context["invalid"] is True
+
+
+def test_receivables_by_age_come_from_the_kind_that_knows_them(client, manager_user):
+    from reports.dashboard import receivables_by_age
+    from tests.payments.test_receivables import line, order
+
+    # Paid 30 days ago is in 0–30, 31 days in 31–60; a part-settled order counts what is left, a settled one nothing.
+    order("D30", days_ago=30, amount="100.00")
+    order("D31", days_ago=31, amount="100.00")
+    order("D61", days_ago=61, amount="100.00")
+    line("D61", "40.00")
+    order("D95", days_ago=95, amount="25.50")
+    order("D90PAID", days_ago=90, amount="100.00")
+    line("D90PAID", "100.00")
+    from payments.receivables import shanghai_today
+
+    assert receivables_by_age(shanghai_today()) == [
+        {"bucket": "0-30", "count": 1, "amount": Decimal("100.00")},
+        {"bucket": "31-60", "count": 1, "amount": Decimal("100.00")},
+        {"bucket": "61-90", "count": 1, "amount": Decimal("60.00")},
+        {"bucket": "90+", "count": 1, "amount": Decimal("25.50")},
+    ]
+    client.force_login(manager_user)
+    page = client.get(reverse("home")).content.decode()
+    panel = page[page.index('data-testid="panel-receivables"'):]
+    assert re.search(r"<td>61-90</td><td class=\"num\">1</td><td class=\"num\">¥60.00</td>", panel)

@@ -258,3 +258,28 @@ def test_pdf_is_the_managers_summary_of_the_month(month, tmp_path):
     assert "2026-10" in text
     assert "¥314.30" in text
     assert "涉及金额" in text
+
+
+def test_the_monthly_email_carries_the_months_report_as_excel_and_pdf(month, tmp_path):
+    import pypdf
+    from django.core import mail
+
+    from reports.review import reports_email_scheduled
+    from reports.review_models import ReportSubscription
+    from tests.factories import UserFactory
+
+    for name in ("lin", "wang"):
+        ReportSubscription.objects.create(user=UserFactory(username=name, email=f"{name}@example.com", role="manager"),
+                                          cadence="monthly")
+    ReportSubscription.objects.create(user=UserFactory(username="zhao", email="zhao@example.com", role="manager"), cadence="weekly")
+    assert reports_email_scheduled(cadence="monthly", today=date(2026, 11, 1)) == 2
+    assert [m.to for m in mail.outbox] == [["lin@example.com"], ["wang@example.com"]]
+    message = mail.outbox[0]
+    assert message.subject == "2026-10 月报"
+    (xlsx_name, xlsx, _), (pdf_name, pdf, _) = message.attachments
+    assert (xlsx_name, pdf_name) == ("period-2026-10.xlsx", "period-2026-10.pdf")
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    assert book["封面"]["F4"].value == "=SUM(F2:F3)"
+    assert [r[5] for r in book["封面"].iter_rows(min_row=2, max_row=3, values_only=True)] == [12.3, 302]
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "¥314.30" in text

@@ -38,7 +38,10 @@ class Command(BaseCommand):
         out_dir = Path(settings.VAR_DIR) / "demo"
         out_dir.mkdir(parents=True, exist_ok=True)
         # Each kind seeds its own data, in the kinds' order; what it says about its sample files comes after the logins.
-        notes = []
+        # The reports' demo alert rule comes first, so that the kinds' demo runs below cross it.
+        from reports.alerts_demo import alerts_demo_seed
+
+        notes = alerts_demo_seed(manager="admin", stdout=self.stdout)
         for spec in kind_specs().values():
             seed = spec.hook("demo")
             if seed is not None:
