@@ -6,6 +6,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from recon.kinds import kind_choices, type_choices
 from recon.core.models import Discrepancy, ReconPeriod
@@ -32,7 +34,10 @@ class MonthField(forms.CharField):
         return date(int(match.group(1)), int(match.group(2)), 1)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class MonthFilter(django_filters.Filter):
+    """A calendar month written YYYY-MM (a string in the API's schema: it filters through periods, not a column)."""
+
     field_class = MonthField
 
 

@@ -193,7 +193,9 @@ def sixty(zto, finance_user):
 
 @pytest.mark.parametrize("name", ["home", "run-list", "discrepancy-list", "bill-list", "shipment-list", "ratecard-list"])
 def test_list_query_budget(clerk_client, sixty, django_assert_max_num_queries, name):
-    with django_assert_max_num_queries(15):
+    # The home page is the dashboard: a query per panel (month picker, money, billed, counterparties, types, oldest
+    # items, failed runs, stakes, recent runs, receivables) and the bell's count, none growing with the 60 bills.
+    with django_assert_max_num_queries(17 if name == "home" else 15):
         response = clerk_client.get(reverse(name))
     assert response.status_code == 200
 
