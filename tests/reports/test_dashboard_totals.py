@@ -35,9 +35,8 @@ def _table(sql: str) -> dict:
 
 
 def kept() -> dict:
-    """The totals table's groups that hold rows."""
-    return _table(f"SELECT {', '.join(GROUP)}, row_count, amount_sum, recovered_sum FROM recon_discrepancy_totals "
-                  "WHERE row_count <> 0")
+    """The totals table's groups (an emptied group is deleted, so none holds zero rows)."""
+    return _table(f"SELECT {', '.join(GROUP)}, row_count, amount_sum, recovered_sum FROM recon_discrepancy_totals")
 
 
 def live() -> dict:

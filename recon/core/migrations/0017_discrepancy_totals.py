@@ -63,11 +63,18 @@ CREATE TABLE {TABLE} (
     recovered_sum numeric(18, 2) NOT NULL,
     PRIMARY KEY ({KEY_SQL})
 )""", f"CREATE INDEX {TABLE}_period ON {TABLE} (period_id) WHERE is_current"]
+# A group whose rows all moved away or were deleted goes: the table keeps the groups that hold rows, not every group
+# a run ever had (the primary key leads with run_id, so this is an index lookup per run touched).
+EMPTIED = f"""
+    DELETE FROM {TABLE} t USING (SELECT DISTINCT run_id FROM old_rows) touched
+    WHERE t.run_id = touched.run_id AND t.row_count = 0;
+"""
 for event in ("insert", "update", "delete"):
     CREATE.append(f"""
 CREATE FUNCTION {TABLE}_{event}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 {_apply(SOURCES[event])}
+{EMPTIED if event != "insert" else ""}
     RETURN NULL;
 END $$""")
     CREATE.append(f"""
