@@ -69,7 +69,10 @@ def test_empty_chart_says_so():
 
 
 def test_a_pdf_carries_chinese_text_and_the_chart(tmp_path, settings):
-    settings.TEMPLATES[0]["DIRS"] = [*settings.TEMPLATES[0]["DIRS"], tmp_path]
+    # A new TEMPLATES value (not the list changed in place) makes Django rebuild its template engines, whose cached
+    # loader would not look in the new directory after another test had rendered a page, and restores it afterwards.
+    engine = settings.TEMPLATES[0]
+    settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], tmp_path]}, *settings.TEMPLATES[1:]]
     (tmp_path / "one.html").write_text(
         '{% extends "reports/pdf_base.html" %}{% block body %}<h1>对账期间报表 2026-10</h1>{{ chart }}'
         "<p>涉及金额合计 ¥1,234.50</p>{% endblock %}", encoding="utf-8")
