@@ -22,6 +22,8 @@ from recon.core.models import Counterparty, Discrepancy, ReconPeriod, ReconRun
 from recon.kinds import kind_label, kind_specs, type_label
 from recon.review.selectors import MONEY_COLUMNS, money_aggregates
 
+from . import totals
+
 ZERO = Decimal("0.00")
 TREND_MONTHS = 12
 # Roles whose home page is about money; the others (ops) see the work of the queue.
@@ -113,9 +115,17 @@ def _current(w: Window, counterparty_id: int | None = None):
 
 
 def money_by_month_and_counterparty(w: Window, *, counterparty_id: int | None = None) -> list[dict]:
-    """The money identity per (month, counterparty, kind) over the window: one grouped query."""
-    raw = _current(w, counterparty_id).values("period_id", "counterparty_id", "kind").annotate(**money_aggregates())
+    """The money identity per (month, counterparty, kind) over the window: one grouped query (of the totals table on
+    PostgreSQL, of the discrepancies elsewhere)."""
     merged: dict[tuple, dict] = {}
+    if totals.enabled():
+        groups: dict[tuple, list] = defaultdict(list)
+        for g in totals.money_groups(period_ids=list(w.period_month), counterparty_id=counterparty_id):
+            groups[(w.period_month[g["period_id"]], g["counterparty_id"], g["kind"])].append(g)
+        for key, rows in groups.items():
+            _add(merged.setdefault(key, {}), _money_row(totals.money_parts(rows)))
+        return [{"month": k[0], "counterparty_id": k[1], "kind": k[2], **v} for k, v in merged.items()]
+    raw = _current(w, counterparty_id).values("period_id", "counterparty_id", "kind").annotate(**money_aggregates())
     for r in raw:
         key = (w.period_month[r["period_id"]], r["counterparty_id"], r["kind"])
         _add(merged.setdefault(key, {}), _money_row(r))
@@ -125,6 +135,8 @@ def money_by_month_and_counterparty(w: Window, *, counterparty_id: int | None = 
 def counts_by_type(w: Window, *, counterparty_id: int | None = None) -> list[dict]:
     """The chosen month's discrepancies (claims and information) per kind, type and status: one grouped query."""
     ids = [pk for pk, m in w.period_month.items() if m == w.month]
+    if totals.enabled():
+        return totals.type_counts(period_ids=ids, counterparty_id=counterparty_id)
     qs = Discrepancy.objects.filter(is_current=True, period_id__in=ids).order_by()
     if counterparty_id:
         qs = qs.filter(counterparty_id=counterparty_id)

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from recon.core.models import Counterparty, Discrepancy, ReconRun
 from recon.core.permissions import requires
-from recon.web.views import stakes_by_courier
 
 from . import dashboard as d
+from .totals import stakes_by_courier
 from .charts import Series, bar_chart, line_chart
 
 

@@ -157,6 +157,7 @@ MONEY_COLUMNS = ("at_stake", "open", "disputed", "recovered", "accepted", "writt
 
 def money_aggregates() -> dict:
     """The count and the money identity's parts as aggregates, for grouping a queryset of discrepancies any way."""
+    # reports.totals.money_parts adds up the same parts from the dashboard's grouped totals: change both together.
     claims = claim_q()
     # Each claim's money is what was credited plus a rest, and the rest is in exactly one part: that of the row's
     # status, or of its outcome, or (after a partial credit) of what was decided about the shortfall.

@@ -1,0 +1,113 @@
+"""Reads of the discrepancies' totals table (recon_discrepancy_totals, kept exact by PostgreSQL's triggers: see
+recon/core/migrations/0018_discrepancy_totals.py) for the dashboard, and the same figures read live elsewhere.
+
+On PostgreSQL the dashboard adds up a few thousand group rows instead of a million discrepancies; on SQLite (the
+embedded demo, small) there is no such table and the same functions run the live aggregates. Both give the same
+figures to the fen (tests/reports/test_dashboard_totals.py checks it after every kind of write).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+TABLE = "recon_discrepancy_totals"
+ZERO = Decimal("0.00")
+OPEN_STATUSES = ("open", "investigating")
+
+
+def enabled() -> bool:
+    """Whether the totals table exists here (PostgreSQL): the one switch between the two ways of reading."""
+    return connection.vendor == "postgresql"
+
+
+def money_parts(groups) -> dict:
+    """The count and the money identity's parts (recon.review.selectors.money_aggregates, same conditions) added up
+    from groups of rows that share status, outcome, shortfall outcome and claim flag: each group's rest (at stake less
+    what was credited) lies in exactly the parts its shared values pick."""
+    out = {"count": 0, "at_stake": ZERO, "open": ZERO, "investigating": ZERO, "disputed": ZERO, "recovered": ZERO,
+           "accepted": ZERO, "written_off": ZERO, "shortfall": ZERO, "informational": ZERO}
+    for g in groups:
+        count, amount, recovered = g["count"], g["amount"], g["recovered"]
+        out["count"] += count
+        if not g["is_claim"]:
+            out["informational"] += amount
+            continue
+        rest = amount - recovered
+        out["at_stake"] += amount
+        out["recovered"] += recovered
+        if g["status"] in OPEN_STATUSES:
+            out["open"] += rest
+        if g["status"] == "investigating":
+            out["investigating"] += rest
+        if g["status"] == "disputed":
+            out["disputed"] += rest
+        partial = g["outcome"] == "recovered"
+        for part in ("accepted", "written_off"):
+            if g["outcome"] == part or partial and g["shortfall_outcome"] == part:
+                out[part] += rest
+        if partial and g["shortfall_outcome"] not in ("accepted", "written_off"):
+            out["shortfall"] += rest
+    return out
+
+
+def _rows(sql: str, params: list) -> list[dict]:
+    with connection.cursor() as c:
+        c.execute(sql, params)
+        names = [col[0] for col in c.description]
+        return [dict(zip(names, r)) for r in c.fetchall()]
+
+
+def money_groups(*, period_ids: list[int], counterparty_id: int | None = None) -> list[dict]:
+    """The current rows' groups of these periods, per (period, counterparty, kind) and what money_parts needs."""
+    where, params = ["is_current", "period_id = ANY(%s)"], [list(period_ids)]
+    if counterparty_id:
+        where.append("counterparty_id = %s")
+        params.append(counterparty_id)
+    rows = _rows(f"""
+        SELECT period_id, nullif(counterparty_id, 0) AS counterparty_id, kind, status, outcome, shortfall_outcome,
+               is_claim, sum(row_count) AS count, sum(amount_sum) AS amount, sum(recovered_sum) AS recovered
+        FROM {TABLE} WHERE {' AND '.join(where)}
+        GROUP BY period_id, counterparty_id, kind, status, outcome, shortfall_outcome, is_claim
+        HAVING sum(row_count) <> 0""", params)
+    for r in rows:
+        r["count"] = int(r["count"])
+    return rows
+
+
+def type_counts(*, period_ids: list[int], counterparty_id: int | None = None) -> list[dict]:
+    """The current rows of these periods counted per kind, type and status."""
+    where, params = ["is_current", "period_id = ANY(%s)"], [list(period_ids)]
+    if counterparty_id:
+        where.append("counterparty_id = %s")
+        params.append(counterparty_id)
+    rows = _rows(f"""
+        SELECT kind, type, status, sum(row_count) AS count FROM {TABLE} WHERE {' AND '.join(where)}
+        GROUP BY kind, type, status HAVING sum(row_count) <> 0""", params)
+    for r in rows:
+        r["count"] = int(r["count"])
+    return rows
+
+
+def stakes_by_courier(*, days: int = 90) -> list[dict]:
+    """Claimable money per courier in the queue, as recon.web.views.stakes_by_courier gives it; from the totals, the
+    rows of the runs started in the last `days` days (a run writes its rows when it runs)."""
+    from recon.web.views import stakes_by_courier as live
+
+    if not enabled():
+        return live(days=days)
+    since = timezone.now() - timedelta(days=days)
+    rows = _rows(f"""
+        SELECT c.code AS counterparty__code, c.name AS counterparty__name, sum(t.row_count) AS count,
+               sum(t.amount_sum) AS amount, count(DISTINCT t.run_id) AS runs,
+               sum(t.amount_sum) FILTER (WHERE t.status IN ('open', 'investigating')) AS open,
+               sum(t.recovered_sum) AS recovered
+        FROM {TABLE} t JOIN recon_reconrun r ON r.id = t.run_id
+        LEFT JOIN recon_counterparty c ON c.id = t.counterparty_id
+        WHERE t.is_current AND t.is_claim AND t.row_count <> 0 AND r.created_at >= %s
+        GROUP BY c.code, c.name ORDER BY amount DESC""", [since])
+    for r in rows:
+        r["count"] = int(r["count"])
+    return rows
