@@ -176,7 +176,7 @@ def bar_chart(*, labels: Sequence[str], series: Sequence[Series], stacked: bool 
                 x = x0 + bar_w * j
             tip = f"{label} · {s.name}: {format_value(s.values[i], value_format)}" if len(series) > 1 else \
                 f"{label}: {format_value(s.values[i], value_format)}"
-            rect = (f'<rect class="bar" x="{x:.1f}" y="{min(y1, y2):.1f}" width="{bar_w:.1f}" height="{abs(y2 - y1):.1f}" '
+            rect = (f'<rect class="chart-bar" x="{x:.1f}" y="{min(y1, y2):.1f}" width="{bar_w:.1f}" height="{abs(y2 - y1):.1f}" '
                     f'fill="{PALETTE[j % len(PALETTE)]}"{deaf}><title>{escape(tip)}</title></rect>')
             parts.append(rect if flat else _wrap_link(rect, s.link(i)))
         parts.append(_label_text(label, left + slot * (i + 0.5), top + plot_h + 16, crowded))
@@ -224,7 +224,7 @@ def line_chart(*, labels: Sequence[str], series: Sequence[Series], value_format:
                 continue
             x, y = left + slot * (i + 0.5), y_of(float(v))
             tip = f"{labels[i]} · {s.name}: {format_value(v, value_format)}"
-            dot = (f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}">'
+            dot = (f'<circle class="chart-point" cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}">'
                    f"<title>{escape(tip)}</title></circle>")
             parts.append(_wrap_link(dot, s.link(i)))
     if len(series) > 1:

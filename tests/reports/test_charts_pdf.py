@@ -34,7 +34,7 @@ def test_bars_link_to_their_lists_and_say_their_values():
             Series("已追回", [Decimal("20"), Decimal("0")]),
         ], stacked=True))
     assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
-    assert len(re.findall(r'<rect class="bar"', svg)) == 4
+    assert len(re.findall(r'<rect class="chart-bar"', svg)) == 4
     # Only the bar with a link is one; the & in its address is escaped in the markup.
     assert re.findall(r'<a href="([^"]*)">', svg) == ["/queue/?counterparty=ZTO&amp;status=open"]
     assert "<title>中通 · 待处理: ¥120.50</title>" in svg
@@ -45,7 +45,7 @@ def test_bars_link_to_their_lists_and_say_their_values():
 
 def test_bar_heights_are_proportional_to_values():
     svg = str(bar_chart(labels=["a", "b"], series=[Series("s", [100, 50])], height=260))
-    heights = [float(h) for h in re.findall(r'<rect class="bar"[^>]* height="([0-9.]+)"', svg)]
+    heights = [float(h) for h in re.findall(r'<rect class="chart-bar"[^>]* height="([0-9.]+)"', svg)]
     assert heights[0] == 2 * heights[1]
 
 
@@ -58,7 +58,7 @@ def test_lines_leave_gaps_and_large_money_reads_in_wan():
     with translation.override("zh-hans"):
         svg = str(line_chart(labels=["2026-08", "2026-09", "2026-10"],
                              series=[Series("涉及金额", [15000, None, Decimal("22000.50")], ["/a", None, "/c"])]))
-    assert svg.count('<circle class="point"') == 2
+    assert svg.count('<circle class="chart-point"') == 2
     assert re.search(r'<path d="M[0-9.,]+ M[0-9.,]+"', svg)  # two pieces, no line across the missing month
     assert ">¥2万<" in svg and ">¥1.5万<" in svg
     with translation.override("en"):

@@ -78,7 +78,7 @@ def test_the_page_bars_link_to_their_lists(client, manager_user, data):
     client.force_login(manager_user)
     page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
     # The stacked bar of weight overcharges still disputed, as drawn on the page, leads to the one row it counts.
-    bar = re.search(r'<a href="([^"]+)"><rect class="bar"[^>]*><title>重量超收 · 争议中: 1</title>', page)
+    bar = re.search(r'<a href="([^"]+)"><rect class="chart-bar"[^>]*><title>重量超收 · 争议中: 1</title>', page)
     assert bar, "no bar for the disputed weight overcharges"
     assert _totals_behind(client, bar.group(1))["count"] == 1
     assert '<span class="value">¥72.50</span>' in page
