@@ -5,13 +5,14 @@ import io
 from datetime import date
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from django.db import connection
 
 from recon.core.models import Discrepancy
 from recon.core.writers import csv_text, runs_as_formula
 from reports import period
-from reports.period import _CRLF, FORMULA_REGEX, _guarded, period_report_csv
+from reports.period import _CRLF, FORMULA_REGEX, _guarded, period_report_csv, period_report_xlsx
 from tests.factories import DiscrepancyFactory
 from tests.reports.test_period_report import month  # noqa: F401  (the fixture)
 
@@ -42,13 +43,11 @@ def test_crlf_ends_rows_and_keeps_line_breaks_inside_quotes():
     assert out.getvalue() == b'a,"x\ny""\n",b\r\nc,d\r\n"\n"\r\n'
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db
-def test_copy_csv_is_the_python_csv_byte_for_byte(month, tmp_path, monkeypatch):  # noqa: F811
+def _awkward_rows(month) -> None:
+    """Text from uploads of every awkward sort, the JSON details in each type json.loads can give, grams as text and
+    empty, a date and a SKU on a returns row."""
     run = month["run"]
     october = run.courier_bill.period
-    # Text from uploads of every awkward sort, the JSON details in each type json.loads can give, grams as text and
-    # empty, a date on a returns row.
     for i, text in enumerate(TRICKY):
         DiscrepancyFactory(run=run, period=october, type="rate_overcharge", waybill_no=text, line_no=i,
                            amount_at_stake=Decimal(f"{i}.5"), billed_fee=Decimal("-0.01"), reason=text,
@@ -61,6 +60,12 @@ def test_copy_csv_is_the_python_csv_byte_for_byte(month, tmp_path, monkeypatch):
     returns_zto = month["returns"][0]
     DiscrepancyFactory(run=returns_zto, period=october, type="return_damaged", waybill_no="RZ9", sku="=SKU",
                        occurred_on=date(2026, 10, 9), amount_at_stake=Decimal("1.00"), status="disputed")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_copy_csv_is_the_python_csv_byte_for_byte(month, tmp_path, monkeypatch):  # noqa: F811
+    _awkward_rows(month)
     real_copy = period._copy_rows
     python, server = tmp_path / "python.csv", tmp_path / "copy.csv"
     period_report_csv(period="2026-10", counterparty=None, target=python, use_copy=False)
@@ -73,3 +78,27 @@ def test_copy_csv_is_the_python_csv_byte_for_byte(month, tmp_path, monkeypatch):
     assert expected.count(b"\r\n") > len(TRICKY) + 10
     assert b"'=1+1" in expected and "'\u3000=1".encode() in expected and b"1234.567" in expected
     assert server.read_bytes() == expected
+
+
+def _cells(path) -> list[tuple]:
+    book = openpyxl.load_workbook(path)
+    return [(ws.title, c.coordinate, c.value, c.number_format, c.data_type) for ws in book.worksheets
+            for row in ws.iter_rows() for c in row]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_xlsx_from_typed_rows_is_the_orm_path_cell_for_cell(month, tmp_path, monkeypatch):  # noqa: F811
+    _awkward_rows(month)
+    fast, slow = tmp_path / "fast.xlsx", tmp_path / "slow.xlsx"
+    used = []
+    real = period.typed_type_rows
+    monkeypatch.setattr(period, "typed_type_rows", lambda *a: used.append(a[2]) or real(*a))
+    period_report_xlsx(period="2026-10", counterparty=None, target=fast)
+    assert len(used) == 5
+    monkeypatch.setattr(period, "typed_type_rows", lambda *a: None)
+    period_report_xlsx(period="2026-10", counterparty=None, target=slow)
+    expected = _cells(slow)
+    assert [c for c in expected if c[2] == "=1+1"][0][4] == "s"
+    assert [c for c in expected if c[2] == 1234.567][0][3] == "0.000"
+    assert _cells(fast) == expected
