@@ -299,7 +299,7 @@ def typed_type_rows(scope: PeriodScope, kind: str, type_code: str, columns: list
     return how, rows()
 
 
-def _write_type_sheet_fast(b: "_Book", ws, how: list[str], rows, formats: list) -> int:
+def _write_type_sheet_fast(ws, how: list[str], rows, formats: list) -> int:
     """The rows of a type sheet with one bound write method per column: no type test per cell."""
     write_string, write_number = ws.write_string, ws.write_number
 
@@ -449,7 +449,7 @@ def _write_type_sheet(b: _Book, scope: PeriodScope, kind: str, type_code: str, l
     ws = b.sheet(str(type_label(type_code)), [str(c.label) for c in columns], [_column_width(c) for c in columns], formats)
     typed = typed_type_rows(scope, kind, type_code, columns, labels)
     if typed is not None:
-        r = _write_type_sheet_fast(b, ws, typed[0], typed[1], formats)
+        r = _write_type_sheet_fast(ws, typed[0], typed[1], formats)
         # The totals' cached values exact to the fen: summed by the database, not from the floats written.
         money = {i: c.orm_path for i, c in enumerate(columns) if c.money}
         found = scope.discrepancies().filter(kind=kind, type=type_code).aggregate(
