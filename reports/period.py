@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet
+from django.db import connection, transaction
+from django.db.models import (AutoField, BooleanField, CharField, Count, DateField, DateTimeField, DecimalField, F,
+                              IntegerField, JSONField, QuerySet, Sum, TextField)
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from xlsxwriter.utility import xl_col_to_name
@@ -234,6 +236,92 @@ def _parameter_header() -> list[str]:
             pgettext("period report", "parameter"), _("value")]
 
 
+# --------------------------------------------------------------------------- Excel rows read fast (PostgreSQL)
+
+# Rows a round trip of the named cursor brings: psycopg2 builds plain tuples of str, float and int from the typed SQL.
+XLSX_ITERSIZE = 20_000
+
+
+def _xlsx_expression(col: ColumnSpec, c: str, labels: dict) -> tuple[str, str] | None:
+    """(SQL, how the cell is written) for one column, the value already what _cell_value makes of it; None: unknown."""
+    if col.attr == "type_label":
+        return f"(CASE {c} {_whens(labels['type'])} ELSE NULLIF({c}, '') END)", "string"
+    if col.attr == "status":
+        return f"(CASE {c} {_whens(labels['status'])} ELSE NULLIF({c}, '') END)", "string"
+    f, in_json = _field_at(col.orm_path)
+    if col.kg:
+        raw = f"NULLIF({c} #>> '{{}}', '')" if in_json else c
+        # numeric to float8 rounds once, as int(raw) / 1000 does in Python.
+        return f"(round(trunc(({raw})::numeric) / 1000, 3))::float8", "number"
+    if in_json:
+        # json.loads in Python, as Django's JSONField would: a number is a number cell, text a string cell.
+        return f"(CASE WHEN {c} IS NULL OR {c} = '\"\"'::jsonb OR {c} = 'null'::jsonb THEN NULL ELSE {c}::text END)", "json"
+    if isinstance(f, DecimalField):
+        return f"({c})::float8", "number"
+    if isinstance(f, BooleanField):
+        return f"({c})::int", "number"
+    if isinstance(f, (IntegerField, AutoField)):
+        return c, "number"
+    if isinstance(f, DateField) and not isinstance(f, DateTimeField):
+        return f"to_char({c}, 'YYYY-MM-DD')", "string"
+    if isinstance(f, (CharField, TextField)):
+        return f"NULLIF({c}, '')", "string"
+    return None
+
+
+def _whens(mapping: dict[str, str]) -> str:
+    return " ".join(f"WHEN {_quote(code)} THEN {_quote(label)}" for code, label in mapping.items()) or "WHEN NULL THEN NULL"
+
+
+def typed_type_rows(scope: PeriodScope, kind: str, type_code: str, columns: list[ColumnSpec], labels: dict):
+    """(how each column is written, the rows as tuples) of one type, from a named cursor; None where a column's type
+    needs the ORM's path (and on SQLite)."""
+    if connection.vendor != "postgresql":
+        return None
+    exprs, how = [], []
+    for i, col in enumerate(columns):
+        found = _xlsx_expression(col, f's."c{i}"', labels)
+        if found is None:
+            return None
+        exprs.append(found[0])
+        how.append(found[1])
+    select = _select_over(scope, kind, type_code, columns, exprs)
+
+    def rows():
+        # Inside a transaction the named cursor streams; outside one Django declares it WITH HOLD, and PostgreSQL
+        # would write the whole result out at the commit before the first row came back.
+        with transaction.atomic(), connection.chunked_cursor() as cursor:
+            raw = cursor.cursor  # psycopg2's named cursor: no Django wrapper per row
+            raw.itersize = XLSX_ITERSIZE
+            raw.execute(select)
+            yield from raw
+
+    return how, rows()
+
+
+def _write_type_sheet_fast(ws, how: list[str], rows, formats: list) -> int:
+    """The rows of a type sheet with one bound write method per column: no type test per cell."""
+    write_string, write_number = ws.write_string, ws.write_number
+
+    def write_json(r, i, text, fmt):
+        value = json.loads(text)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            write_number(r, i, value, fmt)
+        else:
+            # Text from a file stays a string cell, never a formula.
+            write_string(r, i, value if isinstance(value, str) else str(value), fmt)
+
+    methods = {"string": write_string, "number": write_number, "json": write_json}
+    writes = [methods[h] for h in how]
+    columns = range(len(how))
+    r = 0
+    for r, values in enumerate(rows, start=1):
+        for i, v, write, fmt in zip(columns, values, writes, formats):
+            if v is not None:
+                write(r, i, v, fmt)
+    return r
+
+
 # --------------------------------------------------------------------------- Excel
 
 
@@ -359,13 +447,22 @@ def _write_type_sheet(b: _Book, scope: PeriodScope, kind: str, type_code: str, l
     columns = _report_columns(kind)
     formats = [b.money if c.money else b.weight if c.kg else None for c in columns]
     ws = b.sheet(str(type_label(type_code)), [str(c.label) for c in columns], [_column_width(c) for c in columns], formats)
-    sums = {i: ZERO for i, c in enumerate(columns) if c.money}
-    writers = _cell_writers(ws, b, columns, labels, sums)
-    r = 0
-    for r, values in enumerate(_type_rows(scope, kind, type_code, columns), start=1):
-        for i, raw in enumerate(values):
-            if raw is not None and raw != "":
-                writers[i](r, i, raw)
+    typed = typed_type_rows(scope, kind, type_code, columns, labels)
+    if typed is not None:
+        r = _write_type_sheet_fast(ws, typed[0], typed[1], formats)
+        # The totals' cached values exact to the fen: summed by the database, not from the floats written.
+        money = {i: c.orm_path for i, c in enumerate(columns) if c.money}
+        found = scope.discrepancies().filter(kind=kind, type=type_code).aggregate(
+            **{f"s{i}": Sum(path) for i, path in money.items()})
+        sums = {i: found[f"s{i}"] or ZERO for i in money}
+    else:
+        sums = {i: ZERO for i, c in enumerate(columns) if c.money}
+        writers = _cell_writers(ws, b, columns, labels, sums)
+        r = 0
+        for r, values in enumerate(_type_rows(scope, kind, type_code, columns), start=1):
+            for i, raw in enumerate(values):
+                if raw is not None and raw != "":
+                    writers[i](r, i, raw)
     b.totals(ws, row=r + 1, width=len(columns), label=_("Total"), sums=sums)
     ws.autofilter(0, 0, r, len(columns) - 1)
 
@@ -439,11 +536,17 @@ def _csv_cell(value, col: ColumnSpec | None = None) -> str:
     return csv_text(str(value))
 
 
-def period_report_csv(*, period: str, counterparty: str | None, target) -> None:
-    """The period report as one CSV: the cover (per counterparty and total), then every discrepancy of the month."""
+def period_report_csv(*, period: str, counterparty: str | None, target, use_copy: bool | None = None) -> None:
+    """The period report as one CSV: the cover (per counterparty and total), then every discrepancy of the month.
+
+    On PostgreSQL the discrepancies' rows are written by the server (COPY … TO STDOUT), the same bytes as the Python
+    path that SQLite uses; `use_copy=False` forces the Python path (the tests compare the two).
+    """
     scope = period_scope(period=period, counterparty=counterparty)
     rows, overall = period_cover_rows(scope=scope)
     labels = _cover_labels()
+    if use_copy is None:
+        use_copy = connection.vendor == "postgresql"
     sink = _Sink(target)
     try:
         sink.row([_("period"), pgettext("period report", "counterparty"), _("name"), *[labels[k] for k in COVER_KEYS],
@@ -456,8 +559,157 @@ def period_report_csv(*, period: str, counterparty: str | None, target) -> None:
         for kind, type_code, _n in _types_present(scope):
             columns = _report_columns(kind)
             sink.row([csv_text(str(c.label)) for c in columns])
-            for values in _type_rows(scope, kind, type_code, columns):
-                sink.row([_csv_cell(_cell_value(c, v, names), c) for c, v in zip(columns, values)])
+            select = _copy_select(scope, kind, type_code, columns, names) if use_copy else None
+            if select is not None:
+                sink.flush()
+                _copy_rows(select, sink.fh)
+            else:
+                for values in _type_rows(scope, kind, type_code, columns):
+                    sink.row([_csv_cell(_cell_value(c, v, names), c) for c, v in zip(columns, values)])
             sink.row([])
     finally:
         sink.close()
+
+
+# --------------------------------------------------------------------------- CSV written by PostgreSQL
+
+# runs_as_formula's rule as a PostgreSQL regular expression: one of = + - @ TAB CR first, or whitespace (Python's
+# str.isspace set, spelled out: PostgreSQL's \s follows the server's locale) followed by one of = + - @.
+_PY_SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+FORMULA_REGEX = f"^([=+@\t\r-]|[{_PY_SPACE}]+[=+@-])"
+
+
+def _quote(value: str) -> str:
+    """A SQL string literal (standard_conforming_strings is on since PostgreSQL 9.1: only quotes are doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+_FIRST_CODES = ", ".join(str(ord(c)) for c in "=+-@\t\r")
+_SPACE_CODES = ", ".join(str(ord(c)) for c in _PY_SPACE)
+
+
+def _guarded(text_sql: str) -> str:
+    """csv_text in SQL: text that a spreadsheet would run gets a leading apostrophe; empty text is NULL (no "")."""
+    # The first character's code decides almost always; the regular expression (dear over a million rows) only runs
+    # on text that starts with whitespace.
+    return (f"(CASE WHEN ascii({text_sql}) IN ({_FIRST_CODES}) THEN '''' || {text_sql} "
+            f"WHEN ascii({text_sql}) IN ({_SPACE_CODES}) AND {text_sql} ~ {_quote(FORMULA_REGEX)} THEN '''' || {text_sql} "
+            f"ELSE NULLIF({text_sql}, '') END)")
+
+
+def _labelled(text_sql: str, mapping: dict[str, str]) -> str:
+    """A code shown as its label in the active language; an unknown code as itself (as _cell_value does)."""
+    whens = " ".join(f"WHEN {_quote(code)} THEN {_quote(csv_text(label))}" for code, label in mapping.items())
+    return f"(CASE {text_sql} {whens} ELSE {_guarded(text_sql)} END)" if whens else _guarded(text_sql)
+
+
+def _json_text(c: str) -> str:
+    """A JSON value as _csv_cell writes what json.loads made of it: str as text, int as is, float as repr, bool as
+    True/False. (Objects and arrays come out as JSON text, where Python would write their repr: no kind declares one.)"""
+    t = f"({c} #>> '{{}}')"
+    f8 = f"(({t})::float8::text)"
+    number = f"(CASE WHEN {t} ~ '^-?[0-9]+$' THEN {t} WHEN {f8} ~ '[.eEn]' THEN {f8} ELSE {f8} || '.0' END)"
+    return (f"(CASE jsonb_typeof({c}) WHEN 'string' THEN {_guarded(t)} WHEN 'number' THEN {number} "
+            f"WHEN 'boolean' THEN (CASE WHEN {c} = 'true'::jsonb THEN 'True' ELSE 'False' END) "
+            f"WHEN 'null' THEN NULL ELSE {c}::text END)")
+
+
+def _field_at(path: str):
+    """The model field a values() path ends on, and whether the path goes into a JSON column."""
+    model = Discrepancy
+    for part in path.split("__"):
+        f = model._meta.get_field(part)
+        if isinstance(f, JSONField):
+            return f, True
+        if f.is_relation:
+            if part == f.attname:  # "run_id": the key's own column, the target's type
+                return f.target_field, False
+            model = f.related_model
+    return f, False
+
+
+def _copy_expression(col: ColumnSpec, c: str, labels: dict) -> str | None:
+    """The SQL writing one cell as _csv_cell(_cell_value(…)) does; None for a column of a type it does not know."""
+    if col.attr == "type_label":
+        return _labelled(c, labels["type"])
+    if col.attr == "status":
+        return _labelled(c, labels["status"])
+    f, in_json = _field_at(col.orm_path)
+    if col.kg:
+        # int(raw) / 1000 with three decimals; "" is an empty cell.
+        raw = f"NULLIF({c} #>> '{{}}', '')" if in_json else c
+        return f"(round(trunc(({raw})::numeric) / 1000, 3))::text"
+    if in_json:
+        return _json_text(c)
+    if isinstance(f, DecimalField):
+        return f"(round({c}, 2))::text"
+    if isinstance(f, BooleanField):
+        return f"(CASE WHEN {c} THEN 'True' WHEN NOT {c} THEN 'False' END)"
+    if isinstance(f, (IntegerField, AutoField)):
+        return f"({c})::text"
+    if isinstance(f, DateField) and not isinstance(f, DateTimeField):
+        return f"to_char({c}, 'YYYY-MM-DD')"
+    if isinstance(f, (CharField, TextField)):
+        return _guarded(c)
+    return None
+
+
+def _copy_select(scope: PeriodScope, kind: str, type_code: str, columns: list[ColumnSpec], labels: dict) -> str | None:
+    """The type's rows as one SELECT of text columns in _type_rows' order, or None if a column needs the Python path."""
+    exprs = []
+    for i, col in enumerate(columns):
+        expr = _copy_expression(col, f's."c{i}"', labels)
+        if expr is None:
+            return None
+        exprs.append(expr)
+    return _select_over(scope, kind, type_code, columns, exprs)
+
+
+def _select_over(scope: PeriodScope, kind: str, type_code: str, columns: list[ColumnSpec], exprs: list[str]) -> str:
+    """SELECT exprs over the type's rows (the columns' values as s."c0", s."c1", …), money first as _type_rows."""
+    aliases = {f"c{i}": F(path) for i, path in enumerate(_value_paths(columns))}
+    qs = (scope.discrepancies().filter(kind=kind, type=type_code)
+          .values(**aliases, o_amount=F("amount_at_stake"), o_id=F("id")).order_by("-amount_at_stake", "id"))
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        inner = cursor.mogrify(sql, params).decode()
+    # The ORDER BY again, outside: PostgreSQL keeps the subquery's order without sorting twice.
+    return f"SELECT {', '.join(exprs)} FROM ({inner}) s ORDER BY s.o_amount DESC, s.o_id"
+
+
+class _CRLF:
+    """COPY's CSV rows end in LF, the Python path's in CRLF. LFs inside quoted fields stay as they are, so the quotes
+    are counted across chunks (a doubled quote toggles twice and leaves the parity alone)."""
+
+    def __init__(self, fh):
+        self.fh, self.parts, self.size, self.quoted = fh, [], 0, False
+
+    def write(self, data) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size > 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        blob = b"".join(self.parts)
+        self.parts, self.size = [], 0
+        if not blob:
+            return
+        if not self.quoted and b'"' not in blob:
+            self.fh.write(blob.replace(b"\n", b"\r\n"))
+            return
+        pieces = blob.split(b'"')
+        for i in range(len(pieces)):
+            if (i % 2 == 1) == self.quoted:  # outside the quotes
+                pieces[i] = pieces[i].replace(b"\n", b"\r\n")
+        if len(pieces) % 2 == 0:
+            self.quoted = not self.quoted
+        self.fh.write(b'"'.join(pieces))
+
+
+def _copy_rows(select: str, fh) -> None:
+    """The SELECT's rows as CSV straight from the server into fh, CRLF line ends."""
+    out = _CRLF(fh)
+    with connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", out)
+    out.flush()

@@ -1,0 +1,104 @@
+"""The period report's CSV written by PostgreSQL (COPY) is byte for byte the CSV of the Python path."""
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.db import connection
+
+from recon.core.models import Discrepancy
+from recon.core.writers import csv_text, runs_as_formula
+from reports import period
+from reports.period import _CRLF, FORMULA_REGEX, _guarded, period_report_csv, period_report_xlsx
+from tests.factories import DiscrepancyFactory
+from tests.reports.test_period_report import month  # noqa: F401  (the fixture)
+
+TRICKY = [
+    "=1+1", "+1", "-2", "@SUM(A1)", "\t=1", "\r=1", "\tplain", "\rplain", " =1", "  -3", "\u3000=1", "\xa0+1",
+    "\u2028@x", "\x1c=1", "\x0b-1", "\n=1", "\n plain", " \t\r\n=x", "a=1", "1-2", "plain", " plain", "'=1", "＝1",
+    "\u200b=1", "=", "-", " ", "\t", "\r", "'", "中=1", "=HYPERLINK(\"http://x\",\"y\")", "a,b", 'say "hi"', "x\r\ny",
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_sql_formula_rule_is_runs_as_formula():
+    with connection.cursor() as cursor:
+        for value in TRICKY:
+            cursor.execute(f"SELECT v ~ %s, {_guarded('v')} FROM (SELECT %s::text AS v) x", [FORMULA_REGEX, value])
+            matched, written = cursor.fetchone()
+            assert (value, matched) == (value, runs_as_formula(value))
+            assert (value, written) == (value, csv_text(value))
+
+
+def test_crlf_ends_rows_and_keeps_line_breaks_inside_quotes():
+    out = io.BytesIO()
+    w = _CRLF(out)
+    for chunk in [b'a,"x\n', b'y""\n",b\n', b"c,d\n", b'"\n"\n']:
+        w.write(chunk)
+        w.flush()  # a flush between every part: the quotes' count must carry across
+    assert out.getvalue() == b'a,"x\ny""\n",b\r\nc,d\r\n"\n"\r\n'
+
+
+def _awkward_rows(month) -> None:
+    """Text from uploads of every awkward sort, the JSON details in each type json.loads can give, grams as text and
+    empty, a date and a SKU on a returns row."""
+    run = month["run"]
+    october = run.courier_bill.period
+    for i, text in enumerate(TRICKY):
+        DiscrepancyFactory(run=run, period=october, type="rate_overcharge", waybill_no=text, line_no=i,
+                           amount_at_stake=Decimal(f"{i}.5"), billed_fee=Decimal("-0.01"), reason=text,
+                           billed_province=text, billed_weight_g=1234567 if i % 2 else None, expected_weight_g=-5)
+    DiscrepancyFactory(run=run, period=october, type="weight_overcharge", waybill_no="ZJ1", amount_at_stake=Decimal("3.00"),
+                       billed_weight_g="2500", expected_weight_g="", billed_province=7)
+    d = DiscrepancyFactory(run=run, period=october, type="weight_overcharge", waybill_no="ZJ2", amount_at_stake=Decimal("2.00"))
+    Discrepancy.objects.filter(id=d.id).update(details={"billed_province": 1.5, "expected_province": True,
+                                                       "billed_weight_g": 1000, "expected_weight_g": None})
+    returns_zto = month["returns"][0]
+    DiscrepancyFactory(run=returns_zto, period=october, type="return_damaged", waybill_no="RZ9", sku="=SKU",
+                       occurred_on=date(2026, 10, 9), amount_at_stake=Decimal("1.00"), status="disputed")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_copy_csv_is_the_python_csv_byte_for_byte(month, tmp_path, monkeypatch):  # noqa: F811
+    _awkward_rows(month)
+    real_copy = period._copy_rows
+    python, server = tmp_path / "python.csv", tmp_path / "copy.csv"
+    period_report_csv(period="2026-10", counterparty=None, target=python, use_copy=False)
+    copied = []
+    monkeypatch.setattr(period, "_copy_rows", lambda select, fh: (copied.append(select), real_copy(select, fh)))
+    period_report_csv(period="2026-10", counterparty=None, target=server, use_copy=True)
+    # Every block went through COPY: rate and weight overcharges, the undercharge, and the two returns' types.
+    assert len(copied) == 5
+    expected = python.read_bytes()
+    assert expected.count(b"\r\n") > len(TRICKY) + 10
+    assert b"'=1+1" in expected and "'\u3000=1".encode() in expected and b"1234.567" in expected
+    assert server.read_bytes() == expected
+
+
+def _cells(path) -> list[tuple]:
+    book = openpyxl.load_workbook(path)
+    return [(ws.title, c.coordinate, c.value, c.number_format, c.data_type) for ws in book.worksheets
+            for row in ws.iter_rows() for c in row]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_xlsx_from_typed_rows_is_the_orm_path_cell_for_cell(month, tmp_path, monkeypatch):  # noqa: F811
+    _awkward_rows(month)
+    fast, slow = tmp_path / "fast.xlsx", tmp_path / "slow.xlsx"
+    used = []
+    real = period.typed_type_rows
+    monkeypatch.setattr(period, "typed_type_rows", lambda *a: used.append(a[2]) or real(*a))
+    period_report_xlsx(period="2026-10", counterparty=None, target=fast)
+    assert len(used) == 5
+    monkeypatch.setattr(period, "typed_type_rows", lambda *a: None)
+    period_report_xlsx(period="2026-10", counterparty=None, target=slow)
+    expected = _cells(slow)
+    assert [c for c in expected if c[2] == "=1+1"][0][4] == "s"
+    assert [c for c in expected if c[2] == 1234.567][0][3] == "0.000"
+    assert _cells(fast) == expected
