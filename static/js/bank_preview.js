@@ -1,28 +1,15 @@
 // The bank statement upload page, next to upload.js: upload.js looks at the chosen file (POST data-inspect-url) and
 // shows a sheet's rows and column chooser; this script shows, from the same answer, what only a statement has — its
 // format, accounts, period, stated balances and the first lines as they will be imported — for every format (MT940,
-// CAMT.053 and OFX have no columns to choose, so the sheet part is hidden for them). When a column is chosen, the file
-// is looked at again with that choice so that the lines shown are the ones the import will read.
+// CAMT.053 and OFX have no columns to choose, so the sheet part is hidden for them). static/js/preview_extra.js listens
+// to the answers and looks at the file again when a column is chosen.
 (function () {
   "use strict";
-  var form = document.getElementById("upload-form");
-  var box = form && form.querySelector("[data-bank-preview]");
-  if (!box || !window.FormData || !window.XMLHttpRequest) return;
-  var url = form.dataset.inspectUrl;
-  var preview = form.querySelector("[data-preview]");
+  var extra = window.uploadPreviewExtra({ box: "[data-bank-preview]", accepts: function (data) { return !!data.format_label; }, show: show });
+  if (!extra) return;
+  var form = extra.form, box = extra.box, preview = extra.preview, t = extra.t;
+  var element = window.uploadPreviewExtra.element, fill = window.uploadPreviewExtra.fill;
   var sheetOnly = preview.querySelector("[data-sheet-only]");
-  var t = box.dataset;
-  var latest = 0;  // answers to an older look at the file are dropped, as upload.js drops them
-
-  function element(tag, className, text) {
-    var el = document.createElement(tag);
-    if (className) el.className = className;
-    if (text !== undefined && text !== null) el.textContent = text;
-    return el;
-  }
-  function fill(text, values) {
-    return text.replace(/%\((\w+)\)s/g, function (all, name) { return name in values ? String(values[name]) : all; });
-  }
   function table(el, heads, rows) {
     el.textContent = "";
     var head = element("tr");
@@ -79,34 +66,9 @@
     }, 0);
   }
 
-  // The same answer upload.js reads: listened to on every look at the file this page makes.
-  var open = XMLHttpRequest.prototype.open;
-  XMLHttpRequest.prototype.open = function (method, target) {
-    if (target === url) {
-      var number = ++latest;
-      this.addEventListener("load", function () {
-        if (number !== latest) return;
-        var data = null;
-        try { data = JSON.parse(this.responseText); } catch (err) { data = null; }
-        if (this.status >= 200 && this.status < 300 && data && data.format_label) show(data);
-      });
-    }
-    return open.apply(this, arguments);
-  };
-
   // Another account: upload.js forgets the columns chosen and looks at the file again with the account's remembered
   // ones. Until that answer is shown, an import must not take the columns as confirmed.
   var account = form.querySelector("[name=account]");
   var confirmColumns = form.querySelector("[data-confirm-columns]");
   if (account) account.addEventListener("change", function () { confirmColumns.value = ""; });
-
-  // A column chosen in upload.js's chooser: read the lines again with it (upload.js set its map_ field already).
-  preview.querySelector("[data-preview-fields]").addEventListener("change", function () {
-    var input = form.querySelector("input[type=file]");
-    if (!input.files || !input.files.length) return;
-    var xhr = new XMLHttpRequest();
-    xhr.open("POST", url);
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.send(new FormData(form));
-  });
 })();
