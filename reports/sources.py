@@ -127,7 +127,7 @@ def _settled(outcome: str) -> Q:
 
 def discrepancy_month():
     """The month of a discrepancy: of the date it happened (its bill line's date, its order's …), else of its creation."""
-    # reports/migrations/0002 keeps PostgreSQL statistics on exactly this expression: change both together.
+    # reports/migrations/0004_discrepancy_month_statistics.py keeps PostgreSQL statistics on exactly this expression: change both together.
     return MonthStart(Coalesce("occurred_on", TruncDate("created_at", tzinfo=SHANGHAI), output_field=DateField()))
 
 
