@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from django.db.models import Q
 from django.utils import timezone
 
-from recon.core.models import ReconPeriod
+from recon.core.models import ReconPeriod, ReconRun
 
 
 def month_following(first: date) -> date:
@@ -31,10 +31,13 @@ def unperiodised_month_q(first: date) -> Q:
     zone = timezone.get_current_timezone()
     since = timezone.make_aware(datetime.combine(first, time.min), zone)
     until = timezone.make_aware(datetime.combine(following, time.min), zone)
+    # The runs as subqueries rather than a join: a month of a million rows with periods is not joined to its runs.
+    runs_starting = ReconRun.objects.filter(period_start__gte=first, period_start__lt=following).values("id")
+    runs_without_range = ReconRun.objects.filter(period_start__isnull=True).values("id")
     return Q(period_id__isnull=True) & (
         Q(occurred_on__gte=first, occurred_on__lt=following)
-        | Q(occurred_on__isnull=True, run__period_start__gte=first, run__period_start__lt=following)
-        | Q(occurred_on__isnull=True, run__period_start__isnull=True, created_at__gte=since, created_at__lt=until)
+        | Q(occurred_on__isnull=True, run_id__in=runs_starting)
+        | Q(occurred_on__isnull=True, run_id__in=runs_without_range, created_at__gte=since, created_at__lt=until)
     )
 
 

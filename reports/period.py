@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import (AutoField, BooleanField, CharField, Count, DateField, DateTimeField, DecimalField, F,
-                              IntegerField, JSONField, QuerySet, Sum, TextField)
+                              IntegerField, JSONField, Q, QuerySet, Sum, TextField)
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from xlsxwriter.utility import xl_col_to_name
@@ -31,6 +31,7 @@ from recon.review.selectors import queue_totals
 from recon.sources.models import RejectedRow
 
 from .exports import GENERIC_COLUMNS
+from .months import discrepancy_month_q, unperiodised_month_q
 
 # The cover's figures, in the order of the JSON object and of the cover's columns after the counterparty.
 COVER_KEYS = ("billed", "expected", "at_stake", "open", "investigating", "disputed", "recovered", "accepted", "written_off",
@@ -60,16 +61,22 @@ def _cover_labels() -> dict[str, str]:
 
 @dataclass
 class PeriodScope:
-    """A month and the counterparties whose reconciliation periods start in it."""
+    """A month and its discrepancies (reports.months' rule: by their period's start, else by their own dates)."""
 
     label: str
     start: date
     end: date
     counterparties: list[Counterparty]
     period_ids: list[int] = field(default_factory=list)
+    # One counterparty's report: its periods' rows and its rows without a period; None: every row of the month.
+    counterparty_ids: list[int] | None = None
 
     def discrepancies(self) -> QuerySet[Discrepancy]:
-        return Discrepancy.objects.filter(is_current=True, period_id__in=self.period_ids)
+        if self.counterparty_ids is None:
+            return Discrepancy.objects.filter(discrepancy_month_q(self.start))
+        return Discrepancy.objects.filter(
+            Q(is_current=True) & (Q(period_id__in=self.period_ids)
+                                  | unperiodised_month_q(self.start) & Q(counterparty_id__in=self.counterparty_ids)))
 
 
 def period_scope(*, period: str, counterparty: str | None = None) -> PeriodScope:
@@ -82,21 +89,29 @@ def period_scope(*, period: str, counterparty: str | None = None) -> PeriodScope
     start = date(year, month, 1)
     end = date(year, month, calendar.monthrange(year, month)[1])
     periods = ReconPeriod.objects.filter(start__gte=start, start__lte=end)
+    party_ids = None
     if counterparty:
         code = counterparty.strip()
-        if not Counterparty.objects.filter(code=code).exists():
+        party_ids = list(Counterparty.objects.filter(code=code).values_list("id", flat=True))
+        if not party_ids:
             raise UserFacingError("unknown_counterparty", _("Unknown counterparty “%(code)s”.") % {"code": code})
         periods = periods.filter(counterparty__code=code)
     rows = list(periods.values_list("id", "counterparty_id"))
-    if not rows:
+    scope = PeriodScope(label=text, start=start, end=end, counterparties=[], period_ids=[p for p, _c in rows],
+                        counterparty_ids=party_ids)
+    # The counterparties of rows without a period count too; such rows alone make a month worth reporting.
+    loose = scope.discrepancies().filter(period_id__isnull=True).order_by().values_list("counterparty_id", flat=True).distinct()
+    loose = list(loose)
+    if not rows and not loose:
         if counterparty:
             message = _("No reconciliation period of %(counterparty)s starts in %(period)s.") % {
                 "counterparty": counterparty.strip(), "period": text}
         else:
             message = _("No reconciliation period starts in %(period)s.") % {"period": text}
         raise UserFacingError("unknown_period", message)
-    parties = list(Counterparty.objects.filter(id__in={c for _p, c in rows}).order_by("code", "kind"))
-    return PeriodScope(label=text, start=start, end=end, counterparties=parties, period_ids=[p for p, _c in rows])
+    ids = {c for _p, c in rows} | (set(loose) - {None})
+    scope.counterparties = list(Counterparty.objects.filter(id__in=ids).order_by("code", "kind"))
+    return scope
 
 
 def _period_amounts(*, scope: PeriodScope, counterparty_ids: list[int]) -> dict[str, Decimal]:
@@ -113,7 +128,8 @@ def _period_amounts(*, scope: PeriodScope, counterparty_ids: list[int]) -> dict[
 
 
 def period_cover_rows(*, scope: PeriodScope) -> tuple[list[dict], dict]:
-    """The cover per counterparty (code, name, the figures, count) and overall."""
+    """The cover per counterparty (code, name, the figures, count), a row for the money with no counterparty if there
+    is some, and overall."""
     totals = queue_totals(scope.discrepancies(), by=("courier",))
     groups = {g["counterparty_id"]: g for g in totals["groups"]}
     rows = []
@@ -122,6 +138,13 @@ def period_cover_rows(*, scope: PeriodScope) -> tuple[list[dict], dict]:
         row = {"counterparty_id": party.id, "code": party.code, "name": party.name, "count": g.get("count", 0)}
         row.update(_period_amounts(scope=scope, counterparty_ids=[party.id]))
         row.update({k: g.get(k, ZERO) for k in COVER_KEYS[2:]})
+        rows.append(row)
+    if None in groups:
+        # A return with no courier or shop known: nobody billed it, but its money is the month's.
+        g = groups[None]
+        row = {"counterparty_id": None, "code": "", "name": pgettext("period report", "no counterparty"),
+               "count": g["count"], "billed": ZERO, "expected": ZERO}
+        row.update({k: g[k] for k in COVER_KEYS[2:]})
         rows.append(row)
     overall = {"period": scope.label, "count": totals["total"]["count"]}
     overall.update({k: sum((r[k] for r in rows), ZERO) for k in COVER_KEYS[:2]})
@@ -392,7 +415,8 @@ def _write_cover(b: _Book, scope: PeriodScope) -> None:
     ws = b.sheet(pgettext("period report", "Cover"), header, widths, formats)
     for r, row in enumerate(rows, start=1):
         ws.write_string(r, 0, scope.label)
-        ws.write_string(r, 1, row["code"])
+        if row["code"]:
+            ws.write_string(r, 1, row["code"])
         ws.write_string(r, 2, row["name"])
         for i, key in enumerate(COVER_KEYS, start=3):
             ws.write_number(r, i, float(row[key]), b.money)
