@@ -4,6 +4,7 @@ Every reference to a courier-shaped Discrepancy column that the core needs sits 
 this file and not the core.
 """
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from recon.ingest.specs import WAYBILL_SYNONYMS
 from recon.kinds import ColumnSpec, KindSpec, TypeSpec
@@ -98,6 +99,8 @@ SPEC = KindSpec(
     demo="couriers.demo.courier_fee_demo",
     period_amounts="couriers.report_hooks.courier_period_amounts",
     report_columns=REPORT_COLUMNS,
+    run_parameter_labels=(("mode", pgettext_lazy("run parameter", "mode")),
+                          ("replaces", pgettext_lazy("run parameter", "replaces"))),
     run_parameters="couriers.report_hooks.courier_run_parameters",
     report_sources="couriers.report_sources.report_sources",
 )

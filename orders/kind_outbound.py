@@ -4,6 +4,7 @@ Orders ↔ the warehouse's outbound records ↔ the couriers' pickup scans. The 
 (recon.engine.outbound.TYPES), in its order.
 """
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from recon.kinds import ColumnSpec, KindSpec, LinkSpec, OptionSpec, SettingSpec, TypeSpec
 
@@ -85,6 +86,10 @@ SPEC = KindSpec(
     queue_columns=QUEUE_COLUMNS,
     export_columns=EXPORT_COLUMNS,
     dispute_columns=DISPUTE_COLUMNS,
+    run_parameter_labels=(("grace_hours", pgettext_lazy("run parameter", "grace hours")),
+                          ("ship_within_hours", pgettext_lazy("run parameter", "hours to ship")),
+                          ("trigger", pgettext_lazy("run parameter", "started by")),
+                          ("waybills", pgettext_lazy("run parameter", "waybills checked"))),
     reconcile_options=(OptionSpec("--grace-hours", "grace_hours", _("hours a courier has to scan a parcel after it leaves "
                                                                   "the warehouse (default: the pickup_grace_hours setting)"),
                                   type=grace_hours, metavar="N"),),

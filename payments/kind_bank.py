@@ -6,6 +6,7 @@ one about a bank line or a statement (an ambiguous credit, bank_credit_unmatched
 account's.
 """
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from recon.kinds import ColumnSpec, KindSpec, SettingSpec, TypeSpec
 
@@ -52,6 +53,8 @@ SPEC = KindSpec(
     settings=(SettingSpec(WINDOW_SETTING, 3, _("Days after a withdrawal in which its bank credit may arrive")),),
     demo="payments.demo.bank_demo",
     source_file_kinds=(("bank_statement", _("bank statement")),),
+    run_parameter_labels=(("window_days", pgettext_lazy("run parameter", "matching window (days)")),
+                          ("account_id", pgettext_lazy("run parameter", "bank account"))),
     reply_key="ref",
     reply_noun="reference",
     # The same withdrawal, bank line or statement with the same type is the same discrepancy on a rerun.

@@ -4,6 +4,7 @@ detail block, carry-over key.
 The type codes are the engine's (recon.engine.settlement.TYPES), in its order.
 """
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from recon.kinds import ColumnSpec, KindSpec, TypeSpec
 
@@ -62,6 +63,7 @@ SPEC = KindSpec(
     source_file_kinds=(("settlement", _("platform settlement file")),),
     receivables_by_age="payments.receivables.receivables_by_age",
     receivable_ages="payments.report_sources.receivable_ages",
+    run_parameter_labels=(("platform", pgettext_lazy("run parameter", "platform")),),
     reply_key="ref",
     reply_noun="reference",
     # An order's discrepancy is the same one on a rerun when its type and order number agree; an unknown-order line's

@@ -150,6 +150,8 @@ class KindSpec:
     # Dotted path of fn(*, run) -> list[tuple[label, value]]: the parameters a run used (rate-card versions,
     # tolerances, grace periods) as a reader names them; empty: the run's params as stored.
     run_parameters: str = ""
+    # (key of ReconRun.params, label): how the period report names a run's stored parameters ("grace_days" → 宽限天数).
+    run_parameter_labels: tuple[tuple[str, Any], ...] = ()
     # Findings of this kind that another kind's discrepancies see again (recon.runs.links links them as runs save).
     links: tuple[LinkSpec, ...] = ()
     # Dotted path or callable: a list of reports.sources.SourceSpec, what this kind's data offers to custom reports.

@@ -13,12 +13,13 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import (AutoField, BooleanField, CharField, Count, DateField, DateTimeField, DecimalField, F,
                               IntegerField, JSONField, Q, QuerySet, Sum, TextField)
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from xlsxwriter.utility import xl_col_to_name
@@ -208,7 +209,13 @@ def _cell_value(col: ColumnSpec, raw, labels: dict):
 
 def _labels() -> dict:
     return {"type": {t.code: str(t.label) for t in type_specs()},
-            "status": {v: str(lbl) for v, lbl in Discrepancy.Status.choices}}
+            "status": {v: str(lbl) for v, lbl in Discrepancy.Status.choices},
+            "claim": {True: pgettext("period report", "yes"), False: pgettext("period report", "no")}}
+
+
+def _claim_column() -> ColumnSpec:
+    """The type sheets' last column: whether a row is a claim, the only rows the totals (and the cover) count."""
+    return ColumnSpec("is_claim", pgettext("period report", "counted in money at stake"), "is_claim")
 
 
 def _type_rows(scope: PeriodScope, kind: str, type_code: str, columns: list[ColumnSpec]):
@@ -236,21 +243,55 @@ def _runs(scope: PeriodScope) -> list[ReconRun]:
 _PLUMBING = {"ip", "mapping", "size_bytes", "format", "bench", "trigger", "waybills"}
 
 
+def _parameter_labels(spec) -> dict[str, str]:
+    """Stored parameter keys → what a reader calls them: the kind's declared labels over the few every run has."""
+    labels = {"as_of": pgettext("run parameter", "as of")}
+    labels.update({key: str(label) for key, label in (spec.run_parameter_labels if spec else ())})
+    return labels
+
+
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?$")
+
+
+def _parameter_value(value) -> str:
+    """A stored parameter as the report writes it: dates YYYY-MM-DD, moments YYYY-MM-DD HH:MM in local time."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        return value.isoformat()
+    elif isinstance(value, str) and _ISO_MOMENT.match(value.strip()):
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    elif isinstance(value, str):
+        return value
+    else:
+        return json.dumps(value, ensure_ascii=False)
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _parameter_name(name, labels: dict[str, str]) -> str:
+    """A declared label, else the key made readable (underscores as spaces)."""
+    text = str(name)
+    return labels.get(text) or text.replace("_", " ")
+
+
 def _run_parameter_rows(scope: PeriodScope) -> list[list]:
     """One row per parameter of each run behind the month's discrepancies (KindSpec.run_parameters)."""
     out = []
     for run in _runs(scope):
         spec = kind_specs().get(run.kind)
         hook = spec.hook("run_parameters") if spec else None
+        labels = _parameter_labels(spec)
         if hook is not None:
             params = hook(run=run)
         else:
-            params = [(k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
-                      for k, v in sorted(run.params.items()) if k not in _PLUMBING]
+            params = [(k, v) for k, v in sorted(run.params.items()) if k not in _PLUMBING]
         party = run.counterparty.code if run.counterparty else ""
-        span = f"{run.period_start or ''}–{run.period_end or ''}"
+        span = f"{run.period_start.isoformat() if run.period_start else ''}–{run.period_end.isoformat() if run.period_end else ''}"
         for name, value in params or [("", "")]:
-            out.append([run.id, str(kind_label(run.kind)), party, span, str(name), str(value)])
+            out.append([run.id, str(kind_label(run.kind)), party, span, _parameter_name(name, labels) if name else "",
+                        _parameter_value(value)])
     return out
 
 
@@ -271,6 +312,8 @@ def _xlsx_expression(col: ColumnSpec, c: str, labels: dict) -> tuple[str, str] |
         return f"(CASE {c} {_whens(labels['type'])} ELSE NULLIF({c}, '') END)", "string"
     if col.attr == "status":
         return f"(CASE {c} {_whens(labels['status'])} ELSE NULLIF({c}, '') END)", "string"
+    if col.attr == "is_claim":
+        return f"(CASE WHEN {c} THEN {_quote(labels['claim'][True])} ELSE {_quote(labels['claim'][False])} END)", "string"
     f, in_json = _field_at(col.orm_path)
     if col.kg:
         raw = f"NULLIF({c} #>> '{{}}', '')" if in_json else c
@@ -386,14 +429,20 @@ class _Book:
         return ws
 
     def totals(self, ws, *, row: int, width: int, label: str, sums: dict[int, Decimal], count_col: int | None = None,
-               count: int = 0) -> None:
-        """A bold totals row: each money column as =SUM() of the cells above it, its cached value ours."""
+               count: int = 0, only: tuple[int, str] | None = None) -> None:
+        """A bold totals row: each money column as =SUM() of the cells above it (=SUMIF() of the rows whose column
+        only[0] says only[1]), its cached value ours."""
         for i in range(width):
             ws.write_blank(row, i, None, self.total)
         ws.write_string(row, 0, label, self.total)
         for i, value in sums.items():
             letter = xl_col_to_name(i)
-            if row > 1:
+            if row > 1 and only is not None:
+                key = xl_col_to_name(only[0])
+                criterion = only[1].replace('"', '""')
+                ws.write_formula(row, i, f'=SUMIF(${key}$2:${key}${row},"{criterion}",{letter}2:{letter}{row})',
+                                 self.total_money, float(value))
+            elif row > 1:
                 ws.write_formula(row, i, f"=SUM({letter}2:{letter}{row})", self.total_money, float(value))
             else:
                 ws.write_number(row, i, 0, self.total_money)
@@ -462,32 +511,35 @@ def _cell_writers(ws, b: _Book, columns: list[ColumnSpec], labels: dict, sums: d
             out.append(label_of(labels["type"]))
         elif col.attr == "status":
             out.append(label_of(labels["status"]))
+        elif col.attr == "is_claim":
+            out.append(label_of(labels["claim"]))
         else:
             out.append(money if col.money else weight if col.kg else plain)
     return out
 
 
 def _write_type_sheet(b: _Book, scope: PeriodScope, kind: str, type_code: str, labels: dict) -> None:
-    columns = _report_columns(kind)
+    columns = [*_report_columns(kind), _claim_column()]
     formats = [b.money if c.money else b.weight if c.kg else None for c in columns]
     ws = b.sheet(str(type_label(type_code)), [str(c.label) for c in columns], [_column_width(c) for c in columns], formats)
     typed = typed_type_rows(scope, kind, type_code, columns, labels)
     if typed is not None:
         r = _write_type_sheet_fast(ws, typed[0], typed[1], formats)
-        # The totals' cached values exact to the fen: summed by the database, not from the floats written.
-        money = {i: c.orm_path for i, c in enumerate(columns) if c.money}
-        found = scope.discrepancies().filter(kind=kind, type=type_code).aggregate(
-            **{f"s{i}": Sum(path) for i, path in money.items()})
-        sums = {i: found[f"s{i}"] or ZERO for i in money}
     else:
-        sums = {i: ZERO for i, c in enumerate(columns) if c.money}
-        writers = _cell_writers(ws, b, columns, labels, sums)
+        writers = _cell_writers(ws, b, columns, labels, {i: ZERO for i, c in enumerate(columns) if c.money})
         r = 0
         for r, values in enumerate(_type_rows(scope, kind, type_code, columns), start=1):
             for i, raw in enumerate(values):
                 if raw is not None and raw != "":
                     writers[i](r, i, raw)
-    b.totals(ws, row=r + 1, width=len(columns), label=_("Total"), sums=sums)
+    # The totals count claims only, as the cover does: information (an undercharge, a claim type with nothing at
+    # stake) is on the sheet, marked in the last column, and out of the sums. Cached values summed by the database.
+    money = {i: c.orm_path for i, c in enumerate(columns) if c.money}
+    found = scope.discrepancies().filter(kind=kind, type=type_code, is_claim=True).aggregate(
+        **{f"s{i}": Sum(path) for i, path in money.items()})
+    sums = {i: found[f"s{i}"] or ZERO for i in money}
+    b.totals(ws, row=r + 1, width=len(columns), label=pgettext("period report", "Total of claims"), sums=sums,
+             only=(len(columns) - 1, labels["claim"][True]))
     ws.autofilter(0, 0, r, len(columns) - 1)
 
 

@@ -3,6 +3,7 @@
 The type codes are the engine's (recon.engine.returns.TYPES), in its order.
 """
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from recon.kinds import ColumnSpec, KindSpec, OptionSpec, SettingSpec, TypeSpec
 
@@ -79,6 +80,7 @@ SPEC = KindSpec(
     dispute_columns=DISPUTE_COLUMNS,
     detail_template="returns/_discrepancy_detail.html",
     detail_context="returns.detail.discrepancy_detail_context",
+    run_parameter_labels=(("grace_days", pgettext_lazy("run parameter", "grace days")),),
     reconcile_options=(OptionSpec("--grace-days", "grace_days", _("days a return may take to arrive before it is overdue "
                                                                 "(default: the returns_grace_days setting)"), type=grace_days,
                                   metavar="N"),),

@@ -83,8 +83,10 @@ def hostile(demo_rate_card, zto, no_enqueue, tmp_path, settings, manager_user, d
 # --------------------------------------------------------------------------- reading what was written
 
 
-# The only formulas an export may hold: the totals row's own sums of a column's cells, never text from a file.
-OUR_TOTAL = re.compile(r"SUM\(([A-Z]+)2:\1\d+\)")
+# The only formulas an export may hold: the totals row's own sums of a column's cells (of the claims only on the period
+# report's type sheets: SUMIF over its last column), never text from a file.
+OUR_TOTAL = re.compile(r"SUM\(([A-Z]+)2:\1\d+\)|SUMIF\(\$([A-Z]+)\$2:\$\2\$\d+,&quot;[^&,]*&quot;,([A-Z]+)2:\3\d+\)"
+                       r'|SUMIF\(\$([A-Z]+)\$2:\$\4\$\d+,"[^",]*",([A-Z]+)2:\5\d+\)')
 
 
 def xlsx_cells(content: bytes) -> list[list]:

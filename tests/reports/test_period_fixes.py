@@ -16,7 +16,9 @@ from recon.core.models import Discrepancy
 from reports.months import discrepancy_month_q
 from reports.period import period_cover, period_report_csv, period_report_xlsx
 from tests.factories import DiscrepancyFactory, ReconRunFactory
-from tests.reports.test_period_report import month  # noqa: F401  (the fixture)
+from tests.reports.test_period_report import WAYBILLS, month  # noqa: F401  (the fixture)
+
+WAYBILL_UNDER = WAYBILLS[3]
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +70,42 @@ def test_money_without_a_counterparty_is_in_the_report(month, tmp_path):
                        "0.00", "2"]
     assert rows[4][:6] == ["2026-10", "合计", "", "297.01", "20.00", "513.30"]
     assert sorted(r[9] for r in rows if r and r[0] == "return_damaged") == ["RN1", "RN2", "RZ1"]
+
+
+def test_type_sheets_total_the_claims_the_cover_counts(month, tmp_path):
+    path = tmp_path / "october.xlsx"
+    period_report_xlsx(period="2026-10", counterparty=None, target=path)
+    book = openpyxl.load_workbook(path)
+    cached = openpyxl.load_workbook(path, data_only=True)
+    under = [list(r) for r in book["运费少收"].iter_rows(values_only=True)]
+    # The undercharge is information: shown, marked, and out of the totals.
+    assert (under[0][16], under[1][0], under[1][5], under[1][16]) == ("计入涉及金额", WAYBILL_UNDER, -4.99, "否")
+    assert under[2][:8] == ["索赔合计", None, None, None, None, '=SUMIF($Q$2:$Q$2,"是",F2:F2)', '=SUMIF($Q$2:$Q$2,"是",G2:G2)',
+                            '=SUMIF($Q$2:$Q$2,"是",H2:H2)']
+    assert list(cached["运费少收"].iter_rows(values_only=True))[2][5:8] == (0, 0, 0)
+    at_stake = {}
+    for title in ("运费超收", "运费少收", "已退款，退货未收到", "退货破损"):
+        header, *rows = cached[title].iter_rows(values_only=True)
+        at_stake[title] = Decimal(str(rows[-1][header.index("涉及金额")]))
+    assert at_stake == {"运费超收": Decimal("282"), "运费少收": Decimal("0"), "已退款，退货未收到": Decimal("12.3"),
+                        "退货破损": Decimal("20")}
+    cover_total = list(cached["封面"].iter_rows(values_only=True))[3][5]
+    assert sum(at_stake.values()) == Decimal(str(cover_total)) == period_cover(period="2026-10")["at_stake"] == Decimal("314.30")
+
+
+def test_run_parameters_are_labelled_and_dated_alike(month, tmp_path):
+    run = month["returns"][1]
+    # A moment stored in UTC with seconds, one in local time with an offset, a date, and a key no kind labels.
+    run.params = {"as_of": "2026-11-05T02:30:15+00:00", "grace_days": 14, "checked_at": "2026-11-05T10:31:00+08:00",
+                  "since": "2026-10-01", "extra_rule_code": "R7"}
+    run.save(update_fields=["params"])
+    path = tmp_path / "october.xlsx"
+    period_report_xlsx(period="2026-10", counterparty=None, target=path)
+    params = [list(r) for r in openpyxl.load_workbook(path)["对账参数"].iter_rows(values_only=True)]
+    assert [r[3:] for r in params[1:] if r[0] == run.id] == [
+        ["2026-10-01–2026-10-31", "截至", "2026-11-05 10:30"],
+        ["2026-10-01–2026-10-31", "checked at", "2026-11-05 10:31"],
+        ["2026-10-01–2026-10-31", "extra rule code", "R7"],
+        ["2026-10-01–2026-10-31", "宽限天数", "14"],
+        ["2026-10-01–2026-10-31", "since", "2026-10-01"],
+    ]

@@ -137,12 +137,14 @@ def test_xlsx_sheets_headers_formats_totals_and_print_setup(month, tmp_path):
     over = book["运费超收"]
     rows = [list(r) for r in over.iter_rows(values_only=True)]
     assert rows[0] == ["运单号", "订单号", "类型", "差异类型", "状态", "涉及金额", "账单运费", "应收运费", "账单重量（千克）",
-                       "我方重量（千克）", "账单省份", "我方省份", "行号", "快递公司", "对账记录", "原因"]
+                       "我方重量（千克）", "账单省份", "我方省份", "行号", "快递公司", "对账记录", "原因", "计入涉及金额"]
     assert [r[:10] for r in rows[1:4]] == [
         [w, f"SO{i}", "rate_overcharge", "运费超收", status, 94, 99, 5, 1.2, 1.2]
         for i, (w, status) in enumerate(zip(WAYBILLS, ["争议中", "已解决", "待处理"]))
     ]
-    assert rows[4][:9] == ["合计", None, None, None, None, "=SUM(F2:F4)", "=SUM(G2:G4)", "=SUM(H2:H4)", None]
+    assert rows[4][:9] == ["索赔合计", None, None, None, None, '=SUMIF($Q$2:$Q$4,"是",F2:F4)',
+                           '=SUMIF($Q$2:$Q$4,"是",G2:G4)', '=SUMIF($Q$2:$Q$4,"是",H2:H4)', None]
+    assert [r[16] for r in rows[1:4]] == ["是", "是", "是"]
     db = Discrepancy.objects.filter(run=month["run"], type="rate_overcharge").aggregate(
         s=Sum("amount_at_stake"), b=Sum("theirs_amount"), e=Sum("ours_amount"))
     cached = list(_book(path, data_only=True)["运费超收"].iter_rows(values_only=True))[4]
@@ -150,16 +152,17 @@ def test_xlsx_sheets_headers_formats_totals_and_print_setup(month, tmp_path):
     assert over.cell(2, 9).number_format == "0.000"
     assert over.cell(2, 6).number_format == "¥#,##0.00"
     assert over.freeze_panes == "A2"
-    assert over.auto_filter.ref == "A1:P4"
+    assert over.auto_filter.ref == "A1:Q4"
     assert over.print_title_rows == "$1:$1"
     assert over.page_setup.orientation == "landscape"
 
     returns = [list(r) for r in book["退货破损"].iter_rows(values_only=True)]
     assert returns[0] == ["类型", "差异类型", "状态", "涉及金额", "退款或账单金额", "应收金额", "日期", "对账记录", "原因", "单号",
-                          "第二单号", "SKU", "对账方"]
+                          "第二单号", "SKU", "对账方", "计入涉及金额"]
     assert returns[1][:4] == ["return_damaged", "退货破损", "核查中", 20]
-    assert returns[1][9:] == ["RZ1", None, None, "ZTO"]
-    assert returns[2][:6] == ["合计", None, None, "=SUM(D2:D2)", "=SUM(E2:E2)", "=SUM(F2:F2)"]
+    assert returns[1][9:] == ["RZ1", None, None, "ZTO", "是"]
+    assert returns[2][:6] == ["索赔合计", None, None, '=SUMIF($N$2:$N$2,"是",D2:D2)', '=SUMIF($N$2:$N$2,"是",E2:E2)',
+                              '=SUMIF($N$2:$N$2,"是",F2:F2)']
 
     rejected = [list(r) for r in book["未导入的行"].iter_rows(values_only=True)]
     assert rejected[0] == ["文件名", "工作表", "行", "原因代码", "原因", "原始行内容"]
@@ -172,7 +175,7 @@ def test_xlsx_sheets_headers_formats_totals_and_print_setup(month, tmp_path):
     assert courier_rows == [["报价单", f"#{card.id} {card.name} 2026-01-01–…"], ["重量容差（克）", "0"], ["运费容差（分）", "0"],
                             ["抛比", "8000"]]
     returns_rows = [r[2:] for r in params[1:] if r[0] == month["returns"][1].id]
-    assert returns_rows == [["STO", "2026-10-01–2026-10-31", "as_of", "2026-11-05"], ["STO", "2026-10-01–2026-10-31", "grace_days", "14"]]
+    assert returns_rows == [["STO", "2026-10-01–2026-10-31", "截至", "2026-11-05"], ["STO", "2026-10-01–2026-10-31", "宽限天数", "14"]]
 
 
 def test_csv_has_the_bom_the_cover_and_every_row(month, tmp_path):
