@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+import functools
 import io
 import json
 import re
@@ -18,7 +19,8 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import (AutoField, BooleanField, CharField, Count, DateField, DateTimeField, DecimalField, F,
-                              IntegerField, JSONField, Q, QuerySet, Sum, TextField)
+                              Func, IntegerField, JSONField, Q, QuerySet, Sum, TextField)
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -192,8 +194,47 @@ def _report_columns(kind: str) -> list[ColumnSpec]:
     return columns
 
 
-def _value_paths(columns: list[ColumnSpec]) -> list[str]:
-    return ["type" if c.attr == "type_label" else c.orm_path for c in columns]
+def _is_text_detail(col: ColumnSpec) -> bool:
+    """A column of the row's details that is neither money nor grams: a reference, a name, a province — text."""
+    return not (col.kg or col.money) and _in_json(col.orm_path)
+
+
+@functools.lru_cache(maxsize=256)
+def _in_json(path: str) -> bool:
+    return "__" in path and _field_at(path)[1]
+
+
+class _DetailText(Func):
+    """A detail as text: a JSON string as stored (leading zeros and all), a whole JSON number by its digits (a waybill
+    a file gave as 7312345678901.0 shows 7312345678901). Reading the JSON value instead would make a number-like
+    string a number (SQLite's JSON_EXTRACT does even for a JSON string) and an Excel number cell."""
+
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        template = ("(CASE jsonb_typeof(@) WHEN 'number' THEN (CASE WHEN (@)::numeric = trunc((@)::numeric) "
+                    "THEN trunc((@)::numeric)::text ELSE (@) #>> '{}' END) ELSE (@) #>> '{}' END)")
+        return template.replace("@", sql), [*params] * template.count("@")
+
+    def as_sql(self, compiler, connection, **extra):
+        # Elsewhere ->>: text for a string, the number for a number (_as_text writes a whole one by its digits).
+        found = self.source_expressions[0]
+        return compiler.compile(KeyTextTransform(found.key_name, found.lhs))
+
+
+def _value_paths(columns: list[ColumnSpec]) -> list:
+    return [_DetailText(c.orm_path) if _is_text_detail(c) else "type" if c.attr == "type_label" else c.orm_path
+            for c in columns]
+
+
+def _as_text(value) -> str:
+    """A detail's value as text: a number written by a file as a number shows its digits, never 1.2e+13 or 42.0."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else str(value)
 
 
 def _cell_value(col: ColumnSpec, raw, labels: dict):
@@ -204,6 +245,8 @@ def _cell_value(col: ColumnSpec, raw, labels: dict):
         return labels["status"].get(raw, raw)
     if col.kg:
         return None if raw in (None, "") else int(raw) / 1000
+    if raw is not None and _is_text_detail(col):
+        return _as_text(raw)
     return raw
 
 
@@ -320,8 +363,8 @@ def _xlsx_expression(col: ColumnSpec, c: str, labels: dict) -> tuple[str, str] |
         # numeric to float8 rounds once, as int(raw) / 1000 does in Python.
         return f"(round(trunc(({raw})::numeric) / 1000, 3))::float8", "number"
     if in_json:
-        # json.loads in Python, as Django's JSONField would: a number is a number cell, text a string cell.
-        return f"(CASE WHEN {c} IS NULL OR {c} = '\"\"'::jsonb OR {c} = 'null'::jsonb THEN NULL ELSE {c}::text END)", "json"
+        # A text detail, read as text (_value_paths): always a string cell.
+        return f"NULLIF({c}, '')", "string"
     if isinstance(f, DecimalField):
         return f"({c})::float8", "number"
     if isinstance(f, BooleanField):
@@ -369,15 +412,7 @@ def _write_type_sheet_fast(ws, how: list[str], rows, formats: list) -> int:
     """The rows of a type sheet with one bound write method per column: no type test per cell."""
     write_string, write_number = ws.write_string, ws.write_number
 
-    def write_json(r, i, text, fmt):
-        value = json.loads(text)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            write_number(r, i, value, fmt)
-        else:
-            # Text from a file stays a string cell, never a formula.
-            write_string(r, i, value if isinstance(value, str) else str(value), fmt)
-
-    methods = {"string": write_string, "number": write_number, "json": write_json}
+    methods = {"string": write_string, "number": write_number}
     writes = [methods[h] for h in how]
     columns = range(len(how))
     r = 0
@@ -498,6 +533,9 @@ def _cell_writers(ws, b: _Book, columns: list[ColumnSpec], labels: dict, sums: d
     def label_of(mapping):
         return lambda r, i, v: write_string(r, i, mapping.get(v, v))
 
+    def text(r, i, v):
+        write_string(r, i, _as_text(v))
+
     def plain(r, i, v):
         if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
             write_number(r, i, float(v))
@@ -514,7 +552,7 @@ def _cell_writers(ws, b: _Book, columns: list[ColumnSpec], labels: dict, sums: d
         elif col.attr == "is_claim":
             out.append(label_of(labels["claim"]))
         else:
-            out.append(money if col.money else weight if col.kg else plain)
+            out.append(money if col.money else weight if col.kg else text if _is_text_detail(col) else plain)
     return out
 
 
@@ -679,17 +717,6 @@ def _labelled(text_sql: str, mapping: dict[str, str]) -> str:
     return f"(CASE {text_sql} {whens} ELSE {_guarded(text_sql)} END)" if whens else _guarded(text_sql)
 
 
-def _json_text(c: str) -> str:
-    """A JSON value as _csv_cell writes what json.loads made of it: str as text, int as is, float as repr, bool as
-    True/False. (Objects and arrays come out as JSON text, where Python would write their repr: no kind declares one.)"""
-    t = f"({c} #>> '{{}}')"
-    f8 = f"(({t})::float8::text)"
-    number = f"(CASE WHEN {t} ~ '^-?[0-9]+$' THEN {t} WHEN {f8} ~ '[.eEn]' THEN {f8} ELSE {f8} || '.0' END)"
-    return (f"(CASE jsonb_typeof({c}) WHEN 'string' THEN {_guarded(t)} WHEN 'number' THEN {number} "
-            f"WHEN 'boolean' THEN (CASE WHEN {c} = 'true'::jsonb THEN 'True' ELSE 'False' END) "
-            f"WHEN 'null' THEN NULL ELSE {c}::text END)")
-
-
 def _field_at(path: str):
     """The model field a values() path ends on, and whether the path goes into a JSON column."""
     model = Discrepancy
@@ -716,7 +743,7 @@ def _copy_expression(col: ColumnSpec, c: str, labels: dict) -> str | None:
         raw = f"NULLIF({c} #>> '{{}}', '')" if in_json else c
         return f"(round(trunc(({raw})::numeric) / 1000, 3))::text"
     if in_json:
-        return _json_text(c)
+        return _guarded(c)
     if isinstance(f, DecimalField):
         return f"(round({c}, 2))::text"
     if isinstance(f, BooleanField):
@@ -743,7 +770,7 @@ def _copy_select(scope: PeriodScope, kind: str, type_code: str, columns: list[Co
 
 def _select_over(scope: PeriodScope, kind: str, type_code: str, columns: list[ColumnSpec], exprs: list[str]) -> str:
     """SELECT exprs over the type's rows (the columns' values as s."c0", s."c1", …), money first as _type_rows."""
-    aliases = {f"c{i}": F(path) for i, path in enumerate(_value_paths(columns))}
+    aliases = {f"c{i}": F(path) if isinstance(path, str) else path for i, path in enumerate(_value_paths(columns))}
     qs = (scope.discrepancies().filter(kind=kind, type=type_code)
           .values(**aliases, o_amount=F("amount_at_stake"), o_id=F("id")).order_by("-amount_at_stake", "id"))
     sql, params = qs.query.sql_with_params()

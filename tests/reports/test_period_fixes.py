@@ -109,3 +109,42 @@ def test_run_parameters_are_labelled_and_dated_alike(month, tmp_path):
         ["2026-10-01–2026-10-31", "宽限天数", "14"],
         ["2026-10-01–2026-10-31", "since", "2026-10-01"],
     ]
+
+
+@pytest.mark.parametrize("path", ["typed", "orm"])
+def test_references_are_string_cells_on_every_sheet(month, tmp_path, monkeypatch, path):
+    from reports import period
+
+    if path == "orm":
+        monkeypatch.setattr(period, "typed_type_rows", lambda *a: None)
+    october = month["run"].courier_bill.period
+    run = ReconRunFactory(kind="outbound", courier=month["run"].counterparty.courier, period_start=date(2026, 10, 1),
+                          period_end=date(2026, 10, 31))
+    for i, (ref, outbound, waybill) in enumerate([("0012", "0078202610000148", "0078202610000148"),
+                                                   ("78202610000149", 7312345678901, 7312345678901.0)]):
+        d = DiscrepancyFactory(run=run, period=october, type="waybill_reused", waybill_no=ref, ref2="000123",
+                               amount_at_stake=Decimal(f"{i}.00"))
+        Discrepancy.objects.filter(id=d.id).update(details={"outbound_no": outbound, "waybill_no": waybill, "warehouse": "007"})
+    target = tmp_path / "october.xlsx"
+    period_report_xlsx(period="2026-10", counterparty=None, target=target)
+    book = openpyxl.load_workbook(target)
+    rows = [list(r) for r in book["运单号重复使用"].iter_rows(values_only=True)]
+    assert rows[0][5:8] + rows[0][10:12] == ["出库单号", "运单号", "仓库", "单号", "第二单号"]
+    assert [r[5:8] + r[10:12] for r in rows[1:3]] == [
+        ["7312345678901", "7312345678901", "007", "78202610000149", "000123"],
+        ["0078202610000148", "0078202610000148", "007", "0012", "000123"],
+    ]
+    references = {"运单号", "订单号", "出库单号", "单号", "第二单号", "SKU", "仓库", "对账方", "快递公司", "账单省份", "我方省份"}
+    for sheet in book.worksheets[1:-2]:
+        header, *body = sheet.iter_rows()
+        for cell in (c for row in body[:-1] for c in row):
+            if header[cell.column - 1].value in references and cell.value is not None:
+                assert (sheet.title, cell.coordinate, cell.data_type) == (sheet.title, cell.coordinate, "s")
+
+    target = tmp_path / "october.csv"
+    period_report_csv(period="2026-10", counterparty=None, target=target, use_copy=None if path == "typed" else False)
+    found = [r for r in csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"), newline="")) if r and r[0] == "waybill_reused"]
+    assert [r[5:8] + r[10:12] for r in found] == [
+        ["7312345678901", "7312345678901", "007", "78202610000149", "000123"],
+        ["0078202610000148", "0078202610000148", "007", "0012", "000123"],
+    ]
