@@ -162,7 +162,7 @@ def test_rows_without_a_counterparty_count_in_their_month(client, manager_user, 
     assert (f.totals["count"], f.totals["at_stake"], f.totals["open"]) == (7, Decimal("271.50"), Decimal("241.50"))
     assert [(t["month"], t["at_stake"]) for t in f.trend[-2:]] == [("2026-09", Decimal("8.25")), ("2026-10", Decimal("271.50"))]
     assert [(c["label"], c["count"], c["at_stake"]) for c in f.counterparties] == [
-        ("对方未知", 2, Decimal("199.00")), ("中通", 4, Decimal("60.00")), ("圆通", 1, Decimal("12.50"))]
+        ("对账方未知", 2, Decimal("199.00")), ("中通", 4, Decimal("60.00")), ("圆通", 1, Decimal("12.50"))]
     assert [(t["kind"], t["type"], t["count"]) for t in f.types][-2:] == [
         ("returns", "refunded_not_received", 1), ("returns", "return_not_received", 1)]
     client.force_login(manager_user)
@@ -213,9 +213,9 @@ def test_every_figure_with_a_link_counts_exactly_its_list(client, manager_user, 
     # The stakes card shows the month's counterparties, each with its list's count.
     page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
     card = page[page.index('data-testid="panel-stakes"'):page.index('data-testid="panel-trend"')]
-    assert "各对方涉及金额，2026-10" in card
+    assert "各对账方涉及金额，2026-10" in card
     rows = re.findall(r'<td><a href="([^"]+)">([^<]+)</a></td>\s*<td class="num"><a href="[^"]+">(\d+)</a></td>', card)
-    assert [(name, int(n)) for _url, name, n in rows] == [("对方未知", 2), ("中通", 4), ("圆通", 1)]
+    assert [(name, int(n)) for _url, name, n in rows] == [("对账方未知", 2), ("中通", 4), ("圆通", 1)]
     assert [_count_behind(client, url) for url, _name, _n in rows] == [2, 4, 1]
 
 
