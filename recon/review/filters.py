@@ -57,7 +57,7 @@ class CounterpartyFilter(django_filters.CharFilter):
             return qs
         if value == "none":
             return qs.filter(counterparty__isnull=True)
-        if value.isdigit() and int(value) <= MAX_ID:
+        if value.isascii() and value.isdigit() and int(value) <= MAX_ID:
             return qs.filter(counterparty_id=int(value))
         return qs.none()
 
