@@ -258,3 +258,15 @@ def test_the_latest_runs_show_each_kinds_figures_and_a_dash_where_none_applies(c
     row = re.search(rf'<tr data-run="{zto_run.pk}">(.*?)</tr>', page, re.S).group(1)
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
     assert cells[1:3] == ["快递运费", "中通"] and cells[5:9] == ["10", "—", "1,000.00", "—"]
+
+
+def test_the_queues_counterparty_filter(client, manager_user, data):
+    add_without_counterparty()
+    client.force_login(manager_user)
+    url = reverse("discrepancy-totals")
+    count = lambda value: client.get(url, {"counterparty": value}).context["totals"]["total"]["count"]  # noqa: E731
+    # The unknown counterparty's two current rows and September's one; ZTO's current rows of both months.
+    assert (count("none"), count(str(data["zto"].pk)), count("abc"), count("²"), count(str(2**63))) == (3, 5, 0, 0, 0)
+    page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
+    row = re.search(r'<tr data-run="\d+">(.*?)</tr>', page, re.S).group(1)
+    assert '<td class="num">—</td>' in row and "money\">—" not in page
