@@ -1,7 +1,8 @@
 """Reads of the dashboard (the home page after login) and of the manager's period summary.
 
-A "period" here is a calendar month (YYYY-MM): every counterparty's reconciliation periods that start in it, which is
-what the queue's `month` filter selects, so every figure links to the list that adds up to it. The money of a month
+A "period" here is a calendar month (YYYY-MM): every counterparty's reconciliation periods that start in it, and the
+rows without a period that belong to it (reports.months: the same rule the queue's `month` filter applies), so every
+figure links to the list that adds up to it. The money of a month
 comes from one grouped query per panel over the current rows of its periods (the queue's money identity,
 recon.review.selectors.money_aggregates); the labels of the few groups are looked up afterwards.
 """
@@ -13,16 +14,18 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, DateField, Q, Value, When
 from django.db.models.fields.json import KT
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from recon.core.models import Counterparty, Discrepancy, ReconPeriod, ReconRun
 from recon.kinds import kind_label, kind_specs, type_label
 from recon.review.selectors import MONEY_COLUMNS, money_aggregates
 
 from . import totals
+from .months import discrepancy_month_q, unperiodised_month_q
 
 ZERO = Decimal("0.00")
 TREND_MONTHS = 12
@@ -107,27 +110,29 @@ def _add(into: dict, row: dict) -> None:
         into[k] = into.get(k, ZERO) + row[k]
 
 
-def _current(w: Window, counterparty_id: int | None = None):
-    qs = Discrepancy.objects.filter(is_current=True, period_id__in=list(w.period_month))
-    if counterparty_id:
-        qs = qs.filter(counterparty_id=counterparty_id)
-    return qs.order_by()
-
-
 def money_by_month_and_counterparty(w: Window, *, counterparty_id: int | None = None) -> list[dict]:
-    """The money identity per (month, counterparty, kind) over the window: one grouped query (of the totals table on
-    PostgreSQL, of the discrepancies elsewhere)."""
+    """The money identity per (month, counterparty, kind) over the window, the rows without a period in the month
+    reports.months gives them: one grouped query (of the totals table on PostgreSQL, of the discrepancies elsewhere)."""
     merged: dict[tuple, dict] = {}
     if totals.enabled():
         groups: dict[tuple, list] = defaultdict(list)
-        for g in totals.money_groups(period_ids=list(w.period_month), counterparty_id=counterparty_id):
-            groups[(w.period_month[g["period_id"]], g["counterparty_id"], g["kind"])].append(g)
+        for g in totals.money_groups(period_ids=list(w.period_month), months=(w.months[0], month_add(w.month, 1)),
+                                     counterparty_id=counterparty_id):
+            month = w.period_month[g["period_id"]] if g["period_id"] else g["unperiodised_month"]
+            groups[(month, g["counterparty_id"], g["kind"])].append(g)
         for key, rows in groups.items():
             _add(merged.setdefault(key, {}), _money_row(totals.money_parts(rows)))
         return [{"month": k[0], "counterparty_id": k[1], "kind": k[2], **v} for k, v in merged.items()]
-    raw = _current(w, counterparty_id).values("period_id", "counterparty_id", "kind").annotate(**money_aggregates())
+    # The month of a row without a period, by the one rule (months the window does not cover stay NULL).
+    own_month = Case(*[When(unperiodised_month_q(m), then=Value(m)) for m in w.months], default=None, output_field=DateField())
+    qs = (Discrepancy.objects.filter(is_current=True)
+          .filter(Q(period_id__in=list(w.period_month)) | Q(period_id__isnull=True))
+          .annotate(own_month=own_month).filter(Q(period_id__isnull=False) | Q(own_month__isnull=False)))
+    if counterparty_id:
+        qs = qs.filter(counterparty_id=counterparty_id)
+    raw = qs.order_by().values("period_id", "own_month", "counterparty_id", "kind").annotate(**money_aggregates())
     for r in raw:
-        key = (w.period_month[r["period_id"]], r["counterparty_id"], r["kind"])
+        key = (w.period_month[r["period_id"]] if r["period_id"] else r["own_month"], r["counterparty_id"], r["kind"])
         _add(merged.setdefault(key, {}), _money_row(r))
     return [{"month": k[0], "counterparty_id": k[1], "kind": k[2], **v} for k, v in merged.items()]
 
@@ -136,8 +141,8 @@ def counts_by_type(w: Window, *, counterparty_id: int | None = None) -> list[dic
     """The chosen month's discrepancies (claims and information) per kind, type and status: one grouped query."""
     ids = [pk for pk, m in w.period_month.items() if m == w.month]
     if totals.enabled():
-        return totals.type_counts(period_ids=ids, counterparty_id=counterparty_id)
-    qs = Discrepancy.objects.filter(is_current=True, period_id__in=ids).order_by()
+        return totals.type_counts(period_ids=ids, months=(w.month, month_add(w.month, 1)), counterparty_id=counterparty_id)
+    qs = Discrepancy.objects.filter(discrepancy_month_q(w.month)).order_by()
     if counterparty_id:
         qs = qs.filter(counterparty_id=counterparty_id)
     return list(qs.values("kind", "type", "status").annotate(count=Count("id")))
@@ -194,6 +199,26 @@ def oldest_open(limit: int = 10) -> list[Discrepancy]:
                 .select_related("counterparty").order_by("created_at", "id")[:limit])
 
 
+def latest_runs(limit: int = 12) -> list[dict]:
+    """The newest runs of every kind (a deleted bill's run left out) with the figures their summaries hold: what was
+    billed (the kinds that declare KindSpec.summary_billed_key), the lines read, the discrepancies found and the money
+    at stake; None where a kind's summary has no such figure (a failed run's has none)."""
+    runs = (ReconRun.objects.select_related("counterparty")
+            .filter(Q(courier_bill__isnull=True) | Q(courier_bill__deleted_at__isnull=True)).order_by("-created_at", "-id")[:limit])
+    specs = kind_specs()
+    out = []
+    for run in runs:
+        summary = run.summary or {}
+        billed_key = getattr(specs.get(run.kind), "summary_billed_key", "")
+        out.append({
+            "run": run, "kind_label": kind_label(run.kind),
+            "billed": summary.get(billed_key) if billed_key else None,
+            "lines": summary.get("lines"), "discrepancies": summary.get("discrepancies"),
+            "at_stake": summary.get("amount_at_stake"),
+        })
+    return out
+
+
 def failed_runs(limit: int = 10) -> list[ReconRun]:
     return list(ReconRun.objects.filter(status=ReconRun.Status.FAILED).select_related("counterparty").order_by("-created_at", "-id")[:limit])
 
@@ -224,7 +249,9 @@ def dashboard_figures(*, month: date, counterparty: Counterparty | None = None, 
     and the counts by kind, type and status; each with the queue filter that lists its rows."""
     w = window(month, months)
     cp_id = counterparty.id if counterparty else None
-    scope = {"month": w.label, **({"courier": counterparty.code} if counterparty else {})}
+    # By id: two counterparties may share a code (the courier JD and the shop JD).
+    only = {"counterparty": counterparty.id} if counterparty else {}
+    scope = {"month": w.label, **only}
     money = money_by_month_and_counterparty(w, counterparty_id=cp_id)
     billed = billed_by_month_and_counterparty(w, counterparty_id=cp_id)
 
@@ -236,7 +263,7 @@ def dashboard_figures(*, month: date, counterparty: Counterparty | None = None, 
         row = _money_row(by_month[m])
         billed_total = sum((v for (bm, _c, _k), v in billed.items() if bm == m), ZERO)
         trend.append({"month": month_label(m), "billed": billed_total,
-                      "url": queue_url(month=month_label(m), **({"courier": counterparty.code} if counterparty else {})), **row})
+                      "url": queue_url(month=month_label(m), **only), **row})
     totals = dict(trend[-1])
 
     per_cp: dict[int, dict] = {}
@@ -251,17 +278,20 @@ def dashboard_figures(*, month: date, counterparty: Counterparty | None = None, 
         if bm == w.month:
             per_cp.setdefault(cp_key, {"money": {}, "billed_at_stake": ZERO, "billed": ZERO})["billed"] += amount
     names = Counterparty.objects.in_bulk([k for k in per_cp if k])
+    labels = counterparty_labels(names.values())
     counterparties = []
     for cp_key, v in per_cp.items():
         c = names.get(cp_key)
         row = _money_row(v["money"])
         counterparties.append({
-            "code": c.code if c else "", "name": c.name if c else "", **row, "billed": v["billed"],
+            "id": cp_key, "code": c.code if c else "", "name": c.name if c else "",
+            "label": labels[cp_key] if c else _("No counterparty known"), **row, "billed": v["billed"],
             "overcharge_rate": rate(v["billed_at_stake"], v["billed"]),
             "recovery_rate": rate(row["recovered"], row["at_stake"]),
-            "url": queue_url(month=w.label, courier=c.code) if c else "",
+            # The rows no counterparty is known for (a return with no courier or shop) have their own list.
+            "url": queue_url(month=w.label, counterparty=cp_key or "none"),
         })
-    counterparties.sort(key=lambda r: (-r["at_stake"], r["code"]))
+    counterparties.sort(key=lambda r: (-r["at_stake"], r["id"] is None, r["label"]))
 
     statuses = [s for s, _label in Discrepancy.Status.choices]
     grouped: dict[tuple, dict] = {}
@@ -284,6 +314,18 @@ def dashboard_figures(*, month: date, counterparty: Counterparty | None = None, 
     }
     return Figures(month=w.label, totals=totals, trend=trend, counterparties=counterparties, types=types,
                    statuses=statuses, recovery_rate=rate(totals["recovered"], totals["at_stake"]), links=links)
+
+
+def counterparty_labels(counterparties) -> dict[int, str]:
+    """How the dashboard names each counterparty: by its name (the code is most often the name again: JD 京东, or a
+    bank account's number twice), with its kind when another one shown shares the name (the courier and the shop
+    both called 京东)."""
+    counterparties = list(counterparties)
+    seen = defaultdict(int)
+    for c in counterparties:
+        seen[c.name] += 1
+    return {c.id: (_("%(name)s (%(kind)s)") % {"name": c.name, "kind": c.get_kind_display()} if seen[c.name] > 1 else c.name)
+            for c in counterparties}
 
 
 def dashboard_role(user) -> str:

@@ -47,6 +47,7 @@ def period_summary_pdf(*, period: str, counterparty: str | None = None) -> bytes
     from recon.core.models import Counterparty, Discrepancy
 
     from .dashboard import dashboard_figures, month_first, month_label
+    from .months import discrepancy_month_q
     from .views_dashboard import dashboard_charts
 
     month = month_first(period)
@@ -54,7 +55,7 @@ def period_summary_pdf(*, period: str, counterparty: str | None = None) -> bytes
     if counterparty and party is None:
         raise ValueError(f"unknown counterparty {counterparty}")
     figures = dashboard_figures(month=month, counterparty=party, months=4)
-    top = Discrepancy.objects.filter(is_current=True, period_id__in=_month_periods(month)).filter(is_claim=True)
+    top = Discrepancy.objects.filter(discrepancy_month_q(month)).filter(is_claim=True)
     if party:
         top = top.filter(counterparty=party)
     top = list(top.select_related("counterparty").order_by("-amount_at_stake", "id")[:20])
@@ -63,9 +64,3 @@ def period_summary_pdf(*, period: str, counterparty: str | None = None) -> bytes
         "period": month_label(month), "generated": timezone.localtime(),
         "parts": ["at_stake", "open", "investigating", "disputed", "recovered", "accepted", "written_off", "shortfall"],
     })
-
-
-def _month_periods(first):
-    from recon.review.filters import month_period_ids
-
-    return month_period_ids(first)

@@ -20,6 +20,7 @@ from recon.core.errors import UserFacingError
 from recon.core.models import Discrepancy, Dispute, ReconPeriod, ReconRun
 from recon.kinds import kind_label
 
+from .months import discrepancy_month_q
 from .review_models import ReportSubscription, ReviewSignOff
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ def review_figures(*, period: str, now: datetime | None = None) -> dict:
                       active=Count("id", filter=Q(status__in=ACTIVE_RUN))))
     runs = sorted(({**r, "label": kind_label(r["kind"])} for r in runs), key=lambda r: r["kind"])
     in_month = Q(period__start__gte=start, period__start__lte=end)
-    claims = (Discrepancy.objects.filter(in_month, is_current=True, is_claim=True, status__in=OPEN_CLAIM).order_by()
+    # The month's rows as the dashboard and the queue's month filter count them, those without a period included.
+    claims = (Discrepancy.objects.filter(discrepancy_month_q(start), is_claim=True, status__in=OPEN_CLAIM).order_by()
               .aggregate(count=Count("id"), amount=Sum("amount_at_stake")))
     days = settings.REPORTS_DISPUTE_REMINDER_DAYS
     disputes = list(Dispute.objects.filter(in_month, status=Dispute.Status.SENT, created_at__lte=now - timedelta(days=days))

@@ -1,5 +1,5 @@
 """Reads of the discrepancies' totals table (recon_discrepancy_totals, kept exact by PostgreSQL's triggers: see
-recon/core/migrations/0018_discrepancy_totals.py) for the dashboard, and the same figures read live elsewhere.
+recon/core/migrations/0018_discrepancy_totals.py and 0019) for the dashboard, and the same figures read live elsewhere.
 
 On PostgreSQL the dashboard adds up a few thousand group rows instead of a million discrepancies; on SQLite (the
 embedded demo, small) there is no such table and the same functions run the live aggregates. Both give the same
@@ -7,7 +7,7 @@ figures to the fen (tests/reports/test_dashboard_totals.py checks it after every
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
@@ -60,31 +60,38 @@ def _rows(sql: str, params: list) -> list[dict]:
         return [dict(zip(names, r)) for r in c.fetchall()]
 
 
-def money_groups(*, period_ids: list[int], counterparty_id: int | None = None) -> list[dict]:
-    """The current rows' groups of these periods, per (period, counterparty, kind) and what money_parts needs."""
-    where, params = ["is_current", "period_id = ANY(%s)"], [list(period_ids)]
+def _where(period_ids: list[int], months: tuple[date, date], counterparty_id: int | None) -> tuple[str, list]:
+    """The current rows of these periods, and those without a period whose month (reports.months' rule, kept in
+    unperiodised_month by the triggers: see migration 0019) lies in [months[0], months[1])."""
+    where = ["is_current", "(period_id = ANY(%s) OR period_id = 0 AND unperiodised_month >= %s AND unperiodised_month < %s)"]
+    params: list = [list(period_ids), months[0], months[1]]
     if counterparty_id:
         where.append("counterparty_id = %s")
         params.append(counterparty_id)
+    return " AND ".join(where), params
+
+
+def money_groups(*, period_ids: list[int], months: tuple[date, date], counterparty_id: int | None = None) -> list[dict]:
+    """The current rows' groups of these periods and of the rows without a period in these months, per (period or
+    month, counterparty, kind) and what money_parts needs; `period_id` is None for the rows without a period."""
+    where, params = _where(period_ids, months, counterparty_id)
     rows = _rows(f"""
-        SELECT period_id, nullif(counterparty_id, 0) AS counterparty_id, kind, status, outcome, shortfall_outcome,
-               is_claim, sum(row_count) AS count, sum(amount_sum) AS amount, sum(recovered_sum) AS recovered
-        FROM {TABLE} WHERE {' AND '.join(where)}
-        GROUP BY period_id, counterparty_id, kind, status, outcome, shortfall_outcome, is_claim
+        SELECT nullif(period_id, 0) AS period_id, unperiodised_month, nullif(counterparty_id, 0) AS counterparty_id, kind,
+               status, outcome, shortfall_outcome, is_claim,
+               sum(row_count) AS count, sum(amount_sum) AS amount, sum(recovered_sum) AS recovered
+        FROM {TABLE} WHERE {where}
+        GROUP BY period_id, unperiodised_month, counterparty_id, kind, status, outcome, shortfall_outcome, is_claim
         HAVING sum(row_count) <> 0""", params)
     for r in rows:
         r["count"] = int(r["count"])
     return rows
 
 
-def type_counts(*, period_ids: list[int], counterparty_id: int | None = None) -> list[dict]:
-    """The current rows of these periods counted per kind, type and status."""
-    where, params = ["is_current", "period_id = ANY(%s)"], [list(period_ids)]
-    if counterparty_id:
-        where.append("counterparty_id = %s")
-        params.append(counterparty_id)
+def type_counts(*, period_ids: list[int], months: tuple[date, date], counterparty_id: int | None = None) -> list[dict]:
+    """The current rows of these periods, and those without a period in these months, counted per kind, type and status."""
+    where, params = _where(period_ids, months, counterparty_id)
     rows = _rows(f"""
-        SELECT kind, type, status, sum(row_count) AS count FROM {TABLE} WHERE {' AND '.join(where)}
+        SELECT kind, type, status, sum(row_count) AS count FROM {TABLE} WHERE {where}
         GROUP BY kind, type, status HAVING sum(row_count) <> 0""", params)
     for r in rows:
         r["count"] = int(r["count"])

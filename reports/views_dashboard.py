@@ -7,11 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from recon.core.models import Counterparty, Discrepancy, ReconRun
+from recon.core.models import Counterparty, Discrepancy
 from recon.core.permissions import requires
 
 from . import dashboard as d
-from .totals import stakes_by_courier
 from .charts import Series, bar_chart, line_chart
 
 
@@ -23,7 +22,7 @@ def dashboard_charts(figures: d.Figures) -> dict:
         Series(_("Recovered"), [t["recovered"] for t in figures.trend], [t["url"] for t in figures.trend]),
     ], title=_("Money at stake by month"))
     rated = [c for c in figures.counterparties if c["overcharge_rate"] is not None]
-    overcharge = bar_chart(labels=[c["code"] for c in rated], series=[
+    overcharge = bar_chart(labels=[c["label"] for c in rated], series=[
         Series(_("Overcharge rate"), [c["overcharge_rate"] for c in rated], [c["url"] for c in rated]),
     ], value_format="percent", height=220, title=_("Overcharge rate by counterparty"))
     status_labels = dict(Discrepancy.Status.choices)
@@ -65,10 +64,9 @@ def dashboard(request):
         "oldest": d.oldest_open(), "failed": d.failed_runs(),
         "oldest_url": d.queue_url(status=["open", "investigating"], ordering="created_at"),
         "failed_url": f"{reverse('run-list')}?status=failed",
-        # The runs and the courier stakes the overview has always shown (a deleted bill counts for nothing).
-        "runs": (ReconRun.objects.select_related("counterparty", "courier_bill")
-                 .filter(courier_bill__deleted_at__isnull=True).order_by("-created_at", "-id")[:12]),
-        "stakes": stakes_by_courier(), "stake_days": 90,
+        # Every kind's latest runs (a deleted bill counts for nothing), and the month's money per counterparty: the
+        # card each role sees, whose counts are those of the lists it links to.
+        "runs": d.latest_runs(), "stakes": figures.counterparties,
     }
     if role == "money":
         receivables = d.receivables_by_age(timezone.localdate())

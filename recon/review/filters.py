@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from recon.kinds import kind_choices, type_choices
 from recon.core.models import Discrepancy, ReconPeriod
-from recon.core.filters import IdFilter
+from recon.core.filters import MAX_ID, IdFilter
 
 # Sort keys of the queue: never null, so that keyset pagination (recon.review.selectors.keyset_page) can use them.
 # `waybill_no` sorts by the primary reference (the API name it has always had).
@@ -47,6 +47,21 @@ def month_period_ids(first: date):
     return ReconPeriod.objects.filter(start__gte=first, start__lt=following).values("id")
 
 
+class CounterpartyFilter(django_filters.CharFilter):
+    """One counterparty by id, or "none" for the rows no counterparty is known for. The dashboard's links use it: two
+    counterparties may share a code (the courier JD and the shop JD), which `courier` cannot tell apart."""
+
+    def filter(self, qs, value):
+        value = (value or "").strip()
+        if not value:
+            return qs
+        if value == "none":
+            return qs.filter(counterparty__isnull=True)
+        if value.isascii() and value.isdigit() and int(value) <= MAX_ID:
+            return qs.filter(counterparty_id=int(value))
+        return qs.none()
+
+
 class DiscrepancyFilter(django_filters.FilterSet):
     """The review queue's filter. Without `run` it shows current rows only (the newest run of each live bill)."""
 
@@ -58,6 +73,7 @@ class DiscrepancyFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Discrepancy.Status.choices, distinct=False, label=_("status"))
     outcome = django_filters.MultipleChoiceFilter(choices=Discrepancy.Outcome.choices, distinct=False, label=_("outcome"))
     courier = django_filters.CharFilter(field_name="counterparty__code", lookup_expr="iexact", label=_("courier"))
+    counterparty = CounterpartyFilter(label=_("counterparty"), widget=forms.HiddenInput)
     assignee = django_filters.CharFilter(method="filter_assignee", label=_("assignee"))
     period = IdFilter(field_name="period_id", label=_("period"))
     # Every counterparty's periods that start in a calendar month: what the dashboard's figures of a month add up.
@@ -73,7 +89,7 @@ class DiscrepancyFilter(django_filters.FilterSet):
 
     class Meta:
         model = Discrepancy
-        fields = ["q", "kind", "type", "status", "outcome", "courier", "assignee", "period", "month", "run", "bill", "dispute",
+        fields = ["q", "kind", "type", "status", "outcome", "courier", "counterparty", "assignee", "period", "month", "run", "bill", "dispute",
                   "amount_min", "amount_max", "waybill_no"]
 
     @property
@@ -91,7 +107,10 @@ class DiscrepancyFilter(django_filters.FilterSet):
         return super().filter_queryset(queryset)
 
     def filter_month(self, queryset, name, value):
-        return queryset.filter(period_id__in=month_period_ids(value)) if value else queryset
+        # The reports' rule of a month (rows without a period included), so that a dashboard figure and its list agree.
+        from reports.months import discrepancy_month_q
+
+        return queryset.filter(discrepancy_month_q(value)) if value else queryset
 
     def filter_q(self, queryset, name, value):
         value = value.strip()

@@ -183,10 +183,10 @@ def test_upload_delete_correct_and_supplement_a_bill(page, browser, live_server,
 
     # The dashboard counts the two current bills, not the deleted one.
     page.goto("/")
-    stakes = table_rows(page, "section.card:nth-of-type(2) table.data")
-    # Both claims come from the supplementary bill's run: one bill with money at stake.
-    assert [(r["快递公司"], r["账单"], r["差异"], r["涉及金额"]) for r in stakes] == [("ZTO 中通", "1", "2", "4.00")]
-    latest = table_rows(page, "section.card:nth-of-type(1) table.data")
+    stakes = table_rows(page, "[data-testid=panel-stakes] table.data")
+    # The month's current rows of ZTO, as the queue listed them above: both claims come from the supplementary bill.
+    assert [(r["对账方"], r["差异"], r["涉及金额"]) for r in stakes] == [("中通", "4", "4.00")]
+    latest = table_rows(page, "[data-testid=panel-runs] table.data")
     assert [(r["#"], r["明细"], r["涉及金额"]) for r in latest] == [(str(supplement_run), "3", "4.00"), (str(corrected_run), "5", "0.00")]
     assert supplement_bill.pk != corrected_bill.pk
     assert page.js_errors == []

@@ -33,3 +33,33 @@ def test_a_manager_follows_a_bar_to_its_rows(page, manager_user):
     assert page.locator("[data-testid=total-count]").get_attribute("data-count") == "1"
     assert page.locator("table.data tbody tr").count() == 1
     assert page.js_errors == []
+
+
+def test_the_headline_is_the_queues_total_for_the_month(page, manager_user):
+    from tests.reports.dashboard_data import add_without_counterparty
+
+    build()
+    add_without_counterparty()
+    log_in(page, manager_user)
+    page.goto("/?period=2026-10")
+    # ¥72.50 of the couriers' rows and the ¥199.00 return no courier or shop is known for.
+    assert page.locator("[data-testid=kpi-at-stake] .value").inner_text() == "¥271.50"
+    assert page.locator("[data-testid=kpi-at-stake] .sub").inner_text() == "7 条差异"
+    assert page.locator("[data-testid=kpi-open] .value").inner_text() == "¥241.50"
+    stakes = page.locator("[data-testid=panel-stakes] tbody tr")
+    assert stakes.first.locator("td").first.inner_text() == "对账方未知"
+    assert page.locator("#notification-bell .bell-count").count() == 0  # nothing unread: no badge
+    with page.expect_navigation():
+        page.locator("[data-testid=kpi-at-stake]").click()
+    assert "month=2026-10" in page.url
+    page.locator("[data-testid=total-count]").wait_for()
+    assert page.locator("[data-testid=total-count]").get_attribute("data-count") == "7"
+    assert page.locator("[data-testid=total-at-stake]").inner_text() == "271.50"
+    assert page.locator("[data-testid=total-open]").inner_text() == "241.50"
+    page.go_back()
+    with page.expect_navigation():
+        stakes.first.locator("a").first.click()
+    page.locator("[data-testid=total-count]").wait_for()
+    assert page.locator("[data-testid=total-count]").get_attribute("data-count") == "2"
+    assert page.locator("[data-testid=total-at-stake]").inner_text() == "199.00"
+    assert page.js_errors == []

@@ -44,3 +44,24 @@ def build():
         "N1": _d(r_zto, zto_oct, "N1", "weight_overcharge", "99.00", is_current=False),
     }
     return {"zto": zto, "yto": yto, "rows": rows}
+
+
+def add_without_counterparty():
+    """A returns run whose findings know no courier or shop, so they have no period either: ¥199.00 claimed about a
+    return of 2026-10-03 (October), and ¥1.00 with no date from a run over September (September, by its run)."""
+    run = ReconRun.objects.create(kind="returns", status=ReconRun.Status.SUCCEEDED, period_start=date(2026, 10, 1),
+                                  period_end=date(2026, 10, 31), summary={"discrepancies": 2, "amount_at_stake": "199.00"})
+    september = ReconRun.objects.create(kind="returns", status=ReconRun.Status.SUCCEEDED, period_start=date(2026, 9, 1),
+                                        period_end=date(2026, 9, 30), summary={"discrepancies": 1, "amount_at_stake": "1.00"})
+
+    def row(run, ref, type_, amount, claim, occurred_on):
+        return Discrepancy.objects.create(run=run, kind="returns", type=type_, status="open", counterparty=None, period=None,
+                                          ref=ref, amount_at_stake=Decimal(amount), is_claim=claim, occurred_on=occurred_on,
+                                          reason="…")
+
+    return {
+        "run": run,
+        "R1": row(run, "R1", "refunded_not_received", "199.00", True, date(2026, 10, 3)),
+        "R2": row(run, "R2", "return_not_received", "0.00", False, date(2026, 10, 14)),
+        "R3": row(september, "R3", "refunded_not_received", "1.00", True, None),
+    }

@@ -11,7 +11,8 @@ import pytest
 from django.urls import reverse
 
 from reports.dashboard import dashboard_figures
-from tests.reports.dashboard_data import build
+from recon.core.models import Discrepancy
+from tests.reports.dashboard_data import add_without_counterparty, build
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +147,126 @@ def test_receivables_by_age_come_from_the_kind_that_knows_them(client, manager_u
     page = client.get(reverse("home")).content.decode()
     panel = page[page.index('data-testid="panel-receivables"'):]
     assert re.search(r"<td>61-90</td><td class=\"num\">1</td><td class=\"num\">¥60.00</td>", panel)
+
+
+# --------------------------------------------------------------------------- rows without a counterparty, and links
+
+
+def _count_behind(client, url: str) -> int:
+    return _totals_behind(client, url)["count"]
+
+
+def test_rows_without_a_counterparty_count_in_their_month(client, manager_user, data):
+    add_without_counterparty()
+    f = dashboard_figures(month=date(2026, 10, 1))
+    assert (f.totals["count"], f.totals["at_stake"], f.totals["open"]) == (7, Decimal("271.50"), Decimal("241.50"))
+    assert [(t["month"], t["at_stake"]) for t in f.trend[-2:]] == [("2026-09", Decimal("8.25")), ("2026-10", Decimal("271.50"))]
+    assert [(c["label"], c["count"], c["at_stake"]) for c in f.counterparties] == [
+        ("对账方未知", 2, Decimal("199.00")), ("中通", 4, Decimal("60.00")), ("圆通", 1, Decimal("12.50"))]
+    assert [(t["kind"], t["type"], t["count"]) for t in f.types][-2:] == [
+        ("returns", "refunded_not_received", 1), ("returns", "return_not_received", 1)]
+    client.force_login(manager_user)
+    # The headline is the queue's money panel for the month.
+    month = _totals_behind(client, f.links["at_stake"])
+    assert {k: month[k] for k in ("count", "at_stake", "open", "disputed", "recovered")} == {
+        k: f.totals[k] for k in ("count", "at_stake", "open", "disputed", "recovered")}
+    unknown = _totals_behind(client, f.counterparties[0]["url"])
+    assert (unknown["count"], unknown["at_stake"]) == (2, Decimal("199.00"))
+
+
+def test_the_monthly_review_counts_the_open_claims_without_a_counterparty(data):
+    from reports.review import review_figures
+
+    add_without_counterparty()
+    review = review_figures(period="2026-10")
+    # Z1 ¥30.00 and Y1 ¥12.50 (open, investigating), and the return's ¥199.00.
+    assert (review["claims_open"], review["claims_open_amount"]) == (3, Decimal("241.50"))
+
+
+def test_every_figure_with_a_link_counts_exactly_its_list(client, manager_user, data):
+    add_without_counterparty()
+    client.force_login(manager_user)
+    context = client.get(reverse("home"), {"period": "2026-10"}).context
+    f = context["figures"]
+    checked = []
+
+    def check(url, key, expected):
+        assert _totals_behind(client, url)[key] == expected, (url, key)
+        checked.append(url)
+
+    check(f.links["at_stake"], "at_stake", f.totals["at_stake"])
+    check(f.links["at_stake"], "count", f.totals["count"])
+    check(f.links["recovered"], "recovered", f.totals["recovered"])
+    check(f.links["open"], "open", f.totals["open"])
+    check(f.links["disputed"], "disputed", f.totals["disputed"])
+    for t in f.trend:
+        check(t["url"], "at_stake", t["at_stake"])
+        check(t["url"], "count", t["count"])
+    for t in f.types:
+        check(t["url"], "count", t["count"])
+        for status, url in t["status_urls"].items():
+            check(url, "count", t["counts"][status])
+    for c in [*f.counterparties, *context["stakes"]]:
+        check(c["url"], "count", c["count"])
+        check(c["url"], "at_stake", c["at_stake"])
+    assert len(checked) == 5 + 2 * 12 + sum(1 + len(t["status_urls"]) for t in f.types) + 2 * 2 * len(f.counterparties)
+    # The stakes card shows the month's counterparties, each with its list's count.
+    page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
+    card = page[page.index('data-testid="panel-stakes"'):page.index('data-testid="panel-trend"')]
+    assert "各对账方涉及金额，2026-10" in card
+    rows = re.findall(r'<td><a href="([^"]+)">([^<]+)</a></td>\s*<td class="num"><a href="[^"]+">(\d+)</a></td>', card)
+    assert [(name, int(n)) for _url, name, n in rows] == [("对账方未知", 2), ("中通", 4), ("圆通", 1)]
+    assert [_count_behind(client, url) for url, _name, _n in rows] == [2, 4, 1]
+
+
+def test_counterparties_are_named_once_and_told_apart_by_kind(client, manager_user, data):
+    from recon.core.models import Counterparty, ReconPeriod, ReconRun
+    from couriers.models import Courier
+
+    jd_courier = Courier.objects.get(code="JD").counterparty
+    jd_shop = Counterparty.objects.get_or_create(kind="shop", code="JD", defaults={"name": "京东"})[0]
+    assert jd_shop.name == jd_courier.name == "京东"
+    bank = Counterparty.objects.create(kind="bank", code="31050161373600001234", name="31050161373600001234")
+    oct_s, oct_e = date(2026, 10, 1), date(2026, 10, 31)
+    for cp, kind, type_, amount in ((jd_courier, "courier_fee", "rate_overcharge", "3.00"),
+                                    (jd_shop, "settlement", "settlement_amount_mismatch", "4.00"),
+                                    (bank, "bank", "withdrawal_not_received", "5.00")):
+        period = ReconPeriod.objects.create(counterparty=cp, start=oct_s, end=oct_e, cycle=ReconPeriod.Cycle.MONTHLY)
+        run = ReconRun.objects.create(kind=kind, status="succeeded", counterparty=cp, period_start=oct_s, period_end=oct_e)
+        Discrepancy.objects.create(run=run, kind=kind, type=type_, counterparty=cp, period=period, ref=f"X{cp.pk}",
+                                   amount_at_stake=Decimal(amount), is_claim=True, reason="…")
+    f = dashboard_figures(month=date(2026, 10, 1))
+    assert [(c["label"], c["at_stake"]) for c in f.counterparties] == [
+        ("中通", Decimal("60.00")), ("圆通", Decimal("12.50")), ("31050161373600001234", Decimal("5.00")),
+        ("京东（平台店铺）", Decimal("4.00")), ("京东（快递公司）", Decimal("3.00"))]
+    client.force_login(manager_user)
+    for c in f.counterparties:
+        assert _totals_behind(client, c["url"])["at_stake"] == c["at_stake"]
+    page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
+    assert "JD 京东" not in page and "31050161373600001234 31050161373600001234" not in page
+    assert page.count(">京东（快递公司）</a>") == 2  # the stakes card and the money panel
+
+
+def test_the_latest_runs_show_each_kinds_figures_and_a_dash_where_none_applies(client, manager_user, data):
+    returns = add_without_counterparty()["run"]
+    client.force_login(manager_user)
+    page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
+    row = re.search(rf'<tr data-run="{returns.pk}">(.*?)</tr>', page, re.S).group(1)
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert cells[1:3] == ["退货", "—"] and cells[4:9] == ["已完成", "—", "2", "—", "199.00"]
+    zto_run = data["rows"]["Z1"].run
+    row = re.search(rf'<tr data-run="{zto_run.pk}">(.*?)</tr>', page, re.S).group(1)
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert cells[1:3] == ["快递运费", "中通"] and cells[5:9] == ["10", "—", "1,000.00", "—"]
+
+
+def test_the_queues_counterparty_filter(client, manager_user, data):
+    add_without_counterparty()
+    client.force_login(manager_user)
+    url = reverse("discrepancy-totals")
+    count = lambda value: client.get(url, {"counterparty": value}).context["totals"]["total"]["count"]  # noqa: E731
+    # The unknown counterparty's two current rows and September's one; ZTO's current rows of both months.
+    assert (count("none"), count(str(data["zto"].pk)), count("abc"), count("²"), count(str(2**63))) == (3, 5, 0, 0, 0)
+    page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
+    row = re.search(r'<tr data-run="\d+">(.*?)</tr>', page, re.S).group(1)
+    assert '<td class="num">—</td>' in row and "money\">—" not in page

@@ -165,8 +165,9 @@ def test_dashboard_totals_by_courier_count_latest_run_of_each_bill_only(clerk_cl
     make_discrepancy(newer, "ZT77777777", "rate_overcharge", "100.00", "103.00", "3.00")
     make_discrepancy(newer, "ZT77777778", "not_billed", "9.00", "0.00", "9.00")  # informational: not a claim
     discrepancies_carry_over(source_id=reconciled["bill"].id, run_id=newer.id)  # what saving a run does
-    stakes = clerk_client.get(reverse("home")).context["stakes"]
-    assert [(s["counterparty__code"], s["amount"], s["count"]) for s in stakes] == [("ZTO", Decimal("100.00"), 1)]
+    stakes = clerk_client.get(reverse("home"), {"period": "2026-10"}).context["stakes"]
+    # Both rows of the newer run are counted; the informational one holds no money at stake.
+    assert [(s["label"], s["at_stake"], s["count"]) for s in stakes] == [("中通", Decimal("100.00"), 2)]
 
 
 # --------------------------------------------------------------------------- query budgets with 60 rows

@@ -119,7 +119,6 @@ class Command(BaseCommand):
 
     def measure(self, manager, repeat: int) -> None:
         from reports import dashboard as d
-        from reports.totals import stakes_by_courier
 
         client = Client()
         client.force_login(manager)
@@ -141,7 +140,7 @@ class Command(BaseCommand):
             "billed from run summaries": lambda: d.billed_by_month_and_counterparty(w),
             "oldest open items": d.oldest_open,
             "failed runs": d.failed_runs,
-            "stakes by courier (90 days)": stakes_by_courier,
+            "latest runs": d.latest_runs,
             "period picker": d.period_months,
         }
         for name, fn in panels.items():
