@@ -20,14 +20,14 @@ SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
 
 
-def undated(known, found: datetime, amount: str):
+def undated(data, found: datetime, amount: str):
     """A ZTO courier-fee discrepancy with no date (a line without a pickup day), found at `found`."""
-    run = Discrepancy.objects.filter(counterparty=known["zto"].counterparty, occurred_on__month=10).first().run
+    run = Discrepancy.objects.filter(counterparty=data["zto"].counterparty, occurred_on__month=10).first().run
     row = DiscrepancyFactory(run=run, type="weight_overcharge", amount_at_stake=D(amount), occurred_on=None)
     Discrepancy.objects.filter(pk=row.pk).update(created_at=found)
 
 
-def test_an_undated_discrepancy_is_in_the_month_it_was_found_in_shanghai_with_or_without_a_date_range(known):
+def test_an_undated_discrepancy_is_in_the_month_it_was_found_in_shanghai_with_or_without_a_date_range(known):  # noqa: F811
     undated(known, datetime(2026, 10, 31, 23, 30, tzinfo=SH), "1.00")   # 15:30 UTC: still October in Shanghai
     undated(known, datetime(2026, 11, 1, 0, 30, tzinfo=SH), "2.00")     # 31 Oct 16:30 UTC: November in Shanghai
     rates, _reasons = courier_analysis()

@@ -17,7 +17,7 @@ from .custom_data import known  # noqa: F401  (fixture)
 pytestmark = pytest.mark.django_db
 
 
-def test_a_negative_sum_reads_minus_yuan_in_the_table_and_the_pdf(known):
+def test_a_negative_sum_reads_minus_yuan_in_the_table_and_the_pdf(known):  # noqa: F811
     run = Discrepancy.objects.filter(counterparty=known["yto"].counterparty).first().run
     # A credit line on the bill: their amount is -¥10.00.
     DiscrepancyFactory(run=run, type="rate_undercharge", amount_at_stake=Decimal("0.00"), theirs_amount=Decimal("-10.00"),
