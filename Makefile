@@ -99,11 +99,12 @@ bench-outbound: migrate
 BENCH_DASHBOARD_ROWS ?= 1000000
 bench-dashboard: migrate
 	$(BIN)/python manage.py bench_dashboard --rows $(BENCH_DASHBOARD_ROWS)
-# The period report of a million discrepancies (Excel against xlsxwriter alone, CSV): PostgreSQL only (DATABASE_URL);
-# it deletes the rows it made when done.
+# The period report of a million discrepancies (Excel against xlsxwriter alone, CSV), then the custom report's grouping
+# (bench-custom-reports, issue 13's third figure): PostgreSQL only (DATABASE_URL); each deletes the rows it made when done.
 BENCH_REPORTS_ROWS ?= 1000000
 bench-reports: migrate
 	$(BIN)/python manage.py bench_reports --rows $(BENCH_REPORTS_ROWS) --repeat $(BENCH_REPEAT)
+	$(BIN)/python manage.py bench_custom_reports --rows $(BENCH_CUSTOM_REPORT_ROWS) --repeat 5
 # A custom report grouping a million discrepancies by counterparty × month × type (median of 5, with its plan);
 # PostgreSQL only (DATABASE_URL); it deletes the rows it made when done.
 BENCH_CUSTOM_REPORT_ROWS ?= 1000000

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from recon.core.writers import rows_to_csv_bytes, xlsx_workbook
 from recon.kinds import kind_specs
 
-from .charts import Series, bar_chart, line_chart
+from .charts import Series, bar_chart, format_value, line_chart
 from .custom import _column_letter, report_run
 from .sources import report_sources
 
@@ -59,7 +59,7 @@ def show(value, fmt: str) -> str:
     if value is None:
         return "—" if fmt == "percent" else ""
     if fmt == "money":
-        return f"¥{value:,.2f}"
+        return format_value(value, "money")  # the product's money: -¥10.00, not ¥-10.00
     if fmt == "count":
         return f"{value:,}"
     if fmt == "percent":

@@ -78,11 +78,30 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """A PostgreSQL table of a source's totals kept up to date (by triggers), which answers a definition without the
+    source's rows when every dimension, filter and measure it names is here and its dates fall on month boundaries.
+
+    `table` is read as `s`, with `joins` for what its ids name; `dimensions`, `filters` and `measures` are SQL over them
+    (an aggregate for a measure, giving the live query's value: NULL where the live sum has no row), `month` the column
+    holding the first day of the month the source's date filter compares with.
+    """
+
+    table: str
+    joins: str
+    dimensions: dict[str, str]
+    filters: dict[str, str]
+    measures: dict[str, str]
+    month: str
+
+
+@dataclass(frozen=True)
 class SourceSpec:
-    """A report source: a model (app_label.Model), its dimensions and measures, and the date field of its date filter.
+    """A report source: a model (app_label.Model), its dimensions and measures, and the date its date filter compares
+    (a field's path, or an expression).
 
     `permission` is what a user needs to read the source's data; `base_filter` keeps rows that are not part of it
-    (replaced discrepancies, deleted bills).
+    (replaced discrepancies, deleted bills); `summary`, when given, may answer a definition instead of the rows.
     """
 
     code: str
@@ -90,9 +109,10 @@ class SourceSpec:
     model: str
     dimensions: dict[str, Dimension]
     measures: dict[str, Measure]
-    date_field: str
+    date_field: Any
     permission: str
     base_filter: Q = field(default_factory=Q)
+    summary: Summary | None = None
 
     def queryset(self):
         return apps.get_model(self.model).objects.filter(self.base_filter)
@@ -125,10 +145,52 @@ def _settled(outcome: str) -> Q:
     return _claims() & (Q(outcome=outcome) | Q(outcome="recovered") & Q(shortfall_outcome=outcome))
 
 
+def discrepancy_day():
+    """The day of a discrepancy: the date it happened (its bill line's date, its order's …), else the day it was found
+    (its creation, in Shanghai). Its month groups reports and its range is what the date filter keeps, so a report
+    filtered on a month holds exactly the rows an unfiltered one shows under that month, undated rows included."""
+    return Coalesce("occurred_on", TruncDate("created_at", tzinfo=SHANGHAI), output_field=DateField())
+
+
 def discrepancy_month():
-    """The month of a discrepancy: of the date it happened (its bill line's date, its order's …), else of its creation."""
-    # reports/migrations/0004_discrepancy_month_statistics.py keeps PostgreSQL statistics on exactly this expression: change both together.
-    return MonthStart(Coalesce("occurred_on", TruncDate("created_at", tzinfo=SHANGHAI), output_field=DateField()))
+    """The month of a discrepancy's day."""
+    # reports/migrations/0004_discrepancy_month_statistics.py keeps PostgreSQL statistics on exactly this expression,
+    # and 0007_discrepancy_month_totals groups by it: change them together.
+    return MonthStart(discrepancy_day())
+
+
+def _rest_sql(condition: str) -> str:
+    return f"sum(s.amount_sum - s.recovered_sum) FILTER (WHERE s.is_claim AND {condition})"
+
+
+def _settled_sql(outcome: str) -> str:
+    return _rest_sql(f"(s.outcome = '{outcome}' OR s.outcome = 'recovered' AND s.shortfall_outcome = '{outcome}')")
+
+
+def discrepancies_summary() -> Summary:
+    """reports_discrepancy_month_totals (reports/migrations/0007): the current rows' totals by every dimension of the
+    source, with the measures' conditions applied to its groups as the live aggregates apply them to rows."""
+    return Summary(
+        table="reports_discrepancy_month_totals",
+        # Rows with no counterparty or period are kept under id 0, which joins nothing: NULL, as the live outer join.
+        joins=("LEFT JOIN recon_counterparty cp ON cp.id = s.counterparty_id "
+               "LEFT JOIN recon_reconperiod pe ON pe.id = s.period_id"),
+        dimensions={"counterparty": "cp.code", "period": "pe.start", "kind": "s.kind", "type": "s.type",
+                    "status": "s.status", "month": "s.month", "outcome": "s.outcome"},
+        filters={"counterparty": "cp.code", "kind": "s.kind", "type": "s.type", "status": "s.status",
+                 "outcome": "s.outcome"},
+        measures={
+            "count": "coalesce(sum(s.row_count), 0)::bigint",
+            "at_stake": "sum(s.amount_sum) FILTER (WHERE s.is_claim)",
+            "recovered": "sum(s.recovered_sum) FILTER (WHERE s.is_claim)",
+            "open": _rest_sql("s.status IN ('open', 'investigating')"),
+            "disputed": _rest_sql("s.status = 'disputed'"),
+            "accepted": _settled_sql("accepted"),
+            "written_off": _settled_sql("written_off"),
+            "billed": "sum(s.theirs_sum)",
+        },
+        month="s.month",
+    )
 
 
 def discrepancies_source() -> SourceSpec:
@@ -138,9 +200,10 @@ def discrepancies_source() -> SourceSpec:
         code="discrepancies",
         label=_("Discrepancies"),
         model="recon.Discrepancy",
-        date_field="occurred_on",
+        date_field=discrepancy_day(),
         permission="recon.view_discrepancy",
         base_filter=Q(is_current=True),
+        summary=discrepancies_summary(),
         dimensions={
             "counterparty": Dimension(_("counterparty"), "counterparty__code", filter_path="counterparty__code"),
             "period": Dimension(_("period"), "period__start", display=period_text),
