@@ -38,6 +38,21 @@ def outbound_upload(request):
     return render(request, "orders/outbound_upload.html", {"form": form, "result": result, "shown": REJECTED_SHOWN})
 
 
+def _kind_it_reads_as(*, staged, besides: str) -> str | None:
+    """The other kind of file whose columns the staged file has, if one has them all."""
+    from .outbound_selectors import outbound_file_inspect
+
+    for kind in KINDS:
+        if kind == besides:
+            continue
+        try:
+            outbound_file_inspect(staged=staged, kind=kind, typed={})
+        except UserFacingError:
+            continue
+        return kind
+    return None
+
+
 @require_POST
 @requires("orders.import_outbound")
 def outbound_inspect(request):
@@ -55,17 +70,27 @@ def outbound_inspect(request):
     typed = {name: request.POST[f"map_{name}"].strip() for name in OUTBOUND_MAPPED_FIELDS
              if request.POST.get(f"map_{name}", "").strip()}
     upload = request.FILES.get("file")
+    looks_like = None
     try:
         if upload is None:
             raise UserFacingError("no_file", gettext("Choose the file."))
         staged = stage_upload(file=upload, filename=upload.name)
         try:
-            body = outbound_file_inspect(staged=staged, kind=kind, typed=typed)
+            try:
+                body = outbound_file_inspect(staged=staged, kind=kind, typed=typed)
+            except UserFacingError:
+                looks_like = _kind_it_reads_as(staged=staged, besides=kind)
+                raise
         finally:
             staged.discard()
     except UserFacingError as exc:
-        return JsonResponse(inspect_error_body(exc, outbound_field_labels(kind=kind)), status=exc.http_status,
-                            json_dumps_params={"ensure_ascii": False})
+        body = inspect_error_body(exc, outbound_field_labels(kind=kind))
+        if looks_like:
+            # The clerk picked the wrong radio more often than the file is wrong: say which one reads it.
+            body["looks_like"] = looks_like
+            body["errors"]["file"].append(gettext("This file looks like %(kind)s: choose that kind of file above.")
+                                          % {"kind": dict(OutboundUploadForm.base_fields["kind"].choices)[looks_like]})
+        return JsonResponse(body, status=exc.http_status, json_dumps_params={"ensure_ascii": False})
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 

@@ -23,6 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from recon.audit.services import audit_record_many
 from recon.core.models import Discrepancy, Dispute, ReconRun, SourceFile
@@ -60,6 +61,52 @@ def _percent_text(value: Decimal) -> str:
     return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)}%"
 
 
+def _money_param(value) -> str:
+    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)}"
+
+
+def _file_kind_label(code: str):
+    return dict(file_kind_choices()).get(code, code)
+
+
+# How a stored parameter is shown when the message is read: labels in the reader's language, money as ¥#,##0.00.
+SHOWN = {"money": yuan_text, "percent": _percent_text, "kind": kind_label, "type": type_label, "file": _file_kind_label}
+# Each alert message: its msgid (translated when read, never when stored) and how its parameters are shown.
+MESSAGES = {
+    "overcharge_rate": (gettext_noop(
+        "%(counterparty)s: overcharge rate %(rate)s in run #%(run)s (%(at_stake)s at stake of %(billed)s billed), "
+        "above %(threshold)s."),
+        {"rate": "percent", "at_stake": "money", "billed": "money", "threshold": "percent"}),
+    "run_at_stake": (gettext_noop("Run #%(run)s (%(kind)s, %(counterparty)s): %(at_stake)s at stake, above %(threshold)s."),
+                     {"kind": "kind", "at_stake": "money", "threshold": "money"}),
+    # A run of every counterparty at once (outbound) names none: the kind in its place said the kind twice.
+    "run_at_stake_all": (gettext_noop("Run #%(run)s (%(kind)s): %(at_stake)s at stake, above %(threshold)s."),
+                         {"kind": "kind", "at_stake": "money", "threshold": "money"}),
+    "discrepancy_amount": (gettext_noop("%(type)s of %(amount)s on %(ref)s (run #%(run)s), above %(threshold)s."),
+                           {"type": "type", "amount": "money", "threshold": "money"}),
+    "run_failed": (gettext_noop("Run #%(run)s (%(kind)s, %(counterparty)s) failed: %(error)s"), {"kind": "kind"}),
+    "run_failed_all": (gettext_noop("Run #%(run)s (%(kind)s) failed: %(error)s"), {"kind": "kind"}),
+    "file_missing": (gettext_noop("No %(file)s arrived by %(time)s on %(day)s."), {"file": "file"}),
+    "receivables_age": (gettext_noop("Receivables older than %(days)s days: %(amount)s, above %(threshold)s."),
+                        {"amount": "money", "threshold": "money"}),
+    DISPUTE_UNANSWERED: (gettext_noop("Dispute %(number)s to %(counterparty)s (%(amount)s claimed) sent on %(day)s has had "
+                                      "no answer for %(days)s days."), {"amount": "money"}),
+}
+
+
+def alert_message_text(*, code: str, params: dict, stored: str = "") -> str:
+    """An alert's message in the active language; a row without a code (written before codes) shows its stored text."""
+    if code not in MESSAGES:
+        return stored
+    msgid, shown = MESSAGES[code]
+    values = {name: SHOWN[shown[name]](value) if name in shown and value not in (None, "") else value
+              for name, value in (params or {}).items()}
+    try:
+        return _(msgid) % values
+    except (KeyError, TypeError, ValueError):  # parameters of another version of the message: the stored text still reads
+        return stored
+
+
 @dataclass
 class Firing:
     """What a crossed rule would record, before the unique key decides whether it is new."""
@@ -67,7 +114,8 @@ class Firing:
     rule: AlertRule | None
     rule_type: str
     key: str
-    message: str
+    code: str
+    params: dict
     amount: Decimal | None = None
     link: str = ""
     run_id: int | None = None
@@ -95,7 +143,8 @@ def _run_matches(rule: AlertRule, run: ReconRun) -> bool:
 
 
 def _counterparty_text(run: ReconRun) -> str:
-    return str(run.counterparty) if run.counterparty_id else str(kind_label(run.kind))
+    """The run's counterparty, "" for a run of every counterparty at once (outbound: every platform and courier)."""
+    return str(run.counterparty) if run.counterparty_id else ""
 
 
 # --------------------------------------------------------------------------- the checks, one per rule type
@@ -114,11 +163,11 @@ def _check_overcharge_rate(rule: AlertRule, *, run: ReconRun | None, objects, no
     rate = at_stake * 100 / billed
     if rate <= rule.threshold_percent:
         return []
-    message = _("%(counterparty)s: overcharge rate %(rate)s in run #%(run)s (%(at_stake)s at stake of %(billed)s billed), "
-                "above %(threshold)s.") % {
-        "counterparty": _counterparty_text(run), "rate": _percent_text(rate), "run": run.id, "at_stake": yuan_text(at_stake),
-        "billed": yuan_text(billed), "threshold": _percent_text(rule.threshold_percent)}
-    return [Firing(rule, rule.rule_type, f"run:{run.id}", message, at_stake,
+    # Only a courier bill's run has a billed total, and it always has its courier.
+    params = {"counterparty": _counterparty_text(run), "rate": _money_param(rate), "run": run.id,
+              "at_stake": _money_param(at_stake), "billed": _money_param(billed),
+              "threshold": _money_param(rule.threshold_percent)}
+    return [Firing(rule, rule.rule_type, f"run:{run.id}", "overcharge_rate", params, at_stake,
                    _url("discrepancy-list", query={"run": run.id}), run.id)]
 
 
@@ -133,10 +182,13 @@ def _check_run_at_stake(rule: AlertRule, *, run: ReconRun | None, objects, now: 
     at_stake = rows.order_by().aggregate(total=Sum("amount_at_stake"))["total"] or Decimal("0.00")
     if at_stake <= rule.threshold_amount:
         return []
-    message = _("Run #%(run)s (%(kind)s, %(counterparty)s): %(at_stake)s at stake, above %(threshold)s.") % {
-        "run": run.id, "kind": kind_label(run.kind), "counterparty": rule.counterparty or _counterparty_text(run),
-        "at_stake": yuan_text(at_stake), "threshold": yuan_text(rule.threshold_amount)}
-    return [Firing(rule, rule.rule_type, f"run:{run.id}", message, at_stake, _url("discrepancy-list", query=query), run.id)]
+    counterparty = str(rule.counterparty) if rule.counterparty_id else _counterparty_text(run)
+    params = {"run": run.id, "kind": run.kind, "at_stake": _money_param(at_stake),
+              "threshold": _money_param(rule.threshold_amount)}
+    code = "run_at_stake" if counterparty else "run_at_stake_all"
+    if counterparty:
+        params["counterparty"] = counterparty
+    return [Firing(rule, rule.rule_type, f"run:{run.id}", code, params, at_stake, _url("discrepancy-list", query=query), run.id)]
 
 
 def _check_discrepancy_amount(rule: AlertRule, *, run: ReconRun | None, objects, now: datetime) -> list[Firing]:
@@ -153,15 +205,14 @@ def _check_discrepancy_amount(rule: AlertRule, *, run: ReconRun | None, objects,
         rows = rows.filter(kind=rule.kind)
     if rule.counterparty_id:
         rows = rows.filter(counterparty_id=rule.counterparty_id)
-    label = type_label(rule.type_code)
     out = []
     for d in rows.order_by("-amount_at_stake", "id").values("id", "kind", "ref", "counterparty_id", "carry_key", "amount_at_stake", "run_id"):
         # The same discrepancy found again (by the day's full run after an arrival check, or a rerun) keeps its carry key.
         identity = d["carry_key"] or f"id:{d['id']}"
-        message = _("%(type)s of %(amount)s on %(ref)s (run #%(run)s), above %(threshold)s.") % {
-            "type": label, "amount": yuan_text(d["amount_at_stake"]), "ref": d["ref"], "run": d["run_id"],
-            "threshold": yuan_text(rule.threshold_amount)}
-        out.append(Firing(rule, rule.rule_type, f"d:{d['kind']}:{d['counterparty_id'] or 0}:{identity}"[:200], message,
+        params = {"type": rule.type_code, "amount": _money_param(d["amount_at_stake"]), "ref": d["ref"], "run": d["run_id"],
+                  "threshold": _money_param(rule.threshold_amount)}
+        out.append(Firing(rule, rule.rule_type, f"d:{d['kind']}:{d['counterparty_id'] or 0}:{identity}"[:200],
+                          "discrepancy_amount", params,
                           d["amount_at_stake"], _url("discrepancy-detail", d["id"]), d["run_id"]))
     return out
 
@@ -171,9 +222,11 @@ def _check_run_failed(rule: AlertRule, *, run: ReconRun | None, objects, now: da
         return []
     if rule.counterparty_id and rule.counterparty_id != run.counterparty_id:
         return []
-    message = _("Run #%(run)s (%(kind)s, %(counterparty)s) failed: %(error)s") % {
-        "run": run.id, "kind": kind_label(run.kind), "counterparty": _counterparty_text(run), "error": run.error[:300]}
-    return [Firing(rule, rule.rule_type, f"run:{run.id}", message, None, _url("run-detail", run.id), run.id)]
+    counterparty = _counterparty_text(run)
+    params = {"run": run.id, "kind": run.kind, "error": run.error[:300]}
+    if counterparty:
+        params["counterparty"] = counterparty
+    return [Firing(rule, rule.rule_type, f"run:{run.id}", "run_failed" if counterparty else "run_failed_all", params, None, _url("run-detail", run.id), run.id)]
 
 
 def file_kind_choices() -> list[tuple[str, object]]:
@@ -197,10 +250,8 @@ def _check_file_missing(rule: AlertRule, *, run: ReconRun | None, objects, now: 
         files = files.filter(counterparty_id=rule.counterparty_id)
     if files.exists():
         return []
-    label = dict(file_kind_choices()).get(rule.file_kind, rule.file_kind)
-    message = _("No %(file)s arrived by %(time)s on %(day)s.") % {
-        "file": label, "time": rule.time_of_day.strftime("%H:%M"), "day": local.date().isoformat()}
-    return [Firing(rule, rule.rule_type, f"file:{local.date().isoformat()}", message, None, "")]
+    params = {"file": rule.file_kind, "time": rule.time_of_day.strftime("%H:%M"), "day": local.date().isoformat()}
+    return [Firing(rule, rule.rule_type, f"file:{local.date().isoformat()}", "file_missing", params, None, "")]
 
 
 def _check_receivables_age(rule: AlertRule, *, run: ReconRun | None, objects, now: datetime) -> list[Firing]:
@@ -215,10 +266,9 @@ def _check_receivables_age(rule: AlertRule, *, run: ReconRun | None, objects, no
             link = link or _url("receivable-list")
     if total <= rule.threshold_amount:
         return []
-    message = _("Receivables older than %(days)s days: %(amount)s, above %(threshold)s.") % {
-        "days": rule.days, "amount": yuan_text(total), "threshold": yuan_text(rule.threshold_amount)}
+    params = {"days": rule.days, "amount": _money_param(total), "threshold": _money_param(rule.threshold_amount)}
     # Once a month while it stays above: the month is the period the rule fires for.
-    return [Firing(rule, rule.rule_type, f"receivables:{today:%Y-%m}", message, total, link)]
+    return [Firing(rule, rule.rule_type, f"receivables:{today:%Y-%m}", "receivables_age", params, total, link)]
 
 
 CHECKS = {
@@ -240,13 +290,11 @@ def _dispute_reminders(now: datetime) -> list[Firing]:
                .order_by("created_at", "id")
                .values("id", "number", "counterparty__code", "counterparty__name", "amount_claimed", "created_at", "created_by_id"))
     for d in waiting:
-        message = _("Dispute %(number)s to %(counterparty)s (%(amount)s claimed) sent on %(day)s has had no answer for "
-                    "%(days)s days.") % {
-            "number": d["number"], "counterparty": f"{d['counterparty__code']} {d['counterparty__name']}",
-            "amount": yuan_text(d["amount_claimed"]), "day": timezone.localtime(d["created_at"]).date().isoformat(),
-            "days": (now - d["created_at"]).days}
+        params = {"number": d["number"], "counterparty": f"{d['counterparty__code']} {d['counterparty__name']}",
+                  "amount": _money_param(d["amount_claimed"]), "day": timezone.localtime(d["created_at"]).date().isoformat(),
+                  "days": (now - d["created_at"]).days}
         recipients = managers | ({d["created_by_id"]} if d["created_by_id"] else set())
-        out.append(Firing(None, DISPUTE_UNANSWERED, f"dispute:{d['id']}", message, d["amount_claimed"],
+        out.append(Firing(None, DISPUTE_UNANSWERED, f"dispute:{d['id']}", DISPUTE_UNANSWERED, params, d["amount_claimed"],
                           _url("dispute-detail", d["id"]), None, recipients))
     return out
 
@@ -261,13 +309,11 @@ def alerts_check(*, event: str, run: ReconRun | None = None, objects=None, now: 
     now = now or timezone.now()
     if run is not None:
         run = ReconRun.objects.select_related("counterparty").get(id=run.id)  # its final status and summary
-    # Stored messages are read by the whole team: written in the product's language, like the runs' reasons.
-    with translation.override(settings.LANGUAGE_CODE):
-        firings = _dispute_reminders(now) if event == DISPUTES else []
-        rules = (AlertRule.objects.filter(active=True, rule_type__in=RULES_BY_EVENT[event])
-                 .select_related("counterparty").order_by("id"))
-        for rule in rules:
-            firings += CHECKS[rule.rule_type](rule, run=run, objects=objects, now=now)
+    firings = _dispute_reminders(now) if event == DISPUTES else []
+    rules = (AlertRule.objects.filter(active=True, rule_type__in=RULES_BY_EVENT[event])
+             .select_related("counterparty").order_by("id"))
+    for rule in rules:
+        firings += CHECKS[rule.rule_type](rule, run=run, objects=objects, now=now)
     return alerts_fire(firings=firings)
 
 
@@ -287,10 +333,13 @@ def alerts_fire(*, firings: list[Firing]) -> list[Alert]:
     token = uuid.uuid4()
     with transaction.atomic():
         # A key fired before (by an earlier check, or a concurrent one) conflicts and inserts nothing.
-        Alert.objects.bulk_create([
-            Alert(rule=f.rule, rule_type=f.rule_type, key=f.key, message=f.message, amount=f.amount, link=f.link,
-                  run_id=f.run_id, check_token=token) for f in firings
-        ], ignore_conflicts=True, batch_size=1000)
+        # The stored text (the trail's and the admin search's) is in the product's language; readers get `Alert.text`.
+        with translation.override(settings.LANGUAGE_CODE):
+            Alert.objects.bulk_create([
+                Alert(rule=f.rule, rule_type=f.rule_type, key=f.key, message_code=f.code, message_params=f.params,
+                      message=alert_message_text(code=f.code, params=f.params), amount=f.amount, link=f.link,
+                      run_id=f.run_id, check_token=token) for f in firings
+            ], ignore_conflicts=True, batch_size=1000)
         fired = list(Alert.objects.filter(check_token=token).select_related("rule").order_by("id"))
         if not fired:
             return []
@@ -314,13 +363,14 @@ def _alerts_email(*, alerts: list[Alert], recipients: dict[int, set[int]]) -> No
     everyone = set().union(*recipients.values())
     addresses = dict(User.objects.filter(id__in=everyone).exclude(email="").values_list("id", "email"))
     messages = []
+    # The product keeps no language per user: every recipient reads the product's language.
     with translation.override(settings.LANGUAGE_CODE):
         for alert in alerts:
             to = sorted({addresses[u] for u in recipients[alert.id] if u in addresses})
             if not to:
                 continue
             title = alert.rule.name if alert.rule else _("Dispute unanswered")
-            body = alert.message
+            body = alert.text
             if alert.link:
                 body += "\n\n" + settings.REPORTS_SITE_URL + alert.link
             messages.append(mail.EmailMessage(subject=_("[Reconciliation alert] %(title)s") % {"title": title}, body=body,

@@ -1,20 +1,30 @@
 """Admin pages of alert rules, their alerts and notifications, the review sign-offs and the report subscriptions."""
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from recon.audit.services import AuditedAdminMixin
 
 from .alerts_models import Alert, AlertRule, Notification
+from .alerts_rules import alert_rule_parameters, role_label
 from .review_models import ReportSubscription, ReviewSignOff
 
 
 @admin.register(AlertRule)
 class AlertRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     audit_object_type = "alert_rule"
-    list_display = ["name", "rule_type", "threshold_percent", "threshold_amount", "days", "type_code", "file_kind",
-                    "time_of_day", "active"]
+    list_display = ["name", "rule_type", "parameters", "role_name", "active"]
     list_filter = ["rule_type", "active"]
+    list_select_related = ["counterparty", "role"]
     filter_horizontal = ["subscribers"]
     readonly_fields = ["created_by", "created_at", "updated_at"]
+
+    @admin.display(description=_("Parameters"))
+    def parameters(self, obj):
+        return " · ".join(alert_rule_parameters(rule=obj))
+
+    @admin.display(description=_("role"), ordering="role__name")
+    def role_name(self, obj):
+        return role_label(obj.role.name) if obj.role_id else ""
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -24,9 +34,13 @@ class AlertRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "rule", "rule_type", "key", "amount", "message"]
+    list_display = ["created_at", "rule", "rule_type", "key", "amount", "text"]
     list_filter = ["rule_type"]
-    readonly_fields = [f.name for f in Alert._meta.fields]
+    readonly_fields = [f.name for f in Alert._meta.fields] + ["text"]
+
+    @admin.display(description=_("message"))
+    def text(self, obj):
+        return obj.text
 
     def has_add_permission(self, request):
         return False  # alerts are fired by the checks, never written by hand

@@ -80,10 +80,16 @@ class AlertRuleViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.
 
 class AlertSerializer(serializers.ModelSerializer):
     rule = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    message = serializers.CharField(source="text", read_only=True,
+                                    help_text="The message in the request's language (Accept-Language).")
+    message_code = serializers.CharField(read_only=True, help_text="The message's code; empty on alerts fired before codes.")
+    message_params = serializers.JSONField(read_only=True, help_text="The message's parameters: money as strings, "
+                                                                        "types, kinds and file kinds as codes.")
 
     class Meta:
         model = Alert
-        fields = ["id", "rule", "rule_type", "key", "message", "amount", "link", "run", "created_at"]
+        fields = ["id", "rule", "rule_type", "key", "message", "message_code", "message_params", "amount", "link", "run",
+                  "created_at"]
 
 
 class NotificationSerializer(serializers.ModelSerializer):

@@ -9,7 +9,7 @@ from recon.kinds import kind_choices, type_choices
 
 from .alerts import file_kind_choices
 from .alerts_models import AlertRule
-from .alerts_rules import alert_rule_problems
+from .alerts_rules import alert_rule_problems, role_label
 
 
 class AlertRuleForm(forms.ModelForm):
@@ -30,6 +30,7 @@ class AlertRuleForm(forms.ModelForm):
         self.fields["type_code"].choices = blank + list(type_choices())
         self.fields["kind"].choices = blank + list(kind_choices())
         self.fields["file_kind"].choices = blank + file_kind_choices()
+        self.fields["role"].label_from_instance = lambda group: role_label(group.name)
         self.fields["subscribers"].queryset = (get_user_model().objects.filter(is_active=True, groups__isnull=False)
                                                .distinct().order_by("username"))
 

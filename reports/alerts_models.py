@@ -56,7 +56,12 @@ class Alert(models.Model):
     # The rule's type, or the system reminder's ("dispute_unanswered") when no rule stands behind it.
     rule_type = models.CharField(_("rule type"), max_length=32)
     key = models.CharField(_("key"), max_length=200)
+    # The message as first written, in the product's language: what rows from before message codes show, and the
+    # audit trail's and the admin search's text. Readers see `text`, rendered from the code in their own language.
     message = models.TextField(_("message"))
+    message_code = models.CharField(_("message code"), max_length=32, blank=True)
+    # Money as strings ("8.00"), types, kinds and file kinds as codes: labels are looked up when the message is read.
+    message_params = models.JSONField(_("message parameters"), default=dict, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
     run = models.ForeignKey("recon.ReconRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
@@ -78,7 +83,14 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.message[:80]
+        return self.text[:80]
+
+    @property
+    def text(self) -> str:
+        """The message in the active language."""
+        from .alerts import alert_message_text
+
+        return alert_message_text(code=self.message_code, params=self.message_params, stored=self.message)
 
 
 class Notification(models.Model):

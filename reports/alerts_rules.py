@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from recon.audit.services import audit_record, changes_of, model_values
+from recon.kinds import kind_label, type_label
 
+from .alerts import file_kind_choices, yuan_text
 from .alerts_models import AlertRule
 
 T = AlertRule.Type
@@ -19,6 +22,38 @@ REQUIRED = {
     T.FILE_MISSING: ("file_kind", "time_of_day"),
 }
 PARAMETERS = ("threshold_percent", "threshold_amount", "days", "type_code", "kind", "counterparty", "time_of_day", "file_kind")
+
+
+# The roles (groups) by the names people know them by; the group's name stays the code the API reads and writes.
+ROLE_LABELS = {"finance": gettext_lazy("Finance"), "ops": gettext_lazy("Operations"), "manager": gettext_lazy("Manager"),
+               "integration": gettext_lazy("Integration"), "auditor": gettext_lazy("Auditor")}
+
+
+def role_label(name: str) -> str:
+    """A role's label in the active language; a group that is not one of the product's roles keeps its name."""
+    return str(ROLE_LABELS.get(name, name))
+
+
+def alert_rule_parameters(*, rule: AlertRule) -> list[str]:
+    """The rule's parameters as a reader reads them, in the active language: labels, never codes."""
+    out = []
+    if rule.threshold_percent is not None:
+        out.append(f"{rule.threshold_percent}%")
+    if rule.threshold_amount is not None:
+        out.append(yuan_text(rule.threshold_amount))
+    if rule.days is not None:
+        out.append(ngettext("%(days)s day", "%(days)s days", rule.days) % {"days": rule.days})
+    if rule.type_code:
+        out.append(str(type_label(rule.type_code)))
+    if rule.kind:
+        out.append(str(kind_label(rule.kind)))
+    if rule.counterparty_id:
+        out.append(str(rule.counterparty))
+    if rule.file_kind:
+        out.append(str(dict(file_kind_choices()).get(rule.file_kind, rule.file_kind)))
+    if rule.time_of_day is not None:
+        out.append(rule.time_of_day.strftime("%H:%M"))
+    return out
 
 
 def alert_rule_problems(*, data: dict) -> dict[str, str]:

@@ -11,14 +11,17 @@ from recon.web.views import paginate
 
 from .alerts_forms import AlertRuleForm
 from .alerts_models import AlertRule
-from .alerts_rules import alert_rule_create, alert_rule_deactivate, alert_rule_update
+from .alerts_rules import alert_rule_create, alert_rule_deactivate, alert_rule_parameters, alert_rule_update, role_label
 from .notifications import notification_list, notification_mark_all_read, notification_mark_read
 
 
 @requires("reports.view_alertrule")
 def alert_rule_list(request):
-    rules = (AlertRule.objects.select_related("counterparty", "role").prefetch_related("subscribers")
-             .order_by("-active", "name", "id"))
+    rules = list(AlertRule.objects.select_related("counterparty", "role").prefetch_related("subscribers")
+                 .order_by("-active", "name", "id"))
+    for rule in rules:
+        rule.parameters = alert_rule_parameters(rule=rule)
+        rule.role_label = role_label(rule.role.name) if rule.role_id else ""
     return render(request, "reports/alerts_rules.html", {"rules": rules})
 
 

@@ -80,3 +80,25 @@ def test_an_outbound_file_is_previewed_as_stored_its_weight_column_changed_and_i
     assert page.locator("label[for=preview-pickup_weight]").inner_text() == "揽收重量请核对"
     assert stored_rows(page) == [["75312345678901", "ZTO", "2026-10-02 18:00:00", "1300", ""]]
     assert page.js_errors == []
+
+
+def test_a_pickups_file_under_outbound_records_shows_what_is_missing_and_the_kind_it_looks_like(page, finance_user, zto,
+                                                                                                  tmp_path):
+    from tests.orders.test_outbound_inspect_kind import PICKUPS
+
+    path = tmp_path / "揽收.csv"
+    path.write_bytes(csv_bytes(PICKUPS, "utf-8"))
+    log_in(page, finance_user)
+    page.goto("/orders/outbound/upload/")
+    page.set_input_files("[data-dropzone] input[type=file]", path)
+    page.wait_for_selector("[data-errors-for=file] p")
+    assert page.locator("[data-errors-for=file] p").all_inner_texts() == [
+        "未找到表头：缺少 出库单号、订单号、数量、出库时间（在“揽收.csv”中看到的表头：运单号、快递公司、揽收时间、揽收重量、揽收网点）。",
+        "此文件看起来是揽收记录：请在上方选择该文件类型。",
+    ]
+    screenshot(page, "outbound-upload-wrong-kind")
+    # The kind chosen as told: the file is looked at again and the messages go.
+    page.check("input[name=kind][value=pickups]")
+    page.wait_for_selector("[data-preview]:not([hidden])")
+    assert page.locator("[data-errors-for=file] p").count() == 0
+    assert page.js_errors == []
