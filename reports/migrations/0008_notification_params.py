@@ -5,7 +5,7 @@ class Migration(migrations.Migration):
     """Alerts keep their message as a code and parameters, rendered in the reader's language; rows written before
     keep their stored text, which is what they show."""
 
-    dependencies = [("reports", "0006_alert_schedules_permissions")]
+    dependencies = [("reports", "0007_discrepancy_month_totals")]
 
     operations = [
         migrations.AddField(model_name="alert", name="message_code",
