@@ -187,7 +187,7 @@ class Command(BaseCommand):
             for label, posts in (("batches", [scans[i:i + API_BATCH] for i in range(0, n, API_BATCH)]),
                                  ("one_post", [scans[n:]])):
                 found = {"waybill_reused": 0, "pickup_weight_mismatch": 0}
-                profiler = cProfile.Profile() if profile and label == "batches" else None
+                profiler = cProfile.Profile(time.process_time) if profile and label == "batches" else None
                 if profiler is not None:
                     profiler.enable()
                 t = time.perf_counter()
