@@ -8,6 +8,7 @@ finding it raised.
 """
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, datetime, timedelta
 
@@ -73,7 +74,7 @@ def _candidates(keys: set[tuple[str, str]], couriers: dict[int, str], tolerance:
     # every row up to now for every pair, when its statistics put most rows after now (a benchmark's future day).
     sql = (
         f"SELECT k.courier_id, k.waybill_no, b.nos, b.packed_g, p.weight_g, p.scans "
-        f"FROM unnest(%s::bigint[], %s::text[]) AS k(courier_id, waybill_no) "
+        f"FROM json_to_recordset(%s::json) AS k(courier_id bigint, waybill_no text) "
         f"CROSS JOIN LATERAL (SELECT array_agg(DISTINCT outbound_no) FILTER (WHERE outbound_at <= %s) AS nos, "
         f"MIN(packed_weight_g) FILTER (WHERE outbound_at <= %s) AS packed_g FROM {outbound} "
         f"WHERE courier_id = k.courier_id AND waybill_no = k.waybill_no) b "
@@ -83,7 +84,9 @@ def _candidates(keys: set[tuple[str, str]], couriers: dict[int, str], tolerance:
         f"WHERE b.nos IS NOT NULL OR p.scans > 0"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [[ids[c] for c, _ in pairs], [w for _, w in pairs], cut, cut, cut, cut])
+        # One JSON text, not arrays: PostgreSQL parses ARRAY[…] of a thousand values slower than it runs the query.
+        pairs_json = json.dumps([{"courier_id": ids[c], "waybill_no": w} for c, w in pairs], ensure_ascii=False)
+        cursor.execute(sql, [pairs_json, cut, cut, cut, cut])
         rows = cursor.fetchall()
     owner: dict[str, tuple] = {}
     judged, scans, scanned = set(), 0, set()
@@ -109,10 +112,13 @@ def _earlier_rows(keys: set[tuple[str, str]], types: tuple[str, ...]) -> list[in
         # One statement with the lists as arrays: the ORM's IN of thousands of placeholders costs more to build than
         # to run.
         with connection.cursor() as cursor:
+            # The waybills as one JSON text (PostgreSQL parses ARRAY[…] of thousands of values slowly), made an array
+            # once.
             cursor.execute(
-                f"SELECT id, details->>'courier_code', details->>'waybill_no' FROM {Discrepancy._meta.db_table} "
-                f"WHERE kind = %s AND is_current AND type = ANY(%s) AND (ref = ANY(%s) OR ref2 = ANY(%s))",
-                [SPEC.code, list(types), waybills, waybills])
+                f"SELECT d.id, d.details->>'courier_code', d.details->>'waybill_no' FROM {Discrepancy._meta.db_table} d, "
+                f"(SELECT ARRAY(SELECT json_array_elements_text(%s::json)) AS a) w "
+                f"WHERE d.kind = %s AND d.is_current AND d.type = ANY(%s) AND (d.ref = ANY(w.a) OR d.ref2 = ANY(w.a))",
+                [json.dumps(waybills, ensure_ascii=False), SPEC.code, list(types)])
             return sorted(i for i, courier, waybill in cursor.fetchall() if (courier or "", waybill or "") in keys)
     current = Discrepancy.objects.filter(kind=SPEC.code, is_current=True, type__in=types)
     found = {}

@@ -96,3 +96,17 @@ def test_the_details_of_a_few_rows_are_the_column_wise_text(day, monkeypatch):  
     [(rows, columns)] = written
     assert len(rows) == 8
     assert rows == columns
+
+
+@pytest.mark.postgres
+def test_a_post_of_scans_counts_what_it_changed_against_the_stored_scans(token_client):
+    zto = Courier.objects.get(code="ZTO")
+    # Stored to the microsecond (as the ORM may): a post of the same second is the same scan.
+    PickupScan.objects.create(courier=zto, waybill_no="753101", picked_up_at=at("2026-10-10 12:00:00.500000"),
+                              pickup_weight_g=1000, site="余杭")
+    PickupScan.objects.create(courier=zto, waybill_no="753102", picked_up_at=at("2026-10-10 12:00"), pickup_weight_g=1000)
+    body = token_client.post(PICKUPS_URL, [
+        {**_scan("753101", "1.0"), "site": "余杭"}, _scan("753102", "1.2"), _scan("753103", "1.0")], format="json").json()
+    assert (body["rows"], body["duplicates"], body["checked"]) == (2, 1, 2)
+    assert list(PickupScan.objects.order_by("waybill_no").values_list("waybill_no", "pickup_weight_g", "site", "row_no")) == [
+        ("753101", 1000, "余杭", None), ("753102", 1200, "", 3), ("753103", 1000, "", 4)]
