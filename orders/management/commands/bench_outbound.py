@@ -79,7 +79,7 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="leave the generated rows and the runs in place")
         parser.add_argument("--skip-run", action="store_true", help="time the API only (the day is still generated)")
         parser.add_argument("--profile", type=int, default=0, metavar="N",
-                            help="profile the posts of 1,000 (cProfile) and print their N costliest functions")
+                            help="profile the posts of 1,000 (cProfile, CPU time of this process) and print their N costliest functions")
 
     def handle(self, *args, **o):
         if not is_postgres() and not o["allow_sqlite"]:
