@@ -6,7 +6,7 @@ from couriers.models import Courier
 from orders import outbound_checks, runs_outbound
 from orders.models import OutboundRecord, PickupScan
 from recon.core.models import Discrepancy, ReconRun
-from tests.orders.test_outbound_run import _reconcile, at, day, order, outbound, pickup  # noqa: F401
+from tests.orders.test_outbound_run import _reconcile, at, day, outbound  # noqa: F401 (day: a fixture)
 
 pytestmark = pytest.mark.django_db
 PICKUPS_URL = "/api/v1/pickups/"
