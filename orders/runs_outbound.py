@@ -2,6 +2,7 @@
 (recon.engine.outbound), saved through the core (recon.runs.save)."""
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, datetime, timedelta
 
@@ -254,7 +255,29 @@ def judged_on(disc: pd.DataFrame) -> pd.Series:
     return moment.astype(str).str.slice(0, 10).reset_index(drop=True)
 
 
+# Below this many rows the details are written row by row: column-wise, pandas' fixed cost per column (26 of them)
+# outweighs the rows, and the check of one post raises a handful.
+ROW_WISE_DETAILS = 64
+
+
+def _json_text(value) -> str:
+    return "null" if value is None or pd.isna(value) or value == "" else json.dumps(str(value), ensure_ascii=False)
+
+
+def _json_number(value) -> str:
+    return "null" if pd.isna(value) else str(int(value))
+
+
 def _details(disc: pd.DataFrame) -> pd.Series:
+    """Each row's details as JSON text; the same text whichever way it is written."""
+    if len(disc) <= ROW_WISE_DETAILS:
+        texts = [[f'"{name}": ' + _json_text(v) for v in disc[name].tolist()] for name in DETAIL_TEXTS]
+        numbers = [[f'"{name}": ' + _json_number(v) for v in disc[name].tolist()] for name in DETAIL_NUMBERS]
+        return pd.Series(["{" + ", ".join(cells) + "}" for cells in zip(*texts, *numbers)], dtype=object)
+    return _details_columns(disc)
+
+
+def _details_columns(disc: pd.DataFrame) -> pd.Series:
     parts = [f'"{name}": ' + json_texts(disc[name].replace("", None)).reset_index(drop=True) for name in DETAIL_TEXTS]
     parts += [f'"{name}": ' + json_numbers(disc[name]).reset_index(drop=True) for name in DETAIL_NUMBERS]
     out = "{" + parts[0]

@@ -31,11 +31,11 @@ ROW_COLUMNS = ("run_id", "kind", "type", "status", "counterparty_id", "period_id
 
 def run_summary(*, spec, engine_summary: dict) -> dict:
     """The engine's summary, with the per-type counts and money every run shows (run_result, the run page)."""
-    fmt = lambda v: yuan(pd.Series([int(v)])).iloc[0]  # noqa: E731
     counts, fen = engine_summary["count_by_type"], engine_summary["fen_by_type"]
-    by_type = {t.code: {"count": int(counts.get(t.code, 0)), "amount_at_stake": fmt(fen.get(t.code, 0))} for t in spec.types}
-    return {**engine_summary, "by_type": by_type, "discrepancies": int(sum(counts.values())),
-            "amount_at_stake": fmt(engine_summary["claim_fen"])}
+    # Every amount formatted in one call: the fixed cost is per call, and a small run pays it for each type otherwise.
+    text = yuan(pd.Series([int(fen.get(t.code, 0)) for t in spec.types] + [int(engine_summary["claim_fen"])])).tolist()
+    by_type = {t.code: {"count": int(counts.get(t.code, 0)), "amount_at_stake": text[i]} for i, t in enumerate(spec.types)}
+    return {**engine_summary, "by_type": by_type, "discrepancies": int(sum(counts.values())), "amount_at_stake": text[-1]}
 
 
 def discrepancy_rows(*, run: ReconRun, disc: pd.DataFrame, counterparty_id: Callable[[pd.DataFrame], pd.Series],

@@ -9,6 +9,9 @@ one. The platforms' ship-within hours are set for the run and put back after it.
 """
 from __future__ import annotations
 
+import cProfile
+import io
+import pstats
 import statistics
 import time
 from datetime import date, datetime, timedelta
@@ -74,6 +77,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=12)
         parser.add_argument("--allow-sqlite", action="store_true", help="allow SQLite, for small smoke runs only")
         parser.add_argument("--keep", action="store_true", help="leave the generated rows and the runs in place")
+        parser.add_argument("--skip-run", action="store_true", help="time the API only (the day is still generated)")
+        parser.add_argument("--profile", type=int, default=0, metavar="N",
+                            help="profile the posts of 1,000 (cProfile, CPU time of this process) and print their N costliest functions")
 
     def handle(self, *args, **o):
         if not is_postgres() and not o["allow_sqlite"]:
@@ -96,15 +102,16 @@ class Command(BaseCommand):
             self.stdout.write(f"generated {counts} in {time.perf_counter() - t:.1f} s")
             failures = []
             walls = []
-            for _ in range(o["repeat"]):
+            for _ in range(0 if o["skip_run"] else o["repeat"]):
                 wall, found = self.run_day()
                 walls.append(wall)
                 if found != RUN_EXPECTED:
                     failures.append(f"run: found {found}, injected {RUN_EXPECTED}")
             self.results["run_wall"] = walls
-            self.stdout.write(f"run wall time: median {statistics.median(walls):.2f} s of {len(walls)} "
-                              f"({', '.join(f'{w:.2f}' for w in walls)}) (target < 15 s)")
-            failures += self.bench_api(o["api_scans"], rng)
+            if walls:
+                self.stdout.write(f"run wall time: median {statistics.median(walls):.2f} s of {len(walls)} "
+                                  f"({', '.join(f'{w:.2f}' for w in walls)}) (target < 15 s)")
+            failures += self.bench_api(o["api_scans"], rng, profile=o["profile"])
             if failures:
                 raise CommandError("; ".join(failures))
             self.stdout.write("every injected problem found, nothing else")
@@ -135,7 +142,7 @@ class Command(BaseCommand):
 
     # ----------------------------------------------------------------------- the API
 
-    def bench_api(self, n: int, rng) -> list[str]:
+    def bench_api(self, n: int, rng, profile: int = 0) -> list[str]:
         """Outbounds made for the API's scans (COPY), then the scans posted in batches of 1,000 and, for as many other
         waybills, in one post; every post's check is counted by type."""
         from rest_framework.authtoken.models import Token
@@ -180,6 +187,9 @@ class Command(BaseCommand):
             for label, posts in (("batches", [scans[i:i + API_BATCH] for i in range(0, n, API_BATCH)]),
                                  ("one_post", [scans[n:]])):
                 found = {"waybill_reused": 0, "pickup_weight_mismatch": 0}
+                profiler = cProfile.Profile(time.process_time) if profile and label == "batches" else None
+                if profiler is not None:
+                    profiler.enable()
                 t = time.perf_counter()
                 for records in posts:
                     response = client.post("/api/v1/pickups/", records, format="json")
@@ -194,6 +204,12 @@ class Command(BaseCommand):
                         for code in found:
                             found[code] += int(by_type[code]["count"])
                 wall = time.perf_counter() - t
+                if profiler is not None:
+                    profiler.disable()
+                    out = io.StringIO()
+                    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(profile)
+                    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(profile)
+                    self.stdout.write(out.getvalue())
                 rate = n / wall
                 self.results[label] = {"wall": wall, "rate": rate, "found": found}
                 self.stdout.write(f"api {label}: {n} scans in {len(posts)} post(s), {wall:.2f} s, {rate:,.0f} scans/s "
