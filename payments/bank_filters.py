@@ -2,6 +2,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from recon.core.filters import IdFilter
+
 from .models import BankLine, BankStatement
 
 
@@ -13,7 +15,7 @@ class BankLineFilter(django_filters.FilterSet):
     amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte", label=_("amount to"))
     direction = django_filters.ChoiceFilter(choices=[("credit", _("Credits")), ("debit", _("Debits"))],
                                             method="filter_direction", label=_("credit or debit"))
-    statement = django_filters.NumberFilter(field_name="statement_id", label=_("statement"))
+    statement = IdFilter(field_name="statement_id", label=_("statement"))
 
     class Meta:
         model = BankLine

@@ -155,7 +155,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 class BulkActionRequestSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=BulkAction.Action.choices)
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, default=list)
     filter = serializers.CharField(required=False, allow_blank=True, default="", help_text="the queue's query string, e.g. 'status=open&courier=ZTO'")
     assignee = serializers.CharField(required=False, allow_blank=True, allow_null=True, help_text="for `assign`: username, id or `me`; empty or null for nobody")
     status = serializers.CharField(required=False, allow_blank=True)
