@@ -53,6 +53,12 @@ class AlertRuleSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(problems)
         return attrs
 
+    def to_representation(self, instance):
+        # By username: the many-to-many table comes back in whatever order the database scans it.
+        data = super().to_representation(instance)
+        data["subscribers"] = sorted(data["subscribers"])
+        return data
+
     def create(self, validated_data):
         subscribers = validated_data.pop("subscribers", [])
         return alert_rule_create(data=validated_data, subscribers=subscribers, user=self.context["request"].user)
