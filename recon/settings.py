@@ -406,3 +406,6 @@ DEFAULT_FROM_EMAIL = _get("DEFAULT_FROM_EMAIL", "") or "recon@localhost"
 REPORTS_SITE_URL = (_get("REPORTS_SITE_URL", "") or "http://localhost:8000").rstrip("/")
 # A dispute still waiting for the counterparty's answer this many days after it was sent raises a reminder alert.
 REPORTS_DISPUTE_REMINDER_DAYS = _int("REPORTS_DISPUTE_REMINDER_DAYS", 14)
+# The period report's CSV on PostgreSQL: the discrepancy types' blocks are written by this many database connections at
+# once, all reading one snapshot (1 writes them one after another on the request's own connection).
+REPORTS_CSV_COPY_WORKERS = max(1, _int("REPORTS_CSV_COPY_WORKERS", 2))

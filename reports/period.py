@@ -13,10 +13,15 @@ import functools
 import io
 import json
 import re
+import shutil
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (AutoField, BooleanField, CharField, Count, DateField, DateTimeField, DecimalField, F,
                               Func, IntegerField, JSONField, Q, QuerySet, Sum, TextField)
@@ -650,17 +655,38 @@ def _csv_cell(value, col: ColumnSpec | None = None) -> str:
     return csv_text(str(value))
 
 
-def period_report_csv(*, period: str, counterparty: str | None, target, use_copy: bool | None = None) -> None:
+def period_report_csv(*, period: str, counterparty: str | None, target, use_copy: bool | None = None,
+                      workers: int | None = None) -> None:
     """The period report as one CSV: the cover (per counterparty and total), then every discrepancy of the month.
 
     On PostgreSQL the discrepancies' rows are written by the server (COPY … TO STDOUT), the same bytes as the Python
-    path that SQLite uses; `use_copy=False` forces the Python path (the tests compare the two).
+    path that SQLite uses; `use_copy=False` forces the Python path (the tests compare the two). Outside a transaction,
+    the types' blocks are written by `workers` connections at once (settings.REPORTS_CSV_COPY_WORKERS), each into a
+    temporary file joined in the report's order, all of them reading the snapshot the cover was read in.
     """
+    if use_copy is None:
+        use_copy = connection.vendor == "postgresql"
+    if workers is None:
+        workers = settings.REPORTS_CSV_COPY_WORKERS
+    # Inside a caller's transaction other connections cannot see what it wrote (a snapshot shares committed data
+    # only): the blocks are then written on this connection, one after another.
+    parallel = use_copy and workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
+    if not parallel:
+        _write_period_csv(period=period, counterparty=counterparty, target=target, use_copy=use_copy, snapshot=None)
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+        _write_period_csv(period=period, counterparty=counterparty, target=target, use_copy=True,
+                          snapshot=(snapshot, workers))
+
+
+def _write_period_csv(*, period: str, counterparty: str | None, target, use_copy: bool, snapshot) -> None:
     scope = period_scope(period=period, counterparty=counterparty)
     rows, overall = period_cover_rows(scope=scope)
     labels = _cover_labels()
-    if use_copy is None:
-        use_copy = connection.vendor == "postgresql"
     sink = _Sink(target)
     try:
         sink.row([_("period"), pgettext("period report", "counterparty"), _("name"), *[labels[k] for k in COVER_KEYS],
@@ -670,17 +696,29 @@ def period_report_csv(*, period: str, counterparty: str | None, target, use_copy
         sink.row([scope.label, _("Total"), "", *[f"{overall[k]:.2f}" for k in COVER_KEYS], overall["count"]])
         sink.row([])
         names = _labels()
-        for kind, type_code, _n in _types_present(scope):
+        blocks = []
+        for kind, type_code, n in _types_present(scope):
             columns = _report_columns(kind)
-            sink.row([csv_text(str(c.label)) for c in columns])
             select = _copy_select(scope, kind, type_code, columns, names) if use_copy else None
-            if select is not None:
-                sink.flush()
-                _copy_rows(select, sink.fh)
-            else:
-                for values in _type_rows(scope, kind, type_code, columns):
-                    sink.row([_csv_cell(_cell_value(c, v, names), c) for c, v in zip(columns, values)])
-            sink.row([])
+            blocks.append((kind, type_code, n, columns, select))
+        copied = (_ParallelCopies(snapshot, [(b[4], b[2]) for b in blocks if b[4] is not None])
+                  if snapshot is not None else None)
+        try:
+            for kind, type_code, _n, columns, select in blocks:
+                sink.row([csv_text(str(c.label)) for c in columns])
+                if select is not None:
+                    sink.flush()
+                    if copied is not None:
+                        copied.write_to(select, sink.fh)
+                    else:
+                        _copy_rows(select, sink.fh)
+                else:
+                    for values in _type_rows(scope, kind, type_code, columns):
+                        sink.row([_csv_cell(_cell_value(c, v, names), c) for c, v in zip(columns, values)])
+                sink.row([])
+        finally:
+            if copied is not None:
+                copied.close()
     finally:
         sink.close()
 
@@ -761,11 +799,18 @@ def _copy_select(scope: PeriodScope, kind: str, type_code: str, columns: list[Co
     """The type's rows as one SELECT of text columns in _type_rows' order, or None if a column needs the Python path."""
     exprs = []
     for i, col in enumerate(columns):
-        expr = _copy_expression(col, f's."c{i}"', labels)
+        # A block holds one type: its code and its label are the same on every row, written as constants.
+        expr = (_constant_text(type_code if col.attr != "type_label" else labels["type"].get(type_code, type_code))
+                if col.orm_path == "type" or col.attr == "type_label" else _copy_expression(col, f's."c{i}"', labels))
         if expr is None:
             return None
         exprs.append(expr)
     return _select_over(scope, kind, type_code, columns, exprs)
+
+
+def _constant_text(value: str) -> str:
+    """A text cell the same on every row, made safe in Python as csv_text does (an empty text is an empty cell)."""
+    return _quote(csv_text(value)) if value else "NULL"
 
 
 def _select_over(scope: PeriodScope, kind: str, type_code: str, columns: list[ColumnSpec], exprs: list[str]) -> str:
@@ -816,3 +861,58 @@ def _copy_rows(select: str, fh) -> None:
     with connection.cursor() as cursor:
         cursor.copy_expert(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", out)
     out.flush()
+
+
+class _ParallelCopies:
+    """The types' COPYs run on their own connections, all reading the exported snapshot, each into a temporary file
+    (bounded memory: the rows go to disk as they come), largest first; write_to() waits for a block and joins it."""
+
+    def __init__(self, snapshot, jobs: list[tuple[str, int]]):
+        snapshot_id, workers = snapshot
+        self.snapshot = snapshot_id
+        self.params = connection.get_connection_params()
+        self.local = threading.local()
+        self.connections: list = []
+        self.lock = threading.Lock()
+        self.files: dict[str, object] = {}
+        self.pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs))), thread_name_prefix="period-csv")
+        # Largest block first, so that the connections finish together.
+        order = sorted(range(len(jobs)), key=lambda i: -jobs[i][1])
+        self.futures = {jobs[i][0]: self.pool.submit(self._copy, jobs[i][0]) for i in order}
+
+    def _connection(self):
+        raw = getattr(self.local, "raw", None)
+        if raw is None:
+            raw = connection.Database.connect(**self.params)
+            with self.lock:
+                self.connections.append(raw)
+            raw.set_session(isolation_level="REPEATABLE READ", readonly=True, autocommit=False)
+            with raw.cursor() as cursor:
+                cursor.execute("SET TRANSACTION SNAPSHOT %s", [self.snapshot])
+            self.local.raw = raw
+        return raw
+
+    def _copy(self, select: str):
+        fh = tempfile.TemporaryFile(prefix="period-csv-")
+        with self.lock:
+            self.files[select] = fh
+        out = _CRLF(fh)
+        with self._connection().cursor() as cursor:
+            cursor.copy_expert(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", out)
+        out.flush()
+        return fh
+
+    def write_to(self, select: str, fh) -> None:
+        block = self.futures[select].result()
+        block.seek(0)
+        shutil.copyfileobj(block, fh, 1 << 20)
+        block.close()
+
+    def close(self) -> None:
+        for future in self.futures.values():
+            future.cancel()
+        self.pool.shutdown(wait=True)
+        for block in self.files.values():
+            block.close()
+        for raw in self.connections:
+            raw.close()

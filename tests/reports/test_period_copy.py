@@ -102,3 +102,98 @@ def test_xlsx_from_typed_rows_is_the_orm_path_cell_for_cell(month, tmp_path, mon
     assert [c for c in expected if c[2] == "=1+1"][0][4] == "s"
     assert [c for c in expected if c[2] == 1234.567][0][3] == "0.000"
     assert _cells(fast) == expected
+
+
+# These three commit their rows (other connections see only committed data); the flush after each empties the couriers
+# the data migration made, and serialized_rollback puts them back.
+def _backend_pids() -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_parallel_blocks_are_the_python_csv_byte_for_byte(month, tmp_path, monkeypatch):  # noqa: F811
+    """Outside a transaction the types' blocks are written by two other connections at once, joined in order."""
+    _awkward_rows(month)
+    python, server = tmp_path / "python.csv", tmp_path / "parallel.csv"
+    period_report_csv(period="2026-10", counterparty=None, target=python, use_copy=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        own = cursor.fetchone()[0]
+    before = _backend_pids()
+    ran_on = []
+    real_copy = period._ParallelCopies._copy
+
+    def copy(self, select):
+        with self._connection().cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            ran_on.append(cursor.fetchone()[0])
+        return real_copy(self, select)
+
+    monkeypatch.setattr(period._ParallelCopies, "_copy", copy)
+    monkeypatch.setattr(period, "_copy_rows", lambda *a: pytest.fail("a block went through the request's connection"))
+    period_report_csv(period="2026-10", counterparty=None, target=server, use_copy=True, workers=2)
+    # Five blocks (rate and weight overcharges, the undercharge, two returns' types) on two connections, not this one.
+    assert len(ran_on) == 5
+    assert len(set(ran_on)) == 2 and own not in ran_on
+    assert server.read_bytes() == python.read_bytes()
+    assert b"'=1+1" in python.read_bytes()
+    # Their connections are closed once the file is written.
+    assert _backend_pids() == before
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_parallel_blocks_read_the_snapshot_the_cover_was_read_in(month, tmp_path, monkeypatch):  # noqa: F811
+    """A discrepancy committed while the report is being written is in neither its cover nor its rows."""
+    import threading
+
+    before_insert, parallel, after = tmp_path / "before.csv", tmp_path / "parallel.csv", tmp_path / "after.csv"
+    period_report_csv(period="2026-10", counterparty=None, target=before_insert, use_copy=False)
+    run, october = month["run"], month["run"].courier_bill.period
+    real_cover = period.period_cover_rows
+
+    def insert_elsewhere():
+        from django.db import connection as own
+        try:
+            DiscrepancyFactory(run=run, period=october, type="rate_overcharge", waybill_no="LATE1",
+                               amount_at_stake=Decimal("555.55"))
+        finally:
+            own.close()
+
+    def cover_then_insert(**kw):
+        found = real_cover(**kw)
+        t = threading.Thread(target=insert_elsewhere)
+        t.start()
+        t.join()
+        return found
+
+    monkeypatch.setattr(period, "period_cover_rows", cover_then_insert)
+    period_report_csv(period="2026-10", counterparty=None, target=parallel, use_copy=True, workers=2)
+    assert Discrepancy.objects.filter(ref="LATE1").count() == 1
+    assert parallel.read_bytes() == before_insert.read_bytes()
+    monkeypatch.setattr(period, "period_cover_rows", real_cover)
+    period_report_csv(period="2026-10", counterparty=None, target=after, use_copy=True, workers=2)
+    assert b"LATE1" in after.read_bytes() and b"555.55" in after.read_bytes()
+    assert b"LATE1" not in parallel.read_bytes()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_failing_block_raises_and_closes_its_connections(month, tmp_path, monkeypatch):  # noqa: F811
+    before = _backend_pids()
+    real_select = period._copy_select
+
+    def select(scope, kind, type_code, columns, labels):
+        sql = real_select(scope, kind, type_code, columns, labels)
+        return sql.replace("SELECT ", "SELECT 1/0, ", 1) if type_code == "rate_undercharge" else sql
+
+    monkeypatch.setattr(period, "_copy_select", select)
+    with pytest.raises(Exception, match="division by zero"):
+        period_report_csv(period="2026-10", counterparty=None, target=tmp_path / "x.csv", use_copy=True, workers=2)
+    assert _backend_pids() == before
+    # The request's own connection is usable again: its transaction ended with the failure.
+    assert not connection.in_atomic_block
+    assert Discrepancy.objects.filter(run=month["run"]).count() == 4
