@@ -38,8 +38,10 @@ from recon.kinds import ColumnSpec, kind_label, kind_specs, type_label, type_spe
 from recon.review.selectors import queue_totals
 from recon.sources.models import RejectedRow
 
+from . import totals as totals_table
 from .exports import GENERIC_COLUMNS
 from .months import discrepancy_month_q, unperiodised_month_q
+from .totals import money_parts
 
 # The cover's figures, in the order of the JSON object and of the cover's columns after the counterparty.
 COVER_KEYS = ("billed", "expected", "at_stake", "open", "investigating", "disputed", "recovered", "accepted", "written_off",
@@ -78,6 +80,8 @@ class PeriodScope:
     period_ids: list[int] = field(default_factory=list)
     # One counterparty's report: its periods' rows and its rows without a period; None: every row of the month.
     counterparty_ids: list[int] | None = None
+    # The scope's rows in the totals table (PostgreSQL), read once when first needed.
+    table_groups: list[dict] | None = None
 
     def discrepancies(self) -> QuerySet[Discrepancy]:
         if self.counterparty_ids is None:
@@ -122,6 +126,23 @@ def period_scope(*, period: str, counterparty: str | None = None) -> PeriodScope
     return scope
 
 
+def _table_groups(scope: PeriodScope) -> list[dict]:
+    """The scope's groups in the totals table, read once per scope (the cover and the types' list share them)."""
+    if scope.table_groups is None:
+        scope.table_groups = totals_table.month_groups(period_ids=scope.period_ids, month=scope.start,
+                                                       counterparty_ids=scope.counterparty_ids)
+    return scope.table_groups
+
+
+def _totals_from_table(scope: PeriodScope) -> dict:
+    """queue_totals(scope.discrepancies(), by=("courier",))'s groups and total, added up from the totals table."""
+    per_party: dict[int | None, list[dict]] = {}
+    for g in _table_groups(scope):
+        per_party.setdefault(g["counterparty_id"], []).append(g)
+    groups = [{"counterparty_id": party, **money_parts(rows)} for party, rows in per_party.items()]
+    return {"groups": groups, "total": money_parts(_table_groups(scope))}
+
+
 def _period_amounts(*, scope: PeriodScope, counterparty_ids: list[int]) -> dict[str, Decimal]:
     """Billed and expected summed over every kind that declares them (KindSpec.period_amounts)."""
     out = {"billed": ZERO, "expected": ZERO}
@@ -135,10 +156,14 @@ def _period_amounts(*, scope: PeriodScope, counterparty_ids: list[int]) -> dict[
     return out
 
 
-def period_cover_rows(*, scope: PeriodScope) -> tuple[list[dict], dict]:
+def period_cover_rows(*, scope: PeriodScope, live: bool = False) -> tuple[list[dict], dict]:
     """The cover per counterparty (code, name, the figures, count), a row for the money with no counterparty if there
-    is some, and overall."""
-    totals = queue_totals(scope.discrepancies(), by=("courier",))
+    is some, and overall. On PostgreSQL the figures come from the totals table the triggers keep (a few rows instead
+    of the month's discrepancies; `live=True` adds up the rows themselves, as SQLite always does)."""
+    if totals_table.enabled() and not live:
+        totals = _totals_from_table(scope)
+    else:
+        totals = queue_totals(scope.discrepancies(), by=("courier",))
     groups = {g["counterparty_id"]: g for g in totals["groups"]}
     rows = []
     for party in scope.counterparties:
@@ -179,9 +204,15 @@ def _type_order() -> dict[str, int]:
     return {t.code: i for i, t in enumerate(type_specs())}
 
 
-def _types_present(scope: PeriodScope) -> list[tuple[str, str, int]]:
+def _types_present(scope: PeriodScope, live: bool = False) -> list[tuple[str, str, int]]:
     """(kind, type, count) of the month's discrepancies, in the kinds' declared order of types."""
-    found = scope.discrepancies().order_by().values_list("kind", "type").annotate(n=Count("id"))
+    if totals_table.enabled() and not live:
+        counts: dict[tuple[str, str], int] = {}
+        for g in _table_groups(scope):
+            counts[g["kind"], g["type"]] = counts.get((g["kind"], g["type"]), 0) + g["count"]
+        found = [(kind, type_code, n) for (kind, type_code), n in counts.items()]
+    else:
+        found = scope.discrepancies().order_by().values_list("kind", "type").annotate(n=Count("id"))
     order = _type_order()
     return sorted(found, key=lambda r: (order.get(r[1], len(order)), r[0], r[1]))
 

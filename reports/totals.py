@@ -118,3 +118,23 @@ def stakes_by_courier(*, days: int = 90) -> list[dict]:
     for r in rows:
         r["count"] = int(r["count"])
     return rows
+
+
+def month_groups(*, period_ids: list[int], month: date, counterparty_ids: list[int] | None = None) -> list[dict]:
+    """The current rows of these periods and those without a period of the month starting on `month` (of these
+    counterparties only, when given: the period report's scope), per counterparty, kind, type and what money_parts
+    needs; `counterparty_id` is None for rows with no counterparty."""
+    loose = "period_id = 0 AND unperiodised_month = %s"
+    params: list = [list(period_ids), month]
+    if counterparty_ids is not None:
+        loose += " AND counterparty_id = ANY(%s)"
+        params.append(list(counterparty_ids))
+    rows = _rows(f"""
+        SELECT nullif(counterparty_id, 0) AS counterparty_id, kind, type, status, outcome, shortfall_outcome, is_claim,
+               sum(row_count) AS count, sum(amount_sum) AS amount, sum(recovered_sum) AS recovered
+        FROM {TABLE} WHERE is_current AND (period_id = ANY(%s) OR {loose})
+        GROUP BY counterparty_id, kind, type, status, outcome, shortfall_outcome, is_claim
+        HAVING sum(row_count) <> 0""", params)
+    for r in rows:
+        r["count"] = int(r["count"])
+    return rows
