@@ -22,7 +22,8 @@ from recon.core.writers import rows_to_csv_bytes, xlsx_workbook
 from recon.kinds import kind_specs
 
 from .charts import Series, bar_chart, format_value, line_chart
-from .custom import _column_letter, report_run
+from . import totals
+from .custom import _column_letter, _month_bounds, report_run
 from .months import month_day
 from .sources import MonthStart, month_text, report_source, report_sources
 
@@ -78,21 +79,27 @@ def _filters(date_from: date | None, date_to: date | None) -> dict:
 
 
 def discrepancy_groups(*, kind: str, dimensions: list[str], measures: list[str], date_from: date | None = None,
-                       date_to: date | None = None) -> list[list]:
+                       date_to: date | None = None, live: bool = False) -> list[list]:
     """A kind's current discrepancies grouped by counterparty, month and/or type, with the discrepancies source's
-    measures, by the month the dashboard gives each row (reports.months: its period's month, else the month of the
-    day it happened …); the date range keeps the rows whose day of that rule lies in it, as a bill's period start
-    does for the bills. Rows of display values (the codes, YYYY-MM, translated types), dimensions then measures."""
+    measures (count, at_stake, recovered), by the month the dashboard gives each row (reports.months: its period's
+    month, else the month of the day it happened …); the date range keeps the rows whose day of that rule lies in it,
+    as a bill's period start does for the bills. Rows of display values (the codes, YYYY-MM, translated types),
+    dimensions then measures. On PostgreSQL from the dashboard's totals table (which keeps that month) when the range
+    is whole months or absent, unless `live`; else one aggregate query over the rows."""
     source = report_source("discrepancies")
-    groups = {"counterparty": F("counterparty__code"), "month": MonthStart("day"), "type": F("type")}
-    qs = source.queryset().filter(kind=kind).annotate(day=month_day())
-    if date_from:
-        qs = qs.filter(day__gte=date_from)
-    if date_to:
-        qs = qs.filter(day__lte=date_to)
-    chosen = {f"d_{d}": groups[d] for d in dimensions}
-    rows = (qs.order_by().annotate(**chosen).values(*chosen)
-            .annotate(**{f"m_{m}": source.measures[m].aggregate for m in measures}).order_by(*chosen))
+    bounds = _month_bounds(_filters(date_from, date_to))
+    if totals.enabled() and bounds is not None and not live and set(measures) <= {"count", "at_stake", "recovered"}:
+        rows = totals.month_groups(kind=kind, dimensions=dimensions, months=bounds)
+    else:
+        groups = {"counterparty": F("counterparty__code"), "month": MonthStart("day"), "type": F("type")}
+        qs = source.queryset().filter(kind=kind).annotate(day=month_day())
+        if date_from:
+            qs = qs.filter(day__gte=date_from)
+        if date_to:
+            qs = qs.filter(day__lte=date_to)
+        chosen = {f"d_{d}": groups[d] for d in dimensions}
+        rows = (qs.order_by().annotate(**chosen).values(*chosen)
+                .annotate(**{f"m_{m}": source.measures[m].aggregate for m in measures}).order_by(*chosen))
     out = []
     for r in rows:
         row = [month_text(r[f"d_{d}"]) if d == "month" else source.dimensions[d].show(r[f"d_{d}"]) for d in dimensions]

@@ -10,11 +10,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
 from recon.core.models import Discrepancy
-from reports.analysis import courier_analysis
+from reports.analysis import courier_analysis, discrepancy_groups
 from reports.custom import report_csv, report_run
 from reports.dashboard import dashboard_figures
 from tests.factories import DiscrepancyFactory, ReconRunFactory
@@ -120,3 +121,33 @@ def test_the_month_of_occurrence_is_named_in_both_languages_on_screen_and_in_dow
     page = client.get(reverse("custom-report-builder"), {
         "source": "discrepancies", "dim1": "counterparty", "dim2": "month", "measure": ["count"], "run": "1"}).content.decode()
     assert "<th>发生月份</th>" in page and '<option value="month" selected>发生月份</option>' in page
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_the_analysis_groups_are_the_same_from_the_totals_and_from_the_rows(split, live):
+    # On PostgreSQL the dashboard's totals table answers whole months (or no range); a range of days reads the rows.
+    measures = ["count", "at_stake", "recovered"]
+    assert discrepancy_groups(kind="courier_fee", dimensions=["counterparty", "month", "type"], measures=measures,
+                              live=live) == [
+        ["ZTO", "2026-10", "运费超收", 1, D("4.00"), D("0.00")],
+        ["ZTO", "2026-10", "重量超收", 1, D("10.00"), D("0.00")],
+        ["ZTO", "2026-11", "运费超收", 1, D("1.00"), D("0.00")],
+    ]
+    assert discrepancy_groups(kind="courier_fee", dimensions=["month"], measures=measures, live=live,
+                              date_from=date(2026, 11, 1), date_to=date(2026, 11, 30)) == [["2026-11", 1, D("1.00"), D("0.00")]]
+    assert discrepancy_groups(kind="courier_fee", dimensions=["month"], measures=measures, live=live,
+                              date_from=date(2026, 10, 2), date_to=date(2026, 11, 30)) == [["2026-11", 1, D("1.00"), D("0.00")]]
+    assert discrepancy_groups(kind="returns", dimensions=["month"], measures=measures, live=live) == []
+
+
+@pytest.mark.postgres
+def test_the_courier_analysis_reads_the_dashboards_totals_on_postgresql(split):
+    with connection.cursor() as c:
+        # Only the totals change: a figure that moves comes from them.
+        c.execute("UPDATE recon_discrepancy_totals SET amount_sum = amount_sum + 100 WHERE period_id = %s AND type = %s",
+                  [split["bill"].period_id, "weight_overcharge"])
+    rates, _reasons = courier_analysis()
+    assert rates.rows[0] == ["ZTO", "2026-10", D("200.00"), 2, D("114.00"), D("57.0"), D("0.00"), D("0.0")]
+    # A range that does not fall on whole months reads the rows.
+    rates, _reasons = courier_analysis(date_from=date(2026, 10, 1), date_to=date(2026, 10, 30))
+    assert rates.rows[0] == ["ZTO", "2026-10", D("200.00"), 2, D("14.00"), D("7.0"), D("0.00"), D("0.0")]
