@@ -1,5 +1,9 @@
 """The analyses managers read: collection (回款分析), courier and returns — tables built from custom-report definitions
-(one aggregate query each) and the kinds' hooks, plus the rates a definition cannot express, and their downloads.
+and groups of discrepancies (one aggregate query each) and the kinds' hooks, plus the rates a definition cannot express,
+and their downloads.
+
+A month here is the dashboard's (reports.months): a discrepancy counts in the month of its period, as the bill it was
+found in does, so an overcharge rate divides money at stake and money billed of the same month.
 
 Rates are percentages with one decimal, rounded half up; a rate whose denominator is zero is None (shown as "—").
 """
@@ -10,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,8 +22,10 @@ from recon.core.writers import rows_to_csv_bytes, xlsx_workbook
 from recon.kinds import kind_specs
 
 from .charts import Series, bar_chart, format_value, line_chart
-from .custom import _column_letter, report_run
-from .sources import report_sources
+from . import totals
+from .custom import _column_letter, _month_bounds, report_run
+from .months import month_day
+from .sources import MonthStart, month_text, report_source, report_sources
 
 # The kinds whose analyses these are (their fixed codes, recon/kinds.py).
 COURIER_KIND, RETURNS_KIND = "courier_fee", "returns"
@@ -71,6 +78,38 @@ def _filters(date_from: date | None, date_to: date | None) -> dict:
     return {k: v.isoformat() for k, v in (("date_from", date_from), ("date_to", date_to)) if v}
 
 
+def discrepancy_groups(*, kind: str, dimensions: list[str], measures: list[str], date_from: date | None = None,
+                       date_to: date | None = None, live: bool = False) -> list[list]:
+    """A kind's current discrepancies grouped by counterparty, month and/or type, with the discrepancies source's
+    measures (count, at_stake, recovered), by the month the dashboard gives each row (reports.months: its period's
+    month, else the month of the day it happened …); the date range keeps the rows whose day of that rule lies in it,
+    as a bill's period start does for the bills. Rows of display values (the codes, YYYY-MM, translated types),
+    dimensions then measures. On PostgreSQL from the dashboard's totals table (which keeps that month) when the range
+    is whole months or absent, unless `live`; else one aggregate query over the rows."""
+    source = report_source("discrepancies")
+    bounds = _month_bounds(_filters(date_from, date_to))
+    if totals.enabled() and bounds is not None and not live and set(measures) <= {"count", "at_stake", "recovered"}:
+        rows = totals.month_groups(kind=kind, dimensions=dimensions, months=bounds)
+    else:
+        groups = {"counterparty": F("counterparty__code"), "month": MonthStart("day"), "type": F("type")}
+        qs = source.queryset().filter(kind=kind).annotate(day=month_day())
+        if date_from:
+            qs = qs.filter(day__gte=date_from)
+        if date_to:
+            qs = qs.filter(day__lte=date_to)
+        chosen = {f"d_{d}": groups[d] for d in dimensions}
+        rows = (qs.order_by().annotate(**chosen).values(*chosen)
+                .annotate(**{f"m_{m}": source.measures[m].aggregate for m in measures}).order_by(*chosen))
+    out = []
+    for r in rows:
+        row = [month_text(r[f"d_{d}"]) if d == "month" else source.dimensions[d].show(r[f"d_{d}"]) for d in dimensions]
+        for m in measures:
+            value = r[f"m_{m}"]
+            row.append((ZERO if source.measures[m].money else 0) if value is None else value)
+        out.append(row)
+    return out
+
+
 # --------------------------------------------------------------------------- the analyses
 
 
@@ -107,18 +146,19 @@ def collection_analysis(*, today: date | None = None, platform: str = "", shop: 
 
 
 def courier_analysis(*, date_from: date | None = None, date_to: date | None = None) -> list[Table]:
-    """Overcharge rate (money at stake / billed) and recovery rate (recovered / at stake) per courier and month of the
-    bill line's date; the top reasons (discrepancy types by money at stake)."""
+    """Overcharge rate (money at stake / billed) and recovery rate (recovered / at stake) per courier and month: the
+    month of the bill's period for both, the dashboard's (a row found in an October bill counts in October whatever
+    day its shipment was); the top reasons (discrepancy types by money at stake)."""
     filters = _filters(date_from, date_to)
-    found = report_run({"source": "discrepancies", "dimensions": ["counterparty", "month"],
-                        "measures": ["count", "at_stake", "recovered"], "filters": {**filters, "kind": [COURIER_KIND]}})
+    found = discrepancy_groups(kind=COURIER_KIND, dimensions=["counterparty", "month"],
+                               measures=["count", "at_stake", "recovered"], date_from=date_from, date_to=date_to)
     billed: dict[tuple, Decimal] = {}
     if "courier_bills" in report_sources():
         bills = report_run({"source": "courier_bills", "dimensions": ["counterparty", "month"], "measures": ["billed"],
                             "filters": filters})
         billed = {(r[0], r[1]): r[2] for r in bills.rows}
-    keys = sorted(set(billed) | {(r[0], r[1]) for r in found.rows})
-    by_key = {(r[0], r[1]): r for r in found.rows}
+    keys = sorted(set(billed) | {(r[0], r[1]) for r in found})
+    by_key = {(r[0], r[1]): r for r in found}
     rows = []
     for key in keys:
         _c, _m, count, at_stake, recovered = by_key.get(key, (None, None, 0, ZERO, ZERO))
@@ -135,9 +175,9 @@ def courier_analysis(*, date_from: date | None = None, date_to: date | None = No
     per = {(r[0], r[1]): r[5] for r in rows}
     rates.chart = line_chart(labels=months, series=[Series(c, [per.get((c, m)) for m in months]) for c in couriers],
                              value_format="percent", title=_("overcharge rate"))
-    reasons = report_run({"source": "discrepancies", "dimensions": ["type"], "measures": ["at_stake", "count"],
-                          "filters": {**filters, "kind": [COURIER_KIND]}})
-    top = sorted(reasons.rows, key=lambda r: (-r[1], str(r[0])))[:10]
+    reasons = discrepancy_groups(kind=COURIER_KIND, dimensions=["type"], measures=["at_stake", "count"],
+                                 date_from=date_from, date_to=date_to)
+    top = sorted(reasons, key=lambda r: (-r[1], str(r[0])))[:10]
     top_table = Table(title=_("Top reasons"), key="reasons",
                       columns=[(_("type"), "text"), (_("money at stake"), "money"), (_("discrepancies"), "count")],
                       rows=[[str(r[0]), r[1], r[2]] for r in top])
@@ -148,23 +188,23 @@ def courier_analysis(*, date_from: date | None = None, date_to: date | None = No
 
 def returns_analysis(*, date_from: date | None = None, date_to: date | None = None) -> list[Table]:
     """Returns discrepancies per counterparty, month and type (count, money at stake, recovered), and the recovery
-    rate per counterparty and month."""
-    filters = {**_filters(date_from, date_to), "kind": [RETURNS_KIND]}
-    detail = report_run({"source": "discrepancies", "dimensions": ["counterparty", "month", "type"],
-                         "measures": ["count", "at_stake", "recovered"], "filters": filters})
+    rate per counterparty and month; the month the dashboard gives each row (reports.months)."""
+    measures = ["count", "at_stake", "recovered"]
+    detail = discrepancy_groups(kind=RETURNS_KIND, dimensions=["counterparty", "month", "type"], measures=measures,
+                                date_from=date_from, date_to=date_to)
     by_type = Table(title=_("Returns discrepancies by counterparty, month and type"), key="types",
                     columns=[(_("counterparty"), "text"), (_("month"), "text"), (_("type"), "text"),
                              (_("discrepancies"), "count"), (_("money at stake"), "money"), (_("recovered"), "money")],
-                    rows=[[r[0], r[1], str(r[2]), r[3], r[4], r[5]] for r in detail.rows])
-    summary = report_run({"source": "discrepancies", "dimensions": ["counterparty", "month"],
-                          "measures": ["count", "at_stake", "recovered"], "filters": filters})
+                    rows=[[r[0], r[1], str(r[2]), r[3], r[4], r[5]] for r in detail])
+    summary = discrepancy_groups(kind=RETURNS_KIND, dimensions=["counterparty", "month"], measures=measures,
+                                 date_from=date_from, date_to=date_to)
     recovery = Table(title=_("Recovery by counterparty and month"), key="recovery",
                      columns=[(_("counterparty"), "text"), (_("month"), "text"), (_("discrepancies"), "count"),
                               (_("money at stake"), "money"), (_("recovered"), "money"), (_("recovery rate"), "percent")],
-                     rows=[[r[0], r[1], r[2], r[3], r[4], rate(r[4], r[3])] for r in summary.rows])
-    labels = [f"{r[0]} {r[1]}" for r in summary.rows]
-    recovery.chart = bar_chart(labels=labels, series=[Series(_("money at stake"), [r[3] for r in summary.rows]),
-                                                      Series(_("recovered"), [r[4] for r in summary.rows])],
+                     rows=[[r[0], r[1], r[2], r[3], r[4], rate(r[4], r[3])] for r in summary])
+    labels = [f"{r[0]} {r[1]}" for r in summary]
+    recovery.chart = bar_chart(labels=labels, series=[Series(_("money at stake"), [r[3] for r in summary]),
+                                                      Series(_("recovered"), [r[4] for r in summary])],
                                title=recovery.title)
     return [by_type, recovery]
 

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Case, Count, DateField, Q, Value, When
+from django.db.models import Case, Count, DateField, Q, When
 from django.db.models.fields.json import KT
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from recon.kinds import kind_label, kind_specs, type_label
 from recon.review.selectors import MONEY_COLUMNS, money_aggregates
 
 from . import totals
-from .months import discrepancy_month_q, unperiodised_month_q
+from .months import discrepancy_month_q, month_start
 
 ZERO = Decimal("0.00")
 TREND_MONTHS = 12
@@ -123,11 +123,12 @@ def money_by_month_and_counterparty(w: Window, *, counterparty_id: int | None = 
         for key, rows in groups.items():
             _add(merged.setdefault(key, {}), _money_row(totals.money_parts(rows)))
         return [{"month": k[0], "counterparty_id": k[1], "kind": k[2], **v} for k, v in merged.items()]
-    # The month of a row without a period, by the one rule (months the window does not cover stay NULL).
-    own_month = Case(*[When(unperiodised_month_q(m), then=Value(m)) for m in w.months], default=None, output_field=DateField())
-    qs = (Discrepancy.objects.filter(is_current=True)
-          .filter(Q(period_id__in=list(w.period_month)) | Q(period_id__isnull=True))
-          .annotate(own_month=own_month).filter(Q(period_id__isnull=False) | Q(own_month__isnull=False)))
+    # The month of a row without a period, by the one rule; a row with one is read through its period.
+    own_month = Case(When(period_id__isnull=True, then=month_start(periodised=False)), default=None,
+                     output_field=DateField())
+    qs = (Discrepancy.objects.filter(is_current=True).annotate(own_month=own_month)
+          .filter(Q(period_id__in=list(w.period_month))
+                  | Q(period_id__isnull=True, own_month__gte=w.months[0], own_month__lt=month_add(w.month, 1))))
     if counterparty_id:
         qs = qs.filter(counterparty_id=counterparty_id)
     raw = qs.order_by().values("period_id", "own_month", "counterparty_id", "kind").annotate(**money_aggregates())

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from django.db.models import Q
+from django.db.models import DateField, Q
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from recon.core.models import ReconPeriod, ReconRun
+
+from .sources import MonthStart
 
 
 def month_following(first: date) -> date:
@@ -44,3 +47,18 @@ def unperiodised_month_q(first: date) -> Q:
 def discrepancy_month_q(first: date) -> Q:
     """The current discrepancies of the month starting on `first`, with a period (by its start) and without one."""
     return Q(is_current=True) & (Q(period_id__in=month_period_ids(first)) | unperiodised_month_q(first))
+
+
+def month_day(*, periodised: bool = True):
+    """The day whose month a discrepancy belongs to by the rule above, as one expression (joins its period and run):
+    its period's start, else the day it happened, else its run's start, else the day it was created in local time.
+    `periodised=False` leaves the period out: the day of a row without one (NULL never happens then)."""
+    days = ["occurred_on", "run__period_start", TruncDate("created_at", tzinfo=timezone.get_current_timezone())]
+    if periodised:
+        days.insert(0, "period__start")
+    return Coalesce(*days, output_field=DateField())
+
+
+def month_start(*, periodised: bool = True):
+    """The first day of the month a discrepancy belongs to (month_day's month), as one expression."""
+    return MonthStart(month_day(periodised=periodised))

@@ -129,7 +129,7 @@ def period_scope(*, period: str, counterparty: str | None = None) -> PeriodScope
 def _table_groups(scope: PeriodScope) -> list[dict]:
     """The scope's groups in the totals table, read once per scope (the cover and the types' list share them)."""
     if scope.table_groups is None:
-        scope.table_groups = totals_table.month_groups(period_ids=scope.period_ids, month=scope.start,
+        scope.table_groups = totals_table.period_report_groups(period_ids=scope.period_ids, month=scope.start,
                                                        counterparty_ids=scope.counterparty_ids)
     return scope.table_groups
 

@@ -153,7 +153,9 @@ def discrepancy_day():
 
 
 def discrepancy_month():
-    """The month of a discrepancy's day."""
+    """The month of a discrepancy's day ("month of occurrence"): a custom report's month, which the summary table keeps.
+    The dashboard, the period report and the analyses file a row under its period's month instead (reports.months);
+    a report grouped by "period" gives those."""
     # reports/migrations/0004_discrepancy_month_statistics.py keeps PostgreSQL statistics on exactly this expression,
     # and 0007_discrepancy_month_totals groups by it: change them together.
     return MonthStart(discrepancy_day())
@@ -211,7 +213,8 @@ def discrepancies_source() -> SourceSpec:
             "type": Dimension(_("type"), "type", display=type_label, filter_path="type"),
             "status": Dimension(_("status"), "status", display=_choice_display("recon.Discrepancy", "status"),
                                 filter_path="status"),
-            "month": Dimension(_("month"), discrepancy_month(), display=month_text),
+            # Not the dashboard's month (reports.months, by period): named for what it is on screen and in downloads.
+            "month": Dimension(_("month of occurrence"), discrepancy_month(), display=month_text),
             "outcome": Dimension(_("outcome"), "outcome", display=_choice_display("recon.Discrepancy", "outcome"),
                                  filter_path="outcome"),
         },

@@ -120,7 +120,7 @@ def stakes_by_courier(*, days: int = 90) -> list[dict]:
     return rows
 
 
-def month_groups(*, period_ids: list[int], month: date, counterparty_ids: list[int] | None = None) -> list[dict]:
+def period_report_groups(*, period_ids: list[int], month: date, counterparty_ids: list[int] | None = None) -> list[dict]:
     """The current rows of these periods and those without a period of the month starting on `month` (of these
     counterparties only, when given: the period report's scope), per counterparty, kind, type and what money_parts
     needs; `counterparty_id` is None for rows with no counterparty."""
@@ -137,4 +137,38 @@ def month_groups(*, period_ids: list[int], month: date, counterparty_ids: list[i
         HAVING sum(row_count) <> 0""", params)
     for r in rows:
         r["count"] = int(r["count"])
+    return rows
+
+
+MONTH_GROUP_SQL = {
+    "counterparty": "c.code",
+    "month": "CASE WHEN t.period_id = 0 THEN t.unperiodised_month ELSE date_trunc('month', p.start)::date END",
+    "type": "t.type",
+}
+
+
+def month_groups(*, kind: str, dimensions: list[str], months: tuple[date | None, date | None]) -> list[dict]:
+    """A kind's current rows per counterparty code, month (reports.months' rule: the period's, else the row's own) and/or
+    type, with the count, the money at stake and what was recovered (claims only, as the discrepancies source's
+    measures): reports.analysis.discrepancy_groups from the totals, the month in [months[0], months[1]) when given."""
+    select = [f"{MONTH_GROUP_SQL[d]} AS d_{d}" for d in dimensions]
+    where, params = ["t.is_current", "t.kind = %s"], [kind]
+    for bound, op in zip(months, (">=", "<")):
+        if bound is not None:
+            where.append(f"{MONTH_GROUP_SQL['month']} {op} %s")
+            params.append(bound)
+    sql = f"""
+        SELECT {', '.join(select)}, sum(t.row_count) AS m_count,
+               sum(t.amount_sum) FILTER (WHERE t.is_claim) AS m_at_stake,
+               sum(t.recovered_sum) FILTER (WHERE t.is_claim) AS m_recovered
+        FROM {TABLE} t
+        LEFT JOIN recon_reconperiod p ON p.id = t.period_id
+        LEFT JOIN recon_counterparty c ON c.id = t.counterparty_id
+        WHERE {' AND '.join(where)}"""
+    positions = ", ".join(str(i) for i in range(1, len(dimensions) + 1))
+    sql += f" GROUP BY {positions} HAVING sum(t.row_count) <> 0 ORDER BY {positions}" if dimensions else \
+        " HAVING sum(t.row_count) <> 0"
+    rows = _rows(sql, params)
+    for r in rows:
+        r["m_count"] = int(r["m_count"])
     return rows

@@ -1,5 +1,5 @@
-"""The analyses after the walk: undated discrepancies in the month the discrepancies source gives them, with or without a
-date range; negative money written as the product writes it (-¥10.00)."""
+"""The analyses after the walk: undated discrepancies in the month the dashboard gives them (their bill's, else the
+month they were found in), with or without a date range; negative money written as the product writes it (-¥10.00)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from recon.core.models import Discrepancy
 from reports.analysis import Table, courier_analysis, tables_display, tables_pdf
-from tests.factories import DiscrepancyFactory
+from tests.factories import DiscrepancyFactory, ReconRunFactory
 
 from .custom_data import known  # noqa: F401  (fixture)
 
@@ -20,25 +20,42 @@ SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
 
 
-def undated(data, found: datetime, amount: str):
-    """A ZTO courier-fee discrepancy with no date (a line without a pickup day), found at `found`."""
-    run = Discrepancy.objects.filter(counterparty=data["zto"].counterparty, occurred_on__month=10).first().run
+def undated(run, found: datetime, amount: str):
+    """A ZTO courier-fee discrepancy of `run` with no date (a line without a pickup day), found at `found`."""
     row = DiscrepancyFactory(run=run, type="weight_overcharge", amount_at_stake=D(amount), occurred_on=None)
     Discrepancy.objects.filter(pk=row.pk).update(created_at=found)
+    return row
 
 
-def test_an_undated_discrepancy_is_in_the_month_it_was_found_in_shanghai_with_or_without_a_date_range(known):  # noqa: F811
-    undated(known, datetime(2026, 10, 31, 23, 30, tzinfo=SH), "1.00")   # 15:30 UTC: still October in Shanghai
-    undated(known, datetime(2026, 11, 1, 0, 30, tzinfo=SH), "2.00")     # 31 Oct 16:30 UTC: November in Shanghai
+def test_an_undated_discrepancy_of_a_bill_is_in_its_bills_month_with_or_without_a_date_range(known):  # noqa: F811
+    october_run = Discrepancy.objects.filter(counterparty=known["zto"].counterparty, occurred_on__month=10).first().run
+    # Found after the October bill's month ended: still October's, as the ¥200.00 it was billed in.
+    undated(october_run, datetime(2026, 10, 31, 23, 30, tzinfo=SH), "1.00")
+    undated(october_run, datetime(2026, 11, 1, 0, 30, tzinfo=SH), "2.00")
+    rates, _reasons = courier_analysis()
+    assert [r[:6] for r in rates.rows] == [
+        ["YTO", "2026-10", D("100.00"), 2, D("10.00"), D("10.0")],
+        ["ZTO", "2026-10", D("200.00"), 5, D("18.50"), D("9.3")],
+        ["ZTO", "2026-11", D("50.00"), 1, D("2.25"), D("4.5")],
+    ]
+    october, _reasons = courier_analysis(date_from=date(2026, 10, 1), date_to=date(2026, 10, 31))
+    assert [r[:5] for r in october.rows] == [["YTO", "2026-10", D("100.00"), 2, D("10.00")],
+                                             ["ZTO", "2026-10", D("200.00"), 5, D("18.50")]]
+    november, _reasons = courier_analysis(date_from=date(2026, 11, 1), date_to=date(2026, 11, 30))
+    assert [r[:5] for r in november.rows] == [["ZTO", "2026-11", D("50.00"), 1, D("2.25")]]
+
+
+def test_an_undated_discrepancy_with_no_period_or_range_is_in_the_month_it_was_found_in_shanghai(known):  # noqa: F811
+    unbilled = ReconRunFactory(courier=known["zto"])  # a run of no bill: no period, no range
+    assert unbilled.period_start is None
+    undated(unbilled, datetime(2026, 10, 31, 23, 30, tzinfo=SH), "1.00")   # 15:30 UTC: still October in Shanghai
+    undated(unbilled, datetime(2026, 11, 1, 0, 30, tzinfo=SH), "2.00")     # 31 Oct 16:30 UTC: November in Shanghai
     rates, _reasons = courier_analysis()
     assert [r[:5] for r in rates.rows] == [
         ["YTO", "2026-10", D("100.00"), 2, D("10.00")],
         ["ZTO", "2026-10", D("200.00"), 4, D("16.50")],
         ["ZTO", "2026-11", D("50.00"), 2, D("4.25")],
     ]
-    october, _reasons = courier_analysis(date_from=date(2026, 10, 1), date_to=date(2026, 10, 31))
-    assert [r[:5] for r in october.rows] == [["YTO", "2026-10", D("100.00"), 2, D("10.00")],
-                                             ["ZTO", "2026-10", D("200.00"), 4, D("16.50")]]
     november, _reasons = courier_analysis(date_from=date(2026, 11, 1), date_to=date(2026, 11, 30))
     assert [r[:5] for r in november.rows] == [["ZTO", "2026-11", D("50.00"), 2, D("4.25")]]
 

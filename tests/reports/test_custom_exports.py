@@ -34,7 +34,7 @@ def hostile_shop(db):
 def test_xlsx_header_formats_totals_frozen_and_filtered(known):
     book = openpyxl.load_workbook(io.BytesIO(report_xlsx(report_run(BY_COURIER_MONTH))))
     sheet = book.active
-    assert [c.value for c in sheet[1]] == ["对账方", "月份", "数量", "涉及金额"]
+    assert [c.value for c in sheet[1]] == ["对账方", "发生月份", "数量", "涉及金额"]
     assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2, max_row=4)] == [
         ["YTO", "2026-10", 2, 10], ["ZTO", "2026-10", 3, 15.5], ["ZTO", "2026-11", 1, 2.25]]
     assert sheet["D2"].number_format == "¥#,##0.00" and sheet["C2"].number_format == "#,##0"
@@ -57,7 +57,7 @@ def test_csv_has_a_bom_header_rows_and_totals(known):
     body = report_csv(report_run(BY_COURIER_MONTH))
     assert body.startswith(b"\xef\xbb\xbf")
     assert list(csv.reader(io.StringIO(body.decode("utf-8-sig")))) == [
-        ["对账方", "月份", "数量", "涉及金额"], ["YTO", "2026-10", "2", "10.00"], ["ZTO", "2026-10", "3", "15.50"],
+        ["对账方", "发生月份", "数量", "涉及金额"], ["YTO", "2026-10", "2", "10.00"], ["ZTO", "2026-10", "3", "15.50"],
         ["ZTO", "2026-11", "1", "2.25"], ["合计", "", "6", "27.75"]]
 
 

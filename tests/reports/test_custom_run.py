@@ -29,7 +29,7 @@ def test_counterparty_by_month_every_money_measure(known):
         ["ZTO", "2026-11", 1, D("2.25"), D("0.00"), D("0.00"), D("2.25"), D("0.00"), D("0.00")],
     ]
     assert result.totals == [8, D("36.75"), D("11.50"), D("14.00"), D("2.25"), D("0.00"), D("7.00")]
-    assert result.headers == ["对账方", "月份", "数量", "涉及金额", "追回金额", "未处理", "争议中", "已接受", "已核销"]
+    assert result.headers == ["对账方", "发生月份", "数量", "涉及金额", "追回金额", "未处理", "争议中", "已接受", "已核销"]
 
 
 def test_the_grouping_is_one_query(known):

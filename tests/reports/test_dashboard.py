@@ -12,14 +12,8 @@ from django.urls import reverse
 
 from reports.dashboard import dashboard_figures
 from recon.core.models import Discrepancy
-from tests.reports.dashboard_data import add_without_counterparty, build
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def data(db):
-    return build()
 
 
 def _totals_behind(client, url: str) -> dict:
@@ -30,7 +24,7 @@ def _totals_behind(client, url: str) -> dict:
     return client.get(f"{reverse('discrepancy-totals')}?{parts.query}").context["totals"]["total"]
 
 
-def test_the_months_money_identity_and_its_trend(data):
+def test_the_months_money_identity_and_its_trend(dashboard_data):
     f = dashboard_figures(month=date(2026, 10, 1))
     t = f.totals
     assert (t["count"], t["at_stake"], t["open"], t["investigating"], t["disputed"], t["recovered"], t["informational"]) == (
@@ -42,7 +36,7 @@ def test_the_months_money_identity_and_its_trend(data):
     assert all(t["at_stake"] == 0 for t in f.trend[:-2])
 
 
-def test_overcharge_and_recovery_per_counterparty(data):
+def test_overcharge_and_recovery_per_counterparty(dashboard_data):
     f = dashboard_figures(month=date(2026, 10, 1))
     assert [(c["code"], c["billed"], c["at_stake"], c["overcharge_rate"], c["recovered"], c["recovery_rate"]) for c in f.counterparties] == [
         ("ZTO", Decimal("1000.00"), Decimal("60.00"), Decimal("6.0"), Decimal("10.00"), Decimal("16.7")),
@@ -50,7 +44,7 @@ def test_overcharge_and_recovery_per_counterparty(data):
     ]
 
 
-def test_counts_by_kind_type_and_status(data):
+def test_counts_by_kind_type_and_status(dashboard_data):
     f = dashboard_figures(month=date(2026, 10, 1))
     assert [(t["kind"], t["type"], t["count"], {s: n for s, n in t["counts"].items() if n}) for t in f.types] == [
         ("courier_fee", "weight_overcharge", 3, {"open": 1, "investigating": 1, "disputed": 1}),
@@ -59,7 +53,7 @@ def test_counts_by_kind_type_and_status(data):
     ]
 
 
-def test_every_link_lists_what_its_figure_counts(client, manager_user, data):
+def test_every_link_lists_what_its_figure_counts(client, manager_user, dashboard_data):
     client.force_login(manager_user)
     f = dashboard_figures(month=date(2026, 10, 1))
     month = _totals_behind(client, f.links["at_stake"])
@@ -75,7 +69,7 @@ def test_every_link_lists_what_its_figure_counts(client, manager_user, data):
     assert _totals_behind(client, september["url"])["at_stake"] == Decimal("7.25")
 
 
-def test_the_page_bars_link_to_their_lists(client, manager_user, data):
+def test_the_page_bars_link_to_their_lists(client, manager_user, dashboard_data):
     client.force_login(manager_user)
     page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
     # The stacked bar of weight overcharges still disputed, as drawn on the page, leads to the one row it counts.
@@ -85,7 +79,7 @@ def test_the_page_bars_link_to_their_lists(client, manager_user, data):
     assert '<span class="value">¥72.50</span>' in page
 
 
-def test_money_roles_see_money_and_ops_see_their_work(client, manager_user, finance_user, auditor_user, ops_user, data):
+def test_money_roles_see_money_and_ops_see_their_work(client, manager_user, finance_user, auditor_user, ops_user, dashboard_data):
     for user in (manager_user, finance_user, auditor_user):
         client.force_login(user)
         page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
@@ -101,7 +95,7 @@ def test_money_roles_see_money_and_ops_see_their_work(client, manager_user, fina
     assert re.search(r'data-testid="kpi-month-count".*?<span class="value">5</span>', page, re.S)
 
 
-def test_oldest_open_items_and_failed_runs(client, manager_user, data):
+def test_oldest_open_items_and_failed_runs(client, manager_user, dashboard_data):
     client.force_login(manager_user)
     response = client.get(reverse("home"), {"period": "2026-10"})
     assert [d.ref for d in response.context["oldest"]] == ["S1", "Z1", "Y1", "Z4"]
@@ -109,7 +103,7 @@ def test_oldest_open_items_and_failed_runs(client, manager_user, data):
     assert _totals_behind(client, response.context["oldest_url"])["count"] == 4
 
 
-def test_a_month_that_is_not_one_falls_back_and_says_so(client, manager_user, data):
+def test_a_month_that_is_not_one_falls_back_and_says_so(client, manager_user, dashboard_data):
     client.force_login(manager_user)
     response = client.get(reverse("home"), {"period": "2026-13"})
     assert response.status_code == 200
@@ -117,7 +111,7 @@ def test_a_month_that_is_not_one_falls_back_and_says_so(client, manager_user, da
     assert response.context["month"] == "2026-10"  # the newest period that has begun
 
 
-def test_the_queue_refuses_a_month_it_cannot_read(client, manager_user, data):
+def test_the_queue_refuses_a_month_it_cannot_read(client, manager_user, dashboard_data):
     client.force_login(manager_user)
     response = client.get(reverse("discrepancy-totals"), {"month": "10/2026"})
     assert response.context["invalid"] is True
@@ -156,8 +150,7 @@ def _count_behind(client, url: str) -> int:
     return _totals_behind(client, url)["count"]
 
 
-def test_rows_without_a_counterparty_count_in_their_month(client, manager_user, data):
-    add_without_counterparty()
+def test_rows_without_a_counterparty_count_in_their_month(client, manager_user, without_counterparty):
     f = dashboard_figures(month=date(2026, 10, 1))
     assert (f.totals["count"], f.totals["at_stake"], f.totals["open"]) == (7, Decimal("271.50"), Decimal("241.50"))
     assert [(t["month"], t["at_stake"]) for t in f.trend[-2:]] == [("2026-09", Decimal("8.25")), ("2026-10", Decimal("271.50"))]
@@ -174,17 +167,15 @@ def test_rows_without_a_counterparty_count_in_their_month(client, manager_user, 
     assert (unknown["count"], unknown["at_stake"]) == (2, Decimal("199.00"))
 
 
-def test_the_monthly_review_counts_the_open_claims_without_a_counterparty(data):
+def test_the_monthly_review_counts_the_open_claims_without_a_counterparty(without_counterparty):
     from reports.review import review_figures
 
-    add_without_counterparty()
     review = review_figures(period="2026-10")
     # Z1 ¥30.00 and Y1 ¥12.50 (open, investigating), and the return's ¥199.00.
     assert (review["claims_open"], review["claims_open_amount"]) == (3, Decimal("241.50"))
 
 
-def test_every_figure_with_a_link_counts_exactly_its_list(client, manager_user, data):
-    add_without_counterparty()
+def test_every_figure_with_a_link_counts_exactly_its_list(client, manager_user, without_counterparty):
     client.force_login(manager_user)
     context = client.get(reverse("home"), {"period": "2026-10"}).context
     f = context["figures"]
@@ -219,7 +210,7 @@ def test_every_figure_with_a_link_counts_exactly_its_list(client, manager_user, 
     assert [_count_behind(client, url) for url, _name, _n in rows] == [2, 4, 1]
 
 
-def test_counterparties_are_named_once_and_told_apart_by_kind(client, manager_user, data):
+def test_counterparties_are_named_once_and_told_apart_by_kind(client, manager_user, dashboard_data):
     from recon.core.models import Counterparty, ReconPeriod, ReconRun
     from couriers.models import Courier
 
@@ -247,26 +238,26 @@ def test_counterparties_are_named_once_and_told_apart_by_kind(client, manager_us
     assert page.count(">京东（快递公司）</a>") == 2  # the stakes card and the money panel
 
 
-def test_the_latest_runs_show_each_kinds_figures_and_a_dash_where_none_applies(client, manager_user, data):
-    returns = add_without_counterparty()["run"]
+def test_the_latest_runs_show_each_kinds_figures_and_a_dash_where_none_applies(client, manager_user, dashboard_data,
+                                                                               without_counterparty):
+    returns = without_counterparty["run"]
     client.force_login(manager_user)
     page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
     row = re.search(rf'<tr data-run="{returns.pk}">(.*?)</tr>', page, re.S).group(1)
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
     assert cells[1:3] == ["退货", "—"] and cells[4:9] == ["已完成", "—", "2", "—", "199.00"]
-    zto_run = data["rows"]["Z1"].run
+    zto_run = dashboard_data["rows"]["Z1"].run
     row = re.search(rf'<tr data-run="{zto_run.pk}">(.*?)</tr>', page, re.S).group(1)
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
     assert cells[1:3] == ["快递运费", "中通"] and cells[5:9] == ["10", "—", "1,000.00", "—"]
 
 
-def test_the_queues_counterparty_filter(client, manager_user, data):
-    add_without_counterparty()
+def test_the_queues_counterparty_filter(client, manager_user, dashboard_data, without_counterparty):
     client.force_login(manager_user)
     url = reverse("discrepancy-totals")
     count = lambda value: client.get(url, {"counterparty": value}).context["totals"]["total"]["count"]  # noqa: E731
     # The unknown counterparty's two current rows and September's one; ZTO's current rows of both months.
-    assert (count("none"), count(str(data["zto"].pk)), count("abc"), count("²"), count(str(2**63))) == (3, 5, 0, 0, 0)
+    assert (count("none"), count(str(dashboard_data["zto"].pk)), count("abc"), count("²"), count(str(2**63))) == (3, 5, 0, 0, 0)
     page = client.get(reverse("home"), {"period": "2026-10"}).content.decode()
     row = re.search(r'<tr data-run="\d+">(.*?)</tr>', page, re.S).group(1)
     assert '<td class="num">—</td>' in row and "money\">—" not in page

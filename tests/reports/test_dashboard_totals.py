@@ -21,7 +21,6 @@ from reports.dashboard import dashboard_figures
 from reports.months import discrepancy_month_q
 from reports.totals import stakes_by_courier
 from tests.couriers.test_second_bill import october, submit_and_run  # noqa: F401 (a fixture)
-from tests.reports.dashboard_data import add_without_counterparty, build
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -95,9 +94,8 @@ def test_a_runs_copy_a_rerun_and_a_deleted_bill_keep_the_totals_exact(october, z
     assert {k[0] for k in assert_exact()} == {rerun.id}
 
 
-def test_status_changes_partial_credit_and_bulk_actions_keep_the_totals_exact(manager_user, ops_user):
-    data = build()
-    rows = data["rows"]
+def test_status_changes_partial_credit_and_bulk_actions_keep_the_totals_exact(manager_user, ops_user, dashboard_data):
+    rows = dashboard_data["rows"]
     assert_exact()
     discrepancy_set_status(discrepancy=rows["Z1"], status="investigating", user=manager_user)
     # A partial credit: ¥12.00 of the ¥20.00 recovered, its ¥8.00 rest back in the queue.
@@ -124,29 +122,26 @@ def test_status_changes_partial_credit_and_bulk_actions_keep_the_totals_exact(ma
         Decimal("5.00"))
 
 
-def test_the_dashboard_reads_the_totals_not_the_rows(manager_user):
-    data = build()
+def test_the_dashboard_reads_the_totals_not_the_rows(manager_user, dashboard_data):
     before = dashboard_figures(month=date(2026, 10, 1))
     assert before.totals["at_stake"] == Decimal("72.50")
     with connection.cursor() as c:
         # Only the totals change: a figure that moves comes from them.
         c.execute("UPDATE recon_discrepancy_totals SET amount_sum = amount_sum + 100 WHERE run_id = %s AND type = 'rate_overcharge'",
-                  [data["rows"]["Z3"].run_id])
+                  [dashboard_data["rows"]["Z3"].run_id])
     after = dashboard_figures(month=date(2026, 10, 1))
     assert after.totals["at_stake"] == Decimal("172.50")
     assert [t["count"] for t in after.types] == [3, 1, 1]
 
 
-def test_stakes_by_courier_from_the_totals_are_the_live_ones(manager_user):
-    build()
+def test_stakes_by_courier_from_the_totals_are_the_live_ones(manager_user, dashboard_data):
     fast = {s["counterparty__code"]: (s["count"], s["amount"], s["runs"], s["open"]) for s in stakes_by_courier()}
     assert fast == {s["counterparty__code"]: (s["count"], s["amount"], s["runs"], s["open"]) for s in live_stakes()}
     assert fast == {"ZTO": (4, Decimal("67.25"), 2, Decimal("37.25")), "YTO": (1, Decimal("12.50"), 1, Decimal("12.50"))}
 
 
-def test_rows_without_a_period_are_kept_under_their_month():
-    build()
-    extra = add_without_counterparty()
+def test_rows_without_a_period_are_kept_under_their_month(without_counterparty):
+    extra = without_counterparty
     assert_exact()
     assert kept()[(extra["run"].id, 0, 0, "returns", "refunded_not_received", "open", "", "", True, True, date(2026, 10, 1))] == (
         1, Decimal("199.00"), Decimal("0.00"))

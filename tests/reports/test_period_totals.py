@@ -36,8 +36,8 @@ def test_cover_and_types_from_the_table_are_the_rows_sums(month, monkeypatch):  
     DiscrepancyFactory(run=run, period=october, type="weight_overcharge", waybill_no="W2", amount_at_stake=Decimal("9.00"),
                        is_current=False)
     reads = []
-    real = period.totals_table.month_groups
-    monkeypatch.setattr(period.totals_table, "month_groups", lambda **kw: reads.append(kw) or real(**kw))
+    real = period.totals_table.period_report_groups
+    monkeypatch.setattr(period.totals_table, "period_report_groups", lambda **kw: reads.append(kw) or real(**kw))
 
     (table_cover, table_types), (live_cover, live_types) = _both("2026-10")
     assert table_cover == live_cover
