@@ -108,7 +108,8 @@ def test_xlsx_from_typed_rows_is_the_orm_path_cell_for_cell(month, tmp_path, mon
 # the data migration made, and serialized_rollback puts them back.
 def _backend_pids() -> set[int]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                       "AND backend_type = 'client backend'")
         return {pid for (pid,) in cursor.fetchall()}
 
 
