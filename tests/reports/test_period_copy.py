@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -126,11 +127,15 @@ def test_parallel_blocks_are_the_python_csv_byte_for_byte(month, tmp_path, monke
     before = _backend_pids()
     ran_on = []
     real_copy = period._ParallelCopies._copy
+    # The first two blocks wait for each other: they can only both pass if two are being written at the same time.
+    together = threading.Barrier(2, timeout=20)
 
     def copy(self, select):
         with self._connection().cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             ran_on.append(cursor.fetchone()[0])
+        if len(ran_on) <= 2:
+            together.wait()
         return real_copy(self, select)
 
     monkeypatch.setattr(period._ParallelCopies, "_copy", copy)
@@ -149,8 +154,6 @@ def test_parallel_blocks_are_the_python_csv_byte_for_byte(month, tmp_path, monke
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_blocks_read_the_snapshot_the_cover_was_read_in(month, tmp_path, monkeypatch):  # noqa: F811
     """A discrepancy committed while the report is being written is in neither its cover nor its rows."""
-    import threading
-
     before_insert, parallel, after = tmp_path / "before.csv", tmp_path / "parallel.csv", tmp_path / "after.csv"
     period_report_csv(period="2026-10", counterparty=None, target=before_insert, use_copy=False)
     run, october = month["run"], month["run"].courier_bill.period
