@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -107,11 +108,18 @@ def test_xlsx_from_typed_rows_is_the_orm_path_cell_for_cell(month, tmp_path, mon
 
 # These three commit their rows (other connections see only committed data); the flush after each empties the couriers
 # the data migration made, and serialized_rollback puts them back.
-def _backend_pids() -> set[int]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                       "AND backend_type = 'client backend'")
-        return {pid for (pid,) in cursor.fetchall()}
+def _backend_pids(expect: set[int] | None = None) -> set[int]:
+    """The other client connections to the test database; with `expect`, waited for (up to 10 s) to become that set,
+    since a server process leaves the list a moment after its client closed the connection."""
+    deadline = time.monotonic() + 10
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                           "AND backend_type = 'client backend'")
+            found = {pid for (pid,) in cursor.fetchall()}
+        if expect is None or found == expect or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 @pytest.mark.postgres
@@ -147,7 +155,7 @@ def test_parallel_blocks_are_the_python_csv_byte_for_byte(month, tmp_path, monke
     assert server.read_bytes() == python.read_bytes()
     assert b"'=1+1" in python.read_bytes()
     # Their connections are closed once the file is written.
-    assert _backend_pids() == before
+    assert _backend_pids(expect=before) == before
 
 
 @pytest.mark.postgres
@@ -197,7 +205,7 @@ def test_a_failing_block_raises_and_closes_its_connections(month, tmp_path, monk
     monkeypatch.setattr(period, "_copy_select", select)
     with pytest.raises(Exception, match="division by zero"):
         period_report_csv(period="2026-10", counterparty=None, target=tmp_path / "x.csv", use_copy=True, workers=2)
-    assert _backend_pids() == before
+    assert _backend_pids(expect=before) == before
     # The request's own connection is usable again: its transaction ended with the failure.
     assert not connection.in_atomic_block
     assert Discrepancy.objects.filter(run=month["run"]).count() == 4
