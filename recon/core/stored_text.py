@@ -241,9 +241,10 @@ def reason_sql(column_sql: str) -> str | None:
         escape = lambda s: s.replace("\\", "\\\\")  # noqa: E731 - in a replacement, \ starts a group reference
         replacement = escape(pieces[0]) + "".join(f"\\{group[n]}" + escape(p) for n, p in zip(names, pieces[1:]))
         pattern = _sql_quote(entry.regex.pattern)
-        prefix = entry.prefix()
-        # A cheap test of the literal prefix first: most rows fail it without running the expression.
+        prefix, suffix = entry.prefix(), entry.pieces[-1]
+        # Cheap tests of the literal prefix and suffix first: most rows fail them without running the expression.
         test = f"left({column_sql}, {len(prefix)}) = {_sql_quote(prefix)} AND " if prefix else ""
+        test += f"right({column_sql}, {len(suffix)}) = {_sql_quote(suffix)} AND " if suffix else ""
         whens.append(f"WHEN {test}{column_sql} ~ {pattern} "
                      f"THEN regexp_replace({column_sql}, {pattern}, {_sql_quote(replacement)})")
     if not whens:
