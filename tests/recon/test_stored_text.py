@@ -36,6 +36,9 @@ def test_run_errors_read_in_english_with_their_values():
     with translation.override("en"):
         assert stored_text(WORKER_LOST_ZH) == WORKER_LOST_EN
         assert stored_text(SETTING_ZH) == SETTING_EN
+        assert stored_text("运行期间无法连接数据库，本次运行的结果均未保存。请重新运行。（OperationalError）") == (
+            "The database could not be reached while this run worked; nothing of it was saved. Run it again. "
+            "(OperationalError)")
 
 
 def test_product_language_and_unknown_text_are_shown_as_stored():
@@ -112,3 +115,27 @@ def test_queue_and_detail_pages_show_reasons_in_english(finance_user):
     zh.force_login(finance_user)
     assert f'<p class="reason-box">{RATE_ZH}</p>' in zh.get(reverse("discrepancy-detail", args=[rate.pk])).content.decode()
     assert typed.reason == "客户说包裹是空的"
+
+
+@pytest.mark.django_db
+def test_a_run_that_lost_the_database_reads_in_english(monkeypatch):
+    from django.db import OperationalError
+
+    from recon.runs import services as run_services
+
+    class Lost:
+        def hook(self, name):
+            def execute(*, run):
+                raise OperationalError("server closed the connection")
+            return execute
+
+    run = ReconRunFactory(status="pending", phase="queued")
+    monkeypatch.setattr(run_services, "kind_spec", lambda kind: Lost())
+    with pytest.raises(OperationalError):
+        run_services.run_execute(run_id=run.id)
+    run.refresh_from_db()
+    assert (run.status, run.error_code) == ("failed", "database_unavailable")
+    assert run.error == "运行期间无法连接数据库，本次运行的结果均未保存。请重新运行。（OperationalError）"
+    with translation.override("en"):
+        assert stored_text(run.error) == ("The database could not be reached while this run worked; nothing of it was "
+                                          "saved. Run it again. (OperationalError)")
