@@ -15,6 +15,7 @@ from xlsxwriter.utility import xl_col_to_name
 from orders.masking import RECIPIENT_FIELDS, mask_recipients
 from orders.models import Shipment
 from recon.core.db import db_to_local_naive
+from recon.core.stored_text import is_product_language, stored_reason
 from recon.engine.text import kg
 from recon.kinds import ColumnSpec, kind_choices, kind_specs, type_choices
 from recon.core.models import Discrepancy
@@ -78,6 +79,10 @@ def discrepancies_frame(queryset: QuerySet[Discrepancy]) -> pd.DataFrame:
                 mask = (raw["kind"] == code).to_numpy()
                 values[mask] = raw[path].to_numpy(dtype=object)[mask]
             frame[col.key] = pd.Series(values, index=raw.index, dtype=object)
+    if "reason" in frame and not is_product_language():
+        # Stored in the product's language; one lookup per distinct text.
+        shown = {t: stored_reason(t) for t in frame["reason"].dropna().unique()}
+        frame["reason"] = frame["reason"].map(lambda t: shown.get(t, t))
     frame.attrs["money"] = [c.key for c in columns if c.money]
     return frame
 

@@ -33,6 +33,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from recon.core.errors import UserFacingError
 from recon.core.models import Counterparty, Discrepancy, ReconPeriod, ReconRun
+from recon.core.stored_text import is_product_language, reason_sql, stored_reason
 from recon.core.writers import csv_text, xlsx_workbook
 from recon.kinds import ColumnSpec, kind_label, kind_specs, type_label, type_specs
 from recon.review.selectors import queue_totals
@@ -279,6 +280,8 @@ def _cell_value(col: ColumnSpec, raw, labels: dict):
         return labels["type"].get(raw, raw)
     if col.attr == "status":
         return labels["status"].get(raw, raw)
+    if col.attr == "reason" and labels.get("reason") and raw:
+        return labels["reason"](raw)
     if col.kg:
         return None if raw in (None, "") else int(raw) / 1000
     if raw is not None and _is_text_detail(col):
@@ -289,7 +292,9 @@ def _cell_value(col: ColumnSpec, raw, labels: dict):
 def _labels() -> dict:
     return {"type": {t.code: str(t.label) for t in type_specs()},
             "status": {v: str(lbl) for v, lbl in Discrepancy.Status.choices},
-            "claim": {True: pgettext("period report", "yes"), False: pgettext("period report", "no")}}
+            "claim": {True: pgettext("period report", "yes"), False: pgettext("period report", "no")},
+            # Reasons are stored in the product's language: rendered again only for a reader of another one.
+            "reason": None if is_product_language() else stored_reason}
 
 
 def _claim_column() -> ColumnSpec:
@@ -393,6 +398,9 @@ def _xlsx_expression(col: ColumnSpec, c: str, labels: dict) -> tuple[str, str] |
         return f"(CASE {c} {_whens(labels['status'])} ELSE NULLIF({c}, '') END)", "string"
     if col.attr == "is_claim":
         return f"(CASE WHEN {c} THEN {_quote(labels['claim'][True])} ELSE {_quote(labels['claim'][False])} END)", "string"
+    if col.attr == "reason" and labels.get("reason"):
+        translated = reason_sql(c)
+        return (f"NULLIF({translated}, '')", "string") if translated is not None else None
     f, in_json = _field_at(col.orm_path)
     if col.kg:
         raw = f"NULLIF({c} #>> '{{}}', '')" if in_json else c
@@ -587,6 +595,8 @@ def _cell_writers(ws, b: _Book, columns: list[ColumnSpec], labels: dict, sums: d
             out.append(label_of(labels["status"]))
         elif col.attr == "is_claim":
             out.append(label_of(labels["claim"]))
+        elif col.attr == "reason" and labels.get("reason"):
+            out.append(lambda r, i, v, render=labels["reason"]: write_string(r, i, render(str(v))))
         else:
             out.append(money if col.money else weight if col.kg else text if _is_text_detail(col) else plain)
     return out
@@ -806,6 +816,12 @@ def _copy_expression(col: ColumnSpec, c: str, labels: dict) -> str | None:
         return _labelled(c, labels["type"])
     if col.attr == "status":
         return _labelled(c, labels["status"])
+    if col.attr == "reason" and labels.get("reason"):
+        translated = reason_sql(c)
+        if translated is None:
+            return None
+        # Guarded once over the rendered text: _guarded names its argument three times, the CASE is dear.
+        return f"(SELECT {_guarded('t.r')} FROM (SELECT {translated} AS r) t)"
     f, in_json = _field_at(col.orm_path)
     if col.kg:
         # int(raw) / 1000 with three decimals; "" is an empty cell.

@@ -3,13 +3,29 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from recon.core.filters import MAX_ID
+from recon.core.stored_text import stored_reason, stored_text
 from recon.kinds import type_label
 from recon.core.models import (
     AuditEvent, BulkAction, Discrepancy, DiscrepancyAttachment, DiscrepancyComment, ReconPeriod, ReconRun, SavedFilter,
 )
 
 
+class StoredTextField(serializers.CharField):
+    """A run's error, stored in the product's language, in the request's language (error_code stays the stable key)."""
+
+    def to_representation(self, value) -> str:
+        return stored_text(str(value))
+
+
+class StoredReasonField(serializers.CharField):
+    """A discrepancy's reason, stored in the product's language, in the request's language."""
+
+    def to_representation(self, value) -> str:
+        return stored_reason(str(value))
+
+
 class ReconRunSerializer(serializers.ModelSerializer):
+    error = StoredTextField(read_only=True)
     courier = serializers.SlugRelatedField(source="counterparty", slug_field="code", read_only=True, allow_null=True)
     phase_label = serializers.CharField(source="get_phase_display", read_only=True)
     progress_percent = serializers.IntegerField(read_only=True)
@@ -58,6 +74,7 @@ class DiscrepancySerializer(serializers.ModelSerializer):
     billed_province = serializers.CharField(source="details.billed_province", read_only=True, allow_null=True)
     expected_province = serializers.CharField(source="details.expected_province", read_only=True, allow_null=True)
     type_label = TypeLabelField(source="type", read_only=True)
+    reason = StoredReasonField(read_only=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     # "" until the discrepancy is resolved: clients compare against it, so the schema admits it rather than null.
     outcome = serializers.ChoiceField(choices=Discrepancy.Outcome.choices, allow_blank=True, read_only=True)

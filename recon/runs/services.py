@@ -155,8 +155,10 @@ def run_execute(*, run_id: int) -> None:
     except (OperationalError, InterfaceError) as exc:
         log.exception("run %s lost the database", run_id)
         with translation.override(settings.LANGUAGE_CODE):
-            message = _("The database could not be reached while this run worked; nothing of it was saved. Run it again.")
-        _fail_when_database_is_back(run_id=run_id, code="database_unavailable", message=f"{message} ({type(exc).__name__})")
+            # One message with the exception's name in it, so that a reader of another language can have it rendered.
+            message = _("The database could not be reached while this run worked; nothing of it was saved. Run it "
+                        "again. (%(error)s)") % {"error": type(exc).__name__}
+        _fail_when_database_is_back(run_id=run_id, code="database_unavailable", message=message)
         raise
     except Exception as exc:  # the run must never stay 'running' because of a bug
         log.exception("run %s failed", run_id)

@@ -54,3 +54,19 @@ def test_the_download_is_permission_checked(client, manager_user, outsider_user)
     assert client.get(reverse("reports-summary-pdf"), {"period": "2026/10"}).status_code == 400
     client.force_login(outsider_user)
     assert client.get(reverse("reports-summary-pdf"), {"period": "2026-10"}).status_code == 403
+
+
+def test_the_top_20_reasons_read_in_english_under_english():
+    from django.utils import translation
+
+    from recon.core.models import Discrepancy
+    from tests.recon.test_stored_text import RATE_ZH
+
+    data = build()
+    Discrepancy.objects.filter(pk=data["rows"]["Z1"].pk).update(reason=RATE_ZH)
+    with translation.override("en"):
+        text = _text(period_summary_pdf(period="2026-10"))
+    # The reason cell is cut at 60 characters, as in Chinese.
+    assert "Billed ¥12.50; the rate card gives ¥8.00 for 2.5 kg to 广东: …" in text, text
+    assert "账单收取" not in text
+    assert "账单收取 ¥12.50" in _text(period_summary_pdf(period="2026-10"))
