@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -208,9 +209,9 @@ def _type_order() -> dict[str, int]:
 def _types_present(scope: PeriodScope, live: bool = False) -> list[tuple[str, str, int]]:
     """(kind, type, count) of the month's discrepancies, in the kinds' declared order of types."""
     if totals_table.enabled() and not live:
-        counts: dict[tuple[str, str], int] = {}
+        counts: Counter[tuple[str, str]] = Counter()
         for g in _table_groups(scope):
-            counts[g["kind"], g["type"]] = counts.get((g["kind"], g["type"]), 0) + g["count"]
+            counts[g["kind"], g["type"]] += g["count"]
         found = [(kind, type_code, n) for (kind, type_code), n in counts.items()]
     else:
         found = scope.discrepancies().order_by().values_list("kind", "type").annotate(n=Count("id"))
@@ -713,18 +714,19 @@ def period_report_csv(*, period: str, counterparty: str | None, target, use_copy
     # only): the blocks are then written on this connection, one after another.
     parallel = use_copy and workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
     if not parallel:
-        _write_period_csv(period=period, counterparty=counterparty, target=target, use_copy=use_copy, snapshot=None)
+        _write_period_csv(period=period, counterparty=counterparty, target=target, use_copy=use_copy)
         return
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = cursor.fetchone()[0]
-        _write_period_csv(period=period, counterparty=counterparty, target=target, use_copy=True,
-                          snapshot=(snapshot, workers))
+        _write_period_csv(period=period, counterparty=counterparty, target=target, use_copy=True, snapshot=snapshot,
+                          workers=workers)
 
 
-def _write_period_csv(*, period: str, counterparty: str | None, target, use_copy: bool, snapshot) -> None:
+def _write_period_csv(*, period: str, counterparty: str | None, target, use_copy: bool, snapshot: str | None = None,
+                      workers: int = 1) -> None:
     scope = period_scope(period=period, counterparty=counterparty)
     rows, overall = period_cover_rows(scope=scope)
     labels = _cover_labels()
@@ -742,7 +744,7 @@ def _write_period_csv(*, period: str, counterparty: str | None, target, use_copy
             columns = _report_columns(kind)
             select = _copy_select(scope, kind, type_code, columns, names) if use_copy else None
             blocks.append((kind, type_code, n, columns, select))
-        copied = (_ParallelCopies(snapshot, [(b[4], b[2]) for b in blocks if b[4] is not None])
+        copied = (_ParallelCopies(snapshot, workers, [(b[4], b[2]) for b in blocks if b[4] is not None])
                   if snapshot is not None else None)
         try:
             for kind, type_code, _n, columns, select in blocks:
@@ -914,14 +916,13 @@ class _ParallelCopies:
     """The types' COPYs run on their own connections, all reading the exported snapshot, each into a temporary file
     (bounded memory: the rows go to disk as they come), largest first; write_to() waits for a block and joins it."""
 
-    def __init__(self, snapshot, jobs: list[tuple[str, int]]):
-        snapshot_id, workers = snapshot
-        self.snapshot = snapshot_id
+    def __init__(self, snapshot: str, workers: int, jobs: list[tuple[str, int]]):
+        self.snapshot = snapshot
         self.params = connection.get_connection_params()
         self.local = threading.local()
         self.connections: list = []
         self.lock = threading.Lock()
-        self.files: dict[str, object] = {}
+        self.files: list = []
         self.pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs))), thread_name_prefix="period-csv")
         # Largest block first, so that the connections finish together.
         order = sorted(range(len(jobs)), key=lambda i: -jobs[i][1])
@@ -942,7 +943,7 @@ class _ParallelCopies:
     def _copy(self, select: str):
         fh = tempfile.TemporaryFile(prefix="period-csv-")
         with self.lock:
-            self.files[select] = fh
+            self.files.append(fh)
         out = _CRLF(fh)
         with self._connection().cursor() as cursor:
             cursor.copy_expert(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", out)
@@ -959,7 +960,7 @@ class _ParallelCopies:
         for future in self.futures.values():
             future.cancel()
         self.pool.shutdown(wait=True)
-        for block in self.files.values():
+        for block in self.files:
             block.close()
         for raw in self.connections:
             raw.close()

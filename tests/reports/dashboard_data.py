@@ -65,3 +65,27 @@ def add_without_counterparty():
         "R2": row(run, "R2", "return_not_received", "0.00", False, date(2026, 10, 14)),
         "R3": row(september, "R3", "refunded_not_received", "1.00", True, None),
     }
+
+
+def work_the_rows(rows: dict, *, manager, ops, check) -> None:
+    """The review's writes over build()'s rows, with `check()` before, between and after them: a status change, two
+    partial credits (one's rest back in the queue, the other's accepted), a bulk status change and a bulk assignment."""
+    from recon.review.bulk import bulk_action_execute, bulk_action_submit
+    from recon.review.services import (
+        discrepancy_resolve, discrepancy_set_status, discrepancy_shortfall_accept, discrepancy_shortfall_reopen,
+    )
+
+    check()
+    discrepancy_set_status(discrepancy=rows["Z1"], status="investigating", user=manager)
+    # A partial credit: ¥12.00 of the ¥20.00 recovered, its ¥8.00 rest back in the queue.
+    discrepancy_resolve(discrepancy=rows["Z2"], outcome="recovered", amount="12.00", user=manager)
+    discrepancy_shortfall_reopen(discrepancy=Discrepancy.objects.get(pk=rows["Z2"].pk), user=manager)
+    # A partial credit whose uncredited rest is accepted: ¥5.00 of ¥12.50 credited, ¥7.50 accepted.
+    discrepancy_resolve(discrepancy=Discrepancy.objects.get(pk=rows["Y1"].pk), outcome="recovered", amount="5.00", user=manager)
+    discrepancy_shortfall_accept(discrepancy=Discrepancy.objects.get(pk=rows["Y1"].pk), reason="称重无误", user=manager)
+    check()
+    job = bulk_action_submit(action="status", params={"status": "disputed"}, ids=[rows["Z1"].pk, rows["S1"].pk], user=manager)
+    bulk_action_execute(bulk_action_id=job.pk)
+    job = bulk_action_submit(action="assign", params={"assignee": ops.username}, ids=[rows["Z1"].pk], user=manager)
+    bulk_action_execute(bulk_action_id=job.pk)
+    check()

@@ -10,17 +10,14 @@ from django.db import connection
 
 from couriers.services import courier_bill_delete, courier_bill_rerun
 from recon.core.models import Discrepancy, ReconRun
-from recon.review.bulk import bulk_action_execute, bulk_action_submit
 from recon.review.selectors import queue_totals
-from recon.review.services import (
-    discrepancy_resolve, discrepancy_set_status, discrepancy_shortfall_accept, discrepancy_shortfall_reopen,
-)
 from recon.runs import services as run_services
 from recon.web.views import stakes_by_courier as live_stakes
 from reports.dashboard import dashboard_figures
 from reports.months import discrepancy_month_q
 from reports.totals import stakes_by_courier
 from tests.couriers.test_second_bill import october, submit_and_run  # noqa: F401 (a fixture)
+from tests.reports.dashboard_data import work_the_rows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -96,21 +93,7 @@ def test_a_runs_copy_a_rerun_and_a_deleted_bill_keep_the_totals_exact(october, z
 
 def test_status_changes_partial_credit_and_bulk_actions_keep_the_totals_exact(manager_user, ops_user, dashboard_data):
     rows = dashboard_data["rows"]
-    assert_exact()
-    discrepancy_set_status(discrepancy=rows["Z1"], status="investigating", user=manager_user)
-    # A partial credit: ¥12.00 of the ¥20.00 recovered, its ¥8.00 rest back in the queue.
-    discrepancy_resolve(discrepancy=rows["Z2"], outcome="recovered", amount="12.00", user=manager_user)
-    discrepancy_shortfall_reopen(discrepancy=Discrepancy.objects.get(pk=rows["Z2"].pk), user=manager_user)
-    # A partial credit whose uncredited rest is accepted: ¥5.00 of ¥12.50 credited, ¥7.50 accepted.
-    discrepancy_resolve(discrepancy=Discrepancy.objects.get(pk=rows["Y1"].pk), outcome="recovered", amount="5.00",
-                        user=manager_user)
-    discrepancy_shortfall_accept(discrepancy=Discrepancy.objects.get(pk=rows["Y1"].pk), reason="称重无误", user=manager_user)
-    assert_exact()
-    job = bulk_action_submit(action="status", params={"status": "disputed"}, ids=[rows["Z1"].pk, rows["S1"].pk],
-                             user=manager_user)
-    bulk_action_execute(bulk_action_id=job.pk)
-    job = bulk_action_submit(action="assign", params={"assignee": ops_user.username}, ids=[rows["Z1"].pk], user=manager_user)
-    bulk_action_execute(bulk_action_id=job.pk)
+    work_the_rows(rows, manager=manager_user, ops=ops_user, check=assert_exact)
     assert Discrepancy.objects.get(pk=rows["Z1"].pk).assignee_id == ops_user.pk
     assert_exact()
 
